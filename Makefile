@@ -1,0 +1,119 @@
+# jail6 — one hand-written GNU Makefile.
+#   make            build build/jail6
+#   make check      build and run the whole suite (unit, golden, netns when root)
+#   make sanitize   the whole suite again under ASan+UBSan (build-san/)
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             show the commands
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS      := libmnl sqlite3 jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lsqlite3 -ljansson)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 $(WARN)
+CPPFLAGS  += -D_GNU_SOURCE -Isrc $(PKG_CFLAGS)
+LDLIBS    += $(PKG_LIBS)
+ifeq ($(WERROR),1)
+CFLAGS    += -Werror
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRCS  := $(sort $(filter-out src/cli/main.c src/fuzz/%,$(shell find src -name '*.c')))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ  := $(BUILD)/src/cli/main.o
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+DRV_SRCS  := $(sort $(wildcard tests/netns/drv_*.c))
+DRV_BINS  := $(DRV_SRCS:tests/netns/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+LIB       := $(BUILD)/libjail6.a
+BIN       := $(BUILD)/jail6
+
+.SECONDARY:
+.PHONY: all check unit drivers sanitize fuzz install uninstall clean deps
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+
+# Test drivers for the netns scripts: small programs over the library.
+$(BUILD)/tests/drv_%: $(BUILD)/tests/netns/drv_%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The suite: every unit binary, the golden and CLI tests, and (as root) the
+# network-namespace tests. tests/run prints the closing "N passed, N failed".
+check: $(BIN) $(TEST_BINS) $(DRV_BINS)
+	$(Q)BUILD=$(BUILD) tests/run
+
+unit: $(TEST_BINS)
+
+drivers: $(DRV_BINS)
+	$(Q)BUILD=$(BUILD) tests/run unit
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+sanitize:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" check
+
+FUZZ_SECONDS ?= 30
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p build-fuzz
+	$(Q)clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+fuzz: $(FUZZ_BINS)
+	$(Q)set -e; for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; \
+	  mkdir -p build-fuzz/corpus-$$n; \
+	  echo "  FUZZ    $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 \
+	      build-fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>build-fuzz/$$n.log || { tail -50 build-fuzz/$$n.log; exit 1; }; \
+	  grep -E '^stat::number_of_executed_runs' build-fuzz/$$n.log || true; \
+	done
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/jail6
+	install -m 0644 docs/jail6.conf.5 $(DESTDIR)$(MANDIR)/man5/jail6.conf.5
+	install -m 0644 docs/jail6.8 $(DESTDIR)$(MANDIR)/man8/jail6.8
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/jail6 $(DESTDIR)$(MANDIR)/man5/jail6.conf.5 $(DESTDIR)$(MANDIR)/man8/jail6.8
+
+deps:
+	scripts/deps
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

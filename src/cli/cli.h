@@ -1,0 +1,47 @@
+/* The command-line interface: one file per subcommand, a table in main.c. */
+#ifndef JAIL6_CLI_CLI_H
+#define JAIL6_CLI_CLI_H
+
+#include <stdbool.h>
+
+#define CLI_DEFAULT_CONF  "/etc/jail6.conf"
+#define CLI_DEFAULT_STATE "/var/lib/jail6"
+
+/* Exit codes shared by every subcommand. */
+#define CLI_EXIT_OK      0
+#define CLI_EXIT_FAIL    1  /* the operation failed */
+#define CLI_EXIT_CONFIG  2  /* the config (or the command line) is invalid */
+
+/* Options every subcommand accepts before its own (jail6 -f FILE plan ...). */
+struct cli_global {
+	const char *conf;        /* -f FILE; else $JAIL6_CONF; else CLI_DEFAULT_CONF */
+	const char *state_dir;   /* -s DIR; else $JAIL6_STATE_DIR; else CLI_DEFAULT_STATE */
+	const char *host_netns;  /* --host-netns NAME */
+	const char *runtime_dir; /* --runtime-dir DIR (where namespaces are bind-mounted) */
+	bool verbose;            /* -v */
+};
+
+struct cli_command {
+	const char *name;
+	int (*fn)(struct cli_global *g, int argc, char **argv);
+	const char *usage;       /* "[-f FILE] [--json]" */
+	const char *help;        /* one line */
+};
+
+/* The table, for `jail6 help`. */
+extern const struct cli_command cli_commands[];
+
+/* Subcommands. Each parses its own options with getopt_long (argv[0] is the
+ * subcommand's name) and returns the process exit code. */
+int cmd_check(struct cli_global *g, int argc, char **argv);
+int cmd_plan(struct cli_global *g, int argc, char **argv);
+
+/* Print "usage: jail6 NAME USAGE" for a subcommand to stderr. */
+void cli_usage(const char *name);
+
+/* Load and validate the config of g, printing every error as FILE:LINE:COL.
+ * Returns 0, or the exit code to use (CLI_EXIT_CONFIG). */
+struct model;
+int cli_load_conf(const struct cli_global *g, struct model *m);
+
+#endif

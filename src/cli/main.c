@@ -1,0 +1,94 @@
+/* jail6: a short dispatcher over the subcommand table. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef JAIL6_VERSION
+#define JAIL6_VERSION "0.1.0"
+#endif
+
+const struct cli_command cli_commands[] = {
+	{ "check", cmd_check, "[-f FILE]", "validate a config file; print every error as FILE:LINE:COL" },
+	{ "plan", cmd_plan, "[-f FILE] [--target linux|freebsd] [--json]", "print the actions that set up an empty host" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: jail6 [-f FILE] [-s DIR] [--host-netns NAME] [--runtime-dir DIR] [-v] COMMAND [ARGS]\n\n"
+		   "Give jails globally routable IPv6 through a 6in4 tunnel broker.\n\n"
+		   "Commands:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		fprintf(f, "  %-9s %s\n", c->name, c->help);
+	fprintf(f, "\nGlobal options:\n"
+		   "  -f FILE              config file (default $JAIL6_CONF, else " CLI_DEFAULT_CONF ")\n"
+		   "  -s DIR               state directory (default $JAIL6_STATE_DIR, else " CLI_DEFAULT_STATE ")\n"
+		   "  --host-netns NAME    run the host side inside network namespace NAME\n"
+		   "  --runtime-dir DIR    where namespaces are bind-mounted (default /run/netns)\n"
+		   "  -v                   verbose\n"
+		   "  -h, --help           this help; `jail6 COMMAND --help` for a command\n"
+		   "  -V, --version        print the version\n\n"
+		   "See jail6(8) and jail6.conf(5).\n");
+}
+
+void cli_usage(const char *name)
+{
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name)) {
+			fprintf(stderr, "usage: jail6 %s %s\n", c->name, c->usage);
+			return;
+		}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "host-netns", required_argument, NULL, 'N' },
+		{ "runtime-dir", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_global g = { 0 };
+	int c;
+
+	g.conf = getenv("JAIL6_CONF");
+	g.state_dir = getenv("JAIL6_STATE_DIR");
+	/* '+': stop at the subcommand, its options are its own */
+	while ((c = getopt_long(argc, argv, "+f:s:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': g.conf = optarg; break;
+		case 's': g.state_dir = optarg; break;
+		case 'v': g.verbose = true; break;
+		case 'N': g.host_netns = optarg; break;
+		case 'R': g.runtime_dir = optarg; break;
+		case 'h': usage(stdout); return CLI_EXIT_OK;
+		case 'V': printf("jail6 %s\n", JAIL6_VERSION); return CLI_EXIT_OK;
+		default: usage(stderr); return CLI_EXIT_CONFIG;
+		}
+	}
+	if (!g.conf || !*g.conf)
+		g.conf = CLI_DEFAULT_CONF;
+	if (!g.state_dir || !*g.state_dir)
+		g.state_dir = CLI_DEFAULT_STATE;
+	if (optind >= argc) {
+		usage(stderr);
+		return CLI_EXIT_CONFIG;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	for (const struct cli_command *cmd = cli_commands; cmd->name; cmd++) {
+		if (strcmp(cmd->name, argv[optind]))
+			continue;
+		int first = optind;
+		optind = 0; /* reset getopt for the subcommand (glibc: 0 reinitialises) */
+		return cmd->fn(&g, argc - first, argv + first);
+	}
+	fprintf(stderr, "jail6: unknown command '%s'; see jail6 --help\n", argv[optind]);
+	return CLI_EXIT_CONFIG;
+}

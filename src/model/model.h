@@ -1,0 +1,143 @@
+/*
+ * The desired model: what a valid jail6.conf says, as plain data (no I/O).
+ * conf_load() builds it; the planner reads it. Every name in here has been
+ * validated (length and character set) before it is stored.
+ */
+#ifndef JAIL6_MODEL_MODEL_H
+#define JAIL6_MODEL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/addr.h"
+
+/* Linux IFNAMSIZ: 15 characters and the NUL. */
+#define MODEL_IFNAMSIZ 16
+/* Jail names: [A-Za-z0-9_.-], not starting with '-' or '.', at most 63. */
+#define MODEL_NAME_MAX 64
+
+/* Defaults from RFC 4213 and the seed. */
+#define MODEL_TUNNEL_MTU_DEFAULT 1480
+#define MODEL_TUNNEL_MTU_MIN     1280
+#define MODEL_TUNNEL_MTU_MAX     1480
+#define MODEL_TUNNEL_TTL_DEFAULT 64
+
+enum model_datapath {
+	MODEL_DATAPATH_AUTO = 0,
+	MODEL_DATAPATH_KERNEL,
+	MODEL_DATAPATH_USERSPACE,
+};
+
+enum model_tunnel_type {
+	MODEL_TUNNEL_6IN4 = 0,
+};
+
+/* Where an object was declared, for messages that name it. */
+struct model_pos {
+	const char *file; /* owned by the struct model's file list */
+	int line, col;
+};
+
+/* tunnel NAME { ... }: a 6in4 tunnel to a broker. */
+struct model_tunnel {
+	char name[MODEL_IFNAMSIZ];  /* the tunnel interface (gif0, he-ipv6) */
+	struct model_pos pos;
+	enum model_tunnel_type type;
+	struct addr remote;         /* broker IPv4, no prefix */
+	bool local_auto;            /* local = auto */
+	struct addr local;          /* our IPv4 when !local_auto */
+	bool has_via;
+	struct addr via;            /* gateway for the host route to remote */
+	bool has_address;
+	struct addr address;        /* our IPv6 on the tunnel, with prefix */
+	bool has_peer;
+	struct addr peer;           /* broker side IPv6: the IPv6 default route */
+	int mtu;                    /* 1280..1480 */
+	int ttl;                    /* 1..255 */
+	enum model_datapath datapath;
+};
+
+/* bridge NAME { ... }: the bridge that carries the routed prefix. */
+struct model_bridge {
+	char name[MODEL_IFNAMSIZ];
+	struct model_pos pos;
+	struct addr *addrs;         /* with prefix; IPv6 first, then IPv4 */
+	size_t n_addrs;
+	char (*members)[MODEL_IFNAMSIZ]; /* physical NICs to enslave */
+	size_t n_members;
+	char tunnel[MODEL_IFNAMSIZ];     /* routes through this tunnel; "" = none */
+	bool adopt;                 /* adopt = yes: may use an existing bridge */
+};
+
+/* interface NAME { ... } in a jail: one epair/veth, NAMEa on the bridge,
+ * NAMEb inside the jail. NAME is therefore at most 14 characters. */
+struct model_iface {
+	char name[MODEL_IFNAMSIZ];
+	struct model_pos pos;
+	char bridge[MODEL_IFNAMSIZ];
+	struct addr *addrs;         /* explicit addresses, with prefix */
+	size_t n_addrs;
+	int n_auto;                 /* how many "auto" IPv6 addresses */
+	bool has_mac;
+	uint8_t mac[6];             /* MAC of the jail side (NAMEb) */
+};
+
+/* route DEST { via = GW; } in a jail; DEST "default" is ::/0 or 0.0.0.0/0. */
+struct model_route {
+	struct model_pos pos;
+	struct addr dst;            /* with prefix; plen 0 for default */
+	struct addr gw;
+};
+
+/* An argv to run inside a jail (exec.start / exec.stop). */
+struct model_argv {
+	char **argv;                /* NULL-terminated */
+	size_t argc;
+};
+
+/* jail NAME { ... } */
+struct model_jail {
+	char name[MODEL_NAME_MAX];
+	struct model_pos pos;
+	char *hostname;             /* NULL = the jail name */
+	char *path;                 /* root directory, NULL = none (netns only) */
+	struct model_iface *ifaces;
+	size_t n_ifaces;
+	struct model_route *routes; /* explicit routes */
+	size_t n_routes;
+	struct model_argv exec_start;
+	struct model_argv exec_stop;
+	bool autostart;             /* default true */
+};
+
+/* The whole desired model. */
+struct model {
+	struct model_tunnel *tunnels;
+	size_t n_tunnels;
+	struct model_bridge *bridges;
+	size_t n_bridges;
+	struct model_jail *jails;
+	size_t n_jails;
+	char **files;               /* every file read (main + includes) */
+	size_t n_files;
+};
+
+/* Free everything a model owns; NULL-tolerant. */
+void model_free(struct model *m);
+
+/* Lookups by name; NULL when absent. */
+const struct model_tunnel *model_find_tunnel(const struct model *m, const char *name);
+const struct model_bridge *model_find_bridge(const struct model *m, const char *name);
+const struct model_jail *model_find_jail(const struct model *m, const char *name);
+
+/* The first address of family af on bridge b, or NULL. */
+const struct addr *model_bridge_addr(const struct model_bridge *b, int af);
+
+/* Name checks shared by the parser and the backends. */
+/* An interface name: 1..15 chars of [A-Za-z0-9_.-], not starting with '-'. */
+bool model_ifname_ok(const char *s);
+/* A jail name: 1..63 chars of [A-Za-z0-9_.-], not starting with '-' or '.'. */
+bool model_jailname_ok(const char *s);
+
+#endif

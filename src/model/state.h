@@ -1,0 +1,92 @@
+/*
+ * The observed model: facts about a host (links, addresses, routes,
+ * namespaces, sysctls) as a backend saw them, plus which of them jail6 owns
+ * (from the store). Plain data; the planner diffs the desired model against
+ * it. A namespace name of "" is the host's own (or --host-netns) namespace.
+ */
+#ifndef JAIL6_MODEL_STATE_H
+#define JAIL6_MODEL_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/addr.h"
+#include "model/model.h"
+
+enum state_link_kind {
+	STATE_LINK_OTHER = 0, /* physical NIC, loopback, anything else */
+	STATE_LINK_BRIDGE,
+	STATE_LINK_VETH,      /* Linux veth, FreeBSD epair */
+	STATE_LINK_SIT,       /* kernel 6in4 (Linux sit, FreeBSD gif) */
+	STATE_LINK_TUN,       /* TUN device of the userspace 6in4 datapath */
+};
+
+struct state_link {
+	char ns[MODEL_NAME_MAX];         /* "" = host */
+	char name[MODEL_IFNAMSIZ];
+	enum state_link_kind kind;
+	char master[MODEL_IFNAMSIZ];     /* bridge it is enslaved to, "" = none */
+	bool up;
+	int mtu;                         /* 0 = unknown */
+	bool has_mac;
+	uint8_t mac[6];
+	/* 6in4 only (SIT, TUN): endpoints and ttl */
+	struct addr local, remote;
+	int ttl;
+	bool owned;                      /* jail6 created it */
+};
+
+struct state_addr {
+	char ns[MODEL_NAME_MAX];
+	char ifname[MODEL_IFNAMSIZ];
+	struct addr addr;                /* with prefix */
+	bool owned;
+};
+
+struct state_route {
+	char ns[MODEL_NAME_MAX];
+	struct addr dst;                 /* with prefix; plen 0 = default */
+	struct addr gw;                  /* family 0 = none (on-link) */
+	char dev[MODEL_IFNAMSIZ];        /* "" = unknown / any */
+	bool owned;
+};
+
+/* A jail: on Linux a named network namespace, on FreeBSD a VNET jail. */
+struct state_jail {
+	char name[MODEL_NAME_MAX];
+	bool owned;
+};
+
+struct state_sysctl {
+	char ns[MODEL_NAME_MAX];
+	char key[64];                    /* generic: "ipv6.forwarding", "ipv4.forwarding", "ipv6.accept_ra" (backends map them) */
+	char value[16];
+};
+
+struct state {
+	struct state_link *links;     size_t n_links;
+	struct state_addr *addrs;     size_t n_addrs;
+	struct state_route *routes;   size_t n_routes;
+	struct state_jail *jails;     size_t n_jails;
+	struct state_sysctl *sysctls; size_t n_sysctls;
+};
+
+/* Free the arrays of s (not s itself); NULL-tolerant. */
+void state_free(struct state *s);
+
+/* Append a copy of one fact; 0 or -ENOMEM. */
+int state_add_link(struct state *s, const struct state_link *l);
+int state_add_addr(struct state *s, const struct state_addr *a);
+int state_add_route(struct state *s, const struct state_route *r);
+int state_add_jail(struct state *s, const struct state_jail *j);
+int state_add_sysctl(struct state *s, const struct state_sysctl *c);
+
+/* Lookups; NULL when absent. ns "" is the host. */
+const struct state_link *state_find_link(const struct state *s, const char *ns, const char *name);
+const struct state_addr *state_find_addr(const struct state *s, const char *ns, const char *ifname, const struct addr *a);
+const struct state_route *state_find_route(const struct state *s, const char *ns, const struct addr *dst);
+const struct state_jail *state_find_jail(const struct state *s, const char *name);
+const struct state_sysctl *state_find_sysctl(const struct state *s, const char *ns, const char *key);
+
+#endif
