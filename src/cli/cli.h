@@ -3,6 +3,7 @@
 #define JAIL6_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define CLI_DEFAULT_CONF  "/etc/jail6.conf"
 #define CLI_DEFAULT_STATE "/var/lib/jail6"
@@ -11,6 +12,7 @@
 #define CLI_EXIT_OK      0
 #define CLI_EXIT_FAIL    1  /* the operation failed */
 #define CLI_EXIT_CONFIG  2  /* the config (or the command line) is invalid */
+#define CLI_EXIT_DRIFT   3  /* status: the host differs from the config */
 
 /* Options every subcommand accepts before its own (jail6 -f FILE plan ...). */
 struct cli_global {
@@ -19,6 +21,7 @@ struct cli_global {
 	const char *host_netns;  /* --host-netns NAME */
 	const char *runtime_dir; /* --runtime-dir DIR (where namespaces are bind-mounted) */
 	bool verbose;            /* -v */
+	int lock_timeout_ms;     /* --lock-timeout SECONDS; < 0 = default (30 s) */
 };
 
 struct cli_command {
@@ -35,9 +38,29 @@ extern const struct cli_command cli_commands[];
  * subcommand's name) and returns the process exit code. */
 int cmd_check(struct cli_global *g, int argc, char **argv);
 int cmd_plan(struct cli_global *g, int argc, char **argv);
+int cmd_apply(struct cli_global *g, int argc, char **argv);
+int cmd_destroy(struct cli_global *g, int argc, char **argv);
+int cmd_status(struct cli_global *g, int argc, char **argv);
+int cmd_start(struct cli_global *g, int argc, char **argv);
+int cmd_stop(struct cli_global *g, int argc, char **argv);
+int cmd_restart(struct cli_global *g, int argc, char **argv);
+int cmd_exec(struct cli_global *g, int argc, char **argv);
+int cmd_list(struct cli_global *g, int argc, char **argv);
 
 /* Print "usage: jail6 NAME USAGE" for a subcommand to stderr. */
 void cli_usage(const char *name);
+
+struct engine;
+/* Open the engine (store + backend) as g says; prints the error and returns
+ * an exit code (CLI_EXIT_FAIL) on failure, 0 on success. */
+int cli_engine_open(const struct cli_global *g, struct engine *e, bool readonly);
+
+struct model;
+int cli_converge(const struct cli_global *g, struct engine *e, struct model *m,
+		 const char *const *only, size_t n_only, bool dry_run, bool additive_only);
+
+int cli_teardown(struct engine *e, const struct model *m, const char *const *jails, size_t n,
+		 bool dry_run, bool keep_leases);
 
 /* Load and validate the config of g, printing every error as FILE:LINE:COL.
  * Returns 0, or the exit code to use (CLI_EXIT_CONFIG). */

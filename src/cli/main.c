@@ -13,12 +13,20 @@
 const struct cli_command cli_commands[] = {
 	{ "check", cmd_check, "[-f FILE]", "validate a config file; print every error as FILE:LINE:COL" },
 	{ "plan", cmd_plan, "[-f FILE] [--target linux|freebsd] [--json]", "print the actions that set up an empty host" },
+	{ "apply", cmd_apply, "[-f FILE] [-n|--dry-run]", "make the host match the config" },
+	{ "status", cmd_status, "[-f FILE] [--json]", "show tunnel, bridge and jails; exit 3 when drifted" },
+	{ "destroy", cmd_destroy, "[-f FILE] [-n|--dry-run] [JAIL...]", "remove what jail6 created (all, or the jails)" },
+	{ "start", cmd_start, "[-f FILE] [-n] JAIL...", "create and start jails" },
+	{ "stop", cmd_stop, "[-f FILE] [-n] JAIL...", "stop jails (exec.stop, then remove them)" },
+	{ "restart", cmd_restart, "[-f FILE] [-n] JAIL...", "stop and start jails" },
+	{ "exec", cmd_exec, "JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
+	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
 	{ NULL, NULL, NULL, NULL },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: jail6 [-f FILE] [-s DIR] [--host-netns NAME] [--runtime-dir DIR] [-v] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: jail6 [-f FILE] [-s DIR] [--host-netns NAME] [--runtime-dir DIR] [--lock-timeout SEC] [-v] COMMAND [ARGS]\n\n"
 		   "Give jails globally routable IPv6 through a 6in4 tunnel broker.\n\n"
 		   "Commands:\n");
 	for (const struct cli_command *c = cli_commands; c->name; c++)
@@ -28,6 +36,7 @@ static void usage(FILE *f)
 		   "  -s DIR               state directory (default $JAIL6_STATE_DIR, else " CLI_DEFAULT_STATE ")\n"
 		   "  --host-netns NAME    run the host side inside network namespace NAME\n"
 		   "  --runtime-dir DIR    where namespaces are bind-mounted (default /run/netns)\n"
+		   "  --lock-timeout SEC   wait at most SEC for another jail6 run (default 30)\n"
 		   "  -v                   verbose\n"
 		   "  -h, --help           this help; `jail6 COMMAND --help` for a command\n"
 		   "  -V, --version        print the version\n\n"
@@ -50,9 +59,10 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "host-netns", required_argument, NULL, 'N' },
 		{ "runtime-dir", required_argument, NULL, 'R' },
+		{ "lock-timeout", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_global g = { 0 };
+	struct cli_global g = { .lock_timeout_ms = -1 };
 	int c;
 
 	g.conf = getenv("JAIL6_CONF");
@@ -65,6 +75,16 @@ int main(int argc, char **argv)
 		case 'v': g.verbose = true; break;
 		case 'N': g.host_netns = optarg; break;
 		case 'R': g.runtime_dir = optarg; break;
+		case 'L': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 86400) {
+				fprintf(stderr, "jail6: --lock-timeout: '%s' is not a number of seconds (0..86400)\n", optarg);
+				return CLI_EXIT_CONFIG;
+			}
+			g.lock_timeout_ms = (int)v * 1000;
+			break;
+		}
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': printf("jail6 %s\n", JAIL6_VERSION); return CLI_EXIT_OK;
 		default: usage(stderr); return CLI_EXIT_CONFIG;

@@ -28,7 +28,7 @@ enum action_kind {
 	ACTION_LINK_SET_MTU,    /* ns, ifname, mtu */
 	ACTION_LINK_SET_MAC,    /* ns, ifname, mac */
 	ACTION_LINK_UP,         /* ns, ifname */
-	ACTION_ADDR_ADD,        /* ns, ifname, addr (with prefix) */
+	ACTION_ADDR_ADD,        /* ns, ifname, addr (with prefix), gw (point-to-point peer, family 0 = none) */
 	ACTION_ADDR_DEL,        /* ns, ifname, addr */
 	ACTION_ROUTE_ADD,       /* ns, addr (destination, plen 0 = default), gw, ifname (dev, may be "") */
 	ACTION_ROUTE_DEL,       /* ns, addr, gw, ifname */
@@ -62,5 +62,10 @@ const char *action_kind_name(enum action_kind k);
 /* One readable line describing the action, as apply logs it and `plan`
  * prints it, e.g. "bridge0: create bridge". Returns buf. */
 char *action_describe(const struct action *a, char *buf, size_t len);
+
+/* Quote one word for a POSIX shell: as is when it only has safe characters
+ * ([A-Za-z0-9_./:=%@,+-]), else in single quotes. Returns buf (truncated to
+ * len like snprintf). */
+char *action_quote_arg(const char *word, char *buf, size_t len);
 
 #endif

@@ -1,0 +1,78 @@
+/* jail6 plan: the actions that take an empty host to what the config says,
+ * rendered for Linux (readable lines), as JSON, or as FreeBSD commands. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "model/model.h"
+#include "model/state.h"
+#include "os/freebsd/freebsd.h"
+#include "plan/plan.h"
+
+int cmd_plan(struct cli_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "target", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct model m = { 0 };
+	struct state empty = { 0 };
+	struct plan p = { 0 };
+	const char *target = "linux";
+	int c, r, json = 0, rc = CLI_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "f:t:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': g->conf = optarg; break;
+		case 't': target = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: jail6 plan [-f FILE] [--target linux|freebsd] [--json]\n\n"
+			       "Print, in order, the actions that set up an empty host as FILE\n"
+			       "(default %s) says. Changes nothing and needs no privileges.\n\n"
+			       "  --target linux    one readable line per action (default)\n"
+			       "  --target freebsd  the ifconfig/route/jail/jexec commands a FreeBSD\n"
+			       "                    admin would type for the same plan\n"
+			       "  --json            the actions as JSON (with --target freebsd, each\n"
+			       "                    action also carries its commands)\n", g->conf);
+			return CLI_EXIT_OK;
+		default: cli_usage("plan"); return CLI_EXIT_CONFIG;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "jail6 plan: unexpected argument '%s'\n", argv[optind]);
+		return CLI_EXIT_CONFIG;
+	}
+	if (strcmp(target, "linux") && strcmp(target, "freebsd")) {
+		fprintf(stderr, "jail6 plan: unknown target '%s' (linux or freebsd)\n", target);
+		return CLI_EXIT_CONFIG;
+	}
+	r = cli_load_conf(g, &m);
+	if (r)
+		return r;
+	r = plan_resolve_auto(&m);
+	if (r < 0) {
+		fprintf(stderr, "jail6: %s: cannot assign auto addresses: %s\n", g->conf,
+			r == -ENOSPC ? "a bridge prefix is full" : "out of memory");
+		goto cleanup;
+	}
+	r = plan_build(&m, &empty, &p);
+	if (r < 0) {
+		fprintf(stderr, "jail6: plan: out of memory\n");
+		goto cleanup;
+	}
+	if (!strcmp(target, "freebsd"))
+		r = json ? freebsd_render_json(stdout, &p) : freebsd_render(stdout, &p);
+	else
+		r = json ? plan_render_json(stdout, &p) : plan_render_text(stdout, &p);
+	rc = r < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+cleanup:
+	plan_free(&p);
+	model_free(&m);
+	return rc;
+}

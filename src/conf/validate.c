@@ -1,0 +1,1193 @@
+/*
+ * Validation of the syntax tree and construction of the desired model. Every
+ * check reports at the offending token and carries on, so one run lists all
+ * the problems of a file; the caller throws the model away if any was found.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "conf/conf_int.h"
+#include "model/addr.h"
+#include "model/model.h"
+
+#define K_REQ    0x1 /* must be present */
+#define K_REPEAT 0x2 /* may appear more than once */
+#define K_LIST   0x4 /* may have more than one value */
+
+struct keyspec {
+	const char *name;
+	unsigned flags;
+};
+
+struct blockspec {
+	const char *kind;
+	const struct keyspec *keys;
+	size_t n_keys;
+	const char *const *blocks; /* block kinds allowed inside */
+	size_t n_blocks;
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct keyspec tunnel_keys[] = {
+	{ "type", K_REQ }, { "remote", K_REQ }, { "local", 0 }, { "via", 0 },
+	{ "address", 0 }, { "peer", 0 }, { "mtu", 0 }, { "ttl", 0 }, { "datapath", 0 },
+};
+static const struct keyspec bridge_keys[] = {
+	{ "address", K_REQ | K_REPEAT | K_LIST }, { "members", K_LIST },
+	{ "tunnel", 0 }, { "adopt", 0 },
+};
+static const struct keyspec jail_keys[] = {
+	{ "hostname", 0 }, { "path", 0 }, { "exec.start", K_LIST },
+	{ "exec.stop", K_LIST }, { "autostart", 0 },
+};
+static const struct keyspec iface_keys[] = {
+	{ "bridge", K_REQ }, { "address", K_REPEAT | K_LIST }, { "mac", 0 },
+};
+static const struct keyspec route_keys[] = {
+	{ "via", K_REQ },
+};
+static const char *const top_blocks[] = { "tunnel", "bridge", "jail" };
+static const char *const jail_blocks[] = { "interface", "route" };
+
+static const struct blockspec top_spec = { NULL, NULL, 0, top_blocks, N(top_blocks) };
+static const struct blockspec tunnel_spec = { "tunnel", tunnel_keys, N(tunnel_keys), NULL, 0 };
+static const struct blockspec bridge_spec = { "bridge", bridge_keys, N(bridge_keys), NULL, 0 };
+static const struct blockspec jail_spec = { "jail", jail_keys, N(jail_keys), jail_blocks, N(jail_blocks) };
+static const struct blockspec iface_spec = { "interface", iface_keys, N(iface_keys), NULL, 0 };
+static const struct blockspec route_spec = { "route", route_keys, N(route_keys), NULL, 0 };
+
+/* Object descriptions in messages: "jail 'x': interface 'epair1'". */
+#define DESC_MAX 200
+/* A quoted user string inside a message. */
+#define QMAX 72
+
+enum reg_kind { REG_TUNNEL, REG_BRIDGE, REG_MEMBER, REG_IFACE, REG_IFACE_END };
+
+/* A host interface name in use, for clash detection. */
+struct reg_name {
+	char name[MODEL_NAME_MAX];
+	enum reg_kind kind;
+	char desc[DESC_MAX];
+	struct conf_loc loc;
+};
+
+/* An address assigned to (or claimed by) some object. */
+struct reg_addr {
+	struct addr a;
+	char desc[DESC_MAX];
+	struct conf_loc loc;
+};
+
+struct reg_mac {
+	uint8_t mac[6];
+	char desc[DESC_MAX];
+	struct conf_loc loc;
+};
+
+struct vctx {
+	struct conf_ctx *ctx;
+	struct model *m;
+	int err;                     /* sticky -ENOMEM */
+	struct reg_name *names;
+	size_t n_names;
+	struct reg_addr *addrs;
+	size_t n_addrs;
+	struct reg_mac *macs;
+	size_t n_macs;
+	/* Every declared tunnel/bridge/jail, valid or not: a reference to a
+	 * declared but broken object is not also reported as undefined. */
+	const struct conf_block **tunnels, **bridges, **jails;
+	size_t n_tunnels, n_bridges, n_jails;
+};
+
+/* Report one error at loc. */
+static void verr(struct vctx *c, struct conf_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void verr(struct vctx *c, struct conf_loc loc, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_diag_add(&c->ctx->diag, c->ctx->files[loc.file], loc.line, loc.col, "%s", msg);
+}
+
+static const char *q(const char *s, char buf[QMAX])
+{
+	return conf_quote(s, buf, QMAX);
+}
+
+/* "FILE:LINE:COL" of loc, for "first defined at ..." notes. */
+static const char *where(const struct vctx *c, struct conf_loc loc, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%d:%d", c->ctx->files[loc.file], loc.line, loc.col);
+	return buf;
+}
+
+static struct model_pos pos_of(const struct vctx *c, struct conf_loc loc)
+{
+	return (struct model_pos){ c->ctx->files[loc.file], loc.line, loc.col };
+}
+
+/* Grow an array by one element; returns the new array or NULL (the old one
+ * is still valid then and *err is set). */
+static void *grow(void *v, size_t n, size_t size, int *err)
+{
+	void *p = realloc(v, (n + 1) * size);
+
+	if (!p)
+		*err = -ENOMEM;
+	return p;
+}
+
+/* ---- keys and blocks ---- */
+
+static const struct keyspec *spec_key(const struct blockspec *bs, const char *key)
+{
+	for (size_t i = 0; i < bs->n_keys; i++)
+		if (strcmp(bs->keys[i].name, key) == 0)
+			return &bs->keys[i];
+	return NULL;
+}
+
+static bool spec_block(const struct blockspec *bs, const char *kind)
+{
+	for (size_t i = 0; i < bs->n_blocks; i++)
+		if (strcmp(bs->blocks[i], kind) == 0)
+			return true;
+	return false;
+}
+
+/* The first statement setting key, or NULL. */
+static const struct conf_stmt *find_key(const struct conf_block *b, const char *key)
+{
+	for (size_t i = 0; i < b->n_stmts; i++)
+		if (strcmp(b->stmts[i].key, key) == 0)
+			return &b->stmts[i];
+	return NULL;
+}
+
+/* The value of a single-valued key, or NULL when absent. */
+static const struct conf_value *value_of(const struct conf_block *b, const char *key)
+{
+	const struct conf_stmt *s = find_key(b, key);
+
+	return s ? &s->vals[0] : NULL;
+}
+
+/* " did you mean 'X'?" when a candidate is close to word, else "". */
+static const char *did_you_mean(const char *word, const char *const *cands, size_t n,
+				char *buf, size_t len)
+{
+	const char *s = conf_suggest(word, cands, n);
+
+	if (!s)
+		return "";
+	snprintf(buf, len, "; did you mean '%s'?", s);
+	return buf;
+}
+
+/* Check a block's keys and nested block kinds against its spec: unknown,
+ * repeated, multi-valued and missing keys. label is NULL at the top level. */
+static void check_block(struct vctx *c, const struct conf_block *b,
+			const struct blockspec *bs, const char *label)
+{
+	const char *cands[16];
+	char q1[QMAX], hint[96];
+	size_t nc = 0;
+
+	for (size_t i = 0; i < bs->n_keys && nc < N(cands); i++)
+		cands[nc++] = bs->keys[i].name;
+	for (size_t i = 0; i < b->n_stmts; i++) {
+		const struct conf_stmt *s = &b->stmts[i];
+		const struct keyspec *ks = spec_key(bs, s->key);
+
+		if (!ks && !label) {
+			verr(c, s->loc, "unknown key '%s' at the top level; expected a tunnel, bridge or jail block, or include",
+			     q(s->key, q1));
+			continue;
+		}
+		if (!ks && spec_block(bs, s->key)) {
+			verr(c, s->loc, "%s: '%s' is a block, not a key: %s NAME { ... }",
+			     label, s->key, s->key);
+			continue;
+		}
+		if (!ks) {
+			verr(c, s->loc, "%s: unknown key '%s'%s", label, q(s->key, q1),
+			     did_you_mean(s->key, cands, nc, hint, sizeof(hint)));
+			continue;
+		}
+		if (!(ks->flags & K_REPEAT)) {
+			for (size_t j = 0; j < i; j++) {
+				if (strcmp(b->stmts[j].key, s->key) == 0) {
+					verr(c, s->loc, "%s: duplicate key '%s' (first set on line %d)",
+					     label, s->key, b->stmts[j].loc.line);
+					break;
+				}
+			}
+		}
+		if (s->n_vals > 1 && !(ks->flags & K_LIST))
+			verr(c, s->vals[1].loc, "%s: '%s' takes a single value, found %zu",
+			     label, s->key, s->n_vals);
+	}
+	for (size_t i = 0; i < bs->n_keys && !b->damaged; i++) {
+		if ((bs->keys[i].flags & K_REQ) && !find_key(b, bs->keys[i].name))
+			verr(c, b->name ? b->name_loc : b->loc, "%s: missing required key '%s'",
+			     label, bs->keys[i].name);
+	}
+	for (size_t i = 0; i < b->n_blocks; i++) {
+		const struct conf_block *nb = &b->blocks[i];
+
+		if (spec_block(bs, nb->kind))
+			continue;
+		if (label && spec_key(bs, nb->kind)) {
+			verr(c, nb->loc, "%s: '%s' is a key, not a block: write '%s = VALUE;'",
+			     label, nb->kind, nb->kind);
+		} else if (label) {
+			verr(c, nb->loc, "%s: unknown block '%s'%s", label, q(nb->kind, q1),
+			     did_you_mean(nb->kind, bs->blocks, bs->n_blocks, hint, sizeof(hint)));
+		} else {
+			static const char *const top_cands[] = { "tunnel", "bridge", "jail", "include" };
+
+			verr(c, nb->loc, "unknown block '%s'%s", q(nb->kind, q1),
+			     did_you_mean(nb->kind, top_cands, N(top_cands), hint, sizeof(hint)));
+		}
+	}
+}
+
+/* ---- names ---- */
+
+static bool name_char_ok(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+}
+
+/*
+ * Check an interface or jail name: 1..max characters of [A-Za-z0-9_.-], not
+ * starting with '-' (nor '.', for jails), not "." or "..". what is e.g.
+ * "tunnel name" or "jail 'x': interface name"; why explains max if set.
+ */
+static bool check_name(struct vctx *c, const char *s, struct conf_loc loc,
+		       const char *what, size_t max, bool jail, const char *why)
+{
+	char q1[QMAX];
+	size_t n = strlen(s);
+	bool chars = true;
+
+	for (size_t i = 0; i < n; i++)
+		chars = chars && name_char_ok(s[i]);
+	if (n == 0) {
+		verr(c, loc, "%s is empty", what);
+		return false;
+	}
+	if (!chars || s[0] == '-' || (jail && s[0] == '.') ||
+	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		verr(c, loc, "%s '%s' is not valid: use letters, digits, '_', '.' and '-', not starting with '-'%s",
+		     what, q(s, q1), jail ? " or '.'" : "");
+		return false;
+	}
+	if (n > max) {
+		verr(c, loc, "%s '%s' is too long (%zu characters, at most %zu%s)",
+		     what, q(s, q1), n, max, why ? why : "");
+		return false;
+	}
+	return true;
+}
+
+/* Record a host interface name; on a clash report it (at loc) and return false. */
+static bool reg_name(struct vctx *c, const char *name, enum reg_kind kind,
+		     const char *desc, struct conf_loc loc)
+{
+	static const char *const kinds[] = { "tunnel", "bridge", "member", "interface", "interface" };
+	char w[256];
+	struct reg_name *v;
+
+	for (size_t i = 0; i < c->n_names; i++) {
+		const struct reg_name *r = &c->names[i];
+
+		if (strcmp(r->name, name) != 0)
+			continue;
+		where(c, r->loc, w, sizeof(w));
+		if (kind == REG_MEMBER && r->kind == REG_MEMBER && strcmp(desc, r->desc) == 0)
+			verr(c, loc, "%s: member '%s' is listed twice", desc, name);
+		else if (kind == r->kind && kind == REG_MEMBER)
+			verr(c, loc, "%s: member '%s' is already a member of %s (defined at %s)",
+			     desc, name, r->desc, w);
+		else if (kind == r->kind && kind != REG_IFACE_END)
+			verr(c, loc, "duplicate %s '%s' (first defined at %s)", kinds[kind], name, w);
+		else if (kind == REG_MEMBER)
+			verr(c, loc, "%s: member '%s' clashes with %s (defined at %s)", desc, name, r->desc, w);
+		else
+			verr(c, loc, "%s: name '%s' clashes with %s (defined at %s)", desc, name, r->desc, w);
+		return false;
+	}
+	v = grow(c->names, c->n_names, sizeof(*v), &c->err);
+	if (!v)
+		return false;
+	c->names = v;
+	v = &v[c->n_names++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->desc, sizeof(v->desc), "%s", desc);
+	v->kind = kind;
+	v->loc = loc;
+	return true;
+}
+
+/* Record an address in use (host part); report a second use and return false. */
+static bool reg_addr(struct vctx *c, const struct addr *a, const char *desc, struct conf_loc loc)
+{
+	char s[ADDR_STRLEN], w[256];
+	struct reg_addr *v;
+
+	for (size_t i = 0; i < c->n_addrs; i++) {
+		const struct reg_addr *r = &c->addrs[i];
+
+		if (!addr_same_host(&r->a, a))
+			continue;
+		addr_format_host(a, s, sizeof(s));
+		if (strcmp(r->desc, desc) == 0)
+			verr(c, loc, "%s: address %s is listed twice", desc, s);
+		else
+			verr(c, loc, "%s: address %s is already used by %s (%s)",
+			     desc, s, r->desc, where(c, r->loc, w, sizeof(w)));
+		return false;
+	}
+	v = grow(c->addrs, c->n_addrs, sizeof(*v), &c->err);
+	if (!v)
+		return false;
+	c->addrs = v;
+	v = &v[c->n_addrs++];
+	v->a = *a;
+	snprintf(v->desc, sizeof(v->desc), "%s", desc);
+	v->loc = loc;
+	return true;
+}
+
+/* Record a MAC address in use; report a second use. */
+static void reg_mac(struct vctx *c, const uint8_t mac[6], const char *desc, struct conf_loc loc)
+{
+	char s[18], w[256];
+	struct reg_mac *v;
+
+	for (size_t i = 0; i < c->n_macs; i++) {
+		if (memcmp(c->macs[i].mac, mac, 6) != 0)
+			continue;
+		verr(c, loc, "%s: mac %s is already used by %s (%s)", desc,
+		     mac_format(mac, s, sizeof(s)), c->macs[i].desc,
+		     where(c, c->macs[i].loc, w, sizeof(w)));
+		return;
+	}
+	v = grow(c->macs, c->n_macs, sizeof(*v), &c->err);
+	if (!v)
+		return;
+	c->macs = v;
+	v = &v[c->n_macs++];
+	memcpy(v->mac, mac, 6);
+	snprintf(v->desc, sizeof(v->desc), "%s", desc);
+	v->loc = loc;
+}
+
+/* Whether name was declared as a block of the given list (even a broken one). */
+static bool declared(const struct conf_block *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->name && strcmp(v[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Report a reference to an undefined object, suggesting a declared one. */
+static void undefined(struct vctx *c, const char *label, const char *kind,
+		      const struct conf_value *v, const struct conf_block *const *decl, size_t n)
+{
+	const char **cands = calloc(n ? n : 1, sizeof(*cands));
+	char q1[QMAX], hint[96];
+	size_t nc = 0;
+
+	if (!cands) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (decl[i]->name)
+			cands[nc++] = decl[i]->name;
+	verr(c, v->loc, "%s: %s '%s' is not defined%s", label, kind, q(v->text, q1),
+	     did_you_mean(v->text, cands, nc, hint, sizeof(hint)));
+	free(cands);
+}
+
+/* ---- values ---- */
+
+#define PFX_NONE 0
+#define PFX_OPTIONAL 1
+#define PFX_REQUIRED 2
+
+/*
+ * Parse an address value of the given family (0 = either) with or without
+ * "/N" as pfx says; report why not at the value. key names the setting.
+ */
+static bool get_addr(struct vctx *c, const char *label, const char *key,
+		     const struct conf_value *v, int family, int pfx, struct addr *out)
+{
+	const char *slash = strchr(v->text, '/');
+	size_t hl = slash ? (size_t)(slash - v->text) : strlen(v->text);
+	const char *fam = family == AF_INET ? "an IPv4 address" :
+			  family == AF_INET6 ? "an IPv6 address" : "an IPv4 or IPv6 address";
+	char host[ADDR_STRLEN], q1[QMAX];
+	struct addr a;
+
+	q(v->text, q1);
+	if (hl == 0 || hl >= sizeof(host)) {
+		verr(c, v->loc, "%s: %s: '%s' is not %s", label, key, q1, fam);
+		return false;
+	}
+	memcpy(host, v->text, hl);
+	host[hl] = '\0';
+	if (addr_parse(host, ADDR_PREFIX_NONE, &a, NULL) < 0) {
+		verr(c, v->loc, "%s: %s: '%s' is not %s", label, key, q1, fam);
+		return false;
+	}
+	if (family && a.family != family) {
+		verr(c, v->loc, "%s: %s: '%s' is an %s address, expected %s", label, key, q1,
+		     a.family == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "IPv4" : "IPv6");
+		return false;
+	}
+	if (slash && pfx == PFX_NONE) {
+		verr(c, v->loc, "%s: %s: '%s' must not have a prefix length", label, key, q1);
+		return false;
+	}
+	if (slash && addr_parse(v->text, ADDR_PREFIX_OPTIONAL, &a, NULL) < 0) {
+		verr(c, v->loc, "%s: %s: '%s' has a bad prefix length (0..%d)", label, key, q1,
+		     a.family == AF_INET ? 32 : 128);
+		return false;
+	}
+	if (!slash && pfx == PFX_REQUIRED) {
+		verr(c, v->loc, "%s: %s: '%s' needs a prefix length, e.g. '%s/%d'", label, key,
+		     q1, q1, a.family == AF_INET ? 24 : 64);
+		return false;
+	}
+	*out = a;
+	return true;
+}
+
+/* Refuse addresses that can't be assigned or routed to. */
+static bool usable(struct vctx *c, const char *label, const char *key,
+		   const struct conf_value *v, const struct addr *a)
+{
+	static const uint8_t bcast[4] = { 255, 255, 255, 255 };
+	const char *what = NULL;
+	char s[ADDR_STRLEN];
+
+	if (addr_is_unspecified(a))
+		what = "the unspecified address";
+	else if (addr_is_multicast(a))
+		what = "a multicast address";
+	else if (addr_is_loopback(a))
+		what = "a loopback address";
+	else if (a->family == AF_INET && memcmp(a->bytes, bcast, 4) == 0)
+		what = "the broadcast address";
+	if (!what)
+		return true;
+	verr(c, v->loc, "%s: %s: %s is %s", label, key, addr_format_host(a, s, sizeof(s)), what);
+	return false;
+}
+
+/* A decimal number in [min, max]. */
+static bool get_int(struct vctx *c, const char *label, const char *key,
+		    const struct conf_value *v, int min, int max, int *out)
+{
+	const char *s = v->text;
+	char q1[QMAX];
+	long n = 0;
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 9 || strspn(s, "0123456789") != len) {
+		verr(c, v->loc, "%s: %s: '%s' is not a number", label, key, q(s, q1));
+		return false;
+	}
+	n = strtol(s, NULL, 10);
+	if (n < min || n > max) {
+		verr(c, v->loc, "%s: %s %ld is out of range (%d..%d)", label, key, n, min, max);
+		return false;
+	}
+	*out = (int)n;
+	return true;
+}
+
+static bool get_bool(struct vctx *c, const char *label, const char *key,
+		     const struct conf_value *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on" }, *const no[] = { "no", "false", "off" };
+	char q1[QMAX];
+
+	for (size_t i = 0; i < N(yes); i++) {
+		if (strcasecmp(v->text, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(v->text, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	verr(c, v->loc, "%s: %s: '%s' is not a boolean (use yes or no)", label, key, q(v->text, q1));
+	return false;
+}
+
+/* ---- tunnel ---- */
+
+/* Parse an IPv4 endpoint setting (remote, local, via) into *out. */
+static bool get_v4(struct vctx *c, const char *label, const char *key,
+		   const struct conf_value *v, struct addr *out)
+{
+	return get_addr(c, label, key, v, AF_INET, PFX_NONE, out) && usable(c, label, key, v, out);
+}
+
+static void build_tunnel(struct vctx *c, const struct conf_block *b)
+{
+	struct model_tunnel t = {
+		.local_auto = true, .mtu = MODEL_TUNNEL_MTU_DEFAULT,
+		.ttl = MODEL_TUNNEL_TTL_DEFAULT, .datapath = MODEL_DATAPATH_AUTO,
+	};
+	const struct conf_value *v;
+	char label[DESC_MAX], q1[QMAX], s1[ADDR_STRLEN], s2[ADDR_STRLEN];
+	bool named, remote_ok = false, addr_ok = false;
+	struct model_tunnel *arr;
+
+	snprintf(label, sizeof(label), "tunnel '%s'", q(b->name, q1));
+	check_block(c, b, &tunnel_spec, label);
+	named = check_name(c, b->name, b->name_loc, "tunnel name", MODEL_IFNAMSIZ - 1, false, NULL);
+	if (named) {
+		snprintf(t.name, sizeof(t.name), "%s", b->name);
+		reg_name(c, t.name, REG_TUNNEL, label, b->name_loc);
+	}
+	t.pos = pos_of(c, b->name_loc);
+	if ((v = value_of(b, "type")) && strcmp(v->text, "6in4") != 0)
+		verr(c, v->loc, "%s: unknown type '%s' (the only type is 6in4)", label, q(v->text, q1));
+	if ((v = value_of(b, "remote")))
+		remote_ok = get_v4(c, label, "remote", v, &t.remote);
+	if ((v = value_of(b, "local")) && strcmp(v->text, "auto") != 0) {
+		t.local_auto = false;
+		get_v4(c, label, "local", v, &t.local);
+	}
+	if ((v = value_of(b, "via"))) {
+		t.has_via = get_v4(c, label, "via", v, &t.via);
+		if (t.has_via && remote_ok && addr_same_host(&t.via, &t.remote))
+			verr(c, v->loc, "%s: via %s is the remote address itself; via is the gateway towards it",
+			     label, addr_format_host(&t.via, s1, sizeof(s1)));
+	}
+	if ((v = value_of(b, "address"))) {
+		addr_ok = get_addr(c, label, "address", v, AF_INET6, PFX_REQUIRED, &t.address) &&
+			  usable(c, label, "address", v, &t.address);
+		t.has_address = addr_ok;
+		if (addr_ok)
+			reg_addr(c, &t.address, label, v->loc);
+	}
+	if ((v = value_of(b, "peer"))) {
+		t.has_peer = get_addr(c, label, "peer", v, AF_INET6, PFX_NONE, &t.peer) &&
+			     usable(c, label, "peer", v, &t.peer);
+		if (t.has_peer && addr_ok && !addr_in_prefix(&t.peer, &t.address)) {
+			struct addr net = addr_network(&t.address);
+
+			verr(c, v->loc, "%s: peer %s is outside the tunnel prefix %s", label,
+			     addr_format_host(&t.peer, s1, sizeof(s1)), addr_format(&net, s2, sizeof(s2)));
+		} else if (t.has_peer) {
+			char desc[DESC_MAX];
+
+			snprintf(desc, sizeof(desc), "%.150s (peer)", label);
+			reg_addr(c, &t.peer, desc, v->loc);
+		}
+	}
+	if ((v = value_of(b, "mtu")))
+		get_int(c, label, "mtu", v, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX, &t.mtu);
+	if ((v = value_of(b, "ttl")))
+		get_int(c, label, "ttl", v, 1, 255, &t.ttl);
+	if ((v = value_of(b, "datapath"))) {
+		if (strcmp(v->text, "auto") == 0)
+			t.datapath = MODEL_DATAPATH_AUTO;
+		else if (strcmp(v->text, "kernel") == 0)
+			t.datapath = MODEL_DATAPATH_KERNEL;
+		else if (strcmp(v->text, "userspace") == 0)
+			t.datapath = MODEL_DATAPATH_USERSPACE;
+		else
+			verr(c, v->loc, "%s: unknown datapath '%s' (expected auto, kernel or userspace)",
+			     label, q(v->text, q1));
+	}
+	/* A broken tunnel is kept (the model is discarded anyway) so that
+	 * references to it are not also reported as undefined. */
+	if (!named)
+		return;
+	arr = grow(c->m->tunnels, c->m->n_tunnels, sizeof(*arr), &c->err);
+	if (!arr)
+		return;
+	c->m->tunnels = arr;
+	arr[c->m->n_tunnels++] = t;
+}
+
+/* ---- bridge ---- */
+
+static int push_addr(struct addr **v, size_t *n, const struct addr *a)
+{
+	struct addr *p = realloc(*v, (*n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	p[(*n)++] = *a;
+	return 0;
+}
+
+/* Reject a bridge prefix that overlaps one of an earlier bridge. */
+static bool check_overlap(struct vctx *c, const char *label, const struct conf_value *v,
+			  const struct addr *a)
+{
+	char s1[ADDR_STRLEN], s2[ADDR_STRLEN];
+
+	for (size_t i = 0; i < c->m->n_bridges; i++) {
+		const struct model_bridge *o = &c->m->bridges[i];
+
+		for (size_t j = 0; j < o->n_addrs; j++) {
+			const struct addr *p = &o->addrs[j];
+			struct addr n1, n2;
+
+			if (p->family != a->family || addr_same_host(p, a))
+				continue; /* the same address is reported as such */
+			if (!addr_in_prefix(a, p) && !addr_in_prefix(p, a))
+				continue;
+			n1 = addr_network(a);
+			n2 = addr_network(p);
+			verr(c, v->loc, "%s: prefix %s overlaps bridge '%s' prefix %s", label,
+			     addr_format(&n1, s1, sizeof(s1)), o->name, addr_format(&n2, s2, sizeof(s2)));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The bridge's addresses: IPv6 ones first, then IPv4, each in file order. */
+static void bridge_addrs(struct vctx *c, const struct conf_block *b, const char *label,
+			 struct model_bridge *br)
+{
+	struct parsed { struct addr a; const struct conf_value *v; } *all = NULL;
+	size_t n = 0, n6 = 0;
+	bool ok = true;
+
+	for (size_t i = 0; i < b->n_stmts; i++) {
+		const struct conf_stmt *s = &b->stmts[i];
+
+		if (strcmp(s->key, "address") != 0)
+			continue;
+		for (size_t j = 0; j < s->n_vals; j++) {
+			struct parsed *p;
+			struct addr a;
+
+			if (!get_addr(c, label, "address", &s->vals[j], 0, PFX_REQUIRED, &a) ||
+			    !usable(c, label, "address", &s->vals[j], &a)) {
+				ok = false;
+				continue;
+			}
+			p = grow(all, n, sizeof(*p), &c->err);
+			if (!p)
+				goto cleanup;
+			all = p;
+			all[n++] = (struct parsed){ a, &s->vals[j] };
+			n6 += a.family == AF_INET6;
+		}
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			if ((all[i].a.family == AF_INET6) != (pass == 0))
+				continue;
+			if (!check_overlap(c, label, all[i].v, &all[i].a)) {
+				ok = false;
+				continue;
+			}
+			if (!reg_addr(c, &all[i].a, label, all[i].v->loc))
+				continue;
+			if (push_addr(&br->addrs, &br->n_addrs, &all[i].a) < 0) {
+				c->err = -ENOMEM;
+				goto cleanup;
+			}
+		}
+	}
+	if (ok && find_key(b, "address") && n6 == 0)
+		verr(c, b->name_loc, "%s: needs at least one IPv6 address (address = PREFIX/LEN)", label);
+cleanup:
+	free(all);
+}
+
+static void build_bridge(struct vctx *c, const struct conf_block *b)
+{
+	struct model_bridge br = { 0 };
+	const struct conf_stmt *s;
+	const struct conf_value *v;
+	char label[DESC_MAX], what[DESC_MAX + 16], q1[QMAX];
+	bool named;
+	struct model_bridge *arr;
+
+	snprintf(label, sizeof(label), "bridge '%s'", q(b->name, q1));
+	check_block(c, b, &bridge_spec, label);
+	named = check_name(c, b->name, b->name_loc, "bridge name", MODEL_IFNAMSIZ - 1, false, NULL);
+	if (named) {
+		snprintf(br.name, sizeof(br.name), "%s", b->name);
+		reg_name(c, br.name, REG_BRIDGE, label, b->name_loc);
+	}
+	br.pos = pos_of(c, b->name_loc);
+	bridge_addrs(c, b, label, &br);
+	if ((s = find_key(b, "members"))) {
+		snprintf(what, sizeof(what), "%s: member name", label);
+		for (size_t i = 0; i < s->n_vals && !c->err; i++) {
+			char (*m)[MODEL_IFNAMSIZ];
+
+			v = &s->vals[i];
+			if (!check_name(c, v->text, v->loc, what, MODEL_IFNAMSIZ - 1, false, NULL) ||
+			    !reg_name(c, v->text, REG_MEMBER, label, v->loc))
+				continue;
+			m = grow(br.members, br.n_members, sizeof(*m), &c->err);
+			if (!m)
+				break;
+			br.members = m;
+			snprintf(m[br.n_members++], MODEL_IFNAMSIZ, "%s", v->text);
+		}
+	}
+	if ((v = value_of(b, "tunnel"))) {
+		if (model_find_tunnel(c->m, v->text))
+			snprintf(br.tunnel, sizeof(br.tunnel), "%s", v->text);
+		else if (!declared(c->tunnels, c->n_tunnels, v->text))
+			undefined(c, label, "tunnel", v, c->tunnels, c->n_tunnels);
+	}
+	if ((v = value_of(b, "adopt")))
+		get_bool(c, label, "adopt", v, &br.adopt);
+	/* Kept even when broken, so that interfaces on it are still checked. */
+	if (!named || c->err)
+		goto fail;
+	arr = grow(c->m->bridges, c->m->n_bridges, sizeof(*arr), &c->err);
+	if (!arr)
+		goto fail;
+	c->m->bridges = arr;
+	arr[c->m->n_bridges++] = br;
+	return;
+fail:
+	free(br.addrs);
+	free(br.members);
+}
+
+/* ---- jail ---- */
+
+/* Why s is not a valid host name (RFC 1123), or NULL when it is. */
+static const char *hostname_problem(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0)
+		return "it is empty";
+	if (n > 253)
+		return "it is longer than 253 characters";
+	for (size_t i = 0; i <= n; i++) {
+		char ch = s[i];
+
+		if (ch == '.' || ch == '\0') {
+			if (label == 0)
+				return "it has an empty label";
+			if (s[i - 1] == '-')
+				return "a label ends with '-'";
+			if (label > 63)
+				return "a label is longer than 63 characters";
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-'))
+			return "only letters, digits, '-' and '.' are allowed";
+		if (label == 0 && ch == '-')
+			return "a label starts with '-'";
+		label++;
+	}
+	return NULL;
+}
+
+/* Why s is not an acceptable jail root, or NULL. */
+static const char *path_problem(const char *s)
+{
+	if (s[0] != '/')
+		return "must be an absolute path";
+	if (strlen(s) >= PATH_MAX)
+		return "is too long";
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "must not contain control characters";
+	for (const char *p = s; (p = strstr(p, "..")); p += 2)
+		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+			return "must not contain '..' components";
+	return NULL;
+}
+
+/* exec.start / exec.stop: the values become an argv. */
+static bool build_argv(struct vctx *c, const char *label, const struct conf_stmt *s,
+		       struct model_argv *out)
+{
+	if (!s)
+		return true;
+	if (s->vals[0].text[0] == '\0') {
+		verr(c, s->vals[0].loc, "%s: %s: the program (first value) is empty", label, s->key);
+		return false;
+	}
+	out->argv = calloc(s->n_vals + 1, sizeof(*out->argv));
+	if (!out->argv) {
+		c->err = -ENOMEM;
+		return false;
+	}
+	for (size_t i = 0; i < s->n_vals; i++) {
+		out->argv[i] = strdup(s->vals[i].text);
+		if (!out->argv[i]) {
+			c->err = -ENOMEM;
+			return false;
+		}
+		out->argc++;
+	}
+	return true;
+}
+
+/* "prefix A" or "prefixes A, B" of the bridge's addresses of family af. */
+static void bridge_prefixes(const struct model_bridge *br, int af, char *buf, size_t len)
+{
+	size_t o = 0, n = 0;
+
+	for (size_t i = 0; i < br->n_addrs; i++)
+		n += br->addrs[i].family == af;
+	o = (size_t)snprintf(buf, len, n > 1 ? "prefixes " : "prefix ");
+	for (size_t i = 0, k = 0; i < br->n_addrs && o < len; i++) {
+		struct addr net;
+		char s[ADDR_STRLEN];
+
+		if (br->addrs[i].family != af)
+			continue;
+		net = addr_network(&br->addrs[i]);
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", k++ ? ", " : "", addr_format(&net, s, sizeof(s)));
+	}
+}
+
+/* One `address` value of an interface: auto, or a prefix inside the bridge's. */
+static bool iface_addr(struct vctx *c, const char *label, const struct conf_value *v,
+		       const struct model_bridge *br, struct model_iface *ifc)
+{
+	struct addr a;
+	char s[ADDR_STRLEN], pfx[256];
+	bool inside = false, fam = false;
+
+	if (strcmp(v->text, "auto") == 0) {
+		ifc->n_auto++;
+		return true;
+	}
+	if (!get_addr(c, label, "address", v, 0, PFX_REQUIRED, &a) ||
+	    !usable(c, label, "address", v, &a))
+		return false;
+	for (size_t i = 0; br && i < br->n_addrs; i++) {
+		if (br->addrs[i].family != a.family)
+			continue;
+		fam = true;
+		inside = inside || addr_in_prefix(&a, &br->addrs[i]);
+	}
+	addr_format(&a, s, sizeof(s));
+	if (br && !fam) {
+		verr(c, v->loc, "%s: address %s: bridge '%s' has no %s address", label, s, br->name,
+		     a.family == AF_INET ? "IPv4" : "IPv6");
+		return false;
+	}
+	if (br && !inside) {
+		bridge_prefixes(br, a.family, pfx, sizeof(pfx));
+		verr(c, v->loc, "%s: address %s is outside bridge '%s' %s", label, s, br->name, pfx);
+		return false;
+	}
+	if (!reg_addr(c, &a, label, v->loc))
+		return false;
+	if (push_addr(&ifc->addrs, &ifc->n_addrs, &a) < 0) {
+		c->err = -ENOMEM;
+		return false;
+	}
+	return true;
+}
+
+/* The mac setting of an interface: unicast and not all zeroes. */
+static bool iface_mac(struct vctx *c, const char *label, const struct conf_value *v,
+		      struct model_iface *ifc)
+{
+	static const uint8_t zero[6];
+	char q1[QMAX], s[18];
+
+	if (mac_parse(v->text, ifc->mac) < 0) {
+		verr(c, v->loc, "%s: mac: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", label, q(v->text, q1));
+		return false;
+	}
+	mac_format(ifc->mac, s, sizeof(s));
+	if (memcmp(ifc->mac, zero, 6) == 0) {
+		verr(c, v->loc, "%s: mac %s is all zeroes", label, s);
+		return false;
+	}
+	if (ifc->mac[0] & 1) {
+		verr(c, v->loc, "%s: mac %s is a multicast address (the first byte must be even)", label, s);
+		return false;
+	}
+	reg_mac(c, ifc->mac, label, v->loc);
+	ifc->has_mac = true;
+	return true;
+}
+
+/* Register the epair's two host-side names NAMEa and NAMEb. */
+static bool reg_epair(struct vctx *c, const char *name, const char *label, struct conf_loc loc)
+{
+	bool ok = true;
+
+	for (const char *sfx = "ab"; *sfx; sfx++) {
+		char end[MODEL_IFNAMSIZ + 1], desc[DESC_MAX + 32];
+
+		snprintf(end, sizeof(end), "%s%c", name, *sfx);
+		snprintf(desc, sizeof(desc), "%s: epair end '%s'", label, end);
+		ok &= reg_name(c, end, REG_IFACE_END, desc, loc);
+	}
+	return ok;
+}
+
+static bool build_iface(struct vctx *c, const char *jlabel, const struct conf_block *b,
+			struct model_jail *j)
+{
+	struct model_iface ifc = { 0 };
+	const struct model_bridge *br = NULL;
+	const struct conf_value *v;
+	char label[DESC_MAX], what[DESC_MAX], q1[QMAX];
+	struct model_iface *arr;
+	bool ok;
+
+	snprintf(label, sizeof(label), "%.100s: interface '%s'", jlabel, q(b->name, q1));
+	snprintf(what, sizeof(what), "%.100s: interface name", jlabel);
+	check_block(c, b, &iface_spec, label);
+	ok = check_name(c, b->name, b->name_loc, what, MODEL_IFNAMSIZ - 2, false,
+			": jail6 appends 'a' and 'b' for the epair ends");
+	if (ok) {
+		snprintf(ifc.name, sizeof(ifc.name), "%s", b->name);
+		ok = reg_name(c, ifc.name, REG_IFACE, label, b->name_loc) &&
+		     reg_epair(c, ifc.name, label, b->name_loc);
+	}
+	ifc.pos = pos_of(c, b->name_loc);
+	if ((v = value_of(b, "bridge"))) {
+		br = model_find_bridge(c->m, v->text);
+		if (br) {
+			snprintf(ifc.bridge, sizeof(ifc.bridge), "%s", br->name);
+		} else {
+			ok = false;
+			if (!declared(c->bridges, c->n_bridges, v->text))
+				undefined(c, label, "bridge", v, c->bridges, c->n_bridges);
+		}
+	}
+	for (size_t i = 0; i < b->n_stmts && !c->err; i++) {
+		const struct conf_stmt *s = &b->stmts[i];
+
+		if (strcmp(s->key, "address") != 0)
+			continue;
+		for (size_t k = 0; k < s->n_vals; k++)
+			ok &= iface_addr(c, label, &s->vals[k], br, &ifc);
+	}
+	if ((v = value_of(b, "mac")))
+		ok &= iface_mac(c, label, v, &ifc);
+	if (!ok || c->err)
+		goto fail;
+	arr = grow(j->ifaces, j->n_ifaces, sizeof(*arr), &c->err);
+	if (!arr)
+		goto fail;
+	j->ifaces = arr;
+	arr[j->n_ifaces++] = ifc;
+	return true;
+fail:
+	free(ifc.addrs);
+	return false;
+}
+
+static bool build_route(struct vctx *c, const char *jlabel, const struct conf_block *b,
+			struct model_jail *j)
+{
+	struct model_route r = { .pos = pos_of(c, b->name_loc) };
+	const struct conf_value *v;
+	char label[DESC_MAX], q1[QMAX], s1[ADDR_STRLEN], s2[ADDR_STRLEN];
+	struct conf_value dest = { b->name, false, b->name_loc };
+	struct model_route *arr;
+	bool ok = true;
+
+	snprintf(label, sizeof(label), "%.100s: route %s", jlabel, q(b->name, q1));
+	check_block(c, b, &route_spec, label);
+	if (strcmp(b->name, "default") == 0) {
+		r.dst = (struct addr){ .family = AF_INET6, .plen = 0 };
+	} else if (strcmp(b->name, "default4") == 0) {
+		r.dst = (struct addr){ .family = AF_INET, .plen = 0 };
+	} else if (get_addr(c, jlabel, "route", &dest, 0, PFX_OPTIONAL, &r.dst)) {
+		struct addr net;
+
+		if (r.dst.plen < 0)
+			r.dst.plen = (int)addr_len(&r.dst) * 8;
+		net = addr_network(&r.dst);
+		if (!addr_equal(&net, &r.dst)) {
+			verr(c, b->name_loc, "%s: host bits are set; did you mean %s?", label,
+			     addr_format(&net, s1, sizeof(s1)));
+			ok = false;
+		}
+	} else {
+		ok = false;
+	}
+	if ((v = value_of(b, "via"))) {
+		if (!get_addr(c, label, "via", v, 0, PFX_NONE, &r.gw) || !usable(c, label, "via", v, &r.gw))
+			ok = false;
+		else if (r.dst.family && r.gw.family != r.dst.family) {
+			verr(c, v->loc, "%s: via %s is an %s address but the destination is %s", label,
+			     addr_format_host(&r.gw, s1, sizeof(s1)),
+			     r.gw.family == AF_INET ? "IPv4" : "IPv6",
+			     r.dst.family == AF_INET ? "IPv4" : "IPv6");
+			ok = false;
+		}
+	}
+	for (size_t i = 0; ok && i < j->n_routes; i++) {
+		if (addr_equal(&j->routes[i].dst, &r.dst)) {
+			verr(c, b->name_loc, "%s: duplicate route %s (first on line %d)", jlabel,
+			     addr_format(&r.dst, s2, sizeof(s2)), j->routes[i].pos.line);
+			ok = false;
+		}
+	}
+	if (!ok)
+		return false;
+	arr = grow(j->routes, j->n_routes, sizeof(*arr), &c->err);
+	if (!arr)
+		return false;
+	j->routes = arr;
+	arr[j->n_routes++] = r;
+	return true;
+}
+
+static void free_jail(struct model_jail *j)
+{
+	struct model m = { .jails = j, .n_jails = 1 };
+
+	/* model_free() knows how to free a jail; borrow it for one. */
+	model_free(&m);
+}
+
+/* A jail and its interfaces and routes. Even a broken jail goes into the
+ * model (which is then discarded) so that later duplicates are still found. */
+static void build_jail(struct vctx *c, const struct conf_block *b)
+{
+	struct model_jail *j = calloc(1, sizeof(*j));
+	const struct conf_value *v;
+	const char *why;
+	char label[DESC_MAX], q1[QMAX], w[256];
+	struct model_jail *arr;
+
+	if (!j) {
+		c->err = -ENOMEM;
+		return;
+	}
+	j->autostart = true;
+	snprintf(label, sizeof(label), "jail '%s'", q(b->name, q1));
+	check_block(c, b, &jail_spec, label);
+	if (check_name(c, b->name, b->name_loc, "jail name", MODEL_NAME_MAX - 1, true, NULL)) {
+		snprintf(j->name, sizeof(j->name), "%s", b->name);
+		for (size_t i = 0; i < c->m->n_jails; i++) {
+			const struct model_pos *p = &c->m->jails[i].pos;
+
+			if (strcmp(c->m->jails[i].name, j->name) != 0)
+				continue;
+			snprintf(w, sizeof(w), "%s:%d:%d", p->file, p->line, p->col);
+			verr(c, b->name_loc, "duplicate jail '%s' (first defined at %s)", j->name, w);
+			break;
+		}
+	}
+	j->pos = pos_of(c, b->name_loc);
+	if ((v = value_of(b, "hostname"))) {
+		if ((why = hostname_problem(v->text)))
+			verr(c, v->loc, "%s: hostname '%s' is not valid: %s", label, q(v->text, q1), why);
+		else if (!(j->hostname = strdup(v->text)))
+			c->err = -ENOMEM;
+	}
+	if ((v = value_of(b, "path"))) {
+		if ((why = path_problem(v->text)))
+			verr(c, v->loc, "%s: path '%s' %s", label, q(v->text, q1), why);
+		else if (!(j->path = strdup(v->text)))
+			c->err = -ENOMEM;
+	}
+	build_argv(c, label, find_key(b, "exec.start"), &j->exec_start);
+	build_argv(c, label, find_key(b, "exec.stop"), &j->exec_stop);
+	if ((v = value_of(b, "autostart")))
+		get_bool(c, label, "autostart", v, &j->autostart);
+	for (size_t i = 0; i < b->n_blocks && !c->err && !c->ctx->diag.full; i++) {
+		const struct conf_block *nb = &b->blocks[i];
+
+		if (!nb->name)
+			continue; /* a syntax error was reported */
+		if (strcmp(nb->kind, "interface") == 0)
+			build_iface(c, label, nb, j);
+		else if (strcmp(nb->kind, "route") == 0)
+			build_route(c, label, nb, j);
+	}
+	arr = grow(c->m->jails, c->m->n_jails, sizeof(*arr), &c->err);
+	if (!arr) {
+		free_jail(j);
+		free(j);
+		return;
+	}
+	c->m->jails = arr;
+	arr[c->m->n_jails++] = *j;
+	free(j);
+}
+
+/* ---- top level ---- */
+
+/* Collect the declared blocks of one kind (named ones only). */
+static int collect(const struct conf_block *root, const char *kind,
+		   const struct conf_block ***out, size_t *n)
+{
+	*out = calloc(root->n_blocks ? root->n_blocks : 1, sizeof(**out));
+	*n = 0;
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < root->n_blocks; i++)
+		if (strcmp(root->blocks[i].kind, kind) == 0 && root->blocks[i].name)
+			(*out)[(*n)++] = &root->blocks[i];
+	return 0;
+}
+
+int conf_build_model(struct conf_ctx *ctx, const struct conf_block *root, struct model *out)
+{
+	struct vctx c = { .ctx = ctx, .m = out };
+
+	memset(out, 0, sizeof(*out));
+	check_block(&c, root, &top_spec, NULL);
+	if (collect(root, "tunnel", &c.tunnels, &c.n_tunnels) < 0 ||
+	    collect(root, "bridge", &c.bridges, &c.n_bridges) < 0 ||
+	    collect(root, "jail", &c.jails, &c.n_jails) < 0) {
+		c.err = -ENOMEM;
+		goto cleanup;
+	}
+	/* Tunnels before bridges before jails: each may refer to the previous
+	 * kind regardless of where it appears in the file. */
+	for (size_t i = 0; i < c.n_tunnels && !c.err && !ctx->diag.full; i++)
+		build_tunnel(&c, c.tunnels[i]);
+	for (size_t i = 0; i < c.n_bridges && !c.err && !ctx->diag.full; i++)
+		build_bridge(&c, c.bridges[i]);
+	for (size_t i = 0; i < c.n_jails && !c.err && !ctx->diag.full; i++)
+		build_jail(&c, c.jails[i]);
+cleanup:
+	free(c.names);
+	free(c.addrs);
+	free(c.macs);
+	free(c.tunnels);
+	free(c.bridges);
+	free(c.jails);
+	return c.err;
+}

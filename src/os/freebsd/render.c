@@ -1,0 +1,411 @@
+/* FreeBSD: actions as argv for ifconfig, route, sysctl, jail and jexec. */
+#include "os/freebsd/freebsd.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Builds a freebsd_cmds; the first failure sticks and later calls no-op. */
+struct builder {
+	struct freebsd_cmds *c;
+	int err;
+};
+
+int freebsd_argv_append(char ***argv, const char *w)
+{
+	size_t n = 0;
+	char **v, *d;
+
+	while (*argv && (*argv)[n])
+		n++;
+	d = strdup(w);
+	v = d ? realloc(*argv, (n + 2) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(d);
+		return -ENOMEM;
+	}
+	v[n] = d;
+	v[n + 1] = NULL;
+	*argv = v;
+	return 0;
+}
+
+static void argv_free(char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+void freebsd_cmds_free(struct freebsd_cmds *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		argv_free(c->argv[i]);
+	free(c->argv);
+	c->argv = NULL;
+	c->n = 0;
+}
+
+static void arg(struct builder *b, const char *w)
+{
+	if (!b->err && b->c->n)
+		b->err = freebsd_argv_append(&b->c->argv[b->c->n - 1], w);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void argf(struct builder *b, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	arg(b, buf);
+}
+
+/* Start a new command running prog, inside jail ns when ns is not "". */
+static void cmd(struct builder *b, const char *ns, const char *prog)
+{
+	char ***v;
+
+	if (b->err)
+		return;
+	v = realloc(b->c->argv, (b->c->n + 1) * sizeof(*v));
+	if (!v) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->c->argv = v;
+	v[b->c->n++] = NULL;
+	if (ns[0]) {
+		arg(b, FREEBSD_JEXEC);
+		arg(b, ns);
+	}
+	arg(b, prog);
+}
+
+/* Start `[jexec ns] ifconfig IF`. */
+static void ifconfig(struct builder *b, const char *ns, const char *ifname)
+{
+	cmd(b, ns, FREEBSD_IFCONFIG);
+	arg(b, strcmp(ifname, "lo") ? ifname : "lo0");
+}
+
+/* Whether s is prefix followed by one or more digits and nothing else. */
+static bool unit_name(const char *s, const char *prefix)
+{
+	size_t l = strlen(prefix);
+
+	if (strncmp(s, prefix, l) || !s[l])
+		return false;
+	for (s += l; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+const char *freebsd_sysctl_name(const char *generic)
+{
+	static const char *const map[][2] = {
+		{ "ipv6.forwarding", "net.inet6.ip6.forwarding" },
+		{ "ipv4.forwarding", "net.inet.ip.forwarding" },
+		{ "ipv6.accept_ra", "net.inet6.ip6.accept_rtadv" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i][0], generic))
+			return map[i][1];
+	return NULL;
+}
+
+/* Whether a VETH_CREATE is epairN with ends epairNa / epairNb. */
+static bool veth_names_ok(const struct action *a)
+{
+	size_t l = strlen(a->base);
+
+	return unit_name(a->base, "epair") && !strncmp(a->ifname, a->base, l) &&
+	       !strcmp(a->ifname + l, "a") && !strncmp(a->peer, a->base, l) && !strcmp(a->peer + l, "b");
+}
+
+const char *freebsd_unsupported(const struct action *a)
+{
+	switch (a->kind) {
+	case ACTION_VETH_CREATE:
+		if (!veth_names_ok(a))
+			return "FreeBSD epair(4) interfaces are named epairN (epairNa on the bridge, "
+			       "epairNb in the jail): name the interface epairN";
+		break;
+	case ACTION_TUNNEL_CREATE:
+	case ACTION_TUNNEL_CHANGE:
+		if (a->datapath == MODEL_DATAPATH_USERSPACE)
+			return "datapath = userspace is Linux only; FreeBSD uses the gif(4) kernel tunnel";
+		if (a->gw.family != AF_INET || (!a->local_auto && a->addr.family != AF_INET))
+			return "a 6in4 tunnel needs IPv4 endpoints";
+		break;
+	case ACTION_LINK_SET_MASTER:
+		if (unit_name(a->ifname, "gif"))
+			return "a gif(4) tunnel is never added to a bridge: if_bridge would carry "
+			       "EtherIP over it, not 6in4";
+		break;
+	case ACTION_LINK_SET_NS:
+		if (a->ns[0])
+			return "only interfaces of the host can be moved into a jail";
+		break;
+	case ACTION_SYSCTL_SET:
+		if (!freebsd_sysctl_name(a->key))
+			return "no FreeBSD sysctl for this key";
+		break;
+	case ACTION_ADDR_ADD:
+	case ACTION_ADDR_DEL:
+	case ACTION_ROUTE_ADD:
+	case ACTION_ROUTE_DEL:
+		if (a->addr.family != AF_INET && a->addr.family != AF_INET6)
+			return "no address";
+		break;
+	default:
+		break;
+	}
+	return NULL;
+}
+
+/* `ifconfig gif0 create`, or `ifconfig gif create name he-ipv6` for a name
+ * that is not the cloner's own (ifconfig renames right after cloning). */
+static void create_clone(struct builder *b, const char *ifname, const char *cloner)
+{
+	if (unit_name(ifname, cloner)) {
+		ifconfig(b, "", ifname);
+		arg(b, "create");
+	} else {
+		ifconfig(b, "", cloner);
+		arg(b, "create");
+		arg(b, "name");
+		arg(b, ifname);
+	}
+}
+
+/* gif: create (or rename at birth), endpoints, the per-vnet ttl, mtu. */
+static void render_tunnel(struct builder *b, const struct action *a)
+{
+	char local[ADDR_STRLEN], remote[ADDR_STRLEN];
+
+	if (a->kind == ACTION_TUNNEL_CREATE)
+		create_clone(b, a->ifname, "gif");
+	if (a->local_auto)
+		snprintf(local, sizeof(local), "%s", FREEBSD_LOCAL_AUTO);
+	else
+		addr_format_host(&a->addr, local, sizeof(local));
+	ifconfig(b, "", a->ifname);
+	arg(b, "tunnel");
+	arg(b, local);
+	arg(b, addr_format_host(&a->gw, remote, sizeof(remote)));
+	if (a->ttl > 0) {
+		cmd(b, "", FREEBSD_SYSCTL);
+		argf(b, "net.inet.ip.gifttl=%d", a->ttl);
+	}
+	if (a->mtu > 0) {
+		ifconfig(b, "", a->ifname);
+		arg(b, "mtu");
+		argf(b, "%d", a->mtu);
+	}
+}
+
+/* ifconfig inet6/inet add or delete, point-to-point when a peer is given. */
+static void render_addr(struct builder *b, const struct action *a)
+{
+	char x[ADDR_STRLEN], p[ADDR_STRLEN];
+	bool v6 = a->addr.family == AF_INET6;
+
+	ifconfig(b, a->ns, a->ifname);
+	arg(b, v6 ? "inet6" : "inet");
+	if (a->kind == ACTION_ADDR_DEL) {
+		arg(b, addr_format_host(&a->addr, x, sizeof(x)));
+		arg(b, "delete");
+		return;
+	}
+	if (!v6) {
+		/* without alias, inet replaces the first address */
+		arg(b, addr_format(&a->addr, x, sizeof(x)));
+		if (a->gw.family)
+			arg(b, addr_format_host(&a->gw, p, sizeof(p)));
+		arg(b, "alias");
+		return;
+	}
+	/* devd(8) marks interfaces created on the host ifdisabled unless
+	 * rc.conf enables IPv6 on them; a jail's end needs it lifted */
+	if (a->ns[0])
+		arg(b, "-ifdisabled");
+	arg(b, addr_format_host(&a->addr, x, sizeof(x)));
+	if (a->gw.family) {
+		/* point-to-point (gif): our end, the far end, a host prefix */
+		arg(b, addr_format_host(&a->gw, p, sizeof(p)));
+		arg(b, "prefixlen");
+		arg(b, "128");
+	} else {
+		arg(b, "prefixlen");
+		argf(b, "%d", a->addr.plen < 0 ? 128 : a->addr.plen);
+	}
+}
+
+/* route add/delete with -inet6, default / -host / -net, gateway or -interface. */
+static void render_route(struct builder *b, const struct action *a)
+{
+	char x[ADDR_STRLEN], g[ADDR_STRLEN];
+	bool v6 = a->addr.family == AF_INET6;
+	int full = v6 ? 128 : 32;
+
+	cmd(b, a->ns, FREEBSD_ROUTE);
+	arg(b, a->kind == ACTION_ROUTE_ADD ? "add" : "delete");
+	if (v6)
+		arg(b, "-inet6");
+	if (a->addr.plen == 0) {
+		arg(b, "default");
+	} else if (a->addr.plen < 0 || a->addr.plen == full) {
+		arg(b, "-host");
+		arg(b, addr_format_host(&a->addr, x, sizeof(x)));
+	} else {
+		arg(b, "-net");
+		arg(b, addr_format(&a->addr, x, sizeof(x)));
+	}
+	if (a->kind == ACTION_ROUTE_DEL)
+		return;
+	if (a->gw.family) {
+		addr_format_host(&a->gw, g, sizeof(g));
+		/* a link-local gateway means nothing without its interface */
+		if (addr_is_link_local(&a->gw) && a->ifname[0])
+			argf(b, "%s%%%s", g, a->ifname);
+		else
+			arg(b, g);
+	} else if (a->ifname[0]) {
+		arg(b, "-interface");
+		arg(b, a->ifname);
+	}
+}
+
+/* jail -c / jail -r / jexec with the exec.start words. */
+static void render_jail(struct builder *b, const struct action *a)
+{
+	switch (a->kind) {
+	case ACTION_JAIL_CREATE:
+		cmd(b, "", FREEBSD_JAIL);
+		arg(b, "-c");
+		argf(b, "name=%s", a->target);
+		argf(b, "host.hostname=%s", a->hostname ? a->hostname : a->target);
+		argf(b, "path=%s", a->path ? a->path : "/");
+		arg(b, "vnet");
+		arg(b, "persist");
+		break;
+	case ACTION_JAIL_DESTROY:
+		cmd(b, "", FREEBSD_JAIL);
+		arg(b, "-r");
+		arg(b, a->target);
+		break;
+	default:
+		if (!a->argv || !a->argv->argc)
+			break;
+		cmd(b, a->target, a->argv->argv[0]);
+		for (size_t i = 1; i < a->argv->argc; i++)
+			arg(b, a->argv->argv[i]);
+		break;
+	}
+}
+
+/* Link creation, destruction and attributes via ifconfig. */
+static void render_link(struct builder *b, const struct action *a)
+{
+	char mac[18];
+
+	switch (a->kind) {
+	case ACTION_BRIDGE_CREATE:
+		create_clone(b, a->ifname, "bridge");
+		break;
+	case ACTION_VETH_CREATE:
+		ifconfig(b, "", a->base);
+		arg(b, "create");
+		if (a->has_mac) {
+			ifconfig(b, "", a->peer);
+			arg(b, "ether");
+			arg(b, mac_format(a->mac, mac, sizeof(mac)));
+		}
+		break;
+	case ACTION_LINK_DESTROY:
+		ifconfig(b, a->ns, a->ifname);
+		arg(b, "destroy");
+		break;
+	case ACTION_LINK_SET_MASTER:
+		ifconfig(b, a->ns, a->peer);
+		arg(b, "addm");
+		arg(b, a->ifname);
+		break;
+	case ACTION_LINK_SET_NS:
+		ifconfig(b, "", a->ifname);
+		arg(b, "vnet");
+		arg(b, a->target);
+		break;
+	case ACTION_LINK_SET_MTU:
+		ifconfig(b, a->ns, a->ifname);
+		arg(b, "mtu");
+		argf(b, "%d", a->mtu);
+		break;
+	case ACTION_LINK_SET_MAC:
+		ifconfig(b, a->ns, a->ifname);
+		arg(b, "ether");
+		arg(b, mac_format(a->mac, mac, sizeof(mac)));
+		break;
+	default: /* ACTION_LINK_UP */
+		ifconfig(b, a->ns, a->ifname);
+		arg(b, "up");
+		break;
+	}
+}
+
+int freebsd_action_argv(const struct action *a, struct freebsd_cmds *out)
+{
+	struct builder b = { out, 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (freebsd_unsupported(a))
+		return -EINVAL;
+	switch (a->kind) {
+	case ACTION_JAIL_CREATE:
+	case ACTION_JAIL_DESTROY:
+	case ACTION_JAIL_EXEC:
+		render_jail(&b, a);
+		break;
+	case ACTION_TUNNEL_CREATE:
+	case ACTION_TUNNEL_CHANGE:
+		render_tunnel(&b, a);
+		break;
+	case ACTION_ADDR_ADD:
+	case ACTION_ADDR_DEL:
+		render_addr(&b, a);
+		break;
+	case ACTION_ROUTE_ADD:
+	case ACTION_ROUTE_DEL:
+		render_route(&b, a);
+		break;
+	case ACTION_SYSCTL_SET:
+		cmd(&b, a->ns, FREEBSD_SYSCTL);
+		argf(&b, "%s=%s", freebsd_sysctl_name(a->key), a->value);
+		break;
+	case ACTION_BRIDGE_CREATE:
+	case ACTION_VETH_CREATE:
+	case ACTION_LINK_DESTROY:
+	case ACTION_LINK_SET_MASTER:
+	case ACTION_LINK_SET_NS:
+	case ACTION_LINK_SET_MTU:
+	case ACTION_LINK_SET_MAC:
+	case ACTION_LINK_UP:
+		render_link(&b, a);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (b.err)
+		freebsd_cmds_free(out);
+	return b.err;
+}

@@ -1,0 +1,271 @@
+/*
+ * Observe: dump links, addresses and routes of the host namespace and of
+ * each existing jail over rtnetlink, read the forwarding sysctls, and
+ * describe them as struct state facts (owned = false; the caller marks what
+ * the store says jail6 owns).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/rtnetlink.h>
+
+#include "os/linux/linux.h"
+#include "os/linux/nl.h"
+
+/* Times to redo a namespace whose dump the kernel interrupted because the
+ * tables changed meanwhile (NLM_F_DUMP_INTR, seen as -EINTR). */
+#define OBSERVE_TRIES 3
+
+static const char *const observed_sysctls[] = {
+	"ipv6.forwarding", "ipv4.forwarding", "ipv6.accept_ra",
+};
+
+/* The links of one namespace, kept to turn ifindexes into names. */
+struct link_list {
+	struct nl_link *v;
+	size_t n;
+};
+
+/* What the dump callbacks need: where facts go and how to name links. */
+struct walk {
+	const char *ns;
+	struct link_list links;
+	struct state *out;
+};
+
+static const char *link_name(const struct link_list *l, int index)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].index == index)
+			return l->v[i].name;
+	return NULL;
+}
+
+static enum state_link_kind link_kind(const char *kind)
+{
+	if (strcmp(kind, "bridge") == 0)
+		return STATE_LINK_BRIDGE;
+	if (strcmp(kind, "veth") == 0)
+		return STATE_LINK_VETH;
+	if (strcmp(kind, "sit") == 0)
+		return STATE_LINK_SIT;
+	if (strcmp(kind, "tun") == 0)
+		return STATE_LINK_TUN;
+	return STATE_LINK_OTHER;
+}
+
+/* Dump callback: remember one link. */
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_list *l = data;
+	struct nl_link *v;
+
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	if (nl_parse_link(nlh, &l->v[l->n]) < 0)
+		return -EBADMSG;
+	l->n++;
+	return 0;
+}
+
+/* Turn the dumped links into state facts (master index -> bridge name). */
+static int add_links(const struct walk *w)
+{
+	for (size_t i = 0; i < w->links.n; i++) {
+		const struct nl_link *nl = &w->links.v[i];
+		struct state_link sl = { 0 };
+		const char *master = nl->master ? link_name(&w->links, nl->master) : NULL;
+		int rc;
+
+		strcpy(sl.ns, w->ns);
+		strcpy(sl.name, nl->name);
+		sl.kind = link_kind(nl->kind);
+		if (master)
+			strcpy(sl.master, master);
+		sl.up = (nl->flags & IFF_UP) != 0;
+		sl.mtu = nl->mtu;
+		sl.has_mac = nl->has_mac;
+		memcpy(sl.mac, nl->mac, sizeof(sl.mac));
+		if (nl->has_iptun) {
+			sl.local = nl->local;
+			sl.remote = nl->remote;
+			sl.ttl = nl->ttl;
+		}
+		rc = state_add_link(w->out, &sl);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Dump callback: one address, unless the kernel made and manages it. */
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct walk *w = data;
+	struct state_addr sa = { 0 };
+	struct nl_addr na;
+	const char *ifname;
+
+	if (nl_parse_addr(nlh, &na) < 0)
+		return -EBADMSG;
+	if (addr_is_link_local(&na.addr) || addr_is_loopback(&na.addr))
+		return 0;
+	/* IPv6 addresses without IFA_F_PERMANENT are SLAAC/privacy ones with
+	 * kernel-run lifetimes, not configuration. */
+	if (na.addr.family == AF_INET6 && !(na.flags & IFA_F_PERMANENT))
+		return 0;
+	ifname = link_name(&w->links, na.index);
+	if (!ifname)
+		return 0; /* its link appeared after the link dump */
+	strcpy(sa.ns, w->ns);
+	strcpy(sa.ifname, ifname);
+	sa.addr = na.addr;
+	return state_add_addr(w->out, &sa);
+}
+
+/* Whether a route is configuration (ours or an admin's) rather than one
+ * the kernel derives from addresses and links. */
+static bool route_wanted(const struct nl_route *r)
+{
+	if (r->table != RT_TABLE_MAIN || r->type != RTN_UNICAST)
+		return false;
+	if (r->protocol == RTPROT_KERNEL || (r->flags & RTM_F_CLONED))
+		return false;
+	if (r->dst.plen > 0 && (addr_is_link_local(&r->dst) || addr_is_multicast(&r->dst)))
+		return false;
+	return true;
+}
+
+/* Dump callback: one main-table route. */
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct walk *w = data;
+	struct state_route sr = { 0 };
+	struct nl_route nr;
+	const char *dev;
+
+	if (nl_parse_route(nlh, &nr) < 0)
+		return -EBADMSG;
+	if (!route_wanted(&nr))
+		return 0;
+	strcpy(sr.ns, w->ns);
+	sr.dst = nr.dst;
+	sr.gw = nr.gw;
+	dev = nr.oif ? link_name(&w->links, nr.oif) : NULL;
+	if (dev)
+		strcpy(sr.dev, dev);
+	return state_add_route(w->out, &sr);
+}
+
+static int dump(struct nl_sock *s, uint16_t type, int family, nl_msg_cb cb, void *data)
+{
+	char buf[NL_REQ_SIZE];
+
+	return nl_talk(s, nl_req_dump(buf, type, family), cb, data);
+}
+
+/* One pass over namespace w->ns: links, addresses, routes into w->out. */
+static int observe_pass(struct nl_sock *s, struct walk *w)
+{
+	int rc;
+
+	rc = dump(s, RTM_GETLINK, AF_UNSPEC, link_cb, &w->links);
+	if (rc == 0)
+		rc = add_links(w);
+	if (rc == 0)
+		rc = dump(s, RTM_GETADDR, AF_UNSPEC, addr_cb, w);
+	if (rc == 0)
+		rc = dump(s, RTM_GETROUTE, AF_INET, route_cb, w);
+	if (rc == 0)
+		rc = dump(s, RTM_GETROUTE, AF_INET6, route_cb, w);
+	return rc;
+}
+
+/* Move every fact of src to the end of dst. */
+static int state_append(struct state *dst, const struct state *src)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < src->n_links; i++)
+		rc = state_add_link(dst, &src->links[i]);
+	for (size_t i = 0; rc == 0 && i < src->n_addrs; i++)
+		rc = state_add_addr(dst, &src->addrs[i]);
+	for (size_t i = 0; rc == 0 && i < src->n_routes; i++)
+		rc = state_add_route(dst, &src->routes[i]);
+	for (size_t i = 0; rc == 0 && i < src->n_sysctls; i++)
+		rc = state_add_sysctl(dst, &src->sysctls[i]);
+	return rc;
+}
+
+/* Observe namespace ns ("" = host) into out. */
+static int observe_ns(struct linux_ctx *c, const char *ns, struct state *out)
+{
+	struct state tmp = { 0 };
+	struct walk w = { .ns = ns, .out = &tmp };
+	struct nl_sock *s;
+	int rc;
+
+	rc = linux_ns_sock(c, ns, &s);
+	if (rc < 0)
+		return rc;
+	for (int tries = 0; tries < OBSERVE_TRIES; tries++) {
+		free(w.links.v);
+		w.links.v = NULL;
+		w.links.n = 0;
+		state_free(&tmp);
+		memset(&tmp, 0, sizeof(tmp));
+		rc = observe_pass(s, &w);
+		if (rc != -EINTR)
+			break;
+	}
+	if (rc < 0)
+		goto cleanup;
+	for (size_t i = 0; i < sizeof(observed_sysctls) / sizeof(observed_sysctls[0]); i++) {
+		struct state_sysctl sc = { 0 };
+
+		rc = linux_sysctl_read(c, ns, observed_sysctls[i], sc.value, sizeof(sc.value));
+		if (rc == -ENOENT)
+			continue; /* e.g. IPv6 disabled in that namespace */
+		if (rc < 0)
+			goto cleanup;
+		strcpy(sc.ns, ns);
+		strcpy(sc.key, observed_sysctls[i]);
+		rc = state_add_sysctl(&tmp, &sc);
+		if (rc < 0)
+			goto cleanup;
+	}
+	rc = state_append(out, &tmp);
+cleanup:
+	free(w.links.v);
+	state_free(&tmp);
+	return rc;
+}
+
+int linux_observe(struct linux_ctx *c, const char *const *jails, size_t n_jails, struct state *out)
+{
+	int rc;
+
+	for (size_t i = 0; i < n_jails; i++)
+		if (!model_jailname_ok(jails[i]))
+			return -EINVAL;
+	rc = observe_ns(c, "", out);
+	for (size_t i = 0; rc == 0 && i < n_jails; i++) {
+		struct state_jail sj = { 0 };
+
+		if (state_find_jail(out, jails[i]))
+			continue; /* named twice */
+		rc = linux_ns_exists(c, jails[i]);
+		if (rc <= 0)
+			continue;
+		strcpy(sj.name, jails[i]);
+		rc = state_add_jail(out, &sj);
+		if (rc == 0)
+			rc = observe_ns(c, jails[i], out);
+	}
+	return rc;
+}

@@ -1,0 +1,320 @@
+/*
+ * What an action does to the observed state, modelled as the kernels behave
+ * (Linux netlink and FreeBSD ifconfig agree on everything modelled here). The
+ * planner uses it to see the effect of its own earlier actions; tests use it
+ * as an executor that refuses what a kernel would refuse.
+ */
+#include "plan/plan_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Remove element i of an array of n elements of size sz (order kept). */
+static void drop(void *arr, size_t *n, size_t sz, size_t i)
+{
+	char *base = arr;
+
+	memmove(base + i * sz, base + (i + 1) * sz, (*n - i - 1) * sz);
+	(*n)--;
+}
+
+static struct state_link *link_at(struct state *s, const char *ns, const char *name)
+{
+	return (struct state_link *)state_find_link(s, ns, name);
+}
+
+/* Forget the addresses and routes that hang on link (ns, name). */
+static void drop_link_facts(struct state *s, const char *ns, const char *name)
+{
+	for (size_t i = s->n_addrs; i-- > 0;)
+		if (!strcmp(s->addrs[i].ns, ns) && !strcmp(s->addrs[i].ifname, name))
+			drop(s->addrs, &s->n_addrs, sizeof(s->addrs[0]), i);
+	for (size_t i = s->n_routes; i-- > 0;)
+		if (!strcmp(s->routes[i].ns, ns) && !strcmp(s->routes[i].dev, name))
+			drop(s->routes, &s->n_routes, sizeof(s->routes[0]), i);
+}
+
+/* Destroy link i and what goes with it: its facts, its bridge ports, and for
+ * a veth the other end. */
+static void destroy_link(struct state *s, size_t i)
+{
+	struct state_link l = s->links[i];
+	size_t p = plan_veth_partner(s, i);
+
+	drop_link_facts(s, l.ns, l.name);
+	for (size_t k = 0; k < s->n_links; k++)
+		if (!strcmp(s->links[k].ns, l.ns) && !strcmp(s->links[k].master, l.name))
+			s->links[k].master[0] = '\0';
+	drop(s->links, &s->n_links, sizeof(s->links[0]), i);
+	if (p != SIZE_MAX) {
+		if (p > i)
+			p--;
+		drop_link_facts(s, s->links[p].ns, s->links[p].name);
+		drop(s->links, &s->n_links, sizeof(s->links[0]), p);
+	}
+}
+
+static bool jail_exists(const struct state *s, const char *ns)
+{
+	return !ns[0] || state_find_jail(s, ns);
+}
+
+/* A new jail, with its loopback down. */
+static int apply_jail_create(struct state *s, const struct action *a)
+{
+	struct state_jail j = { .owned = true };
+	struct state_link lo = { .kind = STATE_LINK_OTHER };
+
+	if (state_find_jail(s, a->target))
+		return -EEXIST;
+	PLAN_SCOPY(j.name, a->target);
+	/* a new jail or network namespace comes with its loopback, down */
+	PLAN_SCOPY(lo.ns, a->target);
+	PLAN_SCOPY(lo.name, "lo");
+	if (state_add_jail(s, &j) < 0 || state_add_link(s, &lo) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The jail and everything in it go; veths take their other end along. */
+static int apply_jail_destroy(struct state *s, const struct action *a)
+{
+	const struct state_jail *j = state_find_jail(s, a->target);
+	size_t i;
+
+	if (!j)
+		return -ENOENT;
+	drop(s->jails, &s->n_jails, sizeof(s->jails[0]), (size_t)(j - s->jails));
+	for (i = s->n_links; i-- > 0;)
+		if (!strcmp(s->links[i].ns, a->target)) {
+			destroy_link(s, i);
+			i = s->n_links; /* indices moved; rescan */
+		}
+	for (i = s->n_addrs; i-- > 0;)
+		if (!strcmp(s->addrs[i].ns, a->target))
+			drop(s->addrs, &s->n_addrs, sizeof(s->addrs[0]), i);
+	for (i = s->n_routes; i-- > 0;)
+		if (!strcmp(s->routes[i].ns, a->target))
+			drop(s->routes, &s->n_routes, sizeof(s->routes[0]), i);
+	for (i = s->n_sysctls; i-- > 0;)
+		if (!strcmp(s->sysctls[i].ns, a->target))
+			drop(s->sysctls, &s->n_sysctls, sizeof(s->sysctls[0]), i);
+	return 0;
+}
+
+/* TUNNEL_CREATE adds an owned SIT (TUN for userspace) link; TUNNEL_CHANGE updates one. */
+static int apply_tunnel(struct state *s, const struct action *a)
+{
+	struct state_link t = { .owned = true };
+	struct state_link *l = link_at(s, "", a->ifname);
+
+	if (a->kind == ACTION_TUNNEL_CREATE) {
+		if (l)
+			return -EEXIST;
+		PLAN_SCOPY(t.name, a->ifname);
+		t.kind = a->datapath == MODEL_DATAPATH_USERSPACE ? STATE_LINK_TUN : STATE_LINK_SIT;
+		l = &t;
+	} else if (!l) {
+		return -ENODEV;
+	}
+	if (!a->local_auto)
+		l->local = a->addr;
+	l->remote = a->gw;
+	l->ttl = a->ttl;
+	l->mtu = a->mtu;
+	if (l == &t)
+		return state_add_link(s, &t);
+	return 0;
+}
+
+/* BRIDGE_CREATE, or VETH_CREATE: both ends in the host, owned, down. */
+static int apply_create(struct state *s, const struct action *a)
+{
+	struct state_link l = { .owned = true };
+	int r;
+
+	if (state_find_link(s, "", a->ifname))
+		return -EEXIST;
+	PLAN_SCOPY(l.name, a->ifname);
+	if (a->kind == ACTION_BRIDGE_CREATE) {
+		l.kind = STATE_LINK_BRIDGE;
+		return state_add_link(s, &l);
+	}
+	if (state_find_link(s, "", a->peer))
+		return -EEXIST;
+	l.kind = STATE_LINK_VETH;
+	r = state_add_link(s, &l);
+	if (r < 0)
+		return r;
+	PLAN_SCOPY(l.name, a->peer);
+	l.has_mac = a->has_mac;
+	memcpy(l.mac, a->mac, sizeof(l.mac));
+	return state_add_link(s, &l);
+}
+
+/* LINK_DESTROY with everything that goes along (see destroy_link). */
+static int apply_link_destroy(struct state *s, const struct action *a)
+{
+	const struct state_link *l = state_find_link(s, a->ns, a->ifname);
+
+	if (!l)
+		return -ENODEV;
+	destroy_link(s, (size_t)(l - s->links));
+	return 0;
+}
+
+/* LINK_SET_NS from the host into a jail. */
+static int apply_set_ns(struct state *s, const struct action *a)
+{
+	struct state_link *l = link_at(s, a->ns, a->ifname);
+
+	if (!l)
+		return -ENODEV;
+	if (!state_find_jail(s, a->target))
+		return -ENOENT;
+	if (state_find_link(s, a->target, a->ifname))
+		return -EEXIST;
+	/* moving a link flushes its addresses and routes, takes it off its
+	 * bridge and brings it down, on Linux and FreeBSD alike */
+	drop_link_facts(s, l->ns, l->name);
+	l = link_at(s, a->ns, a->ifname);
+	PLAN_SCOPY(l->ns, a->target);
+	l->master[0] = '\0';
+	l->up = false;
+	return 0;
+}
+
+/* LINK_SET_MASTER, LINK_SET_MTU, LINK_SET_MAC, LINK_UP. */
+static int apply_link_attr(struct state *s, const struct action *a)
+{
+	struct state_link *l = link_at(s, a->ns, a->ifname);
+
+	if (!l)
+		return -ENODEV;
+	switch (a->kind) {
+	case ACTION_LINK_SET_MASTER:
+		if (!state_find_link(s, a->ns, a->peer))
+			return -ENODEV;
+		PLAN_SCOPY(l->master, a->peer);
+		break;
+	case ACTION_LINK_SET_MTU:
+		l->mtu = a->mtu;
+		break;
+	case ACTION_LINK_SET_MAC:
+		l->has_mac = true;
+		memcpy(l->mac, a->mac, sizeof(l->mac));
+		break;
+	default:
+		l->up = true;
+		break;
+	}
+	return 0;
+}
+
+/* ADDR_ADD / ADDR_DEL on an existing link. */
+static int apply_addr(struct state *s, const struct action *a)
+{
+	const struct state_addr *x = state_find_addr(s, a->ns, a->ifname, &a->addr);
+	struct state_addr n = { .addr = a->addr, .owned = true };
+
+	if (!state_find_link(s, a->ns, a->ifname))
+		return -ENODEV;
+	if (a->kind == ACTION_ADDR_DEL) {
+		if (!x)
+			return -ESRCH;
+		drop(s->addrs, &s->n_addrs, sizeof(s->addrs[0]), (size_t)(x - s->addrs));
+		return 0;
+	}
+	if (x)
+		return -EEXIST;
+	PLAN_SCOPY(n.ns, a->ns);
+	PLAN_SCOPY(n.ifname, a->ifname);
+	return state_add_addr(s, &n);
+}
+
+/* ROUTE_ADD (refused over an existing destination) / ROUTE_DEL. */
+static int apply_route(struct state *s, const struct action *a)
+{
+	const struct state_route *x = state_find_route(s, a->ns, &a->addr);
+	struct state_route n = { .dst = a->addr, .gw = a->gw, .owned = true };
+
+	if (a->kind == ACTION_ROUTE_DEL) {
+		if (!x)
+			return -ESRCH;
+		drop(s->routes, &s->n_routes, sizeof(s->routes[0]), (size_t)(x - s->routes));
+		return 0;
+	}
+	if (x)
+		return -EEXIST;
+	if (a->ifname[0] && !state_find_link(s, a->ns, a->ifname))
+		return -ENODEV;
+	PLAN_SCOPY(n.ns, a->ns);
+	PLAN_SCOPY(n.dev, a->ifname);
+	return state_add_route(s, &n);
+}
+
+/* SYSCTL_SET: add or overwrite the value. */
+static int apply_sysctl(struct state *s, const struct action *a)
+{
+	struct state_sysctl *c = (struct state_sysctl *)state_find_sysctl(s, a->ns, a->key);
+	struct state_sysctl n = { .ns = "" };
+
+	if (c) {
+		PLAN_SCOPY(c->value, a->value);
+		return 0;
+	}
+	PLAN_SCOPY(n.ns, a->ns);
+	PLAN_SCOPY(n.key, a->key);
+	PLAN_SCOPY(n.value, a->value);
+	return state_add_sysctl(s, &n);
+}
+
+int plan_state_apply_action(struct state *s, const struct action *a)
+{
+	if (!jail_exists(s, a->ns))
+		return -ENOENT;
+	switch (a->kind) {
+	case ACTION_JAIL_CREATE:
+		return apply_jail_create(s, a);
+	case ACTION_JAIL_DESTROY:
+		return apply_jail_destroy(s, a);
+	case ACTION_JAIL_EXEC:
+		return state_find_jail(s, a->target) ? 0 : -ENOENT;
+	case ACTION_TUNNEL_CREATE:
+	case ACTION_TUNNEL_CHANGE:
+		return apply_tunnel(s, a);
+	case ACTION_BRIDGE_CREATE:
+	case ACTION_VETH_CREATE:
+		return apply_create(s, a);
+	case ACTION_LINK_DESTROY:
+		return apply_link_destroy(s, a);
+	case ACTION_LINK_SET_NS:
+		return apply_set_ns(s, a);
+	case ACTION_LINK_SET_MASTER:
+	case ACTION_LINK_SET_MTU:
+	case ACTION_LINK_SET_MAC:
+	case ACTION_LINK_UP:
+		return apply_link_attr(s, a);
+	case ACTION_ADDR_ADD:
+	case ACTION_ADDR_DEL:
+		return apply_addr(s, a);
+	case ACTION_ROUTE_ADD:
+	case ACTION_ROUTE_DEL:
+		return apply_route(s, a);
+	case ACTION_SYSCTL_SET:
+		return apply_sysctl(s, a);
+	}
+	return -EINVAL;
+}
+
+int plan_state_apply(struct state *s, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_actions; i++) {
+		int r = plan_state_apply_action(s, &p->actions[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,75 @@
+/* Internals shared by the store's files (store.c, store_own.c, store_ipam.c). */
+#ifndef JAIL6_STORE_STORE_INT_H
+#define JAIL6_STORE_STORE_INT_H
+
+#include <stdbool.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Statements prepared once per store and reused (see stmt_sql in store.c). */
+enum store_stmt {
+	STMT_OWN_ADD = 0,
+	STMT_OWN_DEL,
+	STMT_OWN_HAS,
+	STMT_JAIL_PUT,
+	STMT_JAIL_STATE,
+	STMT_JAIL_GET,
+	STMT_JAIL_DEL,
+	STMT_EVENT_ADD,
+	STMT_EVENT_TRIM,
+	STMT_LEASE_GET,
+	STMT_LEASE_TAKEN,
+	STMT_LEASE_SCAN,
+	STMT_LEASE_PUT,
+	STMT_LEASE_DEL,
+	STMT_LEASE_DEL_JAIL,
+	STMT__COUNT,
+};
+
+struct store {
+	sqlite3 *db;
+	int lock_fd;
+	int flags;
+	int tx_depth;                    /* store_begin() nesting */
+	int version;
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	char errmsg[PATH_MAX + 512]; /* messages name the db file */
+	sqlite3_stmt *stmts[STMT__COUNT];
+};
+
+/* Set *out to the cached statement id, prepared on first use; 0 or -errno. */
+int store_stmt(struct store *s, enum store_stmt id, sqlite3_stmt **out);
+
+/* Bind parameters 1.. by type letter: 't' const char * (NULL binds NULL),
+ * 'i' int, 'I' int64_t. Returns an SQLite result code. */
+int store_bind(sqlite3_stmt *st, const char *types, ...);
+
+/* Reset a statement after use so it holds no read lock. */
+void store_stmt_done(sqlite3_stmt *st);
+
+/* Record SQLite's message for rc and map rc to -errno. */
+int store_sql_err(struct store *s, int rc);
+
+/* Record a message of our own; returns err. */
+int store_set_err(struct store *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Run statements without results (no user data: fixed SQL only). */
+int store_exec(struct store *s, const char *sql);
+
+/* A savepoint around one multi-statement operation; store_sp_end()
+ * releases it when rc == 0 and rolls it back otherwise, returning rc (or
+ * the release failure). */
+int store_sp_begin(struct store *s);
+int store_sp_end(struct store *s, int rc);
+
+/* Copy text column i into dst; -EIO when it does not fit. */
+int store_col_copy(struct store *s, sqlite3_stmt *st, int i, char *dst, size_t len);
+
+/* Whether name is a non-empty string shorter than max. */
+bool store_name_ok(const char *name, size_t max);
+
+#endif
