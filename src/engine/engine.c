@@ -2,6 +2,7 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,9 +351,27 @@ static int own_after(struct engine *e, const struct action *a)
 	}
 }
 
+/*
+ * Test hook: JAIL6_TEST_KILL_AFTER=K makes the process SIGKILL itself after
+ * K actions, so the suite can check that a killed apply converges on the
+ * next run at a chosen point rather than wherever a racing kill lands.
+ */
+static long kill_after(void)
+{
+	const char *s = getenv("JAIL6_TEST_KILL_AFTER");
+	char *end;
+	long k;
+
+	if (!s || !*s)
+		return -1;
+	k = strtol(s, &end, 10);
+	return *end || k < 0 ? -1 : k;
+}
+
 int engine_execute(struct engine *e, const struct plan *p, const struct state *st, size_t *done)
 {
 	char desc[512];
+	long kill_k = kill_after();
 	int r = 0;
 
 	*done = 0;
@@ -378,6 +397,8 @@ int engine_execute(struct engine *e, const struct plan *p, const struct state *s
 			return fail(e, r, "%s: store: %s", desc, store_errmsg(e->store));
 		store_event(e->store, "%s", desc);
 		(*done)++;
+		if (kill_k >= 0 && (long)*done == kill_k)
+			raise(SIGKILL);
 	}
 	return 0;
 }

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# jail6 apply / status / destroy / start / stop / exec / list end to end on
+# Linux, root only. The "host" is a throwaway network namespace and every
+# jail lives in a private runtime dir (--host-netns, --runtime-dir), so the
+# machine's own namespace and /run/netns are never touched. Everything is
+# removed on exit, failed or not. Traffic uses 2001:db8::/32 only.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+BIN=$PWD/$BUILD/jail6
+
+if [ "$(id -u)" -ne 0 ]; then echo "skip t_apply needs root"; exit 0; fi
+
+T=$(mktemp -d /tmp/jail6-t_apply.XXXXXX)
+R=$T/netns S=$T/state C=$T/jail6.conf
+mkdir -p "$R"
+cleanup() {
+	"$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
+	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
+	# a shared runtime dir can hold a mount twice: a few bounded passes
+	for _ in 1 2 3 4 5; do
+		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+			while read -r m; do umount -l "$m" 2>/dev/null; done
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
+j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
+H() { nsenter --net="$R/host" "$@"; }
+# A snapshot of the host namespace: links (name, kind, master), addresses,
+# routes, the forwarding sysctl, and the namespaces in the runtime dir.
+snapshot() {
+	H ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+	H ip -o addr show | awk '{print $2, $4}' | grep -v ' fe80:' | sort
+	H ip -6 route show | sort; H ip -4 route show | sort
+	H sysctl -n net.ipv6.conf.all.forwarding
+	ls "$R" | sort
+}
+
+# the host namespace, with a documentation-range uplink that jail6 must not touch
+touch "$R/host" && unshare --net="$R/host" true || { nok "host namespace" "unshare failed"; exit 1; }
+H ip link set lo up
+H ip link add uplink0 type veth peer name uplink1 && H ip addr add 192.0.2.2/24 dev uplink0 && H ip link set uplink0 up
+
+cat >"$C" <<CONF
+bridge bridge0 { address = 2001:db8:1::1/64; }
+jail www {
+	interface epair1 { bridge = bridge0; address = 2001:db8:1::3/64; mac = 02:00:00:00:01:0b; }
+	exec.start = "/bin/sh", "-c", "echo started > $T/www.started";
+}
+jail db { interface epair2 { bridge = bridge0; address = auto; } }
+CONF
+
+before=$(snapshot)
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "actions applied" <<<"$out"; then ok "apply"; else nok "apply" "rc=$rc" "$out"; fi
+check "exec.start ran inside www" test "$(cat "$T/www.started" 2>/dev/null)" = started
+out=$(j6 exec www ping -6 -c 1 -W 2 2001:db8:1::1 2>&1); check "www pings the bridge address" test $? -eq 0
+db_addr=$(j6 exec db ip -6 -o addr show dev epair2b scope global | awk '{print $4}')
+check "db got the lowest free auto address" test "$db_addr" = 2001:db8:1::2/64
+out=$(j6 exec db ping -6 -c 1 -W 2 2001:db8:1::3 2>&1); check "db pings www" test $? -eq 0
+route=$(j6 exec www ip -6 route show default)
+check "www default route is the bridge address" grep -q "default via 2001:db8:1::1 dev epair1b" <<<"$route"
+mac=$(j6 exec www cat /sys/class/net/epair1b/address)
+check "www epair1b has the configured MAC" test "$mac" = 02:00:00:00:01:0b
+check "uplink0 untouched" test "$(H ip -o -4 addr show dev uplink0 | awk '{print $4}')" = 192.0.2.2/24
+
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "second apply changes nothing"; else nok "second apply changes nothing" "$out"; fi
+check "exec.start ran only once" test "$(wc -l <"$T/www.started")" -eq 1
+
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "in sync" <<<"$out" && grep -q "member: epair1a" <<<"$out"; then ok "status in sync"; else nok "status in sync" "rc=$rc" "$out"; fi
+js=$(j6 status --json); rc=$?
+check "status --json is valid and in sync" test "$(jq -r '.in_sync' <<<"$js")" = true
+check "status --json lists www's address" test "$(jq -r '.jails[] | select(.name=="www") | .interfaces[0].addresses[0]' <<<"$js")" = 2001:db8:1::3/64
+
+# drift: remove an address behind jail6's back
+j6 exec www ip -6 addr del 2001:db8:1::3/64 dev epair1b
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 3 ] && grep -q "add address 2001:db8:1::3/64" <<<"$out"; then ok "status reports drift (exit 3)"; else nok "status reports drift (exit 3)" "rc=$rc" "$out"; fi
+out=$(j6 apply 2>&1)
+if [ "$(grep -c '' <<<"$out")" -le 3 ] && grep -q "add address 2001:db8:1::3/64" <<<"$out"; then ok "apply repairs only the drift"; else nok "apply repairs only the drift" "$out"; fi
+
+# list
+out=$(j6 list); check "list shows both running" test "$(grep -c running <<<"$out")" -eq 2
+
+# a foreign object is never changed: a hand-made bridge named like ours
+cp "$C" "$T/saved.conf"
+echo 'bridge br9 { address = 2001:db8:9::1/64; }' >>"$C"
+H ip link add br9 type bridge
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "br9" <<<"$out" && ! H ip -6 addr show dev br9 | grep -q 2001:db8:9::1; then ok "clash with a foreign bridge: error names it, nothing changed"; else nok "clash with a foreign bridge" "rc=$rc" "$out"; fi
+sed -i 's/bridge br9 { /bridge br9 { adopt = yes; /' "$C"
+out=$(j6 apply 2>&1); rc=$?
+check "adopt = yes uses the foreign bridge" test $rc -eq 0
+cp "$T/saved.conf" "$C"
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && H ip link show br9 >/dev/null 2>&1 && ! H ip -6 addr show dev br9 | grep -q 2001:db8:9::1; then ok "dropping an adopted bridge keeps it, removes only jail6's address"; else nok "dropping an adopted bridge" "$out"; fi
+H ip link del br9
+
+# auto addresses are stable while other jails come and go
+cat >>"$C" <<'CONF'
+jail cache { interface epair3 { bridge = bridge0; address = auto; } }
+CONF
+j6 apply >/dev/null 2>&1
+check "cache gets the next free address" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
+grep -v '^jail db' "$C" >"$T/c2" && cp "$T/c2" "$C"
+out=$(j6 apply 2>&1)
+check "removing db from the file destroys it" test ! -e "$R/db"
+check "cache keeps its address when db goes" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
+echo 'jail db { interface epair2 { bridge = bridge0; address = auto; } }' >>"$C"
+j6 apply >/dev/null 2>&1
+check "db comes back on the lowest free address" test "$(j6 exec db ip -6 -o addr show dev epair2b scope global | awk '{print $4}')" = 2001:db8:1::2/64
+check "cache still on its address" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
+
+# stop keeps the address, apply leaves a stopped jail stopped, start brings it back
+j6 stop cache >/dev/null 2>&1; check "stop removes the jail" test ! -e "$R/cache"
+out=$(j6 apply 2>&1); check "apply leaves a stopped jail stopped" test ! -e "$R/cache"
+j6 start cache >/dev/null 2>&1
+check "start brings it back on the same address" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
+out=$(j6 restart cache 2>&1); check "restart" test $? -eq 0 -a -e "$R/cache"
+
+# exec returns the command's status; unknown jails are errors
+j6 exec www sh -c 'exit 7'; check "exec returns the exit status" test $? -eq 7
+out=$(j6 exec nosuch true 2>&1); rc=$?; check "exec into a missing jail fails" test $rc -ne 0
+out=$(j6 exec 'x;rm' true 2>&1); rc=$?; check "exec rejects a bad jail name" test $rc -eq 2
+
+# destroy one jail, then everything: the host is as it was
+j6 destroy cache >/dev/null 2>&1; check "destroy one jail" test ! -e "$R/cache" -a -e "$R/www"
+out=$(j6 destroy 2>&1); rc=$?
+after=$(snapshot)
+if [ $rc -eq 0 ] && [ "$before" = "$after" ]; then ok "destroy restores the host snapshot"; else nok "destroy restores the host snapshot" "rc=$rc" "$out" "$(diff <(echo "$before") <(echo "$after"))"; fi
+out=$(j6 destroy 2>&1); check "destroy twice: nothing to destroy" grep -q "nothing to destroy" <<<"$out"
+
+# kill -9 during apply after k actions: the next apply converges
+for k in 1 3 5 9 12 16; do
+	JAIL6_TEST_KILL_AFTER=$k j6 apply >/dev/null 2>&1
+	out=$(j6 apply 2>&1); rc1=$?
+	out2=$(j6 apply 2>&1); rc2=$?
+	j6 status >/dev/null 2>&1; rc3=$?
+	if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && grep -q "nothing to do" <<<"$out2" && [ $rc3 -eq 0 ]; then
+		ok "killed after $k actions: next apply converges"
+	else
+		nok "killed after $k actions: next apply converges" "$out" "$out2"
+	fi
+	j6 destroy >/dev/null 2>&1
+done
+after=$(snapshot)
+check "after the kill runs and destroy the host is as before" test "$before" = "$after"
+
+# two applies at once serialize: one does the work, the other finds nothing to do
+j6 apply >"$T/a1" 2>&1 & p1=$!
+j6 apply >"$T/a2" 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+n_nothing=$(cat "$T/a1" "$T/a2" | grep -c "nothing to do")
+if [ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ "$n_nothing" -eq 1 ]; then ok "two concurrent applies serialize"; else nok "two concurrent applies serialize" "$(cat "$T/a1" "$T/a2")"; fi
+# a held lock makes a run wait, then fail clearly
+exec 9>>"$S/lock"; flock -x 9
+out=$("$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 1 apply 2>&1); rc=$?
+exec 9>&-
+if [ $rc -ne 0 ] && grep -q "locked by another jail6 run" <<<"$out"; then ok "a held lock times out with a clear message"; else nok "lock timeout" "rc=$rc" "$out"; fi
+j6 destroy >/dev/null 2>&1
+
+# a jail with a root path: its own root and hostname
+if [ -x /bin/busybox ]; then
+	root=$T/root; mkdir -p "$root/bin" "$root/proc"; cp /bin/busybox "$root/bin/"
+	for c in sh hostname ls cat ip; do ln -s busybox "$root/bin/$c"; done
+	cat >"$C" <<CONF
+bridge bridge0 { address = 2001:db8:1::1/64; }
+jail rooted {
+	hostname = "rooted.example";
+	path = "$root";
+	interface epair5 { bridge = bridge0; address = 2001:db8:1::5/64; }
+}
+CONF
+	j6 apply >/dev/null 2>&1
+	check "a jail with a root path reports its own hostname" test "$(j6 exec rooted /bin/hostname)" = rooted.example
+	check "a jail with a root path sees its own root" test "$(j6 exec rooted /bin/ls / | tr '\n' ' ')" = "bin proc "
+	j6 destroy >/dev/null 2>&1
+	check "destroy removes the rooted jail" test ! -e "$R/rooted"
+else
+	echo "skip rooted jail: /bin/busybox missing (scripts/deps installs busybox-static)"
+fi
+exit 0
