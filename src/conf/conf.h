@@ -17,10 +17,13 @@
 #define CONF_MAX_ERRORS 100
 
 /* Largest config file (each file, includes counted separately). */
-#define CONF_MAX_FILE_SIZE (1024 * 1024)
+#define CONF_MAX_FILE_SIZE 1048576 /* 1 MiB */
 
 /* Deepest chain of includes (the main file is depth 0). */
 #define CONF_MAX_INCLUDE_DEPTH 16
+
+/* Most files one load may read (the main file and its includes). */
+#define CONF_MAX_FILES 256
 
 /* Flags for conf_parse_buffer(). */
 #define CONF_F_NO_INCLUDE 0x1 /* `include` is an error: never touch the file system */

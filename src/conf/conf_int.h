@@ -44,6 +44,11 @@ int conf_edit_distance(const char *a, const char *b, int max);
 /* The candidate closest to word within a small edit distance, or NULL. */
 const char *conf_suggest(const char *word, const char *const *cands, size_t n);
 
+/* Make room for element n of an n-element array whose capacity grows in
+ * powers of two (every growth of that array must go through here). Returns
+ * the array, or NULL when out of memory (v is then still valid). */
+void *conf_grow(void *v, size_t n, size_t size);
+
 /* ---- lexer (lexer.c) ---- */
 
 enum conf_tok_kind {

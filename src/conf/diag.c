@@ -2,11 +2,24 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/conf_int.h"
+
+void *conf_grow(void *v, size_t n, size_t size)
+{
+	size_t cap;
+
+	if (n & (n - 1))
+		return v; /* n is not a power of two: there is room already */
+	cap = n ? n * 2 : 1;
+	if (cap > SIZE_MAX / size)
+		return NULL;
+	return realloc(v, cap * size);
+}
 
 void conf_diag_init(struct conf_diag *d, struct conf_errors *errs)
 {

@@ -128,13 +128,15 @@ static int text_put(struct text *t, char c)
 	return 0;
 }
 
-/* Read a bare word starting at the current position. */
+/* Read a bare word starting at the current position. A comment ends it as
+ * it would in C: "a//b" is the word "a" and a comment. */
 static int lex_word(struct conf_lexer *lx, struct conf_token *tok)
 {
 	size_t start = lx->pos;
 
-	while (peek(lx, 0) >= 0 && is_word_char(peek(lx, 0)))
+	do
 		advance(lx);
+	while (peek(lx, 0) >= 0 && is_word_char(peek(lx, 0)) && !at_comment(lx));
 	tok->kind = CONF_TOK_WORD;
 	tok->text = strndup(lx->buf + start, lx->pos - start);
 	return tok->text ? 0 : -ENOMEM;

@@ -28,7 +28,7 @@ struct parser {
 
 int conf_ctx_add_file(struct conf_ctx *ctx, const char *name)
 {
-	char **v = realloc(ctx->files, (ctx->n_files + 1) * sizeof(*v));
+	char **v = conf_grow(ctx->files, ctx->n_files, sizeof(*v));
 	char *copy = strdup(name);
 
 	if (v)
@@ -238,7 +238,7 @@ static void end_statement(struct parser *p, struct conf_block *blk, const char *
 
 static int push_value(struct conf_stmt *st, struct conf_token *t, struct conf_loc loc)
 {
-	struct conf_value *v = realloc(st->vals, (st->n_vals + 1) * sizeof(*v));
+	struct conf_value *v = conf_grow(st->vals, st->n_vals, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
@@ -250,7 +250,7 @@ static int push_value(struct conf_stmt *st, struct conf_token *t, struct conf_lo
 
 static int push_stmt(struct conf_block *blk, struct conf_stmt *st)
 {
-	struct conf_stmt *v = realloc(blk->stmts, (blk->n_stmts + 1) * sizeof(*v));
+	struct conf_stmt *v = conf_grow(blk->stmts, blk->n_stmts, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
@@ -262,7 +262,7 @@ static int push_stmt(struct conf_block *blk, struct conf_stmt *st)
 
 static int push_block(struct conf_block *parent, struct conf_block *b)
 {
-	struct conf_block *v = realloc(parent->blocks, (parent->n_blocks + 1) * sizeof(*v));
+	struct conf_block *v = conf_grow(parent->blocks, parent->n_blocks, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
@@ -440,6 +440,12 @@ static void parse_include(struct parser *p, struct conf_block *root,
 	if (!name.text[0]) {
 		conf_diag_add(&ctx->diag, cur_file(p), name.line, name.col,
 			      "include: the path is empty");
+		goto cleanup;
+	}
+	if (ctx->n_files >= CONF_MAX_FILES) {
+		conf_diag_add(&ctx->diag, cur_file(p), name.line, name.col,
+			      "include '%s': too many files (at most %d per configuration)",
+			      q, CONF_MAX_FILES);
 		goto cleanup;
 	}
 	path = include_path(cur_file(p), name.text);

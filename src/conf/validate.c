@@ -68,39 +68,38 @@ static const struct blockspec route_spec = { "route", route_keys, N(route_keys),
 /* A quoted user string inside a message. */
 #define QMAX 72
 
-enum reg_kind { REG_TUNNEL, REG_BRIDGE, REG_MEMBER, REG_IFACE, REG_IFACE_END };
+enum reg_kind { REG_TUNNEL, REG_BRIDGE, REG_MEMBER, REG_IFACE, REG_IFACE_END, REG_OTHER };
 
-/* A host interface name in use, for clash detection. */
-struct reg_name {
-	char name[MODEL_NAME_MAX];
+/* Longest registry key: a name, or a family byte and 16 address bytes. */
+#define REG_KEY_MAX MODEL_NAME_MAX
+
+/* Something in use (an interface name, an address, a MAC) and who uses it. */
+struct reg_ent {
+	uint8_t key[REG_KEY_MAX];
+	size_t klen;
 	enum reg_kind kind;
 	char desc[DESC_MAX];
 	struct conf_loc loc;
+	size_t next;         /* chain in the bucket: index + 1, 0 = end */
 };
 
-/* An address assigned to (or claimed by) some object. */
-struct reg_addr {
-	struct addr a;
-	char desc[DESC_MAX];
-	struct conf_loc loc;
-};
-
-struct reg_mac {
-	uint8_t mac[6];
-	char desc[DESC_MAX];
-	struct conf_loc loc;
+/* A hash set of reg_ent, so that thousands of jails are checked in linear
+ * time rather than by comparing every pair. */
+struct reg {
+	struct reg_ent *v;
+	size_t n;
+	size_t *buckets;     /* index + 1 of the first entry, 0 = empty */
+	size_t nb;           /* a power of two */
 };
 
 struct vctx {
 	struct conf_ctx *ctx;
 	struct model *m;
 	int err;                     /* sticky -ENOMEM */
-	struct reg_name *names;
-	size_t n_names;
-	struct reg_addr *addrs;
-	size_t n_addrs;
-	struct reg_mac *macs;
-	size_t n_macs;
+	struct reg names;            /* host interface names */
+	struct reg jail_names;
+	struct reg addrs;
+	struct reg macs;
 	/* Every declared tunnel/bridge/jail, valid or not: a reference to a
 	 * declared but broken object is not also reported as undefined. */
 	const struct conf_block **tunnels, **bridges, **jails;
@@ -142,7 +141,7 @@ static struct model_pos pos_of(const struct vctx *c, struct conf_loc loc)
  * is still valid then and *err is set). */
 static void *grow(void *v, size_t n, size_t size, int *err)
 {
-	void *p = realloc(v, (n + 1) * size);
+	void *p = conf_grow(v, n, size);
 
 	if (!p)
 		*err = -ENOMEM;
@@ -207,7 +206,7 @@ static void check_block(struct vctx *c, const struct conf_block *b,
 
 	for (size_t i = 0; i < bs->n_keys && nc < N(cands); i++)
 		cands[nc++] = bs->keys[i].name;
-	for (size_t i = 0; i < b->n_stmts; i++) {
+	for (size_t i = 0; i < b->n_stmts && !c->ctx->diag.full; i++) {
 		const struct conf_stmt *s = &b->stmts[i];
 		const struct keyspec *ks = spec_key(bs, s->key);
 
@@ -244,7 +243,7 @@ static void check_block(struct vctx *c, const struct conf_block *b,
 			verr(c, b->name ? b->name_loc : b->loc, "%s: missing required key '%s'",
 			     label, bs->keys[i].name);
 	}
-	for (size_t i = 0; i < b->n_blocks; i++) {
+	for (size_t i = 0; i < b->n_blocks && !c->ctx->diag.full; i++) {
 		const struct conf_block *nb = &b->blocks[i];
 
 		if (spec_block(bs, nb->kind))
@@ -304,57 +303,139 @@ static bool check_name(struct vctx *c, const char *s, struct conf_loc loc,
 	return true;
 }
 
-/* Record a host interface name; on a clash report it (at loc) and return false. */
+static uint64_t reg_hash(const uint8_t *k, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 1099511628211ULL;
+	return h;
+}
+
+static const struct reg_ent *reg_find(const struct reg *r, const void *key, size_t klen)
+{
+	size_t i;
+
+	if (!r->nb)
+		return NULL;
+	for (i = r->buckets[reg_hash(key, klen) & (r->nb - 1)]; i; i = r->v[i - 1].next) {
+		const struct reg_ent *e = &r->v[i - 1];
+
+		if (e->klen == klen && memcmp(e->key, key, klen) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Add an entry (the caller checked it is new). Returns 0 or -ENOMEM. */
+static int reg_add(struct reg *r, const void *key, size_t klen, enum reg_kind kind,
+		   const char *desc, struct conf_loc loc)
+{
+	struct reg_ent *v, *e;
+	size_t h;
+
+	if (r->n >= r->nb) { /* keep the load factor at most 1 */
+		size_t nb = r->nb ? r->nb * 2 : 64;
+		size_t *b = calloc(nb, sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		for (size_t i = 0; i < r->n; i++) {
+			h = reg_hash(r->v[i].key, r->v[i].klen) & (nb - 1);
+			r->v[i].next = b[h];
+			b[h] = i + 1;
+		}
+		free(r->buckets);
+		r->buckets = b;
+		r->nb = nb;
+	}
+	v = conf_grow(r->v, r->n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->v = v;
+	e = &v[r->n];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, klen < REG_KEY_MAX ? klen : REG_KEY_MAX);
+	e->klen = klen < REG_KEY_MAX ? klen : REG_KEY_MAX;
+	e->kind = kind;
+	snprintf(e->desc, sizeof(e->desc), "%s", desc);
+	e->loc = loc;
+	h = reg_hash(e->key, e->klen) & (r->nb - 1);
+	e->next = r->buckets[h];
+	r->buckets[h] = ++r->n;
+	return 0;
+}
+
+static void reg_free(struct reg *r)
+{
+	free(r->v);
+	free(r->buckets);
+	memset(r, 0, sizeof(*r));
+}
+
+/* How a registered name is called in messages: the object itself, or a
+ * member of it, or one end of its epair. */
+static const char *subject(enum reg_kind kind, const char *desc, const char *name,
+			   char *buf, size_t len)
+{
+	if (kind == REG_MEMBER)
+		snprintf(buf, len, "%s: member '%s'", desc, name);
+	else if (kind == REG_IFACE_END)
+		snprintf(buf, len, "%s: epair end '%s'", desc, name);
+	else
+		snprintf(buf, len, "%s", desc);
+	return buf;
+}
+
+/* Record a host interface name used by the object desc; on a clash report
+ * it (at loc) and return false. */
 static bool reg_name(struct vctx *c, const char *name, enum reg_kind kind,
 		     const char *desc, struct conf_loc loc)
 {
-	static const char *const kinds[] = { "tunnel", "bridge", "member", "interface", "interface" };
-	char w[256];
-	struct reg_name *v;
+	static const char *const kinds[] = { "tunnel", "bridge", "member", "interface", "interface", "" };
+	const struct reg_ent *r = reg_find(&c->names, name, strlen(name));
+	char w[256], s1[DESC_MAX + 64], s2[DESC_MAX + 64];
+	int e;
 
-	for (size_t i = 0; i < c->n_names; i++) {
-		const struct reg_name *r = &c->names[i];
-
-		if (strcmp(r->name, name) != 0)
-			continue;
+	if (r) {
 		where(c, r->loc, w, sizeof(w));
 		if (kind == REG_MEMBER && r->kind == REG_MEMBER && strcmp(desc, r->desc) == 0)
 			verr(c, loc, "%s: member '%s' is listed twice", desc, name);
-		else if (kind == r->kind && kind == REG_MEMBER)
+		else if (kind == REG_MEMBER && r->kind == REG_MEMBER)
 			verr(c, loc, "%s: member '%s' is already a member of %s (defined at %s)",
 			     desc, name, r->desc, w);
 		else if (kind == r->kind && kind != REG_IFACE_END)
 			verr(c, loc, "duplicate %s '%s' (first defined at %s)", kinds[kind], name, w);
-		else if (kind == REG_MEMBER)
-			verr(c, loc, "%s: member '%s' clashes with %s (defined at %s)", desc, name, r->desc, w);
 		else
-			verr(c, loc, "%s: name '%s' clashes with %s (defined at %s)", desc, name, r->desc, w);
+			verr(c, loc, "%s clashes with %s (defined at %s)",
+			     subject(kind, desc, name, s1, sizeof(s1)),
+			     subject(r->kind, r->desc, name, s2, sizeof(s2)), w);
 		return false;
 	}
-	v = grow(c->names, c->n_names, sizeof(*v), &c->err);
-	if (!v)
-		return false;
-	c->names = v;
-	v = &v[c->n_names++];
-	memset(v, 0, sizeof(*v));
-	snprintf(v->name, sizeof(v->name), "%s", name);
-	snprintf(v->desc, sizeof(v->desc), "%s", desc);
-	v->kind = kind;
-	v->loc = loc;
-	return true;
+	e = reg_add(&c->names, name, strlen(name), kind, desc, loc);
+	if (e < 0)
+		c->err = e;
+	return e == 0;
+}
+
+/* Registry key of an address: its family and bytes (not the prefix). */
+static size_t addr_key(const struct addr *a, uint8_t key[17])
+{
+	key[0] = a->family == AF_INET ? 4 : 6;
+	memcpy(key + 1, a->bytes, 16);
+	return 17;
 }
 
 /* Record an address in use (host part); report a second use and return false. */
 static bool reg_addr(struct vctx *c, const struct addr *a, const char *desc, struct conf_loc loc)
 {
 	char s[ADDR_STRLEN], w[256];
-	struct reg_addr *v;
+	uint8_t key[17];
+	size_t klen = addr_key(a, key);
+	const struct reg_ent *r = reg_find(&c->addrs, key, klen);
+	int e;
 
-	for (size_t i = 0; i < c->n_addrs; i++) {
-		const struct reg_addr *r = &c->addrs[i];
-
-		if (!addr_same_host(&r->a, a))
-			continue;
+	if (r) {
 		addr_format_host(a, s, sizeof(s));
 		if (strcmp(r->desc, desc) == 0)
 			verr(c, loc, "%s: address %s is listed twice", desc, s);
@@ -363,39 +444,27 @@ static bool reg_addr(struct vctx *c, const struct addr *a, const char *desc, str
 			     desc, s, r->desc, where(c, r->loc, w, sizeof(w)));
 		return false;
 	}
-	v = grow(c->addrs, c->n_addrs, sizeof(*v), &c->err);
-	if (!v)
-		return false;
-	c->addrs = v;
-	v = &v[c->n_addrs++];
-	v->a = *a;
-	snprintf(v->desc, sizeof(v->desc), "%s", desc);
-	v->loc = loc;
-	return true;
+	e = reg_add(&c->addrs, key, klen, REG_OTHER, desc, loc);
+	if (e < 0)
+		c->err = e;
+	return e == 0;
 }
 
 /* Record a MAC address in use; report a second use. */
 static void reg_mac(struct vctx *c, const uint8_t mac[6], const char *desc, struct conf_loc loc)
 {
+	const struct reg_ent *r = reg_find(&c->macs, mac, 6);
 	char s[18], w[256];
-	struct reg_mac *v;
+	int e;
 
-	for (size_t i = 0; i < c->n_macs; i++) {
-		if (memcmp(c->macs[i].mac, mac, 6) != 0)
-			continue;
+	if (r) {
 		verr(c, loc, "%s: mac %s is already used by %s (%s)", desc,
-		     mac_format(mac, s, sizeof(s)), c->macs[i].desc,
-		     where(c, c->macs[i].loc, w, sizeof(w)));
+		     mac_format(mac, s, sizeof(s)), r->desc, where(c, r->loc, w, sizeof(w)));
 		return;
 	}
-	v = grow(c->macs, c->n_macs, sizeof(*v), &c->err);
-	if (!v)
-		return;
-	c->macs = v;
-	v = &v[c->n_macs++];
-	memcpy(v->mac, mac, 6);
-	snprintf(v->desc, sizeof(v->desc), "%s", desc);
-	v->loc = loc;
+	e = reg_add(&c->macs, mac, 6, REG_OTHER, desc, loc);
+	if (e < 0)
+		c->err = e;
 }
 
 /* Whether name was declared as a block of the given list (even a broken one). */
@@ -525,6 +594,7 @@ static bool get_int(struct vctx *c, const char *label, const char *key,
 	return true;
 }
 
+/* A boolean: yes/true/on or no/false/off, in any letter case. */
 static bool get_bool(struct vctx *c, const char *label, const char *key,
 		     const struct conf_value *v, bool *out)
 {
@@ -554,6 +624,7 @@ static bool get_v4(struct vctx *c, const char *label, const char *key,
 	return get_addr(c, label, key, v, AF_INET, PFX_NONE, out) && usable(c, label, key, v, out);
 }
 
+/* A tunnel block: endpoints, addresses, limits; defaults for what is unset. */
 static void build_tunnel(struct vctx *c, const struct conf_block *b)
 {
 	struct model_tunnel t = {
@@ -639,7 +710,7 @@ static void build_tunnel(struct vctx *c, const struct conf_block *b)
 
 static int push_addr(struct addr **v, size_t *n, const struct addr *a)
 {
-	struct addr *p = realloc(*v, (*n + 1) * sizeof(*p));
+	struct addr *p = conf_grow(*v, *n, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
@@ -727,6 +798,7 @@ cleanup:
 	free(all);
 }
 
+/* A bridge block: its prefixes, members and tunnel. */
 static void build_bridge(struct vctx *c, const struct conf_block *b)
 {
 	struct model_bridge br = { 0 };
@@ -950,15 +1022,15 @@ static bool reg_epair(struct vctx *c, const char *name, const char *label, struc
 	bool ok = true;
 
 	for (const char *sfx = "ab"; *sfx; sfx++) {
-		char end[MODEL_IFNAMSIZ + 1], desc[DESC_MAX + 32];
+		char end[MODEL_IFNAMSIZ + 1];
 
 		snprintf(end, sizeof(end), "%s%c", name, *sfx);
-		snprintf(desc, sizeof(desc), "%s: epair end '%s'", label, end);
-		ok &= reg_name(c, end, REG_IFACE_END, desc, loc);
+		ok &= reg_name(c, end, REG_IFACE_END, label, loc);
 	}
 	return ok;
 }
 
+/* An interface block of jail j: name (and epair ends), bridge, addresses, MAC. */
 static bool build_iface(struct vctx *c, const char *jlabel, const struct conf_block *b,
 			struct model_jail *j)
 {
@@ -1013,6 +1085,7 @@ fail:
 	return false;
 }
 
+/* A route block of jail j: destination (default, default4 or a prefix) and gateway. */
 static bool build_route(struct vctx *c, const char *jlabel, const struct conf_block *b,
 			struct model_jail *j)
 {
@@ -1071,11 +1144,12 @@ static bool build_route(struct vctx *c, const char *jlabel, const struct conf_bl
 	return true;
 }
 
+/* Free a heap-allocated jail and what it owns. */
 static void free_jail(struct model_jail *j)
 {
 	struct model m = { .jails = j, .n_jails = 1 };
 
-	/* model_free() knows how to free a jail; borrow it for one. */
+	/* model_free() knows how to free a jail (and frees j itself). */
 	model_free(&m);
 }
 
@@ -1088,6 +1162,7 @@ static void build_jail(struct vctx *c, const struct conf_block *b)
 	const char *why;
 	char label[DESC_MAX], q1[QMAX], w[256];
 	struct model_jail *arr;
+	int e;
 
 	if (!j) {
 		c->err = -ENOMEM;
@@ -1097,16 +1172,14 @@ static void build_jail(struct vctx *c, const struct conf_block *b)
 	snprintf(label, sizeof(label), "jail '%s'", q(b->name, q1));
 	check_block(c, b, &jail_spec, label);
 	if (check_name(c, b->name, b->name_loc, "jail name", MODEL_NAME_MAX - 1, true, NULL)) {
-		snprintf(j->name, sizeof(j->name), "%s", b->name);
-		for (size_t i = 0; i < c->m->n_jails; i++) {
-			const struct model_pos *p = &c->m->jails[i].pos;
+		const struct reg_ent *r = reg_find(&c->jail_names, b->name, strlen(b->name));
 
-			if (strcmp(c->m->jails[i].name, j->name) != 0)
-				continue;
-			snprintf(w, sizeof(w), "%s:%d:%d", p->file, p->line, p->col);
-			verr(c, b->name_loc, "duplicate jail '%s' (first defined at %s)", j->name, w);
-			break;
-		}
+		snprintf(j->name, sizeof(j->name), "%s", b->name);
+		if (r)
+			verr(c, b->name_loc, "duplicate jail '%s' (first defined at %s)", j->name,
+			     where(c, r->loc, w, sizeof(w)));
+		else if ((e = reg_add(&c->jail_names, b->name, strlen(b->name), REG_OTHER, label, b->name_loc)) < 0)
+			c->err = e;
 	}
 	j->pos = pos_of(c, b->name_loc);
 	if ((v = value_of(b, "hostname"))) {
@@ -1138,7 +1211,6 @@ static void build_jail(struct vctx *c, const struct conf_block *b)
 	arr = grow(c->m->jails, c->m->n_jails, sizeof(*arr), &c->err);
 	if (!arr) {
 		free_jail(j);
-		free(j);
 		return;
 	}
 	c->m->jails = arr;
@@ -1183,9 +1255,10 @@ int conf_build_model(struct conf_ctx *ctx, const struct conf_block *root, struct
 	for (size_t i = 0; i < c.n_jails && !c.err && !ctx->diag.full; i++)
 		build_jail(&c, c.jails[i]);
 cleanup:
-	free(c.names);
-	free(c.addrs);
-	free(c.macs);
+	reg_free(&c.names);
+	reg_free(&c.jail_names);
+	reg_free(&c.addrs);
+	reg_free(&c.macs);
 	free(c.tunnels);
 	free(c.bridges);
 	free(c.jails);

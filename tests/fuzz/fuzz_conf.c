@@ -12,17 +12,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* Opened once: one fopen per run would halve the fuzzer's speed. */
+	static FILE *devnull;
 	struct model m;
 	struct conf_errors errs = { 0 };
-	FILE *devnull;
 
 	conf_parse_buffer("fuzz.conf", (const char *)data, size, CONF_F_NO_INCLUDE, &m, &errs);
 	/* Exercise the printer too (its formatting of hostile text). */
-	devnull = fopen("/dev/null", "w");
-	if (devnull) {
+	if (!devnull)
+		devnull = fopen("/dev/null", "w");
+	if (devnull)
 		conf_errors_print(devnull, &errs);
-		fclose(devnull);
-	}
 	conf_errors_free(&errs);
 	model_free(&m);
 	return 0;
