@@ -148,39 +148,57 @@ struct own_ctx {
 	int err;
 };
 
-/* Store callback: mark the observed fact owned, or remember a stale record. */
+/* Parse an address ownership name "IFNAME ADDR/PLEN" back into its parts. */
+static bool parse_addr_key(const char *name, char *ifname, size_t len, struct addr *a)
+{
+	const char *sp = strchr(name, ' ');
+
+	if (!sp || (size_t)(sp - name) >= len)
+		return false;
+	snprintf(ifname, len, "%.*s", (int)(sp - name), name);
+	return addr_parse(sp + 1, ADDR_PREFIX_OPTIONAL, a, NULL) == 0;
+}
+
+/* Store callback: mark the observed fact owned, or remember a stale record.
+ * Lookups go through the state's hash index: linear in the owned count. */
 static int own_mark(const struct store_own *o, void *arg)
 {
 	struct own_ctx *c = arg;
 	struct state *st = c->st;
+	char ifname[MODEL_IFNAMSIZ];
+	struct addr a;
 	bool found = false;
-	char key[STORE_OWN_NAME_MAX];
 
 	switch (o->kind) {
-	case STORE_OWN_LINK:
-		for (size_t i = 0; i < st->n_links; i++)
-			if (!strcmp(st->links[i].ns, o->ns) && !strcmp(st->links[i].name, o->name))
-				st->links[i].owned = found = true;
+	case STORE_OWN_LINK: {
+		struct state_link *l = (struct state_link *)state_find_link(st, o->ns, o->name);
+		if (l)
+			l->owned = found = true;
 		break;
-	case STORE_OWN_ADDR:
-		for (size_t i = 0; i < st->n_addrs; i++) {
-			addr_key(key, sizeof(key), st->addrs[i].ifname, &st->addrs[i].addr);
-			if (!strcmp(st->addrs[i].ns, o->ns) && !strcmp(key, o->name))
-				st->addrs[i].owned = found = true;
-		}
+	}
+	case STORE_OWN_ADDR: {
+		struct state_addr *x = NULL;
+		if (parse_addr_key(o->name, ifname, sizeof(ifname), &a))
+			x = (struct state_addr *)state_find_addr(st, o->ns, ifname, &a);
+		/* the same address with another prefix length is another fact */
+		if (x && x->addr.plen == a.plen)
+			x->owned = found = true;
 		break;
-	case STORE_OWN_ROUTE:
-		for (size_t i = 0; i < st->n_routes; i++) {
-			route_key(key, sizeof(key), &st->routes[i].dst);
-			if (!strcmp(st->routes[i].ns, o->ns) && !strcmp(key, o->name))
-				st->routes[i].owned = found = true;
-		}
+	}
+	case STORE_OWN_ROUTE: {
+		struct state_route *r = NULL;
+		if (addr_parse(o->name, ADDR_PREFIX_OPTIONAL, &a, NULL) == 0)
+			r = (struct state_route *)state_find_route(st, o->ns, &a);
+		if (r)
+			r->owned = found = true;
 		break;
-	case STORE_OWN_JAIL:
-		for (size_t i = 0; i < st->n_jails; i++)
-			if (!strcmp(st->jails[i].name, o->name))
-				st->jails[i].owned = found = true;
+	}
+	case STORE_OWN_JAIL: {
+		struct state_jail *j = (struct state_jail *)state_find_jail(st, o->name);
+		if (j)
+			j->owned = found = true;
 		break;
+	}
 	case STORE_OWN_SYSCTL:
 		/* a record of the value to restore, not an object: stale only
 		 * when its jail is gone */
@@ -285,7 +303,8 @@ static int own_before(struct engine *e, const struct action *a, const struct sta
 		return store_own_add(e->store, STORE_OWN_LINK, a->ns, a->ifname, NULL);
 	case ACTION_VETH_CREATE: {
 		int r = store_own_add(e->store, STORE_OWN_LINK, a->ns, a->ifname, NULL);
-		return r ? r : store_own_add(e->store, STORE_OWN_LINK, a->ns, a->peer, NULL);
+		/* the peer is born in its jail when fuse_veth set a target */
+		return r ? r : store_own_add(e->store, STORE_OWN_LINK, a->target[0] ? a->target : a->ns, a->peer, NULL);
 	}
 	case ACTION_LINK_SET_NS:
 		/* owned in its new namespace only if it was owned here */
@@ -328,6 +347,8 @@ static int own_after(struct engine *e, const struct action *a)
 	case ACTION_LINK_SET_NS:
 		store_own_del(e->store, STORE_OWN_LINK, a->ns, a->ifname);
 		return 0;
+	case ACTION_VETH_CREATE:
+		return 0;
 	case ACTION_LINK_DESTROY:
 		store_own_del(e->store, STORE_OWN_LINK, a->ns, a->ifname);
 		return 0;
@@ -368,6 +389,32 @@ static long kill_after(void)
 	return *end || k < 0 ? -1 : k;
 }
 
+/*
+ * A veth whose peer the plan moves into a jail a few actions later is
+ * created with the peer already there (target set): moving a link between
+ * namespaces costs the kernel an RCU grace period, creating it in place does
+ * not, which makes apply several times faster. The later LINK_SET_NS then
+ * finds the link in place and succeeds. The plan itself stays as it is
+ * (FreeBSD renders the create and the move as two commands).
+ */
+static struct action fuse_veth(const struct plan *p, size_t i)
+{
+	struct action a = p->actions[i];
+
+	if (a.kind != ACTION_VETH_CREATE || a.target[0])
+		return a;
+	for (size_t k = i + 1; k < p->n_actions && k < i + 32; k++) {
+		const struct action *m = &p->actions[k];
+		if (m->kind == ACTION_LINK_SET_NS && !strcmp(m->ifname, a.peer) && !strcmp(m->ns, a.ns)) {
+			snprintf(a.target, sizeof(a.target), "%s", m->target);
+			break;
+		}
+		if (m->kind == ACTION_VETH_CREATE || m->kind == ACTION_JAIL_CREATE)
+			break;
+	}
+	return a;
+}
+
 int engine_execute(struct engine *e, const struct plan *p, const struct state *st, size_t *done)
 {
 	char desc[512];
@@ -376,7 +423,8 @@ int engine_execute(struct engine *e, const struct plan *p, const struct state *s
 
 	*done = 0;
 	for (size_t i = 0; i < p->n_actions; i++) {
-		const struct action *a = &p->actions[i];
+		struct action fused = fuse_veth(p, i);
+		const struct action *a = &fused;
 
 		action_describe(a, desc, sizeof(desc));
 		if (e->log) {
@@ -416,6 +464,7 @@ int engine_model_view(struct engine *e, const struct model *m, struct model *vie
 		      const char *const *only, size_t n_only)
 {
 	*view = *m;
+	view->idx = NULL; /* its own index: it has other jails */
 	view->jails = calloc(m->n_jails ? m->n_jails : 1, sizeof(*view->jails));
 	view->n_jails = 0;
 	if (!view->jails)
@@ -432,8 +481,15 @@ int engine_model_view(struct engine *e, const struct model *m, struct model *vie
 
 void engine_model_view_free(struct model *view)
 {
-	if (view)
-		free(view->jails);
+	struct model none = { 0 };
+
+	if (!view)
+		return;
+	free(view->jails);
+	/* the rest is borrowed from the real model: free only the index */
+	none.idx = view->idx;
+	model_free(&none);
+	view->idx = NULL;
 }
 
 struct restore_ctx {

@@ -91,7 +91,7 @@ static void test_req_veth(void **st)
 {
 	static const uint8_t mac[6] = { 0x02, 0xfb, 0xc0, 0x00, 0x16, 0x0b };
 	char buf[NL_REQ_SIZE];
-	struct nlmsghdr *nlh = nl_req_veth_create(buf, "epair1a", "epair1b", mac);
+	struct nlmsghdr *nlh = nl_req_veth_create(buf, "epair1a", "epair1b", mac, -1);
 	struct tb t = attrs(nlh, sizeof(struct ifinfomsg)), info, data, peer = { 0 };
 	const struct nlattr *p;
 
@@ -114,7 +114,7 @@ static void test_req_veth(void **st)
 	assert_int_equal(mnl_attr_get_payload_len(peer.a[IFLA_ADDRESS]), 6);
 	assert_memory_equal(mnl_attr_get_payload(peer.a[IFLA_ADDRESS]), mac, 6);
 
-	nlh = nl_req_veth_create(buf, "v0a", "v0b", NULL);
+	nlh = nl_req_veth_create(buf, "v0a", "v0b", NULL, -1);
 	t = attrs(nlh, sizeof(struct ifinfomsg));
 	info = nested(t.a[IFLA_LINKINFO]);
 	data = nested(info.a[IFLA_INFO_DATA]);

@@ -109,9 +109,17 @@ static int do_veth_create(struct exec *x)
 	char buf[NL_REQ_SIZE];
 	int rc;
 
+	int peer_fd = -1;
+
 	if (!model_ifname_ok(a->peer))
 		return fail_msg(x, -EINVAL, "%s: invalid veth peer name \"%s\"", a->ifname, a->peer);
-	rc = talk(x, nl_req_veth_create(buf, a->ifname, a->peer, a->has_mac ? a->mac : NULL),
+	/* target set: create the peer directly inside that jail (see engine.c) */
+	if (a->target[0]) {
+		rc = linux_ns_fd(x->c, a->target, &peer_fd);
+		if (rc < 0)
+			return fail(x, rc, "%s: create veth pair: jail %s", a->ifname, a->target);
+	}
+	rc = talk(x, nl_req_veth_create(buf, a->ifname, a->peer, a->has_mac ? a->mac : NULL, peer_fd),
 		  NULL, NULL);
 	return rc < 0 ? fail(x, rc, "%s: create veth pair %s/%s", a->ifname, a->ifname, a->peer) : 0;
 }
@@ -167,7 +175,7 @@ static int do_link_set_ns(struct exec *x)
 	const struct action *a = x->a;
 	struct nl_link_set set = NL_LINK_SET_INIT;
 	char what[MODEL_NAME_MAX + 16];
-	int rc;
+	int rc, index;
 
 	snprintf(what, sizeof(what), "move to jail %s", a->target);
 	if (!model_jailname_ok(a->target))
@@ -177,6 +185,12 @@ static int do_link_set_ns(struct exec *x)
 		return fail_msg(x, rc, "%s: %s: no such jail", a->ifname, what);
 	if (rc < 0)
 		return fail(x, rc, "%s: %s", a->ifname, what);
+	/* already there: the veth was created with its peer inside the jail */
+	if (nl_link_index(x->s, a->ifname, &index) == -ENODEV) {
+		struct nl_sock *ts;
+		if (linux_ns_sock(x->c, a->target, &ts) == 0 && nl_link_index(ts, a->ifname, &index) == 0)
+			return 0;
+	}
 	return link_change(x, &set, what);
 }
 

@@ -36,7 +36,7 @@ struct nlmsghdr *nl_req_dump(void *buf, uint16_t type, int family);
 struct nlmsghdr *nl_req_bridge_create(void *buf, const char *name);
 /* RTM_NEWLINK of kind "veth" with its peer; peer_mac NULL = kernel's choice. */
 struct nlmsghdr *nl_req_veth_create(void *buf, const char *name, const char *peer,
-				    const uint8_t *peer_mac);
+				    const uint8_t *peer_mac, int peer_netns_fd);
 
 /* Changes to an existing link; the defaults of NL_LINK_SET_INIT change nothing. */
 struct nl_link_set {
