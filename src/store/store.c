@@ -535,10 +535,13 @@ static int db_open(struct store *s)
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	/* synchronous=FULL: an fsync per commit costs nothing at jail6's write
-	 * rate, and losing the last commit on power loss could make jail6
-	 * forget an object it created or an address it handed out. */
-	rc = store_exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+	/* synchronous=NORMAL: in WAL mode a commit is safe from a killed jail6
+	 * (it is in the WAL before the call returns), which is what ownership
+	 * needs; only a power loss can drop the last commits, and a power loss
+	 * also takes every link, namespace and route jail6 made (none of them
+	 * outlives a reboot). FULL paid one fsync per action: 1000 jails made
+	 * 17000 of them, a third of apply's time. */
+	rc = store_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
 	if (rc == 0)
 		rc = migrate(s);
 	if (rc == 0 && ro)
