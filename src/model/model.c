@@ -5,6 +5,58 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "model/strmap.h"
+
+struct model_index {
+	struct strmap tunnels, bridges, jails, ifaces;
+	size_t n_tunnels, n_bridges, n_jails; /* what it was built for */
+};
+
+/* Build (or rebuild, when objects were added) the name index; NULL when
+ * out of memory, and callers then scan. Logically const: a cache. */
+static struct model_index *index_get(const struct model *cm)
+{
+	struct model *m = (struct model *)cm;
+	struct model_index *x = m->idx;
+	int r = 0;
+
+	if (x && x->n_tunnels == m->n_tunnels && x->n_bridges == m->n_bridges && x->n_jails == m->n_jails)
+		return x;
+	if (x) {
+		strmap_free(&x->tunnels);
+		strmap_free(&x->bridges);
+		strmap_free(&x->jails);
+		strmap_free(&x->ifaces);
+	} else if (!(x = m->idx = calloc(1, sizeof(*x)))) {
+		return NULL;
+	}
+	for (size_t i = 0; !r && i < m->n_tunnels; i++)
+		r = strmap_put(&x->tunnels, m->tunnels[i].name, &m->tunnels[i]);
+	for (size_t i = 0; !r && i < m->n_bridges; i++)
+		r = strmap_put(&x->bridges, m->bridges[i].name, &m->bridges[i]);
+	for (size_t i = 0; !r && i < m->n_jails; i++) {
+		r = strmap_put(&x->jails, m->jails[i].name, &m->jails[i]);
+		for (size_t k = 0; !r && k < m->jails[i].n_ifaces; k++)
+			r = strmap_put(&x->ifaces, m->jails[i].ifaces[k].name, &m->jails[i]); /* -> its jail */
+	}
+	x->n_tunnels = m->n_tunnels;
+	x->n_bridges = m->n_bridges;
+	x->n_jails = r ? (size_t)-1 : m->n_jails; /* failed: rebuild next time */
+	return r ? NULL : x;
+}
+
+static void index_free(struct model *m)
+{
+	if (!m->idx)
+		return;
+	strmap_free(&m->idx->tunnels);
+	strmap_free(&m->idx->bridges);
+	strmap_free(&m->idx->jails);
+	strmap_free(&m->idx->ifaces);
+	free(m->idx);
+	m->idx = NULL;
+}
+
 /* Characters allowed in interface and jail names: never a shell metacharacter,
  * a path separator or whitespace, so a name can't change a command's meaning. */
 static bool name_chars_ok(const char *s)
@@ -39,6 +91,10 @@ bool model_jailname_ok(const char *s)
 
 const struct model_tunnel *model_find_tunnel(const struct model *m, const char *name)
 {
+	struct model_index *x = index_get(m);
+
+	if (x)
+		return strmap_get(&x->tunnels, name);
 	for (size_t i = 0; i < m->n_tunnels; i++)
 		if (!strcmp(m->tunnels[i].name, name))
 			return &m->tunnels[i];
@@ -47,6 +103,10 @@ const struct model_tunnel *model_find_tunnel(const struct model *m, const char *
 
 const struct model_bridge *model_find_bridge(const struct model *m, const char *name)
 {
+	struct model_index *x = index_get(m);
+
+	if (x)
+		return strmap_get(&x->bridges, name);
 	for (size_t i = 0; i < m->n_bridges; i++)
 		if (!strcmp(m->bridges[i].name, name))
 			return &m->bridges[i];
@@ -55,10 +115,42 @@ const struct model_bridge *model_find_bridge(const struct model *m, const char *
 
 const struct model_jail *model_find_jail(const struct model *m, const char *name)
 {
+	struct model_index *x = index_get(m);
+
+	if (x)
+		return strmap_get(&x->jails, name);
 	for (size_t i = 0; i < m->n_jails; i++)
 		if (!strcmp(m->jails[i].name, name))
 			return &m->jails[i];
 	return NULL;
+}
+
+/* The interface name in jail j, or NULL. */
+static const struct model_iface *iface_in(const struct model_jail *j, const char *name)
+{
+	for (size_t k = 0; k < j->n_ifaces; k++)
+		if (!strcmp(j->ifaces[k].name, name))
+			return &j->ifaces[k];
+	return NULL;
+}
+
+const struct model_iface *model_find_iface(const struct model *m, const char *name,
+					   const struct model_jail **jail)
+{
+	struct model_index *x = index_get(m);
+	const struct model_iface *f = NULL;
+	const struct model_jail *j = NULL;
+
+	if (x) {
+		j = strmap_get(&x->ifaces, name);
+		f = j ? iface_in(j, name) : NULL;
+	}
+	for (size_t i = 0; !x && !f && i < m->n_jails; i++)
+		if ((f = iface_in(&m->jails[i], name)))
+			j = &m->jails[i];
+	if (f && jail)
+		*jail = j;
+	return f;
 }
 
 const struct addr *model_bridge_addr(const struct model_bridge *b, int af)
@@ -90,10 +182,16 @@ static void jail_free(struct model_jail *j)
 	argv_free(&j->exec_stop);
 }
 
+void model_touch(struct model *m)
+{
+	index_free(m);
+}
+
 void model_free(struct model *m)
 {
 	if (!m)
 		return;
+	index_free(m);
 	free(m->tunnels);
 	for (size_t i = 0; i < m->n_bridges; i++) {
 		free(m->bridges[i].addrs);

@@ -111,6 +111,8 @@ struct model_jail {
 	bool autostart;             /* default true */
 };
 
+struct model_index;
+
 /* The whole desired model. */
 struct model {
 	struct model_tunnel *tunnels;
@@ -121,7 +123,15 @@ struct model {
 	size_t n_jails;
 	char **files;               /* every file read (main + includes) */
 	size_t n_files;
+	/* Lookup index by name, a cache built on first use; objects must not
+	 * be renamed, added or removed once a lookup was made (a copy of the
+	 * struct must set idx = NULL). */
+	struct model_index *idx;
 };
+
+/* Say that names changed in place: drop the lookup index (rebuilt on the
+ * next lookup). */
+void model_touch(struct model *m);
 
 /* Free everything a model owns; NULL-tolerant. */
 void model_free(struct model *m);
@@ -130,6 +140,10 @@ void model_free(struct model *m);
 const struct model_tunnel *model_find_tunnel(const struct model *m, const char *name);
 const struct model_bridge *model_find_bridge(const struct model *m, const char *name);
 const struct model_jail *model_find_jail(const struct model *m, const char *name);
+
+/* The interface NAME of any jail (and its jail in *jail), or NULL. */
+const struct model_iface *model_find_iface(const struct model *m, const char *name,
+					   const struct model_jail **jail);
 
 /* The first address of family af on bridge b, or NULL. */
 const struct addr *model_bridge_addr(const struct model_bridge *b, int af);

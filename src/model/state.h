@@ -64,13 +64,25 @@ struct state_sysctl {
 	char value[16];
 };
 
+struct state_index;
+
 struct state {
 	struct state_link *links;     size_t n_links;
 	struct state_addr *addrs;     size_t n_addrs;
 	struct state_route *routes;   size_t n_routes;
 	struct state_jail *jails;     size_t n_jails;
 	struct state_sysctl *sysctls; size_t n_sysctls;
+	/* A hash index over the lookup keys, a cache the state_find_* build on
+	 * first use and keep up to date on state_add_*. Code that removes facts
+	 * or changes a key field (ns, name, ifname, address, destination) in
+	 * place must call state_touch(). Zero-initialised = no index. */
+	struct state_index *idx;
+	unsigned long stamp;
 };
+
+/* Say that facts were removed or a key changed in place: the index is
+ * rebuilt on the next lookup. */
+void state_touch(struct state *s);
 
 /* Free the arrays of s (not s itself); NULL-tolerant. */
 void state_free(struct state *s);

@@ -172,9 +172,9 @@ size_t plan_veth_partner(const struct state *s, size_t i)
 		return SIZE_MAX;
 	PLAN_SCOPY(want, l->name);
 	want[len - 1] = l->name[len - 1] == 'a' ? 'b' : 'a';
-	for (k = 0; k < s->n_links; k++)
-		if (!s->links[k].ns[0] && s->links[k].kind == STATE_LINK_VETH && !strcmp(s->links[k].name, want))
-			return k;
+	const struct state_link *h = state_find_link(s, "", want);
+	if (h && h->kind == STATE_LINK_VETH)
+		return (size_t)(h - s->links);
 	for (k = 0; k < s->n_links; k++)
 		if (k != i && s->links[k].kind == STATE_LINK_VETH && !strcmp(s->links[k].name, want))
 			return k;

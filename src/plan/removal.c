@@ -57,23 +57,28 @@ static bool link_wanted(const struct plan_scope *S, const struct state *s, const
 		return tunnel_kind_ok(t, l->kind);
 	if (model_find_bridge(m, l->name))
 		return l->kind == STATE_LINK_BRIDGE;
-	for (size_t i = 0; i < m->n_jails; i++) {
-		const struct model_jail *j = &m->jails[i];
-		const struct model_iface *f;
+	/* a veth end NAMEa / NAMEb of interface NAME (found by name: linear) */
+	size_t len = strlen(l->name);
+	char base[MODEL_IFNAMSIZ], end = len ? l->name[len - 1] : 0;
+	const struct model_jail *j = NULL;
+	const struct model_iface *f;
 
-		if ((f = plan_iface_by_veth(j, l->name, 'b'))) {
-			/* not moved yet: kept while its host end is there */
-			plan_veth_name(peer, f->name, 'a');
-			return l->kind == STATE_LINK_VETH && state_find_link(s, "", peer);
-		}
-		if (!(f = plan_iface_by_veth(j, l->name, 'a')))
-			continue;
-		if (l->kind != STATE_LINK_VETH)
-			return false;
-		/* a pair whose jail end sits in another jail is rebuilt */
-		plan_veth_name(peer, f->name, 'b');
-		return state_find_link(s, "", peer) || state_find_link(s, j->name, peer);
+	if (len < 2 || (end != 'a' && end != 'b'))
+		return false;
+	PLAN_SCOPY(base, l->name);
+	base[len - 1] = '\0';
+	if (!(f = model_find_iface(m, base, &j)))
+		return false;
+	if (end == 'b') {
+		/* not moved yet: kept while its host end is there */
+		plan_veth_name(peer, f->name, 'a');
+		return l->kind == STATE_LINK_VETH && state_find_link(s, "", peer);
 	}
+	if (l->kind != STATE_LINK_VETH)
+		return false;
+	/* a pair whose jail end sits in another jail is rebuilt */
+	plan_veth_name(peer, f->name, 'b');
+	return state_find_link(s, "", peer) || state_find_link(s, j->name, peer);
 	return false;
 }
 

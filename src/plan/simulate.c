@@ -11,11 +11,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Remove element i of an array of n elements of size sz (order kept). */
-static void drop(void *arr, size_t *n, size_t sz, size_t i)
+/* Remove element i of an array of n elements of size sz (order kept); s's
+ * lookup index is then stale. */
+#define drop(arr, n, sz, i) drop_at(s, (arr), (n), (sz), (i))
+static void drop_at(struct state *s, void *arr, size_t *n, size_t sz, size_t i)
 {
 	char *base = arr;
 
+	state_touch(s);
 	memmove(base + i * sz, base + (i + 1) * sz, (*n - i - 1) * sz);
 	(*n)--;
 }
@@ -181,6 +184,7 @@ static int apply_set_ns(struct state *s, const struct action *a)
 	drop_link_facts(s, l->ns, l->name);
 	l = link_at(s, a->ns, a->ifname);
 	PLAN_SCOPY(l->ns, a->target);
+	state_touch(s); /* a key changed in place */
 	l->master[0] = '\0';
 	l->up = false;
 	return 0;

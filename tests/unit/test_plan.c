@@ -412,6 +412,7 @@ static void test_partial_single_facts(void **st)
 		copy_state(&s, &full);
 		memmove(&s.addrs[i], &s.addrs[i + 1], (s.n_addrs - i - 1) * sizeof(s.addrs[0]));
 		s.n_addrs--;
+		state_touch(&s);
 		build(&m, &s, &p);
 		assert_int_equal(p.n_actions, 1);
 		assert_int_equal(p.actions[0].kind, ACTION_ADDR_ADD);
@@ -430,6 +431,7 @@ static void test_partial_single_facts(void **st)
 		copy_state(&s, &full);
 		memmove(&s.routes[i], &s.routes[i + 1], (s.n_routes - i - 1) * sizeof(s.routes[0]));
 		s.n_routes--;
+		state_touch(&s);
 		build(&m, &s, &p);
 		assert_int_equal(p.n_actions, 1);
 		assert_int_equal(p.actions[0].kind, ACTION_ROUTE_ADD);
@@ -611,6 +613,7 @@ static void test_rename_bridge(void **st)
 	seed_applied(&m, &full);
 	strcpy(m.bridges[0].name, "br6");
 	strcpy(m.jails[0].ifaces[0].bridge, "br6");
+	model_touch(&m);
 	build(&m, &full, &p);
 	fx_assert_plan(&p, want, FX_N(want));
 	assert_converges(&m, &full, NULL);
@@ -880,6 +883,7 @@ static void test_iface_moves_jail(void **st)
 
 	seed_applied(&m, &full);
 	strcpy(m.jails[0].name, "ClamAV_Prod");
+	model_touch(&m);
 	build(&m, &full, &p);
 	assert_int_equal(fx_find(&p, 0, ACTION_LINK_DESTROY, "", "epair1a"), 0);
 	assert_int_equal(p.actions[1].kind, ACTION_JAIL_DESTROY);
