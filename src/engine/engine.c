@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include "model/strmap.h"
 #include "os/linux/linux.h"
 #include "store/store.h"
 
@@ -415,13 +417,93 @@ static struct action fuse_veth(const struct plan *p, size_t i)
 	return a;
 }
 
+/*
+ * Deferred veth removal. Destroying a veth costs the kernel an RCU grace
+ * period (~10 ms); deleting a jail's namespace takes the veths in it, and
+ * their host ends, in one batch. So a LINK_DESTROY of a veth whose other end
+ * lies in a jail that the plan destroys later is left to that jail (the
+ * FreeBSD rendering keeps the explicit `ifconfig epairNa destroy`, which
+ * jail -r needs there), and engine_execute waits, bounded, for those links to
+ * be gone before it returns.
+ */
+struct deferred {
+	struct strmap doomed;          /* jails the plan destroys */
+	struct strmap jail_of_veth;    /* veth name in a jail -> its jail */
+	char (*links)[MODEL_IFNAMSIZ]; /* host-side links left to their jail */
+	size_t n;
+};
+
+static void deferred_init(struct deferred *d, const struct plan *p, const struct state *st)
+{
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == ACTION_JAIL_DESTROY)
+			strmap_put(&d->doomed, p->actions[i].target, (void *)p->actions[i].target);
+	for (size_t i = 0; st && d->doomed.used && i < st->n_links; i++)
+		if (st->links[i].ns[0] && st->links[i].kind == STATE_LINK_VETH)
+			strmap_put(&d->jail_of_veth, st->links[i].name, (void *)st->links[i].ns);
+}
+
+/* Whether action a can be left to a jail's destruction (and remember it). */
+static bool deferred_take(struct deferred *d, const struct action *a, const struct state *st)
+{
+	const struct state_link *l;
+	char peer[MODEL_IFNAMSIZ];
+	const char *jail;
+	size_t len = strlen(a->ifname);
+	void *p;
+
+	if (a->kind != ACTION_LINK_DESTROY || a->ns[0] || !d->doomed.used || len < 2 || !st)
+		return false;
+	l = state_find_link(st, "", a->ifname);
+	if (!l || l->kind != STATE_LINK_VETH)
+		return false;
+	snprintf(peer, sizeof(peer), "%s", a->ifname);
+	peer[len - 1] = peer[len - 1] == 'a' ? 'b' : peer[len - 1] == 'b' ? 'a' : '\0';
+	jail = strmap_get(&d->jail_of_veth, peer);
+	if (!peer[len - 1] || !jail || !strmap_get(&d->doomed, jail))
+		return false;
+	p = realloc(d->links, (d->n + 1) * sizeof(*d->links));
+	if (!p)
+		return false;
+	d->links = p;
+	snprintf(d->links[d->n++], MODEL_IFNAMSIZ, "%s", a->ifname);
+	return true;
+}
+
+/* Wait until the deferred links are gone: 20 ms polls, at most 30 s. */
+static int deferred_wait(struct engine *e, struct deferred *d)
+{
+	for (size_t i = 0, polls = 0; i < d->n; ) {
+		int r = linux_link_exists(e->lx, "", d->links[i]);
+		if (r < 0)
+			return fail(e, r, "%s: %s", d->links[i], strerror(-r));
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		if (++polls > 1500)
+			return fail(e, -ETIMEDOUT, "%s: still there 30 s after its jail was destroyed", d->links[i]);
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	return 0;
+}
+
+static void deferred_free(struct deferred *d)
+{
+	strmap_free(&d->doomed);
+	strmap_free(&d->jail_of_veth);
+	free(d->links);
+}
+
 int engine_execute(struct engine *e, const struct plan *p, const struct state *st, size_t *done)
 {
 	char desc[512];
 	long kill_k = kill_after();
+	struct deferred def = { 0 };
 	int r = 0;
 
 	*done = 0;
+	deferred_init(&def, p, st);
 	for (size_t i = 0; i < p->n_actions; i++) {
 		struct action fused = fuse_veth(p, i);
 		const struct action *a = &fused;
@@ -432,23 +514,32 @@ int engine_execute(struct engine *e, const struct plan *p, const struct state *s
 			fflush(e->log);
 		}
 		r = own_before(e, a, st);
-		if (r < 0)
-			return fail(e, r, "%s: store: %s", desc, store_errmsg(e->store));
-		r = linux_execute(e->lx, a, e->err, sizeof(e->err));
 		if (r < 0) {
-			if (!e->err[0])
-				fail(e, r, "%s: %s", desc, strerror(-r));
-			return r;
+			fail(e, r, "%s: store: %s", desc, store_errmsg(e->store));
+			goto cleanup;
+		}
+		if (!deferred_take(&def, a, st)) {
+			r = linux_execute(e->lx, a, e->err, sizeof(e->err));
+			if (r < 0) {
+				if (!e->err[0])
+					fail(e, r, "%s: %s", desc, strerror(-r));
+				goto cleanup;
+			}
 		}
 		r = own_after(e, a);
-		if (r < 0)
-			return fail(e, r, "%s: store: %s", desc, store_errmsg(e->store));
+		if (r < 0) {
+			fail(e, r, "%s: store: %s", desc, store_errmsg(e->store));
+			goto cleanup;
+		}
 		store_event(e->store, "%s", desc);
 		(*done)++;
 		if (kill_k >= 0 && (long)*done == kill_k)
 			raise(SIGKILL);
 	}
-	return 0;
+	r = deferred_wait(e, &def);
+cleanup:
+	deferred_free(&def);
+	return r;
 }
 
 bool engine_jail_wanted(struct engine *e, const struct model_jail *j)

@@ -562,3 +562,14 @@ int linux_execute(struct linux_ctx *c, const struct action *a, char *err, size_t
 		return fail_msg(&x, -EINVAL, "action kind %d not supported", (int)a->kind);
 	}
 }
+
+int linux_link_exists(struct linux_ctx *c, const char *ns, const char *name)
+{
+	struct nl_sock *s;
+	int index, rc = linux_ns_sock(c, ns, &s);
+
+	if (rc < 0)
+		return rc;
+	rc = nl_link_index(s, name, &index);
+	return rc == 0 ? 1 : rc == -ENODEV ? 0 : rc;
+}

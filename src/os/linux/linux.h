@@ -39,8 +39,8 @@ const char *linux_runtime_dir(const struct linux_ctx *c);
 /*
  * Append to *out what the host namespace and each named jail that exists
  * hold: links, addresses (no link-local, loopback or kernel-managed ones),
- * main-table routes (no proto kernel, link-local, multicast), the sysctls
- * ipv6.forwarding, ipv4.forwarding, ipv6.accept_ra, and one state_jail per
+ * main-table routes (no proto kernel, link-local, multicast), the host's
+ * sysctls ipv6.forwarding, ipv4.forwarding, ipv6.accept_ra, and one state_jail per
  * existing jail. Every fact has owned = false. Returns 0 or -errno; on error
  * *out may hold part of the facts (free it with state_free).
  */
@@ -51,5 +51,9 @@ int linux_observe(struct linux_ctx *c, const char *const *jails, size_t n_jails,
  * message naming the object, e.g. "bridge0: add member bge0: No such device".
  */
 int linux_execute(struct linux_ctx *c, const struct action *a, char *err, size_t errlen);
+
+/* 1 when link name exists in namespace ns ("" = host), 0 when not, or
+ * -errno. */
+int linux_link_exists(struct linux_ctx *c, const char *ns, const char *name);
 
 #endif
