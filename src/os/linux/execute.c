@@ -121,6 +121,10 @@ static int do_veth_create(struct exec *x)
 	}
 	rc = talk(x, nl_req_veth_create(buf, a->ifname, a->peer, a->has_mac ? a->mac : NULL, peer_fd),
 		  NULL, NULL);
+	/* the host end will be a bridge port: no link-local, no DAD or MLD
+	 * chatter (set before the link is ever up; see nl_req_link_no_ipv6) */
+	if (rc == 0)
+		rc = talk(x, nl_req_link_no_ipv6(buf, a->ifname), NULL, NULL);
 	return rc < 0 ? fail(x, rc, "%s: create veth pair %s/%s", a->ifname, a->ifname, a->peer) : 0;
 }
 

@@ -212,11 +212,40 @@ cleanup:
 	return r;
 }
 
+/* Write a short value to a /proc/sys file (async-signal-safe). */
+static int sysctl_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * Quiet IPv6 defaults for the jail's interfaces, set before any exists: no
+ * DAD probe for the link-local address and no router solicitations. jail6
+ * gives every jail its addresses (added without DAD) and its default route,
+ * on a bridge it manages; each probe and solicitation would be flooded to
+ * every other jail, and with a thousand jails that chatter dominated apply.
+ * Link-local addresses stay (the seed's jail has one).
+ */
+static void ipv6_quiet_defaults(void)
+{
+	/* absent when IPv6 is off in the kernel: nothing to quiet then */
+	sysctl_write("/proc/sys/net/ipv6/conf/default/dad_transmits", "0");
+	sysctl_write("/proc/sys/net/ipv6/conf/default/router_solicitations", "0");
+}
+
 /* Runs in the holder child, in the new namespaces: hostname, lo, the root. */
 static int jail_setup_child(void *arg, int *stage)
 {
 	const struct jail_setup *js = arg;
 
+	ipv6_quiet_defaults();
 	*stage = STEP_HOSTNAME;
 	if (sethostname(js->hostname, strlen(js->hostname)) < 0)
 		return -errno;

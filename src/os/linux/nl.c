@@ -123,6 +123,22 @@ struct nlmsghdr *nl_req_bridge_create(void *buf, const char *name)
 	return nlh;
 }
 
+/*
+ * The host end of a veth is a bridge port: it needs no IPv6 of its own.
+ * Without a link-local address it sends no DAD probes, MLD reports or router
+ * solicitations, which the bridge would flood to every other port: with a
+ * thousand jails that chatter was most of apply's time.
+ */
+static void put_no_ipv6_addrs(struct nlmsghdr *nlh)
+{
+	struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	struct nlattr *in6 = mnl_attr_nest_start(nlh, AF_INET6);
+
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+}
+
 struct nlmsghdr *nl_req_veth_create(void *buf, const char *name, const char *peer,
 				    const uint8_t *peer_mac, int peer_netns_fd)
 {
@@ -143,6 +159,16 @@ struct nlmsghdr *nl_req_veth_create(void *buf, const char *name, const char *pee
 	mnl_attr_nest_end(nlh, p);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
+	return nlh;
+}
+
+struct nlmsghdr *nl_req_link_no_ipv6(void *buf, const char *name)
+{
+	struct nlmsghdr *nlh = req_start(buf, RTM_SETLINK, 0);
+
+	put_ifinfo(nlh, 0); /* index 0: the kernel finds the link by IFLA_IFNAME */
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	put_no_ipv6_addrs(nlh);
 	return nlh;
 }
 

@@ -35,6 +35,9 @@ struct nlmsghdr *nl_req_dump(void *buf, uint16_t type, int family);
 /* RTM_NEWLINK of kind "bridge". */
 struct nlmsghdr *nl_req_bridge_create(void *buf, const char *name);
 /* RTM_NEWLINK of kind "veth" with its peer; peer_mac NULL = kernel's choice. */
+/* RTM_SETLINK of link name: no IPv6 address generation (a bridge port). */
+struct nlmsghdr *nl_req_link_no_ipv6(void *buf, const char *name);
+
 struct nlmsghdr *nl_req_veth_create(void *buf, const char *name, const char *peer,
 				    const uint8_t *peer_mac, int peer_netns_fd);
 
