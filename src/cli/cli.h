@@ -59,6 +59,12 @@ struct model;
 int cli_converge(const struct cli_global *g, struct engine *e, struct model *m,
 		 const char *const *only, size_t n_only, bool dry_run, bool additive_only);
 
+/* Execute plan p (or print it with dry_run), one line per action; on a
+ * failure say how far it got and what to do (`what`). An exit code. */
+struct plan;
+struct state;
+int cli_run_plan(struct engine *e, const struct plan *p, const struct state *st, bool dry_run,
+		 const char *what);
 int cli_teardown(struct engine *e, const struct model *m, const char *const *jails, size_t n,
 		 bool dry_run, bool keep_leases);
 

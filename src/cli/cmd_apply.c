@@ -51,6 +51,27 @@ static bool report_conflicts(const struct model *m, const struct state *st)
 	return any;
 }
 
+int cli_run_plan(struct engine *e, const struct plan *p, const struct state *st, bool dry_run,
+		 const char *what)
+{
+	size_t done = 0;
+	int r;
+
+	if (dry_run) {
+		plan_render_text(stdout, p);
+		return CLI_EXIT_OK;
+	}
+	e->log = stdout;
+	r = engine_execute(e, p, st, &done);
+	if (r < 0) {
+		fprintf(stderr, "jail6: %s\n", e->err);
+		fprintf(stderr, "jail6: stopped after %zu of %zu actions; %s\n", done, p->n_actions, what);
+		return CLI_EXIT_FAIL;
+	}
+	printf("jail6: %zu action%s applied\n", done, done == 1 ? "" : "s");
+	return CLI_EXIT_OK;
+}
+
 /*
  * The shared body of apply and start: resolve auto addresses, observe, plan
  * for the jails `view` keeps, refuse foreign clashes, then execute (or print
@@ -63,7 +84,6 @@ int cli_converge(const struct cli_global *g, struct engine *e, struct model *m,
 	struct state st = { 0 };
 	struct model view = { 0 };
 	struct plan p = { 0 }, q = { 0 };
-	size_t done = 0;
 	int r, rc = CLI_EXIT_FAIL;
 
 	if (dry_run)
@@ -96,21 +116,7 @@ int cli_converge(const struct cli_global *g, struct engine *e, struct model *m,
 		rc = CLI_EXIT_OK;
 		goto cleanup;
 	}
-	if (dry_run) {
-		plan_render_text(stdout, &q);
-		rc = CLI_EXIT_OK;
-		goto cleanup;
-	}
-	e->log = stdout;
-	r = engine_execute(e, &q, &st, &done);
-	if (r < 0) {
-		fprintf(stderr, "jail6: %s\n", e->err);
-		fprintf(stderr, "jail6: stopped after %zu of %zu actions; run apply again once fixed\n",
-			done, q.n_actions);
-		goto cleanup;
-	}
-	printf("jail6: %zu action%s applied\n", done, done == 1 ? "" : "s");
-	rc = CLI_EXIT_OK;
+	rc = cli_run_plan(e, &q, &st, dry_run, "run apply again once fixed");
 cleanup:
 	if (dry_run)
 		store_rollback(e->store);

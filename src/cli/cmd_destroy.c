@@ -45,7 +45,6 @@ int cli_teardown(struct engine *e, const struct model *m, const char *const *jai
 {
 	struct state st = { 0 };
 	struct plan p = { 0 };
-	size_t done = 0;
 	int r, rc = CLI_EXIT_FAIL;
 
 	r = engine_observe(e, m, &st);
@@ -75,30 +74,19 @@ int cli_teardown(struct engine *e, const struct model *m, const char *const *jai
 		rc = CLI_EXIT_OK;
 		goto cleanup;
 	}
-	if (dry_run) {
-		plan_render_text(stdout, &p);
-		rc = CLI_EXIT_OK;
-		goto cleanup;
-	}
-	for (size_t i = 0; m && i < m->n_jails; i++) {
+	for (size_t i = 0; !dry_run && m && i < m->n_jails; i++) {
 		bool named = n == 0;
 		for (size_t k = 0; k < n; k++)
 			named = named || !strcmp(jails[k], m->jails[i].name);
 		if (named)
 			run_exec_stop(e, &m->jails[i], &st);
 	}
-	e->log = stdout;
 	e->keep_leases = keep_leases;
-	r = engine_execute(e, &p, &st, &done);
-	if (r < 0) {
-		fprintf(stderr, "jail6: %s\n", e->err);
-		fprintf(stderr, "jail6: stopped after %zu of %zu actions\n", done, p.n_actions);
+	rc = cli_run_plan(e, &p, &st, dry_run, "run destroy again once fixed");
+	if (rc != CLI_EXIT_OK || dry_run)
 		goto cleanup;
-	}
 	if (n == 0)
 		store_own_list(e->store, STORE_OWN_SYSCTL, NULL, forget_sysctl, e->store);
-	printf("jail6: %zu action%s applied\n", done, done == 1 ? "" : "s");
-	rc = CLI_EXIT_OK;
 cleanup:
 	plan_free(&p);
 	state_free(&st);

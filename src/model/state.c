@@ -288,6 +288,23 @@ int state_add_sysctl(struct state *s, const struct state_sysctl *c)
 	return r;
 }
 
+int state_append(struct state *dst, const struct state *src)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < src->n_links; i++)
+		r = state_add_link(dst, &src->links[i]);
+	for (size_t i = 0; r == 0 && i < src->n_addrs; i++)
+		r = state_add_addr(dst, &src->addrs[i]);
+	for (size_t i = 0; r == 0 && i < src->n_routes; i++)
+		r = state_add_route(dst, &src->routes[i]);
+	for (size_t i = 0; r == 0 && i < src->n_jails; i++)
+		r = state_add_jail(dst, &src->jails[i]);
+	for (size_t i = 0; r == 0 && i < src->n_sysctls; i++)
+		r = state_add_sysctl(dst, &src->sysctls[i]);
+	return r;
+}
+
 void state_free(struct state *s)
 {
 	if (!s)

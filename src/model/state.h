@@ -94,6 +94,10 @@ int state_add_route(struct state *s, const struct state_route *r);
 int state_add_jail(struct state *s, const struct state_jail *j);
 int state_add_sysctl(struct state *s, const struct state_sysctl *c);
 
+/* Append a copy of every fact of src to dst; 0 or -ENOMEM (dst may then
+ * hold part of them). */
+int state_append(struct state *dst, const struct state *src);
+
 /* Lookups; NULL when absent. ns "" is the host. */
 const struct state_link *state_find_link(const struct state *s, const char *ns, const char *name);
 const struct state_addr *state_find_addr(const struct state *s, const char *ns, const char *ifname, const struct addr *a);

@@ -391,16 +391,7 @@ static int state_copy(struct state *dst, const struct state *src)
 	int r = 0;
 
 	memset(dst, 0, sizeof(*dst));
-	for (size_t i = 0; r == 0 && i < src->n_links; i++)
-		r = state_add_link(dst, &src->links[i]);
-	for (size_t i = 0; r == 0 && i < src->n_addrs; i++)
-		r = state_add_addr(dst, &src->addrs[i]);
-	for (size_t i = 0; r == 0 && i < src->n_routes; i++)
-		r = state_add_route(dst, &src->routes[i]);
-	for (size_t i = 0; r == 0 && i < src->n_jails; i++)
-		r = state_add_jail(dst, &src->jails[i]);
-	for (size_t i = 0; r == 0 && i < src->n_sysctls; i++)
-		r = state_add_sysctl(dst, &src->sysctls[i]);
+	r = state_append(dst, src);
 	if (r < 0)
 		state_free(dst);
 	return r;

@@ -186,22 +186,6 @@ static int observe_pass(struct nl_sock *s, struct walk *w)
 	return rc;
 }
 
-/* Move every fact of src to the end of dst. */
-static int state_append(struct state *dst, const struct state *src)
-{
-	int rc = 0;
-
-	for (size_t i = 0; rc == 0 && i < src->n_links; i++)
-		rc = state_add_link(dst, &src->links[i]);
-	for (size_t i = 0; rc == 0 && i < src->n_addrs; i++)
-		rc = state_add_addr(dst, &src->addrs[i]);
-	for (size_t i = 0; rc == 0 && i < src->n_routes; i++)
-		rc = state_add_route(dst, &src->routes[i]);
-	for (size_t i = 0; rc == 0 && i < src->n_sysctls; i++)
-		rc = state_add_sysctl(dst, &src->sysctls[i]);
-	return rc;
-}
-
 /* Observe namespace ns ("" = host) into out. */
 static int observe_ns(struct linux_ctx *c, const char *ns, struct state *out)
 {
