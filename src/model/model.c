@@ -22,6 +22,9 @@ static struct model_index *index_get(const struct model *cm)
 
 	if (x && x->n_tunnels == m->n_tunnels && x->n_bridges == m->n_bridges && x->n_jails == m->n_jails)
 		return x;
+	/* nothing to index (and nothing to allocate for a model nobody frees) */
+	if (!x && !m->n_tunnels && !m->n_bridges && !m->n_jails)
+		return NULL;
 	if (x) {
 		strmap_free(&x->tunnels);
 		strmap_free(&x->bridges);
