@@ -195,6 +195,13 @@ void model_free(struct model *m)
 	if (!m)
 		return;
 	index_free(m);
+	for (size_t i = 0; i < m->n_tunnels; i++) {
+		free(m->tunnels[i].routed);
+		free(m->tunnels[i].update_url);
+		free(m->tunnels[i].tunnel_id);
+		free(m->tunnels[i].user);
+		free(m->tunnels[i].update_key_file);
+	}
 	free(m->tunnels);
 	for (size_t i = 0; i < m->n_bridges; i++) {
 		free(m->bridges[i].addrs);

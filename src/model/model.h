@@ -33,6 +33,17 @@ enum model_tunnel_type {
 	MODEL_TUNNEL_6IN4 = 0,
 };
 
+/* client: our end of a broker's tunnel (IPv6 default route via peer).
+ * broker: the broker's end (the lab): no default route; each `routed`
+ * prefix is routed to the peer. */
+enum model_tunnel_role {
+	MODEL_ROLE_CLIENT = 0,
+	MODEL_ROLE_BROKER,
+};
+
+/* Hurricane Electric's endpoint update URL (the `update_url` default). */
+#define MODEL_UPDATE_URL_DEFAULT "https://ipv4.tunnelbroker.net/nic/update"
+
 /* Where an object was declared, for messages that name it. */
 struct model_pos {
 	const char *file; /* owned by the struct model's file list */
@@ -56,6 +67,18 @@ struct model_tunnel {
 	int mtu;                    /* 1280..1480 */
 	int ttl;                    /* 1..255 */
 	enum model_datapath datapath;
+	enum model_tunnel_role role;
+	struct addr *routed;        /* broker: IPv6 prefixes routed to the peer */
+	size_t n_routed;
+	/* `jail6 tunnel update`: the broker's endpoint update (all optional;
+	 * NULL = not set; update_url NULL means MODEL_UPDATE_URL_DEFAULT) */
+	char *update_url;
+	char *tunnel_id;
+	char *user;
+	char *update_key_file;      /* absolute path of a root-only file */
+	bool myip_auto;             /* myip = auto: let the broker use the source */
+	bool has_myip;
+	struct addr myip;
 };
 
 /* bridge NAME { ... }: the bridge that carries the routed prefix. */

@@ -34,6 +34,7 @@ struct state_link {
 	/* 6in4 only (SIT, TUN): endpoints and ttl */
 	struct addr local, remote;
 	int ttl;
+	bool daemon;                     /* TUN: its userspace datapath runs */
 	bool owned;                      /* jail6 created it */
 };
 
