@@ -206,7 +206,8 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 		  (l->ttl && l->ttl != t->ttl);
 	if ((differs || (l->mtu && l->mtu != t->mtu)) && !l->owned)
 		conflict(P, "%s: tunnel was not created by jail6; its settings will be changed", t->name);
-	if (differs) {
+	/* a userspace tunnel whose datapath daemon is gone: (re)start it */
+	if (differs || (l->kind == STATE_LINK_TUN && !l->daemon)) {
 		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
 		plan_emit(P, &a);
 	} else if (l->mtu && l->mtu != t->mtu) {
@@ -227,7 +228,13 @@ static void plan_tunnel(struct planner *P, const struct model_tunnel *t)
 	if (t->has_address)
 		ensure_addr(P, "", t->name, &t->address, t->has_peer ? &t->peer : NULL);
 	ensure_up(P, "", t->name);
-	if (t->has_peer) {
+	if (!t->has_peer)
+		return;
+	if (t->role == MODEL_ROLE_BROKER) {
+		/* the broker's end: the client's routed prefixes go to the peer */
+		for (size_t i = 0; i < t->n_routed; i++)
+			ensure_route(P, "", &t->routed[i], &t->peer, t->name);
+	} else {
 		struct addr dst = plan_default_dst(AF_INET6);
 		ensure_route(P, "", &dst, &t->peer, t->name);
 	}

@@ -143,8 +143,11 @@ static bool route_wanted(const struct plan_scope *S, const struct state_route *r
 		struct addr b = plan_broker_dst(t);
 		if (t->has_via && addr_equal(&b, &r->dst))
 			return true;
-		if (t->has_peer && addr_equal(&d6, &r->dst))
+		if (t->has_peer && t->role != MODEL_ROLE_BROKER && addr_equal(&d6, &r->dst))
 			return true;
+		for (size_t k = 0; t->has_peer && t->role == MODEL_ROLE_BROKER && k < t->n_routed; k++)
+			if (addr_equal(&t->routed[k], &r->dst))
+				return true;
 	}
 	return false;
 }

@@ -127,6 +127,7 @@ static int apply_tunnel(struct state *s, const struct action *a)
 	l->remote = a->gw;
 	l->ttl = a->ttl;
 	l->mtu = a->mtu;
+	l->daemon = l->kind == STATE_LINK_TUN; /* create and change (re)start it */
 	if (l == &t)
 		return state_add_link(s, &t);
 	return 0;

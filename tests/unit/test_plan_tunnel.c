@@ -1,0 +1,144 @@
+/* Planner: the tunnel's role (client or broker) and the userspace datapath
+ * daemon's liveness. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+#include "model/state.h"
+#include "plan/plan.h"
+#include "plan_fixtures.h"
+
+/* The lab's broker end: routed prefix to the peer, no default route. */
+static void broker_model(struct model *m)
+{
+	struct model_tunnel *t;
+
+	memset(m, 0, sizeof(*m));
+	t = fx_tunnel(m, "he-broker", "198.51.100.2", NULL, "2001:db8:ffff::1/64", "2001:db8:ffff::2");
+	t->local_auto = false;
+	t->local = fx_addr("198.51.100.1");
+	t->datapath = MODEL_DATAPATH_USERSPACE;
+	t->role = MODEL_ROLE_BROKER;
+	t->routed = calloc(2, sizeof(*t->routed));
+	assert_non_null(t->routed);
+	t->routed[0] = fx_addr("2001:db8:1::/64");
+	t->routed[1] = fx_addr("2001:db8:2::/48");
+	t->n_routed = 2;
+}
+
+/* 1: a broker routes each routed prefix via the peer and adds no default. */
+static void test_broker_routes(void **st)
+{
+	static const char *const want[] = {
+		"he-broker: create 6in4 tunnel local 198.51.100.1 remote 198.51.100.2 ttl 64 mtu 1480 (datapath userspace)",
+		"he-broker: add address 2001:db8:ffff::1/64 peer 2001:db8:ffff::2",
+		"he-broker: up",
+		"route: add 2001:db8:1::/64 via 2001:db8:ffff::2 dev he-broker",
+		"route: add 2001:db8:2::/48 via 2001:db8:ffff::2 dev he-broker",
+		"sysctl ipv6.forwarding = 1",
+	};
+	struct model m;
+	struct state s = { 0 }, after = { 0 };
+	struct plan p = { 0 }, again = { 0 };
+
+	broker_model(&m);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	fx_assert_plan(&p, want, FX_N(want));
+	/* applied: nothing more to do, and the routes are not removed */
+	assert_int_equal(plan_state_apply(&after, &p), 0);
+	assert_int_equal(plan_build(&m, &after, &again), 0);
+	assert_int_equal(again.n_actions, 0);
+	plan_free(&p);
+	plan_free(&again);
+	state_free(&after);
+	model_free(&m);
+	(void)st;
+}
+
+/* 2: a client adds the default route via the peer instead. */
+static void test_client_default(void **st)
+{
+	struct model m;
+	struct state s = { 0 };
+	struct plan p = { 0 };
+
+	broker_model(&m);
+	m.tunnels[0].role = MODEL_ROLE_CLIENT;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_true(fx_find(&p, 0, ACTION_ROUTE_ADD, "", "he-broker") >= 0);
+	for (size_t i = 0; i < p.n_actions; i++)
+		if (p.actions[i].kind == ACTION_ROUTE_ADD)
+			assert_int_equal(p.actions[i].addr.plen, 0); /* only the default */
+	plan_free(&p);
+	model_free(&m);
+	(void)st;
+}
+
+/* 3: a userspace tunnel whose daemon died is restarted (TUNNEL_CHANGE), and
+ * nothing else changes; with the daemon running nothing happens. */
+static void test_daemon_restart(void **st)
+{
+	struct model m;
+	struct state s = { 0 };
+	struct plan p = { 0 }, q = { 0 };
+	struct state_link *l;
+
+	broker_model(&m);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	l = fx_find_link(&s, "", "he-broker");
+	assert_non_null(l);
+	assert_true(l->daemon);
+	l->daemon = false;
+	assert_int_equal(plan_build(&m, &s, &q), 0);
+	assert_int_equal(q.n_actions, 1);
+	assert_int_equal(q.actions[0].kind, ACTION_TUNNEL_CHANGE);
+	assert_string_equal(q.actions[0].ifname, "he-broker");
+	plan_free(&q);
+	l->daemon = true;
+	assert_int_equal(plan_build(&m, &s, &q), 0);
+	assert_int_equal(q.n_actions, 0);
+	plan_free(&q);
+	state_free(&s);
+	model_free(&m);
+	(void)st;
+}
+
+/* 4: removing a routed prefix from the broker removes its (owned) route. */
+static void test_broker_route_removed(void **st)
+{
+	struct model m;
+	struct state s = { 0 };
+	struct plan p = { 0 };
+
+	broker_model(&m);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	m.tunnels[0].n_routed = 1;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_ROUTE_DEL);
+	plan_free(&p);
+	state_free(&s);
+	model_free(&m);
+	(void)st;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_broker_routes),
+		cmocka_unit_test(test_client_default),
+		cmocka_unit_test(test_daemon_restart),
+		cmocka_unit_test(test_broker_route_removed),
+	};
+	return cmocka_run_group_tests_name("plan_tunnel", tests, NULL, NULL);
+}
