@@ -38,6 +38,8 @@ struct blockspec {
 static const struct keyspec tunnel_keys[] = {
 	{ "type", K_REQ }, { "remote", K_REQ }, { "local", 0 }, { "via", 0 },
 	{ "address", 0 }, { "peer", 0 }, { "mtu", 0 }, { "ttl", 0 }, { "datapath", 0 },
+	{ "role", 0 }, { "routed", K_REPEAT | K_LIST }, { "update_url", 0 }, { "tunnel_id", 0 },
+	{ "user", 0 }, { "update_key_file", 0 }, { "myip", 0 },
 };
 static const struct keyspec bridge_keys[] = {
 	{ "address", K_REQ | K_REPEAT | K_LIST }, { "members", K_LIST },
@@ -615,6 +617,34 @@ static bool get_bool(struct vctx *c, const char *label, const char *key,
 	return false;
 }
 
+/* Why s is not an acceptable absolute path (a jail root, a key file), or NULL. */
+static const char *path_problem(const char *s)
+{
+	if (s[0] != '/')
+		return "must be an absolute path";
+	if (strlen(s) >= PATH_MAX)
+		return "is too long";
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "must not contain control characters";
+	for (const char *p = s; (p = strstr(p, "..")); p += 2)
+		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+			return "must not contain '..' components";
+	return NULL;
+}
+
+/* Append a to the array *v of *n addresses. Returns 0 or -ENOMEM. */
+static int push_addr(struct addr **v, size_t *n, const struct addr *a)
+{
+	struct addr *p = conf_grow(*v, *n, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	p[(*n)++] = *a;
+	return 0;
+}
+
 /* ---- tunnel ---- */
 
 /* Parse an IPv4 endpoint setting (remote, local, via) into *out. */
@@ -622,6 +652,200 @@ static bool get_v4(struct vctx *c, const char *label, const char *key,
 		   const struct conf_value *v, struct addr *out)
 {
 	return get_addr(c, label, key, v, AF_INET, PFX_NONE, out) && usable(c, label, key, v, out);
+}
+
+/* Why s is not a value the broker's update API takes (tunnel_id, user), or
+ * NULL. A user may not contain ':', which ends the user in HTTP basic auth. */
+static const char *token_problem(const char *s, bool is_user)
+{
+	if (*s == '\0')
+		return "is empty";
+	if (strlen(s) > 255)
+		return "is longer than 255 characters";
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == ' ')
+			return "must not contain spaces";
+		if (ch < 0x20 || ch == 0x7f)
+			return "must not contain control characters";
+		if (ch > 0x7e)
+			return "must be printable ASCII";
+		if (ch == ':' && is_user)
+			return "must not contain ':' (it ends the user name in HTTP basic authentication)";
+	}
+	return NULL;
+}
+
+/* Why s is not an http:// or https:// URL with a host, or NULL. */
+static const char *url_problem(const char *s)
+{
+	size_t n;
+
+	if (strcasecmp(s, "http:") == 0 || strcasecmp(s, "https:") == 0)
+		return "is cut short: write the URL in double quotes ('//' starts a comment)";
+	if (strncasecmp(s, "https://", 8) == 0)
+		n = 8;
+	else if (strncasecmp(s, "http://", 7) == 0)
+		n = 7;
+	else
+		return "must start with http:// or https://";
+	if (s[n] == '\0' || strchr("/?#", s[n]))
+		return "has no host";
+	if (strlen(s) > 2048)
+		return "is longer than 2048 characters";
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return "must not contain spaces or control characters";
+	return NULL;
+}
+
+/* A string setting checked by problem(); stored (strdup) in *out when valid. */
+static void get_string(struct vctx *c, const char *label, const char *key,
+		       const struct conf_value *v, const char *problem, char **out)
+{
+	char q1[QMAX];
+
+	if (problem && v->text[0] == '\0') {
+		verr(c, v->loc, "%s: %s is empty", label, key);
+		return;
+	}
+	if (problem) {
+		verr(c, v->loc, "%s: %s '%s' %s", label, key, q(v->text, q1), problem);
+		return;
+	}
+	*out = strdup(v->text);
+	if (!*out)
+		c->err = -ENOMEM;
+}
+
+/* Whether prefixes a and b share any address. */
+static bool prefixes_overlap(const struct addr *a, const struct addr *b)
+{
+	return addr_in_prefix(a, b) || addr_in_prefix(b, a);
+}
+
+/* One `routed` prefix of a broker: IPv6 with a length, host bits clear, not
+ * the default route nor multicast, not overlapping the tunnel's own prefix
+ * or an earlier routed prefix. Returns whether it was added. */
+static bool routed_prefix(struct vctx *c, const char *label, const struct conf_value *v,
+			  struct model_tunnel *t)
+{
+	char s1[ADDR_STRLEN], s2[ADDR_STRLEN];
+	struct addr a, net;
+
+	if (!get_addr(c, label, "routed", v, AF_INET6, PFX_REQUIRED, &a))
+		return false;
+	net = addr_network(&a);
+	addr_format(&a, s1, sizeof(s1));
+	if (!addr_equal(&net, &a)) {
+		verr(c, v->loc, "%s: routed %s: host bits are set; did you mean %s?", label, s1,
+		     addr_format(&net, s2, sizeof(s2)));
+		return false;
+	}
+	if (a.plen == 0) {
+		verr(c, v->loc, "%s: routed %s is the default route; list the prefixes the broker routes to its client",
+		     label, s1);
+		return false;
+	}
+	if (addr_is_multicast(&a) || addr_is_link_local(&a) || addr_is_loopback(&a)) {
+		verr(c, v->loc, "%s: routed %s is a %s prefix", label, s1,
+		     addr_is_multicast(&a) ? "multicast" : addr_is_link_local(&a) ? "link-local" : "loopback");
+		return false;
+	}
+	if (t->has_address && prefixes_overlap(&a, &t->address)) {
+		net = addr_network(&t->address);
+		verr(c, v->loc, "%s: routed %s overlaps the tunnel prefix %s", label, s1,
+		     addr_format(&net, s2, sizeof(s2)));
+		return false;
+	}
+	for (size_t i = 0; i < t->n_routed; i++) {
+		if (!prefixes_overlap(&a, &t->routed[i]))
+			continue;
+		if (addr_equal(&a, &t->routed[i]))
+			verr(c, v->loc, "%s: routed %s is listed twice", label, s1);
+		else
+			verr(c, v->loc, "%s: routed %s overlaps routed %s", label, s1,
+			     addr_format(&t->routed[i], s2, sizeof(s2)));
+		return false;
+	}
+	if (push_addr(&t->routed, &t->n_routed, &a) < 0) {
+		c->err = -ENOMEM;
+		return false;
+	}
+	return true;
+}
+
+/* role and routed: a broker routes its `routed` prefixes to the peer; a
+ * client has none (its broker routes them to it). */
+static void tunnel_role(struct vctx *c, const struct conf_block *b, const char *label,
+			struct model_tunnel *t)
+{
+	const struct conf_stmt *first = find_key(b, "routed");
+	const struct conf_value *v;
+	char q1[QMAX];
+
+	if ((v = value_of(b, "role"))) {
+		if (strcmp(v->text, "client") == 0)
+			t->role = MODEL_ROLE_CLIENT;
+		else if (strcmp(v->text, "broker") == 0)
+			t->role = MODEL_ROLE_BROKER;
+		else {
+			verr(c, v->loc, "%s: unknown role '%s' (expected client or broker)", label, q(v->text, q1));
+			return; /* routed would be judged against the wrong role */
+		}
+	}
+	if (!first)
+		return;
+	if (t->role != MODEL_ROLE_BROKER) {
+		verr(c, first->loc, "%s: routed is only for role = broker (a client's prefixes are routed to it by the broker)",
+		     label);
+		return;
+	}
+	if (!find_key(b, "peer"))
+		verr(c, first->loc, "%s: routed needs peer: the broker routes each prefix to the client's address",
+		     label);
+	for (size_t i = 0; i < b->n_stmts && !c->err; i++) {
+		const struct conf_stmt *s = &b->stmts[i];
+
+		if (strcmp(s->key, "routed") != 0)
+			continue;
+		for (size_t k = 0; k < s->n_vals && !c->err; k++)
+			routed_prefix(c, label, &s->vals[k], t);
+	}
+}
+
+/* The settings of `jail6 tunnel update`; all optional here, the command
+ * says which it misses. */
+static void tunnel_update_keys(struct vctx *c, const struct conf_block *b, const char *label,
+			       struct model_tunnel *t)
+{
+	const struct conf_value *v;
+
+	if ((v = value_of(b, "update_url")))
+		get_string(c, label, "update_url", v, url_problem(v->text), &t->update_url);
+	if ((v = value_of(b, "tunnel_id")))
+		get_string(c, label, "tunnel_id", v, token_problem(v->text, false), &t->tunnel_id);
+	if ((v = value_of(b, "user")))
+		get_string(c, label, "user", v, token_problem(v->text, true), &t->user);
+	if ((v = value_of(b, "update_key_file")))
+		get_string(c, label, "update_key_file", v, path_problem(v->text), &t->update_key_file);
+	if ((v = value_of(b, "myip"))) {
+		if (strcmp(v->text, "auto") == 0)
+			t->myip_auto = true;
+		else
+			t->has_myip = get_v4(c, label, "myip", v, &t->myip);
+	}
+}
+
+/* Free what a tunnel that never made it into the model owns. */
+static void free_tunnel_fields(struct model_tunnel *t)
+{
+	free(t->routed);
+	free(t->update_url);
+	free(t->tunnel_id);
+	free(t->user);
+	free(t->update_key_file);
 }
 
 /* A tunnel block: endpoints, addresses, limits; defaults for what is unset. */
@@ -695,29 +919,23 @@ static void build_tunnel(struct vctx *c, const struct conf_block *b)
 			verr(c, v->loc, "%s: unknown datapath '%s' (expected auto, kernel or userspace)",
 			     label, q(v->text, q1));
 	}
+	tunnel_role(c, b, label, &t);
+	tunnel_update_keys(c, b, label, &t);
 	/* A broken tunnel is kept (the model is discarded anyway) so that
 	 * references to it are not also reported as undefined. */
-	if (!named)
-		return;
+	if (!named || c->err)
+		goto fail;
 	arr = grow(c->m->tunnels, c->m->n_tunnels, sizeof(*arr), &c->err);
 	if (!arr)
-		return;
+		goto fail;
 	c->m->tunnels = arr;
 	arr[c->m->n_tunnels++] = t;
+	return;
+fail:
+	free_tunnel_fields(&t);
 }
 
 /* ---- bridge ---- */
-
-static int push_addr(struct addr **v, size_t *n, const struct addr *a)
-{
-	struct addr *p = conf_grow(*v, *n, sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	p[(*n)++] = *a;
-	return 0;
-}
 
 /* Reject a bridge prefix that overlaps one of an earlier bridge. */
 static bool check_overlap(struct vctx *c, const char *label, const struct conf_value *v,
@@ -886,22 +1104,6 @@ static const char *hostname_problem(const char *s)
 			return "a label starts with '-'";
 		label++;
 	}
-	return NULL;
-}
-
-/* Why s is not an acceptable jail root, or NULL. */
-static const char *path_problem(const char *s)
-{
-	if (s[0] != '/')
-		return "must be an absolute path";
-	if (strlen(s) >= PATH_MAX)
-		return "is too long";
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return "must not contain control characters";
-	for (const char *p = s; (p = strstr(p, "..")); p += 2)
-		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
-			return "must not contain '..' components";
 	return NULL;
 }
 

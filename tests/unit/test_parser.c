@@ -295,6 +295,14 @@ static void test_defaults(void **state)
 	assert_int_equal(m.tunnels[0].mtu, MODEL_TUNNEL_MTU_DEFAULT);
 	assert_int_equal(m.tunnels[0].ttl, MODEL_TUNNEL_TTL_DEFAULT);
 	assert_int_equal(m.tunnels[0].datapath, MODEL_DATAPATH_AUTO);
+	assert_int_equal(m.tunnels[0].role, MODEL_ROLE_CLIENT);
+	assert_int_equal(m.tunnels[0].n_routed, 0);
+	assert_null(m.tunnels[0].update_url);
+	assert_null(m.tunnels[0].tunnel_id);
+	assert_null(m.tunnels[0].user);
+	assert_null(m.tunnels[0].update_key_file);
+	assert_false(m.tunnels[0].myip_auto);
+	assert_false(m.tunnels[0].has_myip);
 	assert_int_equal(m.bridges[0].n_members, 0);
 	assert_string_equal(m.bridges[0].tunnel, "");
 	assert_false(m.bridges[0].adopt);
@@ -302,6 +310,72 @@ static void test_defaults(void **state)
 	assert_null(m.jails[0].path);
 	assert_true(m.jails[0].autostart);
 	assert_int_equal(m.jails[0].n_ifaces, 0);
+	model_free(&m);
+}
+
+/* 4b. The tunnel keys of role, routing and the endpoint update, into the model. */
+static void test_tunnel_update_keys(void **state)
+{
+	struct model m;
+	const struct model_tunnel *t;
+
+	(void)state;
+	parse_ok("tunnel he-ipv6 {\n"
+		 "\ttype = 6in4; remote = 198.51.100.1;\n"
+		 "\tupdate_url = \"http://127.0.0.1:8080/nic/update\";\n"
+		 "\ttunnel_id = \"1234\"; user = alice;\n"
+		 "\tupdate_key_file = \"/etc/jail6/he.key\";\n"
+		 "\tmyip = 203.0.113.2; role = client;\n"
+		 "}\n"
+		 "tunnel he-broker {\n"
+		 "\ttype = 6in4; remote = 198.51.100.2; role = broker;\n"
+		 "\taddress = 2001:db8:ffff::1/64; peer = 2001:db8:ffff::2;\n"
+		 "\trouted = 2001:db8:1::/64, 2001:db8:100::/48;\n"
+		 "\trouted = 2001:db8:2::7/128;\n"
+		 "\tmyip = auto;\n"
+		 "}\n", &m);
+	t = model_find_tunnel(&m, "he-ipv6");
+	assert_non_null(t);
+	assert_int_equal(t->role, MODEL_ROLE_CLIENT);
+	assert_int_equal(t->n_routed, 0);
+	assert_null(t->routed);
+	assert_string_equal(t->update_url, "http://127.0.0.1:8080/nic/update");
+	assert_string_equal(t->tunnel_id, "1234");
+	assert_string_equal(t->user, "alice");
+	assert_string_equal(t->update_key_file, "/etc/jail6/he.key");
+	assert_true(t->has_myip);
+	assert_false(t->myip_auto);
+	assert_addr(&t->myip, "203.0.113.2");
+	t = model_find_tunnel(&m, "he-broker");
+	assert_non_null(t);
+	assert_int_equal(t->role, MODEL_ROLE_BROKER);
+	assert_int_equal(t->n_routed, 3);
+	assert_addr(&t->routed[0], "2001:db8:1::/64");
+	assert_addr(&t->routed[1], "2001:db8:100::/48");
+	assert_addr(&t->routed[2], "2001:db8:2::7/128");
+	assert_null(t->update_url); /* MODEL_UPDATE_URL_DEFAULT */
+	assert_null(t->tunnel_id);
+	assert_null(t->user);
+	assert_null(t->update_key_file);
+	assert_true(t->myip_auto);
+	assert_false(t->has_myip);
+	model_free(&m);
+}
+
+/* 4c. examples/lab-broker.conf: the broker end of the lab. */
+static void test_lab_broker_example(void **state)
+{
+	struct model m;
+	struct conf_errors e = { 0 };
+
+	(void)state;
+	assert_int_equal(conf_load("examples/lab-broker.conf", &m, &e), 0);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(m.n_tunnels, 1);
+	assert_int_equal(m.tunnels[0].role, MODEL_ROLE_BROKER);
+	assert_true(m.tunnels[0].has_peer);
+	assert_true(m.tunnels[0].n_routed >= 1);
+	assert_addr(&m.tunnels[0].routed[0], "2001:db8:1::/64");
 	model_free(&m);
 }
 
@@ -739,6 +813,8 @@ int main(void)
 		cmocka_unit_test(test_lab_example),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_tunnel_update_keys),
+		cmocka_unit_test(test_lab_broker_example),
 		cmocka_unit_test(test_layout_and_booleans),
 		cmocka_unit_test(test_missing_semicolon),
 		cmocka_unit_test(test_braces),

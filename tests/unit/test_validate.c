@@ -472,6 +472,142 @@ static void test_error_cap(void **state)
 	free(text);
 }
 
+/* Lines 2-3 of a tunnel that is valid so far; the tests below go on at line 4. */
+#define TB "\ttype = 6in4;\n\tremote = 198.51.100.1;\n"
+
+/* 28. role: client or broker; routed only on a broker, which needs a peer. */
+static void test_role_and_routed(void **state)
+{
+	(void)state;
+	expect_errors(TUNNEL(TB "\trole = brokr;\n\trouted = 2001:db8:1::/64;\n"),
+		      "4:9: tunnel 'gif0': unknown role 'brokr' (expected client or broker)", NULL);
+	expect_errors(TUNNEL(TB "\trouted = 2001:db8:1::/64;\n"),
+		      "4:2: tunnel 'gif0': routed is only for role = broker (a client's prefixes are routed to it by the broker)",
+		      NULL);
+	expect_errors(TUNNEL(TB "\trole = client;\n\trouted = 2001:db8:1::/64;\n"),
+		      "5:2: tunnel 'gif0': routed is only for role = broker (a client's prefixes are routed to it by the broker)",
+		      NULL);
+	expect_errors(TUNNEL(TB "\trole = broker;\n\trouted = 2001:db8:1::/64;\n"),
+		      "5:2: tunnel 'gif0': routed needs peer: the broker routes each prefix to the client's address", NULL);
+	/* a broker without routed prefixes, and a client without, are fine */
+	expect_ok(TUNNEL(TB "\trole = broker;\n\tpeer = 2001:db8:ffff::2;\n"));
+	expect_ok(TUNNEL(TB "\trole = client;\n"));
+	expect_ok(TUNNEL(TB "\trole = broker;\n\taddress = 2001:db8:ffff::1/64;\n\tpeer = 2001:db8:ffff::2;\n"
+			 "\trouted = 2001:db8:1::/64, 2001:db8:100::/48;\n\trouted = 2001:db8:2::1/128;\n"));
+}
+
+/* 29. routed values: IPv6 prefixes with a length and clear host bits, not
+ * the default route nor multicast or link-local, no overlaps. */
+static void test_routed_values(void **state)
+{
+	(void)state;
+	expect_errors(TUNNEL(TB "\trole = broker;\n\tpeer = 2001:db8:ffff::2;\n"
+			     "\trouted = 192.0.2.0/24, 2001:db8:1::, 2001:db8:1::1/64;\n"),
+		      "6:11: tunnel 'gif0': routed: '192.0.2.0/24' is an IPv4 address, expected IPv6",
+		      "6:25: tunnel 'gif0': routed: '2001:db8:1::' needs a prefix length, e.g. '2001:db8:1::/64'",
+		      "6:39: tunnel 'gif0': routed 2001:db8:1::1/64: host bits are set; did you mean 2001:db8:1::/64?",
+		      NULL);
+	expect_errors(TUNNEL(TB "\trole = broker;\n\tpeer = 2001:db8:ffff::2;\n"
+			     "\trouted = ::/0, ff02::/16, fe80::/64, 2001:db8:1::/129;\n"),
+		      "6:11: tunnel 'gif0': routed ::/0 is the default route; list the prefixes the broker routes to its client",
+		      "6:17: tunnel 'gif0': routed ff02::/16 is a multicast prefix",
+		      "6:28: tunnel 'gif0': routed fe80::/64 is a link-local prefix",
+		      "6:39: tunnel 'gif0': routed: '2001:db8:1::/129' has a bad prefix length (0..128)", NULL);
+	expect_errors(TUNNEL(TB "\trole = broker;\n\taddress = 2001:db8:ffff::1/64;\n\tpeer = 2001:db8:ffff::2;\n"
+			     "\trouted = 2001:db8:ff00::/40, 2001:db8:1::/64;\n"
+			     "\trouted = 2001:db8:1::/64, 2001:db8:1:0:8000::/65, 2001:db8::/32;\n"),
+		      "7:11: tunnel 'gif0': routed 2001:db8:ff00::/40 overlaps the tunnel prefix 2001:db8:ffff::/64",
+		      "8:11: tunnel 'gif0': routed 2001:db8:1::/64 is listed twice",
+		      "8:28: tunnel 'gif0': routed 2001:db8:1:0:8000::/65 overlaps routed 2001:db8:1::/64",
+		      "8:52: tunnel 'gif0': routed 2001:db8::/32 overlaps the tunnel prefix 2001:db8:ffff::/64", NULL);
+}
+
+/* 30. update_url: http:// or https:// with a host, no blanks. */
+static void test_update_url(void **state)
+{
+	(void)state;
+	expect_errors(TUNNEL(TB "\tupdate_url = \"ftp://h.example/nic/update\";\n"),
+		      "4:15: tunnel 'gif0': update_url 'ftp://h.example/nic/update' must start with http:// or https://",
+		      NULL);
+	expect_errors(TUNNEL(TB "\tupdate_url = \"https:///nic/update\";\n"),
+		      "4:15: tunnel 'gif0': update_url 'https:///nic/update' has no host", NULL);
+	expect_errors(TUNNEL(TB "\tupdate_url = \"http://h.example/nic update\";\n"),
+		      "4:15: tunnel 'gif0': update_url 'http://h.example/nic update' must not contain spaces or control characters",
+		      NULL);
+	expect_errors(TUNNEL(TB "\tupdate_url = \"\";\n"), "4:15: tunnel 'gif0': update_url is empty", NULL);
+	expect_ok(TUNNEL(TB "\tupdate_url = \"http://127.0.0.1:8080/nic/update?v=1\";\n"));
+	/* unquoted, '//' starts a comment: the value is cut and said so */
+	expect_errors(TUNNEL(TB "\tupdate_url = https://ipv4.tunnelbroker.net/nic/update;\n\t;\n"),
+		      "4:15: tunnel 'gif0': update_url 'https:' is cut short: write the URL in double quotes ('//' starts a comment)",
+		      NULL);
+}
+
+/* 31. tunnel_id and user: printable ASCII, no spaces; no ':' in a user. */
+static void test_tunnel_id_and_user(void **state)
+{
+	(void)state;
+	expect_errors(TUNNEL(TB "\ttunnel_id = \"12 34\";\n\tuser = \"a:b\";\n"),
+		      "4:14: tunnel 'gif0': tunnel_id '12 34' must not contain spaces",
+		      "5:9: tunnel 'gif0': user 'a:b' must not contain ':' (it ends the user name in HTTP basic authentication)",
+		      NULL);
+	expect_errors(TUNNEL(TB "\ttunnel_id = \"\";\n\tuser = \"tab\\there\";\n"),
+		      "4:14: tunnel 'gif0': tunnel_id is empty",
+		      "5:9: tunnel 'gif0': user 'tab\\x09here' must not contain control characters", NULL);
+	expect_errors(TUNNEL(TB "\tuser = \"j\xc3\xbcrgen\";\n"),
+		      "4:9: tunnel 'gif0': user 'j\\xc3\\xbcrgen' must be printable ASCII", NULL);
+	/* a tunnel id may be a host name, and may contain ':' */
+	expect_ok(TUNNEL(TB "\ttunnel_id = \"tunnel1234.tunnelbroker.net\";\n\tuser = \"alice_42\";\n"));
+	expect_ok(TUNNEL(TB "\ttunnel_id = 1234;\n\tuser = \"alice@example.org\";\n"));
+}
+
+/* 32. update_key_file: an absolute path without '..' or control characters. */
+static void test_update_key_file(void **state)
+{
+	(void)state;
+	expect_errors(TUNNEL(TB "\tupdate_key_file = he.key;\n"),
+		      "4:20: tunnel 'gif0': update_key_file 'he.key' must be an absolute path", NULL);
+	expect_errors(TUNNEL(TB "\tupdate_key_file = \"/etc/jail6/../shadow\";\n"),
+		      "4:20: tunnel 'gif0': update_key_file '/etc/jail6/../shadow' must not contain '..' components", NULL);
+	expect_errors(TUNNEL(TB "\tupdate_key_file = \"/etc/he\\n.key\";\n"),
+		      "4:20: tunnel 'gif0': update_key_file '/etc/he\\x0a.key' must not contain control characters", NULL);
+	expect_ok(TUNNEL(TB "\tupdate_key_file = /etc/jail6/he.key;\n"));
+}
+
+/* 33. myip: an IPv4 address that can be an endpoint, or auto. */
+static void test_myip(void **state)
+{
+	(void)state;
+	expect_errors(TUNNEL(TB "\tmyip = 2001:db8::1;\n"),
+		      "4:9: tunnel 'gif0': myip: '2001:db8::1' is an IPv6 address, expected IPv4", NULL);
+	expect_errors(TUNNEL(TB "\tmyip = dynamic;\n"),
+		      "4:9: tunnel 'gif0': myip: 'dynamic' is not an IPv4 address", NULL);
+	expect_errors(TUNNEL(TB "\tmyip = 127.0.0.1;\n"),
+		      "4:9: tunnel 'gif0': myip: 127.0.0.1 is a loopback address", NULL);
+	expect_errors(TUNNEL(TB "\tmyip = 203.0.113.2/24;\n"),
+		      "4:9: tunnel 'gif0': myip: '203.0.113.2/24' must not have a prefix length", NULL);
+	expect_ok(TUNNEL(TB "\tmyip = auto;\n"));
+	expect_ok(TUNNEL(TB "\tmyip = 203.0.113.2;\n"));
+}
+
+/* 34. The new keys follow the block rules: single values, no repeats, suggestions. */
+static void test_update_keys_block_rules(void **state)
+{
+	(void)state;
+	expect_errors(TUNNEL(TB "\ttunnel_id = 1, 2;\n\tuser = a;\n\tuser = b;\n\tupdate_ulr = \"http://h\";\n"
+			     "\tmyip = auto, 203.0.113.2;\n"),
+		      "4:17: tunnel 'gif0': 'tunnel_id' takes a single value, found 2",
+		      "6:2: tunnel 'gif0': duplicate key 'user' (first set on line 5)",
+		      "7:2: tunnel 'gif0': unknown key 'update_ulr'; did you mean 'update_url'?",
+		      "8:15: tunnel 'gif0': 'myip' takes a single value, found 2", NULL);
+	/* a tunnel dropped for its name still frees its strings and prefixes
+	 * (checked under ASan by make sanitize) */
+	expect_errors("tunnel -he { type = 6in4; remote = 198.51.100.1; role = broker; peer = 2001:db8::2;\n"
+		      "\trouted = 2001:db8:1::/64; update_url = \"http://h\"; tunnel_id = 1; user = u;\n"
+		      "\tupdate_key_file = /k; }\n",
+		      "1:8: tunnel name '-he' is not valid: use letters, digits, '_', '.' and '-', not starting with '-'",
+		      NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +638,13 @@ int main(void)
 		cmocka_unit_test(test_booleans_and_exec),
 		cmocka_unit_test(test_all_errors_sorted),
 		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_role_and_routed),
+		cmocka_unit_test(test_routed_values),
+		cmocka_unit_test(test_update_url),
+		cmocka_unit_test(test_tunnel_id_and_user),
+		cmocka_unit_test(test_update_key_file),
+		cmocka_unit_test(test_myip),
+		cmocka_unit_test(test_update_keys_block_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
