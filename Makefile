@@ -79,9 +79,9 @@ check: $(BIN) $(TEST_BINS) $(DRV_BINS)
 	$(Q)BUILD=$(BUILD) tests/run
 
 unit: $(TEST_BINS)
+	$(Q)BUILD=$(BUILD) tests/run unit
 
 drivers: $(DRV_BINS)
-	$(Q)BUILD=$(BUILD) tests/run unit
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:

@@ -46,6 +46,10 @@ int cmd_stop(struct cli_global *g, int argc, char **argv);
 int cmd_restart(struct cli_global *g, int argc, char **argv);
 int cmd_exec(struct cli_global *g, int argc, char **argv);
 int cmd_list(struct cli_global *g, int argc, char **argv);
+int cmd_tunnel(struct cli_global *g, int argc, char **argv);
+/* jail6 tunnel update NAME (argv[0] is "update"), called by cmd_tunnel. */
+int cmd_tunnel_update(struct cli_global *g, int argc, char **argv);
+int cmd_lab(struct cli_global *g, int argc, char **argv);
 
 /* Print "usage: jail6 NAME USAGE" for a subcommand to stderr. */
 void cli_usage(const char *name);

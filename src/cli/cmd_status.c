@@ -1,6 +1,7 @@
 /* jail6 status: what the host has for each object of the config, in the
  * spirit of the seed's "End Result", and whether it drifted from the file. */
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "model/model.h"
+#include "os/linux/linux.h"
 #include "plan/plan.h"
 #include "store/store.h"
 
@@ -83,6 +85,16 @@ static json_t *status_json(struct engine *e, const struct model *m, const struct
 			json_object_set_new(o, "datapath", json_string(l->kind == STATE_LINK_SIT ? "kernel" : "userspace"));
 		if (l && l->local.family)
 			json_object_set_new(o, "local", json_string(addr_format_host(&l->local, buf, sizeof(buf))));
+		json_object_set_new(o, "role", json_string(t->role == MODEL_ROLE_BROKER ? "broker" : "client"));
+		if (l && l->kind == STATE_LINK_TUN) {
+			char path[PATH_MAX];
+			json_t *stats = NULL;
+			json_object_set_new(o, "daemon", json_boolean(l->daemon));
+			if (l->daemon && linux_tun_path(e->lx, t->name, ".stats", path, sizeof(path)) == 0)
+				stats = json_load_file(path, 0, NULL);
+			if (stats)
+				json_object_set_new(o, "counters", stats);
+		}
 		json_array_append_new(tun, o);
 	}
 	for (size_t i = 0; i < m->n_bridges; i++) {
@@ -153,6 +165,25 @@ static void print_link(const char *indent, json_t *l)
 		print_addr(in2, json_string_value(v));
 }
 
+/* The userspace datapath's counters, one line each for traffic and drops. */
+static void print_counters(json_t *c)
+{
+	const char *k;
+	json_t *v;
+
+	if (!c)
+		return;
+	printf("\tdaemon pid %lld, %lld restarts: rx %lld packets %lld bytes, tx %lld packets %lld bytes, %lld packet-too-big sent\n",
+	       json_integer_value(json_object_get(c, "pid")), json_integer_value(json_object_get(c, "restarts")),
+	       json_integer_value(json_object_get(c, "rx_packets")), json_integer_value(json_object_get(c, "rx_bytes")),
+	       json_integer_value(json_object_get(c, "tx_packets")), json_integer_value(json_object_get(c, "tx_bytes")),
+	       json_integer_value(json_object_get(c, "ptb_sent")));
+	printf("\tdrops:");
+	json_object_foreach(json_object_get(c, "drops"), k, v)
+		printf(" %s %lld", k, json_integer_value(v));
+	printf("\n");
+}
+
 static void print_text(json_t *s, const char *conf)
 {
 	size_t i, k;
@@ -162,9 +193,11 @@ static void print_text(json_t *s, const char *conf)
 		printf("tunnel ");
 		print_link("", o);
 		if ((v = json_object_get(o, "datapath")))
-			printf("\t6in4 %s -> %s, %s datapath\n",
+			printf("\t6in4 %s -> %s, %s datapath%s\n",
 			       json_string_value(json_object_get(o, "local")) ? json_string_value(json_object_get(o, "local")) : "?",
-			       json_string_value(json_object_get(o, "remote")), json_string_value(v));
+			       json_string_value(json_object_get(o, "remote")), json_string_value(v),
+			       json_is_false(json_object_get(o, "daemon")) ? " (daemon NOT running)" : "");
+		print_counters(json_object_get(o, "counters"));
 	}
 	json_array_foreach(json_object_get(s, "bridges"), i, o) {
 		print_link("", o);

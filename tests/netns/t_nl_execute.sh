@@ -181,8 +181,23 @@ expect "IPv4 address with IFA_LOCAL" 1 "$(ip -n "$H" -4 -o addr show dev br0 | g
 run "route-add IPv4 host route to the broker" route-add 198.51.100.1/32 192.0.2.254
 expect "host route" "198.51.100.1 via 192.0.2.254 dev br0 proto static" \
 	"$(ip -n "$H" -4 route show 198.51.100.1 | awk '{print $1,$2,$3,$4,$5,$6,$7}')"
-refuse "tunnel: userspace datapath not implemented yet" \
-	"he0: the userspace 6in4 datapath is not implemented yet" tunnel-create he0 auto 198.51.100.1 64 1480 userspace
+# the userspace datapath: a persistent TUN and a supervised `jail6 tunnel run`
+# (the driver is not jail6: JAIL6_EXE names the binary to spawn)
+if JAIL6_EXE=$PWD/$BUILD/jail6 drv tunnel-create he0 auto 198.51.100.1 64 1480 userspace 2>"$T/err"; then
+	ok "tunnel-create userspace"
+	expect "he0 is a TUN with mtu 1480" "1 1" \
+		"$(ip -n "$H" -d -o link show he0 | grep -c ' tun ') $(ip -n "$H" -o link show he0 | grep -c 'mtu 1480')"
+	expect "its datapath daemon runs" 1 "$(pgrep -f -- "--host-netns $H .*tunnel run he0 " | head -1 | grep -c .)"
+	run "destroy he0 (userspace)" destroy he0
+	expect "no he0 and no daemon left" "0 0" \
+		"$(ip -n "$H" -o link show he0 2>/dev/null | wc -l) $(pgrep -f -- "--host-netns $H .*tunnel run he0 " | wc -l)"
+else
+	nok "tunnel-create userspace" "$(cat "$T/err")"
+fi
+refuse "tunnel: the driver may not spawn itself as jail6" \
+	"he0: start the userspace datapath: this program is not jail6 (set JAIL6_EXE to the jail6 binary)" \
+	tunnel-create he0 auto 198.51.100.1 64 1480 userspace
+drv destroy he0 2>/dev/null
 refuse "tunnel: auto local without a route" \
 	"he0: find local address toward 203.0.113.1: Network is unreachable" tunnel-create he0 auto 203.0.113.1 64 1480
 if drv tunnel-create he0 auto 198.51.100.1 64 1480 2>"$T/err"; then

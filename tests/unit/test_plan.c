@@ -700,7 +700,9 @@ static void test_tunnel_mtu_and_datapath(void **st)
 	plan_free(&p);
 	fx_find_link(&full, "", "gif0")->mtu = 1480;
 	fx_find_link(&full, "", "gif0")->kind = STATE_LINK_TUN;
-	/* a TUN device whose endpoints the kernel does not know is fine as is */
+	/* a TUN device whose endpoints the kernel does not know is fine as is,
+	 * while its datapath daemon runs */
+	fx_find_link(&full, "", "gif0")->daemon = true;
 	memset(&fx_find_link(&full, "", "gif0")->remote, 0, sizeof(struct addr));
 	fx_find_link(&full, "", "gif0")->ttl = 0;
 	build(&m, &full, &p);

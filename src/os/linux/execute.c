@@ -15,6 +15,7 @@
 #include "os/linux/jail.h"
 #include "os/linux/linux.h"
 #include "os/linux/nl.h"
+#include "os/linux/tundev.h"
 
 /* One action being executed, and where its error message goes. */
 struct exec {
@@ -132,6 +133,10 @@ static int do_link_destroy(struct exec *x)
 {
 	char buf[NL_REQ_SIZE];
 	int index, rc;
+
+	/* a userspace tunnel: its daemon goes first (else it re-attaches) */
+	if (!x->a->ns[0] && linux_tun_daemon_pid(x->c, x->a->ifname) > 0)
+		linux_tun_daemon_stop(x->c, x->a->ifname);
 
 	rc = nl_link_index(x->s, x->a->ifname, &index);
 	if (rc == 0)
@@ -259,7 +264,80 @@ static int tunnel_local(struct exec *x, struct addr *local)
 	return 0;
 }
 
+/* Dump callback of link_get(). */
+static int link_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return nl_parse_link(nlh, data) == 0 ? 0 : 0;
+}
+
+/* The link named name in x's namespace; -ENODEV when absent. */
+static int link_get(struct exec *x, const char *name, struct nl_link *l)
+{
+	char buf[NL_REQ_SIZE];
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	rc = nl_talk(x->s, nl_req_link_get(buf, name), link_get_cb, l);
+	if (rc < 0)
+		return rc;
+	return l->index > 0 ? 0 : -ENODEV;
+}
+
+/* The userspace datapath: a persistent TUN device with the tunnel's MTU and
+ * its supervised daemon; a change restarts the daemon with the new settings. */
+static int do_tunnel_userspace(struct exec *x)
+{
+	const struct action *a = x->a;
+	struct nl_link_set set = NL_LINK_SET_INIT;
+	char what[32];
+	int rc;
+
+	if (a->kind == ACTION_TUNNEL_CREATE) {
+		rc = linux_tun_create(x->c, a->ifname);
+		if (rc < 0)
+			return fail(x, rc, "%s: create TUN device", a->ifname);
+	}
+	set.mtu = a->mtu ? a->mtu : MODEL_TUNNEL_MTU_DEFAULT;
+	snprintf(what, sizeof(what), "set mtu %d", set.mtu);
+	rc = link_change(x, &set, what);
+	if (rc < 0)
+		return rc;
+	linux_tun_daemon_stop(x->c, a->ifname);
+	rc = linux_tun_daemon_start(x->c, a, x->err, x->errlen);
+	return rc;
+}
+
+static int do_tunnel_kernel(struct exec *x);
+
+/*
+ * datapath kernel: a sit link. userspace: TUN + daemon. auto: a sit link when
+ * the kernel can make one, else the userspace datapath; a change keeps the
+ * kind that is there.
+ */
 static int do_tunnel(struct exec *x)
+{
+	const struct action *a = x->a;
+	struct nl_link l;
+	int rc;
+
+	if (a->gw.family != AF_INET || (!a->local_auto && a->addr.family != AF_INET))
+		return fail_msg(x, -EINVAL, "%s: 6in4 endpoints must be IPv4 addresses", a->ifname);
+	if (a->datapath == MODEL_DATAPATH_USERSPACE)
+		return do_tunnel_userspace(x);
+	if (a->datapath == MODEL_DATAPATH_KERNEL)
+		return do_tunnel_kernel(x);
+	if (a->kind == ACTION_TUNNEL_CHANGE && link_get(x, a->ifname, &l) == 0 && !strcmp(l.kind, "tun"))
+		return do_tunnel_userspace(x);
+	rc = do_tunnel_kernel(x);
+	/* no sit in this kernel (unknown link kind): fall back */
+	if (a->kind == ACTION_TUNNEL_CREATE && (rc == -EOPNOTSUPP || rc == -ENODEV || rc == -ENOENT)) {
+		x->err[0] = '\0';
+		return do_tunnel_userspace(x);
+	}
+	return rc;
+}
+
+static int do_tunnel_kernel(struct exec *x)
 {
 	const struct action *a = x->a;
 	bool create = a->kind == ACTION_TUNNEL_CREATE;
@@ -267,9 +345,6 @@ static int do_tunnel(struct exec *x)
 	char buf[NL_REQ_SIZE], r[ADDR_STRLEN];
 	int index = 0, rc;
 
-	if (a->datapath == MODEL_DATAPATH_USERSPACE)
-		return fail_msg(x, -ENOTSUP, "%s: the userspace 6in4 datapath is not implemented yet",
-				a->ifname);
 	if (a->gw.family != AF_INET || (!a->local_auto && a->addr.family != AF_INET))
 		return fail_msg(x, -EINVAL, "%s: 6in4 endpoints must be IPv4 addresses", a->ifname);
 	if (a->ttl < 0 || a->ttl > 255)

@@ -36,6 +36,23 @@ void linux_close(struct linux_ctx *c);
 /* The runtime dir c was opened with (never NULL). */
 const char *linux_runtime_dir(const struct linux_ctx *c);
 
+/* The host namespace's name c was opened with; "" for the caller's own. */
+const char *linux_host_netns(const struct linux_ctx *c);
+
+/* ---- the userspace 6in4 datapath (tundev.c) ---- */
+
+/* Where the datapath daemon of tunnel name keeps its files:
+ * dirname(runtime_dir)/jail6/tunnel/HOSTNS/NAME.SUFFIX, HOSTNS being the
+ * host namespace's name or "-". 0 or -ENAMETOOLONG. */
+int linux_tun_path(const struct linux_ctx *c, const char *name, const char *suffix, char *buf, size_t len);
+
+/* The pid of tunnel name's running supervisor (from its pidfile), or 0. */
+int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name);
+
+/* Fill the TUN link l (kind STATE_LINK_TUN) with what its daemon reports:
+ * daemon running, local, remote, ttl (from the stats file). */
+void linux_tun_observe(const struct linux_ctx *c, struct state_link *l);
+
 /*
  * Append to *out what the host namespace and each named jail that exists
  * hold: links, addresses (no link-local, loopback or kernel-managed ones),

@@ -781,6 +781,7 @@ struct linux_ns {
 
 struct linux_ctx {
 	char runtime_dir[PATH_MAX];
+	char host_netns[MODEL_NAME_MAX]; /* "" = the caller's own */
 	int self_fd;               /* the caller's netns, to come back to */
 	struct linux_ns *ns;
 	size_t n_ns;
@@ -951,6 +952,7 @@ int linux_open(const char *host_netns, const char *runtime_dir, struct linux_ctx
 		rc = netns_fd_open(c, host_netns, &c->ns[0].fd);
 		if (rc < 0)
 			goto cleanup;
+		strcpy(c->host_netns, host_netns);
 	}
 	/* Open the host socket now so a missing namespace shows up here. */
 	rc = linux_ns_sock(c, "", &s);
@@ -981,6 +983,26 @@ void linux_close(struct linux_ctx *c)
 const char *linux_runtime_dir(const struct linux_ctx *c)
 {
 	return c->runtime_dir;
+}
+
+const char *linux_host_netns(const struct linux_ctx *c)
+{
+	return c->host_netns;
+}
+
+int linux_in_ns(struct linux_ctx *c, const char *ns, int (*fn)(void *arg), void *arg)
+{
+	struct linux_ns *n;
+	int rc = ns_get(c, ns, &n);
+
+	if (rc < 0)
+		return rc;
+	rc = ns_enter(n);
+	if (rc < 0)
+		return rc;
+	rc = fn(arg);
+	ns_leave(c, n);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

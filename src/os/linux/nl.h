@@ -153,6 +153,9 @@ int nl_link_index(struct nl_sock *s, const char *name, int *index);
 /* The socket of namespace ns ("" = host), opened on first use. -ENOENT
  * when the jail ns does not exist, -EINVAL for a bad name. */
 int linux_ns_sock(struct linux_ctx *c, const char *ns, struct nl_sock **out);
+/* Run fn(arg) with the calling thread in namespace ns ("" = host), then
+ * come back; fn's result. */
+int linux_in_ns(struct linux_ctx *c, const char *ns, int (*fn)(void *arg), void *arg);
 /* A netns fd of ns owned by c (do not close), for IFLA_NET_NS_FD. */
 int linux_ns_fd(struct linux_ctx *c, const char *ns, int *fd);
 /* Whether jail ns exists as a network namespace under the runtime dir:

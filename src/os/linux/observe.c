@@ -31,6 +31,7 @@ struct link_list {
 
 /* What the dump callbacks need: where facts go and how to name links. */
 struct walk {
+	const struct linux_ctx *c;
 	const char *ns;
 	struct link_list links;
 	struct state *out;
@@ -96,6 +97,9 @@ static int add_links(const struct walk *w)
 			sl.remote = nl->remote;
 			sl.ttl = nl->ttl;
 		}
+		/* a userspace tunnel: its daemon knows the endpoints */
+		if (sl.kind == STATE_LINK_TUN && !w->ns[0])
+			linux_tun_observe(w->c, &sl);
 		rc = state_add_link(w->out, &sl);
 		if (rc < 0)
 			return rc;
@@ -190,7 +194,7 @@ static int observe_pass(struct nl_sock *s, struct walk *w)
 static int observe_ns(struct linux_ctx *c, const char *ns, struct state *out)
 {
 	struct state tmp = { 0 };
-	struct walk w = { .ns = ns, .out = &tmp };
+	struct walk w = { .c = c, .ns = ns, .out = &tmp };
 	struct nl_sock *s;
 	int rc;
 

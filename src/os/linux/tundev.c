@@ -1,0 +1,258 @@
+/*
+ * The userspace 6in4 datapath as the Linux backend sees it: a persistent TUN
+ * device named like the tunnel (it outlives any daemon, so a restarted daemon
+ * re-attaches to the same link with its addresses and routes), and the
+ * supervisor `jail6 tunnel run NAME --supervise` spawned with posix_spawn,
+ * whose pidfile and stats file live in dirname(RUNTIME_DIR)/jail6/tunnel/HOSTNS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "os/linux/linux.h"
+#include "os/linux/nl.h"
+#include "os/linux/tundev.h"
+
+extern char **environ;
+
+int linux_tun_path(const struct linux_ctx *c, const char *name, const char *suffix, char *buf, size_t len)
+{
+	char rt[PATH_MAX];
+	const char *host = linux_host_netns(c);
+	int n;
+
+	snprintf(rt, sizeof(rt), "%s", linux_runtime_dir(c));
+	n = snprintf(buf, len, "%s/jail6/tunnel/%s%s%s%s", dirname(rt), host[0] ? host : "-",
+		     name ? "/" : "", name ? name : "", suffix ? suffix : "");
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* mkdir -p of the tunnel directory (0700: pidfiles steer kill(2)). */
+static int tun_dir_make(const struct linux_ctx *c)
+{
+	char path[PATH_MAX];
+	int r = linux_tun_path(c, NULL, NULL, path, sizeof(path));
+
+	for (char *p = path + 1; r == 0 && *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		*p = '/';
+	}
+	if (r == 0 && mkdir(path, 0700) < 0 && errno != EEXIST)
+		r = -errno;
+	return r;
+}
+
+/* The pid in a pidfile, if that process is alive; else 0. */
+static pid_t pidfile_live(const char *path)
+{
+	char buf[32] = "";
+	FILE *f = fopen(path, "re");
+	long pid = 0;
+
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		pid = strtol(buf, NULL, 10);
+	fclose(f);
+	if (pid <= 1 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+		return 0;
+	return (pid_t)pid;
+}
+
+int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0)
+		return 0;
+	return (int)pidfile_live(path);
+}
+
+void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
+{
+	char path[PATH_MAX];
+	json_t *js, *v;
+
+	l->daemon = linux_tun_daemon_pid(c, l->name) > 0;
+	if (!l->daemon || linux_tun_path(c, l->name, ".stats", path, sizeof(path)) < 0)
+		return;
+	js = json_load_file(path, 0, NULL);
+	if (!js)
+		return;
+	if ((v = json_object_get(js, "local")) && json_is_string(v))
+		addr_parse(json_string_value(v), ADDR_V4_ONLY, &l->local, NULL);
+	if ((v = json_object_get(js, "remote")) && json_is_string(v))
+		addr_parse(json_string_value(v), ADDR_V4_ONLY, &l->remote, NULL);
+	if ((v = json_object_get(js, "ttl")) && json_is_integer(v))
+		l->ttl = (int)json_integer_value(v);
+	json_decref(js);
+}
+
+/* Runs inside the host namespace: a persistent TUN device named name. */
+static int tun_create_here(void *arg)
+{
+	const char *name = arg;
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int linux_tun_create(struct linux_ctx *c, const char *name)
+{
+	return linux_in_ns(c, "", tun_create_here, (void *)name);
+}
+
+/* Wait (bounded) for the supervisor to write a pidfile naming a live process;
+ * reap the spawned process if it is gone (it may have forked to daemonize). */
+static int wait_started(const char *pidfile, pid_t spawned)
+{
+	for (int i = 0; i < 250; i++) { /* 20 ms steps: 5 s */
+		int status;
+		pid_t w = waitpid(spawned, &status, WNOHANG);
+
+		if (pidfile_live(pidfile) > 0)
+			return 0;
+		if (w == spawned && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+			return -ECHILD;
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *err, size_t errlen)
+{
+	char pid[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX], local[ADDR_STRLEN], remote[ADDR_STRLEN];
+	char ttl[16], mtu[16];
+	const char *host = linux_host_netns(c);
+	char *argv[32];
+	const char *exe;
+	int n = 0, r;
+	posix_spawn_file_actions_t fa;
+	pid_t child;
+
+	if ((r = tun_dir_make(c)) < 0 || (r = linux_tun_path(c, a->ifname, ".pid", pid, sizeof(pid))) < 0 ||
+	    (r = linux_tun_path(c, a->ifname, ".stats", stats, sizeof(stats))) < 0 ||
+	    (r = linux_tun_path(c, a->ifname, ".log", logf, sizeof(logf))) < 0) {
+		snprintf(err, errlen, "%s: tunnel state directory: %s", a->ifname, strerror(-r));
+		return r;
+	}
+	if (a->local_auto)
+		snprintf(local, sizeof(local), "auto");
+	else
+		addr_format_host(&a->addr, local, sizeof(local));
+	addr_format_host(&a->gw, remote, sizeof(remote));
+	snprintf(ttl, sizeof(ttl), "%d", a->ttl);
+	snprintf(mtu, sizeof(mtu), "%d", a->mtu ? a->mtu : MODEL_TUNNEL_MTU_DEFAULT);
+	argv[n++] = "jail6";
+	if (host[0]) {
+		argv[n++] = "--host-netns";
+		argv[n++] = (char *)host;
+	}
+	argv[n++] = "--runtime-dir";
+	argv[n++] = (char *)linux_runtime_dir(c);
+	argv[n++] = "tunnel";
+	argv[n++] = "run";
+	argv[n++] = (char *)a->ifname;
+	argv[n++] = "--local";
+	argv[n++] = local;
+	argv[n++] = "--remote";
+	argv[n++] = remote;
+	argv[n++] = "--ttl";
+	argv[n++] = ttl;
+	argv[n++] = "--mtu";
+	argv[n++] = mtu;
+	argv[n++] = "--supervise";
+	argv[n++] = "--pidfile";
+	argv[n++] = pid;
+	argv[n++] = "--stats";
+	argv[n++] = stats;
+	argv[n++] = "--log";
+	argv[n++] = logf;
+	argv[n] = NULL;
+	/* nothing of ours may leak into the daemon: the store's lock file
+	 * above all, or the next jail6 run would wait for the daemon */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* JAIL6_EXE: the jail6 binary when this process is not jail6 itself
+	 * (the backend's test driver). Never another program as /proc/self/exe:
+	 * a test binary would run itself again, and again. */
+	exe = getenv("JAIL6_EXE");
+	if (!exe || !*exe) {
+		char self[PATH_MAX];
+		ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[k > 0 ? k : 0] = '\0';
+		if (k <= 0 || strcmp(basename(self), "jail6")) {
+			snprintf(err, errlen, "%s: start the userspace datapath: this program is not jail6 "
+				 "(set JAIL6_EXE to the jail6 binary)", a->ifname);
+			return -ENOEXEC;
+		}
+		exe = "/proc/self/exe";
+	}
+	r = posix_spawn(&child, exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r) {
+		snprintf(err, errlen, "%s: start the userspace datapath: %s", a->ifname, strerror(r));
+		return -r;
+	}
+	r = wait_started(pid, child);
+	if (r < 0)
+		snprintf(err, errlen, "%s: the userspace datapath did not start (%s); see %s", a->ifname,
+			 r == -ETIMEDOUT ? "no pidfile after 5 s" : "it exited", logf);
+	return r;
+}
+
+int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
+{
+	char path[PATH_MAX], stats[PATH_MAX];
+	pid_t pid;
+
+	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0 ||
+	    linux_tun_path(c, name, ".stats", stats, sizeof(stats)) < 0)
+		return -ENAMETOOLONG;
+	pid = pidfile_live(path);
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 250 && kill(pid, 0) == 0; i++) { /* 5 s */
+			waitpid(pid, NULL, WNOHANG); /* ours if we spawned it in this run */
+			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+		}
+		if (kill(pid, 0) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, WNOHANG);
+		}
+	}
+	unlink(path);
+	unlink(stats);
+	if (linux_tun_path(c, name, ".log", path, sizeof(path)) == 0)
+		unlink(path);
+	/* and the host namespace's directory once it is empty */
+	if (linux_tun_path(c, NULL, NULL, path, sizeof(path)) == 0)
+		rmdir(path);
+	return 0;
+}

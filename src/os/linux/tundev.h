@@ -1,0 +1,21 @@
+/* The userspace 6in4 datapath's device and daemon, for execute.c. */
+#ifndef JAIL6_OS_LINUX_TUNDEV_H
+#define JAIL6_OS_LINUX_TUNDEV_H
+
+#include <stddef.h>
+
+#include "os/linux/linux.h"
+#include "plan/action.h"
+
+/* A persistent TUN device name in the host namespace. 0 or -errno. */
+int linux_tun_create(struct linux_ctx *c, const char *name);
+
+/* Spawn `jail6 tunnel run NAME --supervise` with a's endpoints, ttl and mtu
+ * and wait (at most 5 s) until its pidfile names a live process. */
+int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *err, size_t errlen);
+
+/* Stop tunnel name's supervisor (SIGTERM, 5 s, SIGKILL) and remove its
+ * pidfile and stats; 0 also when none runs. */
+int linux_tun_daemon_stop(struct linux_ctx *c, const char *name);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * `jail6 tunnel run`: the userspace 6in4 datapath daemon. A TUN device on
+ * the IPv6 side, a raw IPv4 socket for protocol 41 on the other; the packet
+ * decisions are datapath.c's. With supervise it daemonizes and keeps one
+ * datapath process running (restarted when it dies). Linux only.
+ *
+ * Files (paths given by the caller; tunnel_path() gives the defaults the
+ * Linux backend uses): the pidfile holds the supervisor's pid; the stats
+ * file is JSON, rewritten atomically about once a second:
+ *   {"pid":N,"name":"he0","local":"A.B.C.D","remote":"A.B.C.D","ttl":64,
+ *    "mtu":1480,"started":UNIXTIME,"restarts":N,"rx_packets":N,"rx_bytes":N,
+ *    "tx_packets":N,"tx_bytes":N,"ptb_sent":N,"drops":{"wrong_source":N,...}}
+ * where pid and started are the datapath process's, and the counters carry
+ * over a restart (at most the last second of them is lost with a crash).
+ */
+#ifndef JAIL6_TUNNEL_DAEMON_H
+#define JAIL6_TUNNEL_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model/addr.h"
+#include "tunnel/datapath.h"
+
+/* What to run. Strings are borrowed; NULL paths mean "no such file". */
+struct tunnel_opts {
+	const char *name;          /* the TUN device (a valid interface name) */
+	bool local_auto;           /* resolve the source toward remote */
+	struct addr local;         /* IPv4, when !local_auto */
+	struct addr remote;        /* IPv4 */
+	int ttl;                   /* outer TTL, 1..255 */
+	int mtu;                   /* tunnel MTU, 1280..1480 */
+	bool has_address;          /* our IPv6 on the tunnel: the source of */
+	struct addr address;       /* Packet Too Big messages (else looked up) */
+	const char *host_netns;    /* NULL = the caller's namespace */
+	const char *runtime_dir;   /* where host_netns is bound; NULL = /run/netns */
+	const char *pidfile;
+	const char *stats;
+	const char *log;           /* supervise: stdout and stderr go here */
+};
+
+/* Check o (names, families, ranges, absolute paths): 0, or -EINVAL with a
+ * static reason in *why. */
+int tunnel_opts_check(const struct tunnel_opts *o, const char **why);
+
+/*
+ * The directory the Linux backend keeps a tunnel's files in,
+ * dirname(runtime_dir)/jail6/tunnel/HOSTNS ("-" for the caller's namespace),
+ * and with name (not NULL) the file NAME + suffix in it. 0 or -ENAMETOOLONG.
+ */
+int tunnel_path(const char *runtime_dir, const char *host_netns, const char *name,
+		const char *suffix, char *buf, size_t len);
+
+/*
+ * Run the datapath in this process until SIGTERM or SIGINT (then the final
+ * stats are written): enter the host namespace, attach to the TUN device
+ * (create_tun: create a non-persistent one when it does not exist), open the
+ * raw socket and move packets. restarts is what the stats say (the
+ * supervisor's count; 0 in the foreground). Returns 0 after a signal, or
+ * -errno when setting up failed (logged to stderr, naming the object).
+ */
+int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts);
+
+/*
+ * Become a daemon supervising the datapath: fork (the parent returns 0 once
+ * the pidfile is written, or -errno), setsid, stdio to o->log, write
+ * o->pidfile, then run the datapath in a child process and restart it when it
+ * exits or is killed (at most 5 restarts in 10 s, then one a second). SIGTERM
+ * or SIGINT stop the child (SIGKILL after 3 s) and remove the pidfile. The
+ * daemon itself never returns: it exits. -EEXIST when the pidfile names a
+ * live process already.
+ */
+int tunnel_supervise(const struct tunnel_opts *o);
+
+/* What a stats file says. */
+struct tunnel_stats {
+	pid_t pid;
+	char name[16];
+	char local[ADDR_STRLEN], remote[ADDR_STRLEN];
+	int ttl, mtu;
+	int64_t started;
+	unsigned restarts;
+	struct dp_counters c;
+};
+
+/* Read a stats file (missing keys read as 0). 0, -errno, or -EINVAL when it
+ * is not such a JSON object. */
+int tunnel_stats_read(const char *path, struct tunnel_stats *out);
+
+/* Write s to path atomically (path.tmp, then rename). 0 or -errno. */
+int tunnel_stats_write(const char *path, const struct tunnel_stats *s);
+
+#endif

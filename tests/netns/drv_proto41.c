@@ -1,0 +1,143 @@
+/*
+ * Test driver for tests/netns/t_tunnel.sh: send crafted IPv4 protocol-41
+ * packets with IP_HDRINCL (so any outer source, spoofed ones included) from
+ * the namespace it runs in.
+ *
+ *   drv_proto41 SRC DST KIND [COUNT]
+ *
+ * SRC, DST: the outer IPv4 source and destination. KIND is what follows the
+ * outer header:
+ *   ping6       a valid ICMPv6 echo request 2001:db8:ffff::1 -> ::2 (id 0x6464)
+ *   options     the same behind an IPv4 header with options (IHL 6: a NOP
+ *               and three EOL bytes), to prove the IHL is read, not assumed
+ *   ihl15       the same behind the longest IPv4 header (IHL 15: NOPs, EOL)
+ *   truncated   the first 20 bytes of such an IPv6 packet
+ *   badlen      an IPv6 header whose payload length exceeds what follows
+ *   garbage     100 random bytes (version nibble forced to 0xf)
+ *   notv6       an IPv4 header in place of the IPv6 one
+ *   empty       nothing at all
+ * (An IHL below 5 cannot be tested on the wire: the sending kernel refuses
+ * it with EINVAL and a receiving one drops it in ip_rcv; the unit tests
+ * cover it.)
+ * COUNT (default 1) packets are sent, 1 ms apart. Exit 0 when all were
+ * handed to the kernel, 1 on an error (printed), 2 on usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "tunnel/datapath.h"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: drv_proto41 SRC DST ping6|options|ihl15|truncated|badlen|garbage|notv6|empty [COUNT]\n");
+	exit(2);
+}
+
+/* The inner ICMPv6 echo request; returns its length. */
+static size_t echo6(uint8_t *p, uint16_t seq)
+{
+	const size_t plen = 8 + 16;
+	uint32_t sum;
+	uint16_t c;
+
+	memset(p, 0, 40 + plen);
+	p[0] = 0x60;
+	p[5] = (uint8_t)plen;
+	p[6] = 58;
+	p[7] = 64;
+	inet_pton(AF_INET6, "2001:db8:ffff::1", p + 8);
+	inet_pton(AF_INET6, "2001:db8:ffff::2", p + 24);
+	p[40] = 128;
+	p[44] = 0x64;
+	p[45] = 0x64;
+	p[46] = (uint8_t)(seq >> 8);
+	p[47] = (uint8_t)seq;
+	memcpy(p + 48, "jail6 drv_proto41", 16);
+	sum = dp_csum_pseudo6(p + 8, p + 24, (uint32_t)plen, 58);
+	c = dp_csum_fold(dp_csum_add(sum, p + 40, plen));
+	p[42] = (uint8_t)(c >> 8);
+	p[43] = (uint8_t)c;
+	return 40 + plen;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct in_addr src;
+	uint8_t pkt[256];
+	long count = 1;
+	int fd, on = 1;
+
+	if (argc < 4 || argc > 5)
+		usage();
+	if (inet_pton(AF_INET, argv[1], &src) != 1 || inet_pton(AF_INET, argv[2], &dst.sin_addr) != 1)
+		usage();
+	if (argc == 5 && ((count = strtol(argv[4], NULL, 10)) < 1 || count > 100000))
+		usage();
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &on, sizeof(on)) < 0) {
+		fprintf(stderr, "drv_proto41: raw socket: %s\n", strerror(errno));
+		return 1;
+	}
+	srand((unsigned)getpid());
+	for (long i = 0; i < count; i++) {
+		const char *k = argv[3];
+		size_t ihl = 5, n;
+		uint8_t *in;
+
+		if (!strcmp(k, "options"))
+			ihl = 6;
+		else if (!strcmp(k, "ihl15"))
+			ihl = 15;
+		in = pkt + ihl * 4;
+		if (!strcmp(k, "ping6") || !strcmp(k, "options") || !strcmp(k, "ihl15")) {
+			n = echo6(in, (uint16_t)i);
+		} else if (!strcmp(k, "truncated")) {
+			echo6(in, (uint16_t)i);
+			n = 20;
+		} else if (!strcmp(k, "badlen")) {
+			n = echo6(in, (uint16_t)i);
+			in[4] = 0x01;  /* 256 + 24 bytes of payload claimed */
+		} else if (!strcmp(k, "garbage")) {
+			n = 100;
+			for (size_t j = 0; j < n; j++)
+				in[j] = (uint8_t)rand();
+			in[0] |= 0xf0;
+		} else if (!strcmp(k, "notv6")) {
+			n = 40;
+			memset(in, 0, n);
+			in[0] = 0x45;
+			in[3] = 40;
+			in[8] = 64;
+			in[9] = 17;
+		} else if (!strcmp(k, "empty")) {
+			n = 0;
+		} else {
+			usage();
+		}
+		memset(pkt, 0, ihl * 4);
+		pkt[0] = (uint8_t)(0x40 | ihl);
+		pkt[8] = 64;
+		pkt[9] = DP_PROTO_IPV6;
+		memcpy(pkt + 12, &src, 4);
+		memcpy(pkt + 16, &dst.sin_addr, 4);
+		/* options: NOPs, then EOL (zero) up to the header's end */
+		for (size_t j = 20; j < ihl * 4 - 3; j++)
+			pkt[j] = 1;
+		/* the kernel fills in total length, id and checksum (IHL >= 5) */
+		if (sendto(fd, pkt, ihl * 4 + n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+			fprintf(stderr, "drv_proto41: send %s: %s\n", k, strerror(errno));
+			return 1;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 1000 * 1000 }, NULL);
+	}
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# The userspace 6in4 datapath (`jail6 tunnel run`) end to end, root only.
+# Throwaway namespaces bound in a private runtime dir (nothing reaches the
+# machine's own namespace or /run/netns), documentation addresses only:
+#
+#   j (a "jail", 2001:db8:1::2) -- a -- s (a switch: bridge) -- b
+#                                        |
+#                                        c (a third party on the IPv4 segment)
+#   a: 198.51.100.1, TUN t6 2001:db8:ffff::1/64, forwards for j;
+#      `jail6 --host-netns a tunnel run --foreground` (it creates its own TUN)
+#   b: 198.51.100.2 and .4, persistent TUN t6 2001:db8:ffff::2/64;
+#      `jail6 --host-netns b tunnel run --supervise`, started from outside
+#   c: 198.51.100.3; sends crafted protocol-41 packets (build/tests/drv_proto41)
+#
+# Both TUN devices have MTU 1500 while the tunnel MTU is 1480, so every
+# Packet Too Big seen here comes from the daemon, not from the kernel.
+# Everything is removed on exit, failed or not; every wait is bounded.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+BIN=$BUILD/jail6
+DRV=$BUILD/tests/drv_proto41
+
+if [ "$(id -u)" -ne 0 ]; then echo "skip t_tunnel needs root"; exit 0; fi
+for t in jq iperf3 ping; do
+	command -v $t >/dev/null || { echo "skip t_tunnel needs $t (scripts/deps installs it)"; exit 0; }
+done
+[ -x "$DRV" ] || { echo "not ok t_tunnel: $DRV missing (make drivers)"; exit 1; }
+[ -c /dev/net/tun ] || { echo "skip t_tunnel needs /dev/net/tun"; exit 0; }
+
+T=$(mktemp -d /tmp/jail6-t_tunnel.XXXXXX)
+R=$T/netns
+mkdir -p "$R"
+A_PID= SUP= IPERF=
+# every process this script starts: a's daemon, iperf3, and whatever
+# supervisor a pidfile in $T names
+ours() { echo $A_PID $IPERF; cat "$T"/*.pid 2>/dev/null; }
+cleanup() {
+	local p alive
+	for p in $(ours); do kill -TERM "$p" 2>/dev/null; done
+	for _ in $(seq 50); do
+		alive=0
+		for p in $(ours); do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive -eq 0 ] && break
+		sleep 0.1
+	done
+	for p in $(ours); do kill -KILL "$p" 2>/dev/null; done
+	for n in a b c j s; do
+		[ -e "$R/$n" ] && umount -l "$R/$n" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
+check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else nok "$name" "failed: $*"; fi; }
+# N NS CMD...: run CMD in namespace NS (-F: no fork, so $! is CMD's pid)
+N() { local n=$1; shift; nsenter -F --net="$R/$n" "$@"; }
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds
+wait_until() { local t=$1; shift; local i; for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done; return 1; }
+# js FILE JQ-EXPR: a field of a stats file
+js() { jq -r "$2" "$1" 2>/dev/null; }
+# the ICMPv6 echo requests b's IPv6 stack has received
+in_echos() { N b awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6; }
+A_STATS=$T/a.stats B_STATS=$T/b.stats
+# let the daemons rewrite their stats files (they do every second)
+fresh() { sleep 1.2; }
+
+# ---- the world
+for n in a b c j s; do
+	touch "$R/$n" && unshare --net="$R/$n" true || { nok "namespaces" "unshare $n failed"; exit 1; }
+	N $n ip link set lo up
+done
+N s ip link add br0 type bridge && N s ip link set br0 up
+for n in a b c; do
+	N s ip link add s$n type veth peer name eth0 netns "$R/$n"
+	N s ip link set s$n master br0 && N s ip link set s$n up
+	N $n ip link set eth0 up
+done
+N a ip addr add 198.51.100.1/24 dev eth0
+N b ip addr add 198.51.100.2/24 dev eth0
+N b ip addr add 198.51.100.4/24 dev eth0
+N c ip addr add 198.51.100.3/24 dev eth0
+N j ip link add ja type veth peer name aj netns "$R/a"
+N j ip addr add 2001:db8:1::2/64 dev ja nodad && N j ip link set ja up
+N j ip route add default via 2001:db8:1::1
+N a ip addr add 2001:db8:1::1/64 dev aj nodad && N a ip link set aj up
+N a sysctl -qw net.ipv6.conf.all.forwarding=1
+N b ip tuntap add dev t6 mode tun
+N b ip link set t6 mtu 1500 up
+N b ip addr add 2001:db8:ffff::2/64 dev t6 nodad
+N b ip route add 2001:db8:1::/64 via 2001:db8:ffff::1 dev t6
+
+# ---- the daemons
+"$BIN" --runtime-dir "$R" --host-netns a tunnel run t6 --local 198.51.100.1 --remote 198.51.100.2 --mtu 1480 \
+	--address 2001:db8:ffff::1 --stats "$A_STATS" 2>"$T/a.log" &
+A_PID=$!
+out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local auto --remote 198.51.100.1 \
+	--supervise --pidfile "$T/b.pid" --stats "$B_STATS" --log "$T/b.log" 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ -s "$T/b.pid" ]; then ok "supervisor starts and writes its pidfile"; else nok "supervisor starts" "rc=$rc" "$out" "$(cat "$T/b.log" 2>/dev/null)"; fi
+SUP=$(cat "$T/b.pid" 2>/dev/null)
+wait_until 5 N a ip link show t6 >/dev/null 2>&1
+N a ip link set t6 mtu 1500
+N a ip addr add 2001:db8:ffff::1/64 dev t6 nodad
+wait_until 5 test -s "$B_STATS"
+check "stats name b's resolved local address (local = auto)" test "$(js "$B_STATS" .local)" = 198.51.100.2
+check "stats say remote, ttl and mtu" test "$(js "$A_STATS" '[.remote,.ttl,.mtu,.name] | join(" ")')" = "198.51.100.2 64 1480 t6"
+out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local auto --remote 198.51.100.1 \
+	--supervise --pidfile "$T/b.pid" --stats "$T/b2.stats" --log "$T/b2.log" 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "already runs" <<<"$out"; then ok "a second supervisor for the same pidfile is refused"; else nok "second supervisor refused" "rc=$rc" "$out"; fi
+out=$(timeout 10 "$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --remote 198.51.100.1 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "in use by another process" <<<"$out"; then ok "a second datapath on the same TUN device is refused"; else nok "second datapath refused" "rc=$rc" "$out"; fi
+
+# ---- traffic
+if wait_until 5 N a ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ping6 a -> b through the tunnel"; else nok "ping6 a -> b" "$(cat "$T/a.log" "$T/b.log")"; fi
+out=$(N j ping -6 -c 3 -i 0.2 -W 2 2001:db8:ffff::2 2>&1)
+check "ping6 from the jail behind a, forwarded through the tunnel" grep -q " 0% packet loss" <<<"$out"
+fresh
+check "a counts what it encapsulated (tx)" test "$(js "$A_STATS" .tx_packets)" -ge 4
+check "b counts what it decapsulated (rx)" test "$(js "$B_STATS" .rx_packets)" -ge 4
+check "outer TTL is 64" test "$(js "$B_STATS" .ttl)" = 64
+
+# ---- ingress filtering: a spoofed outer source never reaches b's IPv6 stack
+e0=$(in_echos); ws0=$(js "$B_STATS" .drops.wrong_source)
+N c "$DRV" 198.51.100.3 198.51.100.2 ping6 5 && N c "$DRV" 203.0.113.99 198.51.100.2 ping6 5
+fresh
+e1=$(in_echos); ws1=$(js "$B_STATS" .drops.wrong_source)
+check "spoofed protocol 41: b's IPv6 stack saw no echo request" test "$e1" -eq "$e0"
+check "spoofed protocol 41: drops.wrong_source grew by 10" test $((ws1 - ws0)) -eq 10
+wd0=$(js "$B_STATS" .drops.wrong_destination)
+N c "$DRV" 198.51.100.1 198.51.100.4 ping6 3
+fresh
+check "to another address of b: drops.wrong_destination grew by 3" test $(($(js "$B_STATS" .drops.wrong_destination) - wd0)) -eq 3
+check "... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e1"
+# the positive control: the remote's own address, behind IPv4 options
+N c "$DRV" 198.51.100.1 198.51.100.2 options 3
+if wait_until 3 test "$(in_echos)" -ge $((e1 + 3)); then ok "from the remote's address with IPv4 options (IHL 6): decapsulated"; else nok "IHL 6 decapsulated" "in_echos $(in_echos) want $((e1 + 3))"; fi
+e1=$(in_echos)
+
+# ---- malformed payloads: counted, and the daemon lives on
+fresh
+s0=$(js "$B_STATS" .drops.short) v0=$(js "$B_STATS" .drops.not_ipv6) bpid=$(js "$B_STATS" .pid)
+for k in truncated badlen empty; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
+for k in garbage notv6; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
+N c "$DRV" 198.51.100.1 198.51.100.2 ihl15 3
+N c "$DRV" 198.51.100.1 198.51.100.2 garbage 2000
+fresh
+check "truncated, bad length, empty: drops.short grew by 60" test $(($(js "$B_STATS" .drops.short) - s0)) -eq 60
+check "garbage and IPv4 payloads: drops.not_ipv6 grew by 2040" test $(($(js "$B_STATS" .drops.not_ipv6) - v0)) -eq 2040
+check "IHL 15 (40 bytes of options): decapsulated too" test "$(in_echos)" -ge $((e1 + 3))
+check "the datapath survived (same pid, alive)" test "$(js "$B_STATS" .pid)" = "$bpid" -a -d "/proc/$bpid"
+check "ping6 still works" N a ping -6 -c 1 -W 2 2001:db8:ffff::2
+
+# ---- MTU: 1480 passes, 1481 gets the daemon's Packet Too Big
+check "a 1480-byte IPv6 packet passes (ping -s 1432 -M do)" N j ping -6 -c 1 -W 2 -s 1432 -M do 2001:db8:ffff::2
+p0=$(js "$A_STATS" .ptb_sent)
+out=$(N j ping -6 -c 2 -i 0.3 -W 2 -s 1433 -M do 2001:db8:ffff::2 2>&1)
+if grep -qiE "packet too big.*mtu[=:] ?1480|message too long, mtu[=:] ?1480" <<<"$out"; then ok "1481 bytes: Packet Too Big with mtu 1480"; else nok "1481 bytes: Packet Too Big" "$out"; fi
+fresh
+check "ptb_sent and drops.too_big grew" test "$(js "$A_STATS" .ptb_sent)" -gt "$p0" -a "$(js "$A_STATS" .drops.too_big)" -gt 0
+# TCP through PMTU discovery: the jail's MTU is 1500, b announces MSS 1440
+N j ip -6 route flush cache 2>/dev/null
+p0=$(js "$A_STATS" .ptb_sent)
+N b timeout 30 iperf3 -s -1 -B 2001:db8:ffff::2 >/dev/null 2>&1 & IPERF=$!
+wait_until 5 sh -c "nsenter --net=$R/b ss -ltn | grep -q 5201"
+out=$(N j timeout 20 iperf3 -c 2001:db8:ffff::2 -n 4M 2>&1); rc=$?
+fresh
+if [ $rc -eq 0 ] && grep -q receiver <<<"$out"; then ok "a 4 MB TCP transfer from the jail completes"; else nok "TCP transfer" "rc=$rc" "$out"; fi
+check "... after the daemon's Packet Too Big (PMTU discovery)" test "$(js "$A_STATS" .ptb_sent)" -gt "$p0"
+check "no send or TUN write errors" test "$(js "$A_STATS" '.drops.send + .drops.tun_write')" -eq 0 -a "$(js "$B_STATS" '.drops.send + .drops.tun_write')" -eq 0
+wait "$IPERF" 2>/dev/null; IPERF=
+
+# ---- supervision: kill -9 the datapath, it comes back
+child=$(js "$B_STATS" .pid)
+rx0=$(js "$B_STATS" .rx_packets)
+kill -KILL "$child"
+restarted() { local p; p=$(js "$B_STATS" .pid); [ -n "$p" ] && [ "$p" != "$child" ] && [ "$(js "$B_STATS" .restarts)" -ge 1 ] && [ -d "/proc/$p" ]; }
+if wait_until 10 restarted; then ok "killed datapath restarted (stats: new pid, restarts >= 1)"; else nok "datapath restarted" "$(tail -5 "$T/b.log")"; fi
+if wait_until 10 N a ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ping resumes after the restart"; else nok "ping resumes" "$(tail -5 "$T/b.log")"; fi
+check "counters carry over the restart" test "$(js "$B_STATS" .rx_packets)" -ge "$rx0"
+check "the supervisor logged the kill" grep -q "killed by signal 9" "$T/b.log"
+
+# ---- stop: SIGTERM to the supervisor takes everything down
+child=$(js "$B_STATS" .pid)
+kill -TERM "$SUP"
+gone() { ! kill -0 "$SUP" 2>/dev/null && ! kill -0 "$child" 2>/dev/null; }
+if wait_until 5 gone; then ok "SIGTERM: supervisor and datapath gone"; else nok "SIGTERM stops all" "$(tail -5 "$T/b.log")"; fi
+check "pidfile removed" test ! -e "$T/b.pid"
+check "final stats kept" test "$(js "$B_STATS" .rx_packets)" -gt 0
+check "the persistent TUN device stays for a restart" N b ip link show t6
+kill -TERM "$A_PID"
+if wait_until 5 sh -c "! kill -0 $A_PID 2>/dev/null"; then ok "foreground daemon stops on SIGTERM"; else nok "foreground stops"; fi
+wait "$A_PID"; rc=$?
+check "... with exit status 0" test $rc -eq 0
+check "... and its own (non-persistent) TUN device is gone" sh -c "! nsenter --net=$R/a ip link show t6 >/dev/null 2>&1"
+A_PID=
+check "no datapath process left" test -z "$(pgrep -f -- "--stats $T/" || true)"
+
+# ---- refusals
+out=$(N a "$BIN" tunnel run t6 --remote 198.51.100.2 --supervise --pidfile "$T/x.pid" --stats "$T/x.stats" --log "$T/x.log" 2>&1); rc=$?
+if wait_until 5 grep -q "does not exist" "$T/x.log"; then ok "supervised datapath on a missing TUN device logs why"; else nok "missing TUN logged" "rc=$rc" "$out" "$(cat "$T/x.log" 2>/dev/null)"; fi
+[ -s "$T/x.pid" ] && kill -TERM "$(cat "$T/x.pid")" 2>/dev/null
+wait_until 5 test ! -e "$T/x.pid"
+out=$(N a "$BIN" tunnel run t6 --remote 198.51.100.2 --mtu 1481 2>&1); rc=$?
+check "--mtu 1481 is refused (exit 2)" test $rc -eq 2
+out=$(N a "$BIN" tunnel run t6 --remote 2001:db8::1 2>&1); rc=$?
+check "an IPv6 remote is refused (exit 2)" test $rc -eq 2
+exit 0
