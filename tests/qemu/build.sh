@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Build what the QEMU guest of the kernel-path test boots: Debian's own
+# kernel (taken from its package, never installed on this machine) and a
+# small initramfs holding busybox, the modules sit/veth/bridge/tun need,
+# jail6 with its shared libraries, iproute2's ip and tests/qemu/init.sh as
+# /init. Writes $OUT/boot.env (KERNEL=..., INITRD=...) for run.sh.
+#   tests/qemu/build.sh            artifacts under build/qemu/
+# Environment:
+#   BUILD               where jail6 was built (default build): $BUILD/jail6
+#   J6_QEMU_DIR         artifacts (default build/qemu): the initramfs, its
+#                       staging root, the kernel and modules taken from the
+#                       package (kept and reused while the package is the same)
+#   J6_QEMU_CACHE       the downloaded .deb (default build/qemu/cache; reused)
+#   J6_QEMU_KERNEL_DEB  use this linux-image .deb instead of asking apt
+# The kernel package is fetched with `apt-get download` into the cache and
+# unpacked with `dpkg-deb -x` into a scratch dir that is removed afterwards:
+# /boot and /lib/modules of this machine are never touched.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+OUT=${J6_QEMU_DIR:-$PWD/build/qemu}
+CACHE=${J6_QEMU_CACHE:-$PWD/build/qemu/cache}
+JAIL6_BIN=$PWD/$BUILD/jail6
+# Modules the guest needs, by module name; their dependencies are added.
+WANTED=(sit veth bridge tun)
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+note() { echo "build.sh: $*" >&2; }
+
+for tool in apt-get apt-cache dpkg-deb cpio gzip ldd find; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (install it: scripts/deps)"
+done
+[ -x "$JAIL6_BIN" ] || die "$JAIL6_BIN not built (run make)"
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] || die "busybox not found (apt-get install busybox-static)"
+# A dynamically linked busybox would need its libraries too; insist on the
+# static one rather than half-work.
+if ldd "$BUSYBOX" >/dev/null 2>&1; then
+	die "$BUSYBOX is dynamically linked; install busybox-static"
+fi
+mkdir -p "$CACHE"
+
+# ---- 1. the kernel package
+
+# The versioned package linux-image-amd64 depends on, e.g.
+# linux-image-6.1.0-56-amd64 (the metapackage itself holds no kernel).
+kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }' || true
+}
+
+find_deb() { # newest cached .deb of package $1
+	ls -1 "$CACHE/$1"_*.deb 2>/dev/null | sort -V | tail -1 || true
+}
+
+# apt-get download $PKG into the cache. It writes into the current
+# directory; the _apt sandbox user cannot write there, hence the warning
+# filtered out (the download itself is verified by apt all the same).
+fetch() {
+	(cd "$CACHE" && apt-get download -q "$PKG" 2>&1 |
+		grep -v -e '^W: Download is performed unsandboxed' -e '^Get:' -e '^Fetched' >&2) || true
+}
+
+if [ -n "${J6_QEMU_KERNEL_DEB:-}" ]; then
+	DEB=$J6_QEMU_KERNEL_DEB
+	[ -f "$DEB" ] || die "J6_QEMU_KERNEL_DEB=$DEB: no such file"
+else
+	PKG=$(kernel_package)
+	if [ -z "$PKG" ] && [ "$(id -u)" -eq 0 ]; then
+		# an empty apt cache on a fresh machine: read the lists once
+		note "apt-cache knows no linux-image-amd64; running apt-get update"
+		apt-get update -qq >/dev/null 2>&1 || true
+		PKG=$(kernel_package)
+	fi
+	if [ -z "$PKG" ]; then
+		# offline, but a package fetched earlier is still good
+		DEB=$(ls -1 "$CACHE"/linux-image-*.deb 2>/dev/null | sort -V | tail -1 || true)
+		[ -n "$DEB" ] || die "cannot tell which kernel package linux-image-amd64 depends on (apt-cache depends linux-image-amd64 printed none) and $CACHE holds none"
+		note "apt has no linux-image-amd64; using the cached $(basename "$DEB")"
+	else
+		DEB=$(find_deb "$PKG")
+		if [ -z "$DEB" ]; then
+			note "fetching $PKG (apt-get download, not installed)"
+			fetch
+			DEB=$(find_deb "$PKG")
+			if [ -z "$DEB" ] && [ "$(id -u)" -eq 0 ]; then
+				# old lists name a version the mirror no longer has (the
+				# security archive keeps only the newest): refresh, retry
+				note "retrying after apt-get update"
+				apt-get update -qq >/dev/null 2>&1 || true
+				PKG=$(kernel_package)
+				[ -n "$PKG" ] && fetch
+				DEB=$(find_deb "$PKG")
+			fi
+			[ -n "$DEB" ] || die "apt-get download $PKG left no .deb in $CACHE"
+		fi
+	fi
+fi
+DEB_NAME=$(basename "$DEB")
+
+# ---- 2. the kernel and its modules, unpacked once per package
+
+KDIR=$OUT/kernel
+STAMP=$KDIR/.from
+# Module name -> file in the unpacked tree (names use '_', files may use '-').
+module_file() {
+	local tree=$1 name=$2 alt
+	alt=${name//_/-}
+	find "$tree/kernel" \( -name "$name.ko" -o -name "$name.ko.*" -o -name "$alt.ko" -o -name "$alt.ko.*" \) -print -quit
+}
+
+# The module's depends= list (comma-separated names) from its .modinfo.
+# modinfo(8) is in kmod, which may be missing: the .modinfo section is a run
+# of NUL-terminated key=value strings, readable without it.
+module_depends() {
+	if command -v modinfo >/dev/null 2>&1; then
+		modinfo -F depends "$1" 2>/dev/null || true
+	else
+		tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | head -1
+	fi
+}
+
+# Copy module file $1 to $2 uncompressed: busybox insmod passes the bytes to
+# init_module() as they are and the kernel only decompresses with
+# finit_module(MODULE_INIT_COMPRESSED_FILE).
+copy_module() {
+	case "$1" in
+	*.ko) cp "$1" "$2" ;;
+	*.ko.xz) command -v xz >/dev/null || die "xz needed to unpack $1 (apt-get install xz-utils)"; xz -dc "$1" >"$2" ;;
+	*.ko.zst) command -v zstd >/dev/null || die "zstd needed to unpack $1 (apt-get install zstd)"; zstd -qdc "$1" >"$2" ;;
+	*.ko.gz) gzip -dc "$1" >"$2" ;;
+	*) die "unknown module file $1" ;;
+	esac
+}
+
+declare -A seen=()
+LOAD=()
+# Depth first: a module's dependencies come before it in the load order.
+add_module() {
+	local tree=$1 name=$2 f dep
+	[ -n "${seen[$name]:-}" ] && return 0
+	seen[$name]=1
+	f=$(module_file "$tree" "$name")
+	if [ -z "$f" ]; then
+		# built in: nothing to load
+		if grep -Eq "/(${name}|${name//_/-})\.ko\$" "$tree/modules.builtin" 2>/dev/null; then
+			return 0
+		fi
+		die "module $name: neither a module nor built into the kernel of $DEB_NAME"
+	fi
+	copy_module "$f" "$KDIR/modules/$name.ko.tmp"
+	for dep in $(module_depends "$KDIR/modules/$name.ko.tmp" | tr ',' ' '); do
+		add_module "$tree" "$dep"
+	done
+	mv "$KDIR/modules/$name.ko.tmp" "$KDIR/modules/$name.ko"
+	LOAD+=("$name")
+}
+
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$DEB_NAME" ]; then
+	note "unpacking $DEB_NAME"
+	SCRATCH=$OUT/unpack.tmp
+	rm -rf "$SCRATCH" "$KDIR"
+	mkdir -p "$SCRATCH" "$KDIR/modules"
+	trap 'rm -rf "$SCRATCH"' EXIT
+	dpkg-deb -x "$DEB" "$SCRATCH"
+	VMLINUZ=$(ls -1 "$SCRATCH"/boot/vmlinuz-* 2>/dev/null | head -1 || true)
+	[ -n "$VMLINUZ" ] || die "$DEB_NAME has no boot/vmlinuz-*"
+	KVER=${VMLINUZ##*/vmlinuz-}
+	TREE=$SCRATCH/lib/modules/$KVER
+	[ -d "$TREE/kernel" ] || TREE=$SCRATCH/usr/lib/modules/$KVER
+	[ -d "$TREE/kernel" ] || die "$DEB_NAME has no lib/modules/$KVER/kernel"
+	cp "$VMLINUZ" "$KDIR/vmlinuz"
+	for m in "${WANTED[@]}"; do add_module "$TREE" "$m"; done
+	printf '%s\n' "${LOAD[@]}" >"$KDIR/modules/load.list"
+	echo "$KVER" >"$KDIR/version"
+	rm -rf "$SCRATCH"
+	trap - EXIT
+	echo "$DEB_NAME" >"$STAMP"
+fi
+KVER=$(cat "$KDIR/version")
+
+# ---- 3. the initramfs
+
+ROOT=$OUT/root
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,etc,lib/modules}
+
+# busybox and one symlink per applet
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+"$BUSYBOX" --list-full | while read -r applet; do
+	[ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
+done
+
+# Copy ELF file $1 to $2 inside the root and every library ldd names, each
+# to the path it has here, with the dynamic loader.
+copy_elf() {
+	local src=$1 dst=$2 lib
+	mkdir -p "$ROOT/$(dirname "$dst")"
+	rm -f "$ROOT/$dst"
+	cp -L "$src" "$ROOT/$dst"
+	if ldd "$src" 2>/dev/null | grep -q 'not found'; then
+		die "$src: a shared library is missing here: $(ldd "$src" | grep 'not found' | tr -s ' \t\n' ' ')"
+	fi
+	{ ldd "$src" 2>/dev/null || true; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+		while read -r lib; do
+			[ -e "$ROOT/$lib" ] && continue
+			mkdir -p "$ROOT/$(dirname "$lib")"
+			cp -L "$lib" "$ROOT/$lib"
+		done
+}
+
+copy_elf "$JAIL6_BIN" /usr/sbin/jail6
+# iproute2's ip for set-up and assertions (busybox's ip knows neither
+# `netns` nor `-d link`); it replaces busybox's applet.
+IP=
+for c in /usr/sbin/ip /sbin/ip /usr/bin/ip /bin/ip; do
+	if [ -x "$c" ] && [ "$(readlink -f "$c")" != "$(readlink -f "$BUSYBOX")" ]; then IP=$c; break; fi
+done
+[ -n "$IP" ] || die "ip(8) from iproute2 not found (apt-get install iproute2)"
+copy_elf "$IP" /sbin/ip
+
+cp "$KDIR"/modules/*.ko "$KDIR/modules/load.list" "$ROOT/lib/modules/"
+install -m 0755 tests/qemu/init.sh "$ROOT/init"
+echo "$KVER" >"$ROOT/etc/kernel-version"
+
+INITRD=$OUT/initrd.gz
+# -R 0:0: every file root-owned in the guest, whoever built it
+(cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) |
+	gzip -1 >"$INITRD.tmp"
+mv "$INITRD.tmp" "$INITRD"
+cat >"$OUT/boot.env" <<EOF
+KERNEL=$KDIR/vmlinuz
+INITRD=$INITRD
+KVER=$KVER
+EOF
+note "kernel $KVER ($DEB_NAME), modules: $(tr '\n' ' ' <"$KDIR/modules/load.list")"
+note "initramfs $INITRD ($(du -k "$INITRD" | cut -f1) KiB)"
