@@ -266,6 +266,10 @@ int cmd_status(struct cli_global *g, int argc, char **argv)
 	}
 	rc = CLI_EXIT_FAIL;
 	r = engine_resolve_auto(&e, &m, true);
+	/* auto addresses without a lease yet (never applied): the ones apply
+	 * would pick, so that the drift lists them too */
+	if (!r)
+		r = plan_resolve_auto(&m);
 	if (!r)
 		r = engine_observe(&e, &m, &st);
 	if (!r)

@@ -56,6 +56,12 @@ jail db { interface epair2 { bridge = bridge0; address = auto; } }
 CONF
 
 before=$(snapshot)
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 3 ] && grep -q "add address 2001:db8:1::2/64" <<<"$out" && [ ! -e "$S" ]; then
+	ok "status before any apply: drift (exit 3), auto address shown, no state dir made"
+else
+	nok "status before any apply" "rc=$rc" "$out"
+fi
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "actions applied" <<<"$out"; then ok "apply"; else nok "apply" "rc=$rc" "$out"; fi
 check "exec.start ran inside www" test "$(cat "$T/www.started" 2>/dev/null)" = started
