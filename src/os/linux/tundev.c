@@ -195,10 +195,6 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	argv[n++] = "--log";
 	argv[n++] = logf;
 	argv[n] = NULL;
-	/* nothing of ours may leak into the daemon: the store's lock file
-	 * above all, or the next jail6 run would wait for the daemon */
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	/* JAIL6_EXE: the jail6 binary when this process is not jail6 itself
 	 * (the backend's test driver). Never another program as /proc/self/exe:
 	 * a test binary would run itself again, and again. */
@@ -214,6 +210,10 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 		}
 		exe = "/proc/self/exe";
 	}
+	/* nothing of ours may leak into the daemon: the store's lock file
+	 * above all, or the next jail6 run would wait for the daemon */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	r = posix_spawn(&child, exe, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r) {
