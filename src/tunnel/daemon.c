@@ -1,20 +1,18 @@
 /*
- * The userspace 6in4 datapath: one process, one poll() loop, two
- * descriptors. IPv6 packets the kernel routes into the TUN device are read
- * (as 64 KiB TCP bursts when the TUN offloads are on), cut into segments,
- * and sent in batches (sendmmsg) on a raw IPv4 socket of protocol 41, which
- * adds the outer header (TTL, no DF: RFC 4213 3.2.1). Protocol-41 packets are
- * received in batches (recvmmsg), checked (datapath.c), and written to the
- * TUN device, consecutive segments of one TCP flow as one GSO write.
+ * The userspace 6in4 datapath: one process, one poll() loop. IPv6 packets
+ * the kernel routes into the TUN device are read (as 64 KiB TCP bursts when
+ * the TUN offloads are on), cut into segments, and sent in batches
+ * (sendmmsg) on a raw IPv4 socket of protocol 41, which adds the outer
+ * header (our TTL, no DF: RFC 4213 3.2.1). Protocol-41 packets are received
+ * in batches (recvmmsg) on the same socket, checked (datapath.c), and
+ * written to the TUN device, consecutive segments of one TCP flow as one GSO
+ * write.
  *
- * The receiving raw socket is not bound to the local address: bound, the
- * kernel would filter other destinations silently, and the counters must
- * show them. Packets go out on a second raw socket (IPPROTO_RAW, which
- * receives nothing) with an outer header of our own: the kernel's
- * header-included path copies without checksumming and skips the corking
- * machinery, the cheapest way out per packet. A packet that does not fit the
- * outgoing device goes out on the receiving socket instead, whose kernel-made
- * header has DF clear, so IPv4 fragments it (RFC 4213 3.2.1).
+ * The raw socket is not bound to the local address: bound, the kernel would
+ * filter other destinations silently, and the counters must show them. The
+ * source of sent packets is set per message (IP_PKTINFO) instead. (Sending
+ * with a header of our own, IP_HDRINCL, was measured: no faster, and it
+ * refuses packets above the device MTU instead of fragmenting them.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,16 +76,12 @@ struct dp_ctx {
 	const struct tunnel_opts *o;
 	struct dp_config cfg;
 	struct dp_counters ctr;
-	int tun_fd, raw_fd, tx_fd, sig_fd;
+	int tun_fd, raw_fd, sig_fd;
 	bool vnet;                  /* every TUN read/write has a vnet header */
-	uint8_t outer[20];          /* the outer IPv4 header of every packet sent */
 	unsigned restarts;
 	time_t started;
 	struct sockaddr_in remote_sa;
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct cmsghdr align;
-	} cmsg;
+	uint64_t cmsg[8];           /* IP_PKTINFO: our source (aligned for cmsghdr) */
 	bool local_known;
 	uint64_t resolve_ms;        /* last local = auto resolution */
 	struct dp_ratelimit ptb_rl;
@@ -104,7 +98,7 @@ struct dp_ctx {
 	size_t n_segs;
 	struct dp_seg segs[TX_BATCH];
 	struct mmsghdr tx_msgs[TX_BATCH];
-	struct iovec tx_iov[TX_BATCH][3];
+	struct iovec tx_iov[TX_BATCH][2];
 	uint8_t ptb_buf[VH_LEN + DP_IPV6_MIN_MTU];
 };
 
@@ -440,11 +434,10 @@ static int resolve_local(const uint8_t remote[4], uint8_t out[4])
 /* Use local as the source of every packet sent (IP_PKTINFO). */
 static void set_local(struct dp_ctx *x, const uint8_t local[4])
 {
-	struct cmsghdr *c = &x->cmsg.align;
+	struct cmsghdr *c = (struct cmsghdr *)(void *)x->cmsg;
 	struct in_pktinfo pi = { 0 };
 
 	memcpy(x->cfg.local, local, 4);
-	memcpy(x->outer + 12, local, 4);
 	x->local_known = memcmp(local, "\0\0\0\0", 4) != 0;
 	memset(&x->cmsg, 0, sizeof(x->cmsg));
 	c->cmsg_level = IPPROTO_IP;
@@ -480,53 +473,33 @@ static void reresolve(struct dp_ctx *x)
 	set_local(x, a);
 }
 
-/* Big socket buffers: FORCE ignores rmem_max/wmem_max (root); the plain
- * options are the fallback. */
-static void sock_buffers(int fd, bool rcv)
-{
-	int buf = SOCK_BUF;
-
-	if (rcv && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-}
-
-/*
- * The raw sockets: one of protocol 41 that receives (and sends what must be
- * fragmented: outer TTL, DF clear), one IPPROTO_RAW that sends our own outer
- * header; sends give up after 100 ms rather than stall the loop.
- */
+/* The raw protocol-41 socket: outer TTL, DF clear (RFC 4213 3.2.1: a static
+ * tunnel MTU lets the IPv4 path fragment), big buffers, a bounded send. */
 static int raw_open(struct dp_ctx *x)
 {
-	int ttl = x->o->ttl, pmtu = IP_PMTUDISC_DONT, r;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IPV6);
+	int ttl = x->o->ttl, pmtu = IP_PMTUDISC_DONT, buf = SOCK_BUF, r;
 	struct timeval tv = { .tv_usec = 100 * 1000 };
 
-	x->raw_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IPV6);
-	x->tx_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (x->raw_fd < 0 || x->tx_fd < 0) {
+	if (fd < 0) {
 		r = -errno;
 		tlog(x->o, "raw IPv4 socket for protocol 41: %s", strerror(errno));
 		return r;
 	}
-	if (setsockopt(x->raw_fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0 ||
-	    setsockopt(x->raw_fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) < 0 ||
-	    setsockopt(x->tx_fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) < 0 ||
-	    setsockopt(x->raw_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(x->tx_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+	if (setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
 		r = -errno;
 		tlog(x->o, "raw socket options: %s", strerror(errno));
+		close(fd);
 		return r;
 	}
-	sock_buffers(x->raw_fd, true);
-	sock_buffers(x->tx_fd, false);
-	/* version 4, IHL 5; the kernel fills in total length, id (when 0) and
-	 * checksum; no DF; our TTL; protocol 41; local and remote */
-	memset(x->outer, 0, sizeof(x->outer));
-	x->outer[0] = 0x45;
-	x->outer[8] = (uint8_t)ttl;
-	x->outer[9] = DP_PROTO_IPV6;
-	memcpy(x->outer + 16, x->cfg.remote, 4);
+	/* FORCE ignores rmem_max/wmem_max (root); the plain one is the fallback */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	x->raw_fd = fd;
 	return 0;
 }
 
@@ -686,42 +659,27 @@ static void rx_burst(struct dp_ctx *x)
  * tx: TUN -> raw socket.
  */
 
-/* Queue one inner packet (hdr then data) behind the outer header for the
- * next sendmmsg. */
+/* Queue one inner packet (hdr then data) for the next sendmmsg. */
 static void tx_queue(struct dp_ctx *x, const uint8_t *hdr, size_t hlen, const uint8_t *data,
 		     size_t dlen)
 {
 	struct mmsghdr *m = &x->tx_msgs[x->n_segs];
 	struct iovec *iov = x->tx_iov[x->n_segs];
 
-	iov[0].iov_base = x->outer;
-	iov[0].iov_len = sizeof(x->outer);
-	iov[1].iov_base = (void *)hdr;
-	iov[1].iov_len = hlen;
-	iov[2].iov_base = (void *)data;
-	iov[2].iov_len = dlen;
+	iov[0].iov_base = (void *)hdr;
+	iov[0].iov_len = hlen;
+	iov[1].iov_base = (void *)data;
+	iov[1].iov_len = dlen;
 	memset(m, 0, sizeof(*m));
 	m->msg_hdr.msg_name = &x->remote_sa;
 	m->msg_hdr.msg_namelen = sizeof(x->remote_sa);
 	m->msg_hdr.msg_iov = iov;
-	m->msg_hdr.msg_iovlen = dlen ? 3 : 2;
-	x->n_segs++;
-}
-
-/* Send queued message i on the protocol-41 socket, whose kernel-made outer
- * header lets IPv4 fragment it: the header-included path refuses packets
- * above the device MTU. 0 or -errno. */
-static int tx_fragmentable(struct dp_ctx *x, size_t i)
-{
-	struct msghdr mh = x->tx_msgs[i].msg_hdr;
-
-	mh.msg_iov++;
-	mh.msg_iovlen--;
+	m->msg_hdr.msg_iovlen = dlen ? 2 : 1;
 	if (x->local_known) {
-		mh.msg_control = x->cmsg.buf;
-		mh.msg_controllen = sizeof(x->cmsg.buf);
+		m->msg_hdr.msg_control = x->cmsg;
+		m->msg_hdr.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
 	}
-	return sendmsg(x->raw_fd, &mh, 0) < 0 ? -errno : 0;
+	x->n_segs++;
 }
 
 /* Send the queued packets; a refused one is counted and skipped. */
@@ -730,12 +688,12 @@ static void tx_flush(struct dp_ctx *x)
 	size_t done = 0, n = x->n_segs;
 
 	for (size_t tries = 0; done < n && tries < n + 4; tries++) {
-		int r = sendmmsg(x->tx_fd, x->tx_msgs + done, (unsigned)(n - done), 0), err;
+		int r = sendmmsg(x->raw_fd, x->tx_msgs + done, (unsigned)(n - done), 0), err;
 
 		if (r > 0) {
 			for (size_t i = done; i < done + (size_t)r; i++) {
 				x->ctr.tx_packets++;
-				x->ctr.tx_bytes += x->tx_iov[i][1].iov_len + x->tx_iov[i][2].iov_len;
+				x->ctr.tx_bytes += x->tx_iov[i][0].iov_len + x->tx_iov[i][1].iov_len;
 			}
 			done += (size_t)r;
 			continue;
@@ -743,17 +701,18 @@ static void tx_flush(struct dp_ctx *x)
 		if (r < 0 && errno == EINTR)
 			continue;
 		err = r < 0 ? errno : EIO;
-		if (err == EMSGSIZE && (err = -tx_fragmentable(x, done)) == 0) {
-			x->ctr.tx_packets++;
-			x->ctr.tx_bytes += x->tx_iov[done][1].iov_len + x->tx_iov[done][2].iov_len;
-			done++;
-			continue;
-		}
 		x->ctr.drops[DP_DROP_SEND]++;
 		done++;
 		errlog(x, ERRLOG_SEND, "send to the remote", err);
-		if (err == EINVAL || err == EADDRNOTAVAIL || err == ENETUNREACH)
+		if (err == EINVAL || err == EADDRNOTAVAIL || err == ENETUNREACH) {
 			reresolve(x);
+			/* the queued messages point at the cmsg, which holds
+			 * the new source already; with none, send without */
+			for (size_t i = done; i < n && !x->local_known; i++) {
+				x->tx_msgs[i].msg_hdr.msg_control = NULL;
+				x->tx_msgs[i].msg_hdr.msg_controllen = 0;
+			}
+		}
 	}
 	x->ctr.drops[DP_DROP_SEND] += n - done;
 	x->n_segs = 0;
@@ -921,8 +880,6 @@ static void free_dp_ctx(struct dp_ctx *x)
 		close(x->tun_fd);
 	if (x->raw_fd >= 0)
 		close(x->raw_fd);
-	if (x->tx_fd >= 0)
-		close(x->tx_fd);
 	if (x->sig_fd >= 0)
 		close(x->sig_fd);
 	free(x->rx_mem);
@@ -977,8 +934,9 @@ static int dp_loop(struct dp_ctx *x)
 		}
 		t = now_ms();
 		if (t >= next_stats) {
-			/* the header-included send takes any source without a
-			 * word: look again now and then, not only on errors */
+			/* an address can change without a send failing (a
+			 * new route): look again now and then, not only on
+			 * errors */
 			if (x->o->local_auto && (!x->local_known || t - x->resolve_ms >= RESOLVE_EVERY_MS))
 				reresolve(x);
 			stats_flush(x);
@@ -996,7 +954,7 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 
 	if (!x)
 		return -ENOMEM;
-	x->tun_fd = x->raw_fd = x->tx_fd = x->sig_fd = -1;
+	x->tun_fd = x->raw_fd = x->sig_fd = -1;
 	x->o = o;
 	x->restarts = restarts;
 	x->started = time(NULL);

@@ -19,7 +19,6 @@
 #define DP_IPV6_HLEN    40
 #define DP_PROTO_IPV6   41    /* IPv6-in-IPv4 */
 #define DP_IPV6_MIN_MTU 1280  /* RFC 8200; an ICMPv6 error never exceeds it */
-#define DP_TCP_HLEN_MAX 60
 
 /* Why a packet was dropped; DP_PASS = it was not. The names (dp_drop_name)
  * are the keys of the stats file's "drops" object. */
@@ -140,8 +139,8 @@ struct dp_seg {
 int dp_gso_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, size_t first,
 		 struct dp_seg *segs, size_t max, size_t *total);
 
-/* The largest inner packet (headers + payload) segment i of a GSO packet
- * would make: to compare with the tunnel MTU before splitting. 0 when the
+/* The size of the largest segment (headers + payload) a GSO packet would
+ * be cut into: to compare with the tunnel MTU before splitting. 0 when the
  * packet does not parse. */
 size_t dp_gso_seg_len(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len);
 
@@ -154,10 +153,12 @@ size_t dp_gso_seg_len(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_
  * it has rewritten pkts[0]'s IPv6 payload length, PSH flag and checksum
  * field (to the pseudo-header sum the kernel expects with NEEDS_CSUM) so that
  * pkts[0] followed by the payloads of the others is the merged packet.
- * Segments whose TCP checksum is wrong are never merged (they go alone, and
- * the stack drops them). A single TCP packet larger than mtu (a GRO packet
- * the kernel merged before raw delivery: its checksum field is already the
- * partial sum) is marked GSO with a segment size that fits mtu.
+ * *payload_off is where the TCP payload starts in each of them. Segments
+ * whose TCP checksum is wrong are never merged (they go alone, and the stack
+ * drops them). A single TCP packet larger than mtu (segments a NIC's GRO
+ * merged before raw delivery, whose checksum field then holds the partial
+ * sum) is marked GSO with a segment size that fits mtu, so that forwarding
+ * cuts it again instead of refusing it.
  */
 struct dp_pkt {
 	uint8_t *data;

@@ -172,6 +172,16 @@ check "... after the daemon's Packet Too Big (PMTU discovery)" test "$(js "$A_ST
 check "no send or TUN write errors" test "$(js "$A_STATS" '.drops.send + .drops.tun_write')" -eq 0 -a "$(js "$B_STATS" '.drops.send + .drops.tun_write')" -eq 0
 wait "$IPERF" 2>/dev/null; IPERF=
 
+# ---- an IPv4 path narrower than the outer packets: IPv4 fragments them
+reasm() { N b awk '/^Ip:/ { if (!h) { split($0, k); h = 1 } else { split($0, v); for (i in k) if (k[i] == "ReasmOKs") print v[i] } }' /proc/net/snmp; }
+N a ip link set eth0 mtu 1400 && N b ip link set eth0 mtu 1400
+r0=$(reasm) d0=$(js "$A_STATS" .drops.send)
+check "outer path MTU 1400: a 1448-byte IPv6 packet still passes" N a ping -6 -c 2 -i 0.3 -W 2 -s 1400 -M do 2001:db8:ffff::2
+check "... as IPv4 fragments that b reassembles" test "$(reasm)" -ge $((r0 + 2))
+fresh
+check "... with no send errors" test "$(js "$A_STATS" .drops.send)" -eq "$d0"
+N a ip link set eth0 mtu 1500 && N b ip link set eth0 mtu 1500
+
 # ---- supervision: kill -9 the datapath, it comes back
 child=$(js "$B_STATS" .pid)
 rx0=$(js "$B_STATS" .rx_packets)

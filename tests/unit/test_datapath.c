@@ -205,7 +205,7 @@ static void test_decap_outer(void **st)
 	p[0] = 0x44;
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_BAD_HEADER);
 	/* IHL beyond the data */
-	n = mk641(p, 15, REMOTE, LOCAL, 0);
+	mk641(p, 15, REMOTE, LOCAL, 0);
 	assert_int_equal(dp_decap(&c, p, 40, &off, &len), DP_DROP_SHORT);
 	/* not IPv4 */
 	n = mk641(p, 5, REMOTE, LOCAL, 100);

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Benchmark: the userspace 6in4 datapath (`jail6 tunnel run`) against plain
+# IPv6 forwarding through the same namespaces, in the same run. Root only.
+# Throwaway namespaces bound in a private directory: nothing reaches the
+# machine's own namespace or /run/netns.
+#
+#   j (jail, 2001:db8:1::2) -- a ==== b -- r (remote, 2001:db8:aaaa::2)
+#
+#   plain:   a and b forward IPv6 over their veth (MTU 1500)
+#   tunnel:  a and b run `jail6 tunnel run` (TUN MTU 1480) over IPv4 on it
+#
+# For each: one TCP stream j -> r for DURATION s (iperf3), small UDP packets
+# (64-byte payloads, as fast as iperf3 sends them) j -> r, and 200 pings j
+# -> r 10 ms apart (p50/p99 RTT); then the daemons' peak RSS (VmHWM, and the
+# anonymous part of the current RSS). With REPEAT=N the two paths take turns
+# N times and the medians are shown (the daemons run throughout; only the
+# routes change between turns).
+#   [REPEAT=N] bench/tunnel.sh [DURATION]      default 10 s, REPEAT=1
+# Prints a table and writes bench/results/tunnel.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "bench/tunnel.sh needs root" >&2; exit 1; }
+for t in iperf3 jq ping bc; do command -v $t >/dev/null || { echo "bench/tunnel.sh needs $t" >&2; exit 1; }; done
+DURATION=${1:-10}
+REPEAT=${REPEAT:-1}
+BIN=$PWD/build/jail6
+[ -x "$BIN" ] || make -s
+T=$(mktemp -d /tmp/jail6-bench-tunnel.XXXXXX)
+R=$T/netns
+mkdir -p "$R" bench/results
+PIDS=()
+cleanup() {
+	set +e
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do timeout 5 tail --pid="$p" -f /dev/null 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+	for n in j a b r; do [ -e "$R/$n" ] && umount -l "$R/$n"; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+N() { local n=$1; shift; nsenter -F --net="$R/$n" "$@"; }
+
+for n in j a b r; do
+	touch "$R/$n" && unshare --net="$R/$n" true
+	N $n ip link set lo up
+done
+N j ip link add ja type veth peer name aj netns "$R/a"
+N a ip link add ab type veth peer name ba netns "$R/b"
+N b ip link add br0x type veth peer name rb netns "$R/r"
+for x in "j ja" "a aj" "a ab" "b ba" "b br0x" "r rb"; do set -- $x; N $1 ip link set $2 up; done
+for n in a b; do N $n sysctl -qw net.ipv6.conf.all.forwarding=1; done
+N j ip addr add 2001:db8:1::2/64 dev ja nodad
+N a ip addr add 2001:db8:1::1/64 dev aj nodad
+N b ip addr add 2001:db8:aaaa::1/64 dev br0x nodad
+N r ip addr add 2001:db8:aaaa::2/64 dev rb nodad
+N j ip route add default via 2001:db8:1::1
+N r ip route add default via 2001:db8:aaaa::1
+N a ip addr add 198.51.100.1/24 dev ab
+N b ip addr add 198.51.100.2/24 dev ba
+
+# the plain path: IPv6 straight over the a-b veth
+N a ip addr add 2001:db8:eeee::1/64 dev ab nodad
+N b ip addr add 2001:db8:eeee::2/64 dev ba nodad
+plain_routes() {
+	N a ip -6 route $1 default via 2001:db8:eeee::2 dev ab
+	N b ip -6 route $1 2001:db8:1::/64 via 2001:db8:eeee::1 dev ba
+}
+tunnel_routes() {
+	N a ip -6 route $1 default via 2001:db8:ffff::2 dev t6
+	N b ip -6 route $1 2001:db8:1::/64 via 2001:db8:ffff::1 dev t6
+}
+# the tunnel: a jail6 datapath at each end (TUN MTU 1480, as apply sets it)
+"$BIN" --runtime-dir "$R" --host-netns a tunnel run t6 --local 198.51.100.1 --remote 198.51.100.2 \
+	--stats "$T/a.stats" 2>"$T/a.log" &
+PIDS+=($!); A_DP=$!
+"$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local 198.51.100.2 --remote 198.51.100.1 \
+	--stats "$T/b.stats" 2>"$T/b.log" &
+PIDS+=($!); B_DP=$!
+for _ in $(seq 50); do N a ip link show t6 >/dev/null 2>&1 && N b ip link show t6 >/dev/null 2>&1 && break; sleep 0.1; done
+N a ip addr add 2001:db8:ffff::1/64 dev t6 nodad
+N b ip addr add 2001:db8:ffff::2/64 dev t6 nodad
+
+# run_set: the three measurements j -> r; prints "gbps pps p50 p99"
+run_set() {
+	local js gbps pps rtts n p50 p99
+	N j ping -6 -c 1 -w 5 2001:db8:aaaa::2 >/dev/null
+	N r iperf3 -s -D -1 -I "$T/iperf.pid" >/dev/null; sleep 0.3
+	js=$(N j iperf3 -c 2001:db8:aaaa::2 -t "$DURATION" -J)
+	gbps=$(jq '.end.sum_received.bits_per_second / 1e9' <<<"$js")
+	sleep 0.5
+	N r iperf3 -s -D -1 -I "$T/iperf.pid" >/dev/null; sleep 0.3
+	js=$(N j iperf3 -c 2001:db8:aaaa::2 -u -l 64 -b 0 -t 5 -J)
+	pps=$(jq '(.end.sum.packets - .end.sum.lost_packets) / .end.sum.seconds' <<<"$js")
+	sleep 0.5
+	rtts=$(N j ping -6 -c 200 -i 0.01 2001:db8:aaaa::2 | sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | sort -n)
+	n=$(wc -l <<<"$rtts")
+	p50=$(sed -n "$(( (n * 50 + 99) / 100 ))p" <<<"$rtts")
+	p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" <<<"$rtts")
+	printf '%.3f %.0f %s %s\n' "$gbps" "$pps" "$p50" "$p99"
+}
+# median of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+: >"$T/plain" && : >"$T/tunnel"
+for ((i = 1; i <= REPEAT; i++)); do
+	plain_routes add
+	run_set >>"$T/plain"
+	plain_routes del
+	tunnel_routes add
+	run_set >>"$T/tunnel"
+	tunnel_routes del
+done
+col() { awk -v c="$2" '{ print $c }' "$T/$1" | median; }
+rss_a=$(awk '/VmHWM/ { print $2 }' "/proc/$A_DP/status") anon_a=$(awk '/RssAnon/ { print $2 }' "/proc/$A_DP/status")
+rss_b=$(awk '/VmHWM/ { print $2 }' "/proc/$B_DP/status") anon_b=$(awk '/RssAnon/ { print $2 }' "/proc/$B_DP/status")
+drops=$(jq -r '[.drops[]] | add' "$T/a.stats" "$T/b.stats" | paste -sd+ | bc)
+ratio=$(echo "scale=3; $(col tunnel 1) / $(col plain 1)" | bc -l)
+pps_ratio=$(echo "scale=3; $(col tunnel 2) / $(col plain 2)" | bc -l)
+{
+	echo "# bench/tunnel.sh $(date -u +%Y-%m-%dT%H:%M:%SZ): $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# ${DURATION} s TCP, median of $REPEAT turn(s) per path"
+	printf '%-8s %10s %12s %9s %9s\n' path tcp_gbps udp64_pps rtt_p50 rtt_p99
+	for p in plain tunnel; do
+		printf '%-8s %10s %12s %9s %9s\n' $p "$(col $p 1)" "$(col $p 2)" "$(col $p 3)" "$(col $p 4)"
+	done
+	echo "tcp ratio tunnel/plain: $ratio (target >= 0.25, goal >= 0.5); small packets: $pps_ratio"
+	echo "added latency (ms): p50 +$(echo "$(col tunnel 3) - $(col plain 3)" | bc -l), p99 +$(echo "$(col tunnel 4) - $(col plain 4)" | bc -l)"
+	echo "daemon memory: VmHWM a ${rss_a} KiB, b ${rss_b} KiB (anonymous: a ${anon_a} KiB, b ${anon_b} KiB); datapath drops: $drops"
+	if [ "$REPEAT" -gt 1 ]; then
+		echo "# every turn (tcp_gbps udp64_pps rtt_p50 rtt_p99):"
+		paste -d' ' <(sed 's/^/plain /' "$T/plain") <(sed 's/^/tunnel /' "$T/tunnel") | sed 's/^/#   /'
+	fi
+} | tee bench/results/tunnel.txt
