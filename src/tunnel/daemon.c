@@ -1009,8 +1009,7 @@ cleanup:
  * The supervisor.
  */
 
-/* The pid a pidfile names if that process lives, else 0. */
-static pid_t pidfile_live(const char *path)
+pid_t tunnel_pidfile_live(const char *path)
 {
 	char buf[32] = "";
 	FILE *f = fopen(path, "re");
@@ -1223,7 +1222,7 @@ static _Noreturn void supervisor_main(const struct tunnel_opts *o, int ready_fd)
 		;
 	close(ready_fd);
 	code = supervise_loop(o, sig_fd);
-	if (pidfile_live(o->pidfile) == getpid() || pidfile_live(o->pidfile) == 0)
+	if (tunnel_pidfile_live(o->pidfile) == getpid() || tunnel_pidfile_live(o->pidfile) == 0)
 		unlink(o->pidfile);
 	tlog(o, "supervisor stopped");
 	_exit(code);
@@ -1241,7 +1240,7 @@ int tunnel_supervise(const struct tunnel_opts *o)
 
 	if (tunnel_opts_check(o, &why) < 0 || !o->pidfile || !o->log)
 		return -EINVAL;
-	if (pidfile_live(o->pidfile) > 0)
+	if (tunnel_pidfile_live(o->pidfile) > 0)
 		return -EEXIST;
 	if ((r = make_parent(o->pidfile)) < 0 || (r = make_parent(o->log)) < 0 ||
 	    (o->stats && (r = make_parent(o->stats)) < 0))

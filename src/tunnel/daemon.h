@@ -50,6 +50,9 @@ int tunnel_opts_check(const struct tunnel_opts *o, const char **why);
  * dirname(runtime_dir)/jail6/tunnel/HOSTNS ("-" for the caller's namespace),
  * and with name (not NULL) the file NAME + suffix in it. 0 or -ENAMETOOLONG.
  */
+/* The pid a pidfile names if that process lives, else 0. */
+pid_t tunnel_pidfile_live(const char *path);
+
 int tunnel_path(const char *runtime_dir, const char *host_netns, const char *name,
 		const char *suffix, char *buf, size_t len);
 

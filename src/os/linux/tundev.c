@@ -27,19 +27,14 @@
 #include "os/linux/linux.h"
 #include "os/linux/nl.h"
 #include "os/linux/tundev.h"
+#include "tunnel/daemon.h"
 
 extern char **environ;
 
 int linux_tun_path(const struct linux_ctx *c, const char *name, const char *suffix, char *buf, size_t len)
 {
-	char rt[PATH_MAX];
-	const char *host = linux_host_netns(c);
-	int n;
-
-	snprintf(rt, sizeof(rt), "%s", linux_runtime_dir(c));
-	n = snprintf(buf, len, "%s/jail6/tunnel/%s%s%s%s", dirname(rt), host[0] ? host : "-",
-		     name ? "/" : "", name ? name : "", suffix ? suffix : "");
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	/* one scheme for the backend and the daemon: tunnel_path() */
+	return tunnel_path(linux_runtime_dir(c), linux_host_netns(c), name, suffix, buf, len);
 }
 
 /* mkdir -p of the tunnel directory (0700: pidfiles steer kill(2)). */
@@ -61,30 +56,13 @@ static int tun_dir_make(const struct linux_ctx *c)
 	return r;
 }
 
-/* The pid in a pidfile, if that process is alive; else 0. */
-static pid_t pidfile_live(const char *path)
-{
-	char buf[32] = "";
-	FILE *f = fopen(path, "re");
-	long pid = 0;
-
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f))
-		pid = strtol(buf, NULL, 10);
-	fclose(f);
-	if (pid <= 1 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
-		return 0;
-	return (pid_t)pid;
-}
-
 int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name)
 {
 	char path[PATH_MAX];
 
 	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0)
 		return 0;
-	return (int)pidfile_live(path);
+	return (int)tunnel_pidfile_live(path);
 }
 
 void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
@@ -136,7 +114,7 @@ static int wait_started(const char *pidfile, pid_t spawned)
 		int status;
 		pid_t w = waitpid(spawned, &status, WNOHANG);
 
-		if (pidfile_live(pidfile) > 0)
+		if (tunnel_pidfile_live(pidfile) > 0)
 			return 0;
 		if (w == spawned && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 			return -ECHILD;
@@ -235,7 +213,7 @@ int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
 	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0 ||
 	    linux_tun_path(c, name, ".stats", stats, sizeof(stats)) < 0)
 		return -ENAMETOOLONG;
-	pid = pidfile_live(path);
+	pid = tunnel_pidfile_live(path);
 	if (pid > 0) {
 		kill(pid, SIGTERM);
 		for (int i = 0; i < 250 && kill(pid, 0) == 0; i++) { /* 5 s */
