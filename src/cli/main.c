@@ -22,7 +22,7 @@ const struct cli_command cli_commands[] = {
 	{ "exec", cmd_exec, "JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
 	{ "tunnel", cmd_tunnel, "run|update NAME [OPTIONS]", "the userspace 6in4 datapath; the broker's endpoint update" },
-	{ "lab", cmd_lab, "up|down|test|status", "the seed's world in namespaces: VPN, NAT, broker, jails" },
+	{ "lab", cmd_lab, "up|down|test|status|exec NS CMD...", "the seed's world in namespaces: VPN, NAT, broker, jails" },
 	{ NULL, NULL, NULL, NULL },
 };
 
