@@ -63,12 +63,12 @@ static int add_route(struct plan *p, const char *ns, const char *dst, const char
 	return plan_append(p, &a);
 }
 
-static int add_sysctl(struct plan *p, const char *ns, const char *key)
+static int add_sysctl(struct plan *p, const char *ns, const char *key, const char *value)
 {
 	struct action a = act(ACTION_SYSCTL_SET, ns, NULL);
 
 	snprintf(a.key, sizeof(a.key), "%s", key);
-	snprintf(a.value, sizeof(a.value), "1");
+	snprintf(a.value, sizeof(a.value), "%s", value);
 	return plan_append(p, &a);
 }
 
@@ -82,6 +82,14 @@ int lab_topology(struct plan *out)
 	for (size_t i = 0; rc == 0 && i < sizeof(lab_namespaces) / sizeof(lab_namespaces[0]); i++) {
 		a = act(ACTION_LINK_UP, lab_namespaces[i], "lo");
 		rc = plan_append(out, &a);
+		/* link-locals usable at once on the links made next (no DAD,
+		 * no random wait before it; see do_bridge_create): while one is
+		 * tentative the kernel sends no neighbour solicitation for a
+		 * packet it forwards, and the first pings waited 1-2 s */
+		if (rc == 0)
+			rc = add_sysctl(out, lab_namespaces[i], "ipv6.default_dad_transmits", "0");
+		if (rc == 0)
+			rc = add_sysctl(out, lab_namespaces[i], "ipv6.default_rs_delay", "0");
 	}
 	for (size_t i = 0; rc == 0 && i < sizeof(lab_veths) / sizeof(lab_veths[0]); i++) {
 		const struct lab_veth *v = &lab_veths[i];
@@ -115,9 +123,9 @@ int lab_topology(struct plan *out)
 	/* the VPS routes the VPN to the internet; the internet routes between
 	 * the broker's tunnel and the remote host */
 	if (rc == 0)
-		rc = add_sysctl(out, LAB_NS_VPS, "ipv4.forwarding");
+		rc = add_sysctl(out, LAB_NS_VPS, "ipv4.forwarding", "1");
 	if (rc == 0)
-		rc = add_sysctl(out, LAB_NS_INTERNET, "ipv6.forwarding");
+		rc = add_sysctl(out, LAB_NS_INTERNET, "ipv6.forwarding", "1");
 	if (rc < 0)
 		plan_free(out);
 	return rc;

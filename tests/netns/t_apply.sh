@@ -65,6 +65,13 @@ fi
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "actions applied" <<<"$out"; then ok "apply"; else nok "apply" "rc=$rc" "$out"; fi
 check "exec.start ran inside www" test "$(cat "$T/www.started" 2>/dev/null)" = started
+# right after apply, the bridge can answer for its jails: its link-local
+# address is not left tentative (DAD off on jail6's bridge), so the first
+# packets forwarded to a jail do not wait a neighbour-solicitation retransmit
+check "bridge0 has DAD off (dad_transmits 0, no delay)" test "$(H cat /proc/sys/net/ipv6/conf/bridge0/dad_transmits) $(H cat /proc/sys/net/ipv6/conf/bridge0/router_solicitation_delay)" = "0 0"
+ll=$(H ip -6 -o addr show dev bridge0 scope link)
+if grep -q fe80: <<<"$ll" && ! grep -q tentative <<<"$ll"; then ok "bridge0 link-local usable at once"; else nok "bridge0 link-local usable at once" "$ll"; fi
+check "the host's uplink keeps its DAD setting" test "$(H cat /proc/sys/net/ipv6/conf/uplink0/dad_transmits)" = 1
 out=$(j6 exec www ping -6 -c 1 -W 2 2001:db8:1::1 2>&1); check "www pings the bridge address" test $? -eq 0
 db_addr=$(j6 exec db ip -6 -o addr show dev epair2b scope global | awk '{print $4}')
 check "db got the lowest free auto address" test "$db_addr" = 2001:db8:1::2/64

@@ -53,7 +53,7 @@ static void test_topology_order(void **state)
 {
 	struct plan p;
 	struct known k[64];
-	size_t nk = 0;
+	size_t nk = 0, n_defaults = 0;
 
 	(void)state;
 	assert_int_equal(lab_topology(&p), 0);
@@ -90,13 +90,23 @@ static void test_topology_order(void **state)
 			assert_int_equal(a->gw.family, a->addr.family);
 			break;
 		case ACTION_SYSCTL_SET:
-			assert_string_equal(a->value, "1");
+			if (strncmp(a->key, "ipv6.default_", 13) == 0) {
+				/* for links made later: before any link of ns
+				 * (k holds the four lo entries, then the veths) */
+				assert_string_equal(a->value, "0");
+				for (size_t j = 4; j < nk; j++)
+					assert_string_not_equal(k[j].ns, a->ns);
+				n_defaults++;
+			} else {
+				assert_string_equal(a->value, "1");
+			}
 			break;
 		default:
 			fail_msg("unexpected action kind %d", (int)a->kind);
 		}
 	}
 	assert_int_equal(nk, 4 + 2 * 3);
+	assert_int_equal(n_defaults, 2 * 4);   /* DAD and its delay, each namespace */
 	plan_free(&p);
 }
 

@@ -101,7 +101,25 @@ static int do_bridge_create(struct exec *x)
 	/* EEXIST is an error here: an existing link may be of another kind or
 	 * someone else's; the planner decides when a bridge may be adopted. */
 	rc = talk(x, nl_req_bridge_create(buf, x->a->ifname), NULL, NULL);
-	return rc < 0 ? fail(x, rc, "%s: create bridge", x->a->ifname) : 0;
+	if (rc < 0)
+		return fail(x, rc, "%s: create bridge", x->a->ifname);
+	/*
+	 * The bridge's link-local address usable at once: no DAD probes, and
+	 * no random wait (up to router_solicitation_delay, 1 s) before the
+	 * kernel decides that zero probes succeeded. Set before the link is
+	 * up. While the address is tentative the kernel sends no neighbour
+	 * solicitation for a packet it forwards, so the first packets toward
+	 * a jail waited a retransmit (1-2 s). The segment holds only jail6's
+	 * jails, whose addresses jail6 assigns (without DAD, as the bridge's
+	 * global address); an adopted bridge is left as it is.
+	 */
+	static const char *const knobs[] = { "dad_transmits", "router_solicitation_delay" };
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		rc = linux_link_ipv6_conf_write(x->c, x->a->ns, x->a->ifname, knobs[i], "0");
+		if (rc < 0 && rc != -ENOENT) /* ENOENT: IPv6 is off */
+			return fail(x, rc, "%s: %s", x->a->ifname, knobs[i]);
+	}
+	return 0;
 }
 
 static int do_veth_create(struct exec *x)

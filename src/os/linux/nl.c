@@ -1014,6 +1014,9 @@ static const struct {
 	{ "ipv6.forwarding", "/proc/sys/net/ipv6/conf/all/forwarding" },
 	{ "ipv4.forwarding", "/proc/sys/net/ipv4/ip_forward" },
 	{ "ipv6.accept_ra", "/proc/sys/net/ipv6/conf/all/accept_ra" },
+	/* for links made later; only the lab sets it, in its own namespaces */
+	{ "ipv6.default_dad_transmits", "/proc/sys/net/ipv6/conf/default/dad_transmits" },
+	{ "ipv6.default_rs_delay", "/proc/sys/net/ipv6/conf/default/router_solicitation_delay" },
 };
 
 const char *linux_sysctl_path(const char *key)
@@ -1053,16 +1056,13 @@ static int sysctl_io(const char *path, char *buf, size_t len, const char *value)
 	return rc;
 }
 
-/* Run sysctl_io for key inside namespace ns. */
-static int sysctl_in_ns(struct linux_ctx *c, const char *ns, const char *key,
-			char *buf, size_t len, const char *value)
+/* Run sysctl_io for path inside namespace ns. */
+static int sysctl_path_in_ns(struct linux_ctx *c, const char *ns, const char *path,
+			     char *buf, size_t len, const char *value)
 {
-	const char *path = linux_sysctl_path(key);
 	struct linux_ns *n;
 	int rc;
 
-	if (!path)
-		return -EINVAL;
 	rc = ns_get(c, ns, &n);
 	if (rc < 0)
 		return rc;
@@ -1072,6 +1072,30 @@ static int sysctl_in_ns(struct linux_ctx *c, const char *ns, const char *key,
 	rc = sysctl_io(path, buf, len, value);
 	ns_leave(c, n);
 	return rc;
+}
+
+/* Run sysctl_io for a known key inside namespace ns. */
+static int sysctl_in_ns(struct linux_ctx *c, const char *ns, const char *key,
+			char *buf, size_t len, const char *value)
+{
+	const char *path = linux_sysctl_path(key);
+
+	return path ? sysctl_path_in_ns(c, ns, path, buf, len, value) : -EINVAL;
+}
+
+int linux_link_ipv6_conf_write(struct linux_ctx *c, const char *ns, const char *ifname,
+			       const char *knob, const char *value)
+{
+	static const char *const knobs[] = { "dad_transmits", "router_solicitation_delay" };
+	char path[128];
+	bool known = false;
+
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+		known = known || strcmp(knobs[i], knob) == 0;
+	if (!known || !model_ifname_ok(ifname))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, knob);
+	return sysctl_path_in_ns(c, ns, path, NULL, 0, value);
 }
 
 int linux_sysctl_read(struct linux_ctx *c, const char *ns, const char *key, char *buf, size_t len)
