@@ -161,6 +161,15 @@ static bool parse_addr_key(const char *name, char *ifname, size_t len, struct ad
 	return addr_parse(sp + 1, ADDR_PREFIX_OPTIONAL, a, NULL) == 0;
 }
 
+/*
+ * The detail of a jail's ownership record while its exec.start has not
+ * completed: set when the plan is claimed, cleared when the exec is
+ * recorded as done. A kill or a failing exec.start leaves it, and the next
+ * observe reports start_pending, so the next apply runs exec.start again
+ * (at least once, not exactly once: a kill during exec.start reruns it).
+ */
+#define OWN_START_PENDING "exec.start pending"
+
 /* Store callback: mark the observed fact owned, or remember a stale record.
  * Lookups go through the state's hash index: linear in the owned count. */
 static int own_mark(const struct store_own *o, void *arg)
@@ -197,8 +206,10 @@ static int own_mark(const struct store_own *o, void *arg)
 	}
 	case STORE_OWN_JAIL: {
 		struct state_jail *j = (struct state_jail *)state_find_jail(st, o->name);
-		if (j)
+		if (j) {
 			j->owned = found = true;
+			j->start_pending = o->detail && !strcmp(o->detail, OWN_START_PENDING);
+		}
 		break;
 	}
 	case STORE_OWN_SYSCTL:
@@ -300,6 +311,9 @@ static int own_before(struct engine *e, const struct action *a, const struct sta
 	switch (a->kind) {
 	case ACTION_JAIL_CREATE:
 		return store_own_add(e->store, STORE_OWN_JAIL, "", a->target, NULL);
+	case ACTION_JAIL_EXEC:
+		/* comes after its JAIL_CREATE: marks the jail until it ran */
+		return store_own_add(e->store, STORE_OWN_JAIL, "", a->target, OWN_START_PENDING);
 	case ACTION_TUNNEL_CREATE:
 	case ACTION_BRIDGE_CREATE:
 		return store_own_add(e->store, STORE_OWN_LINK, a->ns, a->ifname, NULL);
@@ -362,6 +376,8 @@ static int own_after(struct engine *e, const struct action *a)
 		route_key(key, sizeof(key), &a->addr);
 		store_own_del(e->store, STORE_OWN_ROUTE, a->ns, key);
 		return 0;
+	case ACTION_JAIL_EXEC:
+		return store_own_add(e->store, STORE_OWN_JAIL, "", a->target, NULL);
 	case ACTION_JAIL_CREATE: {
 		struct store_jail j = { .state = STORE_JAIL_RUNNING };
 		snprintf(j.name, sizeof(j.name), "%s", a->target);

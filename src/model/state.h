@@ -57,6 +57,9 @@ struct state_route {
 struct state_jail {
 	char name[MODEL_NAME_MAX];
 	bool owned;
+	/* its exec.start has not completed yet (the engine's record): an
+	 * apply killed or failed between creating the jail and running it */
+	bool start_pending;
 };
 
 struct state_sysctl {

@@ -338,7 +338,8 @@ static void plan_iface(struct planner *P, const struct model_jail *j, const stru
 	ensure_up(P, j->name, jb);
 }
 
-/* A jail: created, its interfaces, loopback, routes, then exec.start when it is new. */
+/* A jail: created, its interfaces, loopback, routes, then exec.start when it
+ * is new, or when an earlier apply created it but did not finish exec.start. */
 static void plan_jail(struct planner *P, const struct model_jail *j)
 {
 	const struct state_jail *sj = state_find_jail(&P->w, j->name);
@@ -368,7 +369,7 @@ static void plan_jail(struct planner *P, const struct model_jail *j)
 		if (!plan_jail_has_explicit_default(j, afs[i]) && plan_jail_default(P->m, j, afs[i], &gw, dev))
 			ensure_route(P, j->name, &dst, &gw, dev);
 	}
-	if (created && j->exec_start.argc) {
+	if ((created || (sj && sj->owned && sj->start_pending)) && j->exec_start.argc) {
 		a = plan_act(ACTION_JAIL_EXEC, "", "");
 		PLAN_SCOPY(a.target, j->name);
 		a.argv = &j->exec_start;

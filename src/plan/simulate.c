@@ -285,8 +285,13 @@ int plan_state_apply_action(struct state *s, const struct action *a)
 		return apply_jail_create(s, a);
 	case ACTION_JAIL_DESTROY:
 		return apply_jail_destroy(s, a);
-	case ACTION_JAIL_EXEC:
-		return state_find_jail(s, a->target) ? 0 : -ENOENT;
+	case ACTION_JAIL_EXEC: {
+		struct state_jail *j = (struct state_jail *)state_find_jail(s, a->target);
+		if (!j)
+			return -ENOENT;
+		j->start_pending = false;
+		return 0;
+	}
 	case ACTION_TUNNEL_CREATE:
 	case ACTION_TUNNEL_CHANGE:
 		return apply_tunnel(s, a);

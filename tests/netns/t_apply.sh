@@ -166,6 +166,41 @@ done
 after=$(snapshot)
 check "after the kill runs and destroy the host is as before" test "$before" = "$after"
 
+# killed after the jail was made but before its exec.start ran: the jail is
+# marked, status shows the exec as drift, the next apply runs it (once)
+rm -f "$T/www.started"
+k=$(( $(j6 plan | grep -n ' www: exec ' | head -1 | cut -d: -f1) - 1 ))
+JAIL6_TEST_KILL_AFTER=$k j6 apply >/dev/null 2>&1
+check "killed just before exec.start (after $k actions): www exists, exec.start has not run" \
+	test -e "$R/www" -a ! -e "$T/www.started"
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 3 ] && grep -q "www: exec" <<<"$out"; then ok "status shows the pending exec.start (exit 3)"; else nok "status shows the pending exec.start" "rc=$rc" "$out"; fi
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "www: exec" <<<"$out" && ! grep -q "www: create jail" <<<"$out"; then ok "the next apply runs exec.start in the existing jail"; else nok "the next apply runs exec.start" "rc=$rc" "$out"; fi
+check "exec.start ran" test "$(cat "$T/www.started" 2>/dev/null)" = started
+out=$(j6 apply 2>&1)
+check "then nothing to do, exec.start ran once" test "$(grep -c "nothing to do" <<<"$out") $(wc -l <"$T/www.started")" = "1 1"
+j6 destroy >/dev/null 2>&1
+
+# a failing exec.start fails the apply and is run again by the next one
+C2=$T/retry.conf
+cat >"$C2" <<CONF
+bridge bridge0 { address = 2001:db8:1::1/64; }
+jail retry {
+	interface epair6 { bridge = bridge0; address = 2001:db8:1::6/64; }
+	exec.start = "/bin/sh", "-c", "test -e $T/go && echo ran >> $T/retry.ran";
+}
+CONF
+r6() { "$BIN" -f "$C2" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
+out=$(r6 apply 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "exited with status 1" <<<"$out" && [ -e "$R/retry" ]; then ok "a failing exec.start fails apply, naming the status"; else nok "a failing exec.start fails apply" "rc=$rc" "$out"; fi
+touch "$T/go"
+out=$(r6 apply 2>&1); rc=$?
+check "the next apply runs it again, and it succeeds" test $rc -eq 0 -a "$(cat "$T/retry.ran" 2>/dev/null)" = ran
+out=$(r6 apply 2>&1)
+check "then nothing to do" grep -q "nothing to do" <<<"$out"
+r6 destroy >/dev/null 2>&1
+
 # two applies at once serialize: one does the work, the other finds nothing to do
 j6 apply >"$T/a1" 2>&1 & p1=$!
 j6 apply >"$T/a2" 2>&1 & p2=$!

@@ -919,6 +919,55 @@ static void test_exec_start_once(void **st)
 	(void)st;
 }
 
+/* 18b: an existing jail whose exec.start never completed (the engine marks
+ * it start_pending) gets it, without being created again; a jail that is not
+ * jail6's gets neither, and exec.start clears the mark. */
+static void test_exec_start_pending(void **st)
+{
+	static const char *const start[] = { "/bin/sh", "/etc/rc", NULL };
+	struct model m;
+	struct state base, s;
+	struct plan p;
+	struct state_jail *j;
+	size_t argc;
+
+	fx_seed_model(&m);
+	fx_exec(&m.jails[0], start);
+	fx_host_baseline(&base);
+	assert_converges(&m, &base, &s);
+	j = (struct state_jail *)state_find_jail(&s, m.jails[0].name);
+	assert_non_null(j);
+	assert_true(j->owned);
+	j->start_pending = true;
+	build(&m, &s, &p);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_JAIL_EXEC);
+	assert_string_equal(p.actions[0].target, m.jails[0].name);
+	assert_ptr_equal(p.actions[0].argv, &m.jails[0].exec_start);
+	plan_free(&p);
+	assert_converges(&m, &s, NULL); /* the simulated exec clears the mark */
+
+	/* without exec.start in the file there is nothing to run */
+	j = (struct state_jail *)state_find_jail(&s, m.jails[0].name);
+	j->start_pending = true;
+	argc = m.jails[0].exec_start.argc;
+	m.jails[0].exec_start.argc = 0;
+	build(&m, &s, &p);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	m.jails[0].exec_start.argc = argc; /* for model_free */
+
+	/* a jail jail6 does not own is never exec'd into */
+	j->owned = false;
+	build(&m, &s, &p);
+	assert_int_equal(fx_find(&p, 0, ACTION_JAIL_EXEC, NULL, NULL), -1);
+	plan_free(&p);
+	state_free(&s);
+	state_free(&base);
+	model_free(&m);
+	(void)st;
+}
+
 /* 19: jails without any tunnel still need forwarding; nothing at all does not. */
 static void test_forwarding(void **st)
 {
@@ -1128,6 +1177,7 @@ int main(void)
 		cmocka_unit_test(test_destroy_named),
 		cmocka_unit_test(test_iface_moves_jail),
 		cmocka_unit_test(test_exec_start_once),
+		cmocka_unit_test(test_exec_start_pending),
 		cmocka_unit_test(test_forwarding),
 		cmocka_unit_test(test_simulator_refuses),
 		cmocka_unit_test(test_addr_prefix_len),
