@@ -8,6 +8,10 @@
 #
 #   plain:   a and b forward IPv6 over their veth (MTU 1500)
 #   tunnel:  a and b run `jail6 tunnel run` (TUN MTU 1480) over IPv4 on it
+#   wire:    plain, with segmentation offloads off on the a-b veths, so that
+#            packets cross that hop at most 1500 bytes long as on a real wire
+#            (a veth otherwise carries 64 KiB GSO packets whole). Context for
+#            the ratio, not its baseline: the issue's baseline is plain.
 #
 # For each: one TCP stream j -> r for DURATION s (iperf3), small UDP packets
 # (64-byte payloads, as fast as iperf3 sends them) j -> r, and 200 pings j
@@ -16,14 +20,19 @@
 # N times and the medians are shown (the daemons run throughout; only the
 # routes change between turns).
 #   [REPEAT=N] bench/tunnel.sh [DURATION]      default 10 s, REPEAT=1
-# Prints a table and writes bench/results/tunnel.txt.
+# Prints a table and writes bench/results/tunnel.txt (RESULT=FILE: there).
+# For experiments (bench/experiments/): JAIL6_BIN runs another jail6 binary,
+# TUNNEL_ENV_A / TUNNEL_ENV_B add VAR=VALUE words to each daemon's
+# environment; the a-b veths have fixed MACs (a: 02:00:00:00:00:ab, b:
+# 02:00:00:00:00:ba) so that such a setting can name them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench/tunnel.sh needs root" >&2; exit 1; }
-for t in iperf3 jq ping bc; do command -v $t >/dev/null || { echo "bench/tunnel.sh needs $t" >&2; exit 1; }; done
+for t in iperf3 jq ping bc ethtool; do command -v $t >/dev/null || { echo "bench/tunnel.sh needs $t" >&2; exit 1; }; done
 DURATION=${1:-10}
 REPEAT=${REPEAT:-1}
-BIN=$PWD/build/jail6
+BIN=${JAIL6_BIN:-$PWD/build/jail6}
+RESULT=${RESULT:-bench/results/tunnel.txt}
 [ -x "$BIN" ] || make -s
 T=$(mktemp -d /tmp/jail6-bench-tunnel.XXXXXX)
 R=$T/netns
@@ -46,6 +55,8 @@ done
 N j ip link add ja type veth peer name aj netns "$R/a"
 N a ip link add ab type veth peer name ba netns "$R/b"
 N b ip link add br0x type veth peer name rb netns "$R/r"
+N a ip link set ab address 02:00:00:00:00:ab
+N b ip link set ba address 02:00:00:00:00:ba
 for x in "j ja" "a aj" "a ab" "b ba" "b br0x" "r rb"; do set -- $x; N $1 ip link set $2 up; done
 for n in a b; do N $n sysctl -qw net.ipv6.conf.all.forwarding=1; done
 N j ip addr add 2001:db8:1::2/64 dev ja nodad
@@ -68,11 +79,15 @@ tunnel_routes() {
 	N a ip -6 route $1 default via 2001:db8:ffff::2 dev t6
 	N b ip -6 route $1 2001:db8:1::/64 via 2001:db8:ffff::1 dev t6
 }
+wire_offloads() {
+	N a ethtool -K ab tso $1 gso $1
+	N b ethtool -K ba tso $1 gso $1
+}
 # the tunnel: a jail6 datapath at each end (TUN MTU 1480, as apply sets it)
-"$BIN" --runtime-dir "$R" --host-netns a tunnel run t6 --local 198.51.100.1 --remote 198.51.100.2 \
+env ${TUNNEL_ENV_A:-} "$BIN" --runtime-dir "$R" --host-netns a tunnel run t6 --local 198.51.100.1 --remote 198.51.100.2 \
 	--stats "$T/a.stats" 2>"$T/a.log" &
 PIDS+=($!); A_DP=$!
-"$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local 198.51.100.2 --remote 198.51.100.1 \
+env ${TUNNEL_ENV_B:-} "$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local 198.51.100.2 --remote 198.51.100.1 \
 	--stats "$T/b.stats" 2>"$T/b.log" &
 PIDS+=($!); B_DP=$!
 for _ in $(seq 50); do N a ip link show t6 >/dev/null 2>&1 && N b ip link show t6 >/dev/null 2>&1 && break; sleep 0.1; done
@@ -100,10 +115,13 @@ run_set() {
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-: >"$T/plain" && : >"$T/tunnel"
+: >"$T/plain" && : >"$T/tunnel" && : >"$T/wire"
 for ((i = 1; i <= REPEAT; i++)); do
 	plain_routes add
 	run_set >>"$T/plain"
+	wire_offloads off
+	run_set >>"$T/wire"
+	wire_offloads on
 	plain_routes del
 	tunnel_routes add
 	run_set >>"$T/tunnel"
@@ -115,18 +133,21 @@ rss_b=$(awk '/VmHWM/ { print $2 }' "/proc/$B_DP/status") anon_b=$(awk '/RssAnon/
 drops=$(jq -r '[.drops[]] | add' "$T/a.stats" "$T/b.stats" | paste -sd+ | bc)
 ratio=$(echo "scale=3; $(col tunnel 1) / $(col plain 1)" | bc -l)
 pps_ratio=$(echo "scale=3; $(col tunnel 2) / $(col plain 2)" | bc -l)
+wire_ratio=$(echo "scale=3; $(col tunnel 1) / $(col wire 1)" | bc -l)
 {
 	echo "# bench/tunnel.sh $(date -u +%Y-%m-%dT%H:%M:%SZ): $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# ${DURATION} s TCP, median of $REPEAT turn(s) per path"
 	printf '%-8s %10s %12s %9s %9s\n' path tcp_gbps udp64_pps rtt_p50 rtt_p99
-	for p in plain tunnel; do
+	for p in plain tunnel wire; do
 		printf '%-8s %10s %12s %9s %9s\n' $p "$(col $p 1)" "$(col $p 2)" "$(col $p 3)" "$(col $p 4)"
 	done
 	echo "tcp ratio tunnel/plain: $ratio (target >= 0.25, goal >= 0.5); small packets: $pps_ratio"
+	echo "context: tunnel/wire (plain with <= 1500-byte packets on the a-b hop): $wire_ratio"
 	echo "added latency (ms): p50 +$(echo "$(col tunnel 3) - $(col plain 3)" | bc -l), p99 +$(echo "$(col tunnel 4) - $(col plain 4)" | bc -l)"
 	echo "daemon memory: VmHWM a ${rss_a} KiB, b ${rss_b} KiB (anonymous: a ${anon_a} KiB, b ${anon_b} KiB); datapath drops: $drops"
 	if [ "$REPEAT" -gt 1 ]; then
 		echo "# every turn (tcp_gbps udp64_pps rtt_p50 rtt_p99):"
-		paste -d' ' <(sed 's/^/plain /' "$T/plain") <(sed 's/^/tunnel /' "$T/tunnel") | sed 's/^/#   /'
+		paste -d' ' <(sed 's/^/plain /' "$T/plain") <(sed 's/^/tunnel /' "$T/tunnel") \
+			<(sed 's/^/wire /' "$T/wire") | sed 's/^/#   /'
 	fi
-} | tee bench/results/tunnel.txt
+} | tee "$RESULT"
