@@ -205,10 +205,19 @@ void store_stmt_done(sqlite3_stmt *st)
 int store_bind(sqlite3_stmt *st, const char *types, ...)
 {
 	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = store_vbind(st, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+int store_vbind(sqlite3_stmt *st, const char *types, va_list ap)
+{
 	int rc = SQLITE_OK, i;
 	const char *t;
 
-	va_start(ap, types);
 	for (i = 1; types[i - 1] && rc == SQLITE_OK; i++) {
 		switch (types[i - 1]) {
 		case 't':
@@ -226,7 +235,52 @@ int store_bind(sqlite3_stmt *st, const char *types, ...)
 			rc = SQLITE_MISUSE;
 		}
 	}
+	return rc;
+}
+
+/* Prepare (cached), bind and step once: the step's SQLite result code in
+ * *step, or -errno when preparing failed. The caller resets *out. */
+static int run_once(struct store *s, enum store_stmt id, const char *types, va_list ap,
+		    sqlite3_stmt **out, int *step)
+{
+	int rc = store_stmt(s, id, out);
+
+	if (rc < 0)
+		return rc;
+	rc = store_vbind(*out, types, ap);
+	*step = rc == SQLITE_OK ? sqlite3_step(*out) : rc;
+	return 0;
+}
+
+int store_run(struct store *s, enum store_stmt id, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc, step;
+
+	va_start(ap, types);
+	rc = run_once(s, id, types, ap, &st, &step);
 	va_end(ap);
+	if (rc < 0)
+		return rc;
+	rc = step == SQLITE_DONE ? sqlite3_changes(s->db) : store_sql_err(s, step);
+	store_stmt_done(st);
+	return rc;
+}
+
+int store_exists(struct store *s, enum store_stmt id, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc, step;
+
+	va_start(ap, types);
+	rc = run_once(s, id, types, ap, &st, &step);
+	va_end(ap);
+	if (rc < 0)
+		return rc;
+	rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : store_sql_err(s, step);
+	store_stmt_done(st);
 	return rc;
 }
 

@@ -2,6 +2,7 @@
 #ifndef JAIL6_STORE_STORE_INT_H
 #define JAIL6_STORE_STORE_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include <sqlite3.h>
@@ -46,6 +47,18 @@ int store_stmt(struct store *s, enum store_stmt id, sqlite3_stmt **out);
 /* Bind parameters 1.. by type letter: 't' const char * (NULL binds NULL),
  * 'i' int, 'I' int64_t. Returns an SQLite result code. */
 int store_bind(sqlite3_stmt *st, const char *types, ...);
+
+/* store_bind with the arguments as a va_list. */
+int store_vbind(sqlite3_stmt *st, const char *types, va_list ap);
+
+/* Run the cached statement id with its parameters bound (store_bind's type
+ * letters), for a statement that returns no rows: the number of rows it
+ * changed (>= 0), or -errno with the store's message set. */
+int store_run(struct store *s, enum store_stmt id, const char *types, ...);
+
+/* Run the cached statement id, bound likewise, for whether it returns a
+ * row: 1, 0, or -errno with the store's message set. */
+int store_exists(struct store *s, enum store_stmt id, const char *types, ...);
 
 /* Reset a statement after use so it holds no read lock. */
 void store_stmt_done(sqlite3_stmt *st);

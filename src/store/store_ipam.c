@@ -85,23 +85,7 @@ static bool is_reserved(const uint64_t *res, size_t n, uint64_t ix)
 static int index_taken(struct store *s, const char *key, uint64_t ix, const char *jail,
 		       const char *iface, int slot)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = store_stmt(s, STMT_LEASE_TAKEN, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "tItti", key, (int64_t)ix, jail, iface, slot);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = 1;
-	else if (rc == SQLITE_DONE)
-		rc = 0;
-	else
-		rc = store_sql_err(s, rc);
-	store_stmt_done(st);
-	return rc;
+	return store_exists(s, STMT_LEASE_TAKEN, "tItti", key, (int64_t)ix, jail, iface, slot);
 }
 
 /*
@@ -157,18 +141,9 @@ cleanup:
 /* Delete the lease of (jail, iface, slot); 1 when there was one. */
 static int lease_del(struct store *s, const char *jail, const char *iface, int slot)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = store_run(s, STMT_LEASE_DEL, "tti", jail, iface, slot);
 
-	rc = store_stmt(s, STMT_LEASE_DEL, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "tti", jail, iface, slot);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? sqlite3_changes(s->db) > 0 : store_sql_err(s, rc);
-	store_stmt_done(st);
-	return rc;
+	return rc < 0 ? rc : rc > 0;
 }
 
 /* Store (or move) the lease of (jail, iface, slot) to index ix of key. */
@@ -176,20 +151,12 @@ static int lease_put(struct store *s, const char *jail, const char *iface, int s
 		     const char *key, uint64_t ix, const struct addr *a)
 {
 	char text[ADDR_STRLEN];
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	addr_format(a, text, sizeof(text));
-	rc = store_stmt(s, STMT_LEASE_PUT, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "ttitItI", jail, iface, slot, key, (int64_t)ix, text,
-			(int64_t)time(NULL));
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
-	store_stmt_done(st);
-	return rc;
+	rc = store_run(s, STMT_LEASE_PUT, "ttitItI", jail, iface, slot, key, (int64_t)ix, text,
+		       (int64_t)time(NULL));
+	return rc < 0 ? rc : 0;
 }
 
 /* The stored lease: its address (with plen) and prefix key; 0, or -ENOENT. */
@@ -324,20 +291,9 @@ int store_ipam_release(struct store *s, const char *jail, const char *iface, int
 
 int store_ipam_release_jail(struct store *s, const char *jail)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
 	if (!store_name_ok(jail, MODEL_NAME_MAX))
 		return store_set_err(s, -EINVAL, "ipam: empty or too long jail name");
-	rc = store_stmt(s, STMT_LEASE_DEL_JAIL, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "t", jail);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? sqlite3_changes(s->db) : store_sql_err(s, rc);
-	store_stmt_done(st);
-	return rc;
+	return store_run(s, STMT_LEASE_DEL_JAIL, "t", jail);
 }
 
 int store_ipam_list(struct store *s, const char *jail,

@@ -45,9 +45,17 @@ static int jail_row(struct store *s, sqlite3_stmt *st, struct store_jail *j)
 	return 0;
 }
 
+/* A store_run result on one jail's record: 0, -ENOENT when it changed
+ * nothing, or the error. */
+static int no_record(struct store *s, int rc, const char *name)
+{
+	if (rc == 0)
+		return store_set_err(s, -ENOENT, "%s: no record of jail %s", s->path, name);
+	return rc < 0 ? rc : 0;
+}
+
 int store_jail_put(struct store *s, const struct store_jail *j)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (!store_name_ok(j->name, sizeof(j->name)))
@@ -57,41 +65,21 @@ int store_jail_put(struct store *s, const struct store_jail *j)
 	if (strnlen(j->hostname, sizeof(j->hostname)) >= sizeof(j->hostname) ||
 	    strnlen(j->path, sizeof(j->path)) >= sizeof(j->path))
 		return store_set_err(s, -EINVAL, "jail %s: hostname or path not terminated", j->name);
-	rc = store_stmt(s, STMT_JAIL_PUT, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "ttttI", j->name, state_names[j->state], j->hostname, j->path,
-			(int64_t)time(NULL));
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
-	store_stmt_done(st);
-	return rc;
+	rc = store_run(s, STMT_JAIL_PUT, "ttttI", j->name, state_names[j->state], j->hostname,
+		       j->path, (int64_t)time(NULL));
+	return rc < 0 ? rc : 0;
 }
 
 int store_jail_set_state(struct store *s, const char *name, enum store_jail_state state)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (!store_name_ok(name, MODEL_NAME_MAX))
 		return store_set_err(s, -EINVAL, "jail record: empty or too long name");
 	if (!store_jail_state_name(state))
 		return store_set_err(s, -EINVAL, "jail %s: unknown state %d", name, (int)state);
-	rc = store_stmt(s, STMT_JAIL_STATE, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "ttI", name, state_names[state], (int64_t)time(NULL));
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		rc = store_sql_err(s, rc);
-	else if (sqlite3_changes(s->db) == 0)
-		rc = store_set_err(s, -ENOENT, "%s: no record of jail %s", s->path, name);
-	else
-		rc = 0;
-	store_stmt_done(st);
-	return rc;
+	rc = store_run(s, STMT_JAIL_STATE, "ttI", name, state_names[state], (int64_t)time(NULL));
+	return no_record(s, rc, name);
 }
 
 int store_jail_get(struct store *s, const char *name, struct store_jail *out)
@@ -119,25 +107,9 @@ int store_jail_get(struct store *s, const char *name, struct store_jail *out)
 
 int store_jail_del(struct store *s, const char *name)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
 	if (!store_name_ok(name, MODEL_NAME_MAX))
 		return store_set_err(s, -EINVAL, "jail record: empty or too long name");
-	rc = store_stmt(s, STMT_JAIL_DEL, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "t", name);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		rc = store_sql_err(s, rc);
-	else if (sqlite3_changes(s->db) == 0)
-		rc = store_set_err(s, -ENOENT, "%s: no record of jail %s", s->path, name);
-	else
-		rc = 0;
-	store_stmt_done(st);
-	return rc;
+	return no_record(s, store_run(s, STMT_JAIL_DEL, "t", name), name);
 }
 
 int store_jail_list(struct store *s,

@@ -49,69 +49,36 @@ static int own_args(struct store *s, enum store_own_kind kind, const char *ns,
 int store_own_add(struct store *s, enum store_own_kind kind, const char *ns,
 		  const char *name, const char *detail)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	rc = own_args(s, kind, ns, name);
 	if (rc == 0)
-		rc = store_stmt(s, STMT_OWN_ADD, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "ttttI", kind_names[kind], ns, name, detail, (int64_t)time(NULL));
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
-	store_stmt_done(st);
-	return rc;
+		rc = store_run(s, STMT_OWN_ADD, "ttttI", kind_names[kind], ns, name, detail,
+			       (int64_t)time(NULL));
+	return rc < 0 ? rc : 0;
 }
 
 int store_own_del(struct store *s, enum store_own_kind kind, const char *ns,
 		  const char *name)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	rc = own_args(s, kind, ns, name);
 	if (rc == 0)
-		rc = store_stmt(s, STMT_OWN_DEL, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "ttt", kind_names[kind], ns, name);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		rc = store_sql_err(s, rc);
-	else if (sqlite3_changes(s->db) == 0)
+		rc = store_run(s, STMT_OWN_DEL, "ttt", kind_names[kind], ns, name);
+	if (rc == 0)
 		rc = store_set_err(s, -ENOENT, "%s: no owned %s %s%s%s", s->path,
 				   kind_names[kind], ns, ns[0] ? ":" : "", name);
-	else
-		rc = 0;
-	store_stmt_done(st);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 int store_own_has(struct store *s, enum store_own_kind kind, const char *ns,
 		  const char *name)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	rc = own_args(s, kind, ns, name);
-	if (rc == 0)
-		rc = store_stmt(s, STMT_OWN_HAS, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "ttt", kind_names[kind], ns, name);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = 1;
-	else if (rc == SQLITE_DONE)
-		rc = 0;
-	else
-		rc = store_sql_err(s, rc);
-	store_stmt_done(st);
-	return rc;
+	return rc < 0 ? rc : store_exists(s, STMT_OWN_HAS, "ttt", kind_names[kind], ns, name);
 }
 
 /* A fresh statement per walk so that the callback may call the store,
