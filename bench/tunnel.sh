@@ -12,6 +12,11 @@
 #            packets cross that hop at most 1500 bytes long as on a real wire
 #            (a veth otherwise carries 64 KiB GSO packets whole). Context for
 #            the ratio, not its baseline: the issue's baseline is plain.
+#   ebpf:    only with EBPF=1, an experiment (bench/experiments/
+#            sixinfour.bpf.c): plain's routes, with a tc BPF program on each
+#            end of the a-b veth that wraps IPv6 in IPv4 protocol 41 on
+#            egress and unwraps it on ingress, keeping GSO packets whole
+#            (bpf_skb_adjust_room). 6in4 done in the kernel, not jail6.
 #
 # For each: one TCP stream j -> r for DURATION s (iperf3), small UDP packets
 # (64-byte payloads, as fast as iperf3 sends them) j -> r, and 200 pings j
@@ -28,7 +33,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench/tunnel.sh needs root" >&2; exit 1; }
-for t in iperf3 jq ping bc ethtool; do command -v $t >/dev/null || { echo "bench/tunnel.sh needs $t" >&2; exit 1; }; done
+EBPF=${EBPF:-0}
+for t in iperf3 jq ping bc ethtool $([ "$EBPF" = 1 ] && echo clang tc); do command -v $t >/dev/null || { echo "bench/tunnel.sh needs $t" >&2; exit 1; }; done
 DURATION=${1:-10}
 REPEAT=${REPEAT:-1}
 BIN=${JAIL6_BIN:-$PWD/build/jail6}
@@ -79,6 +85,39 @@ tunnel_routes() {
 	N a ip -6 route $1 default via 2001:db8:ffff::2 dev t6
 	N b ip -6 route $1 2001:db8:1::/64 via 2001:db8:ffff::1 dev t6
 }
+# the experiment's objects: one per end, its own and the peer's address
+if [ "$EBPF" = 1 ]; then
+	for e in "a 0x016433c6 0x026433c6" "b 0x026433c6 0x016433c6"; do
+		set -- $e
+		clang -O2 -target bpf -I/usr/include/"$(gcc -dumpmachine)" -DLOCAL=$2 -DREMOTE=$3 \
+			-c bench/experiments/sixinfour.bpf.c -o "$T/6in4-$1.o"
+	done
+fi
+ebpf_filters() {
+	local n dev
+	for n in a b; do
+		dev=$([ $n = a ] && echo ab || echo ba)
+		if [ "$1" = add ]; then
+			# the tunnel's MTU, as a sit device would have it: larger
+			# packets get Packet Too Big instead of 1520-byte frames
+			if [ $n = a ]; then
+				N a ip -6 route replace default via 2001:db8:eeee::2 dev ab mtu 1480
+			else
+				N b ip -6 route replace 2001:db8:1::/64 via 2001:db8:eeee::1 dev ba mtu 1480
+			fi
+			N $n tc qdisc add dev $dev clsact
+			N $n tc filter add dev $dev egress bpf da obj "$T/6in4-$n.o" sec encap
+			N $n tc filter add dev $dev ingress bpf da obj "$T/6in4-$n.o" sec decap
+		else
+			N $n tc qdisc del dev $dev clsact
+			if [ $n = a ]; then
+				N a ip -6 route replace default via 2001:db8:eeee::2 dev ab
+			else
+				N b ip -6 route replace 2001:db8:1::/64 via 2001:db8:eeee::1 dev ba
+			fi
+		fi
+	done
+}
 wire_offloads() {
 	N a ethtool -K ab tso $1 gso $1
 	N b ethtool -K ba tso $1 gso $1
@@ -115,13 +154,18 @@ run_set() {
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-: >"$T/plain" && : >"$T/tunnel" && : >"$T/wire"
+: >"$T/plain" && : >"$T/tunnel" && : >"$T/wire" && : >"$T/ebpf"
 for ((i = 1; i <= REPEAT; i++)); do
 	plain_routes add
 	run_set >>"$T/plain"
 	wire_offloads off
 	run_set >>"$T/wire"
 	wire_offloads on
+	if [ "$EBPF" = 1 ]; then
+		ebpf_filters add
+		run_set >>"$T/ebpf"
+		ebpf_filters del
+	fi
 	plain_routes del
 	tunnel_routes add
 	run_set >>"$T/tunnel"
@@ -138,16 +182,19 @@ wire_ratio=$(echo "scale=3; $(col tunnel 1) / $(col wire 1)" | bc -l)
 	echo "# bench/tunnel.sh $(date -u +%Y-%m-%dT%H:%M:%SZ): $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# ${DURATION} s TCP, median of $REPEAT turn(s) per path"
 	printf '%-8s %10s %12s %9s %9s\n' path tcp_gbps udp64_pps rtt_p50 rtt_p99
-	for p in plain tunnel wire; do
+	for p in plain tunnel wire $([ "$EBPF" = 1 ] && echo ebpf); do
 		printf '%-8s %10s %12s %9s %9s\n' $p "$(col $p 1)" "$(col $p 2)" "$(col $p 3)" "$(col $p 4)"
 	done
 	echo "tcp ratio tunnel/plain: $ratio (target >= 0.25, goal >= 0.5); small packets: $pps_ratio"
 	echo "context: tunnel/wire (plain with <= 1500-byte packets on the a-b hop): $wire_ratio"
+	if [ "$EBPF" = 1 ]; then
+		echo "experiment: ebpf/plain (6in4 by tc BPF in the kernel, not jail6): $(echo "scale=3; $(col ebpf 1) / $(col plain 1)" | bc -l)"
+	fi
 	echo "added latency (ms): p50 +$(echo "$(col tunnel 3) - $(col plain 3)" | bc -l), p99 +$(echo "$(col tunnel 4) - $(col plain 4)" | bc -l)"
 	echo "daemon memory: VmHWM a ${rss_a} KiB, b ${rss_b} KiB (anonymous: a ${anon_a} KiB, b ${anon_b} KiB); datapath drops: $drops"
 	if [ "$REPEAT" -gt 1 ]; then
 		echo "# every turn (tcp_gbps udp64_pps rtt_p50 rtt_p99):"
 		paste -d' ' <(sed 's/^/plain /' "$T/plain") <(sed 's/^/tunnel /' "$T/tunnel") \
-			<(sed 's/^/wire /' "$T/wire") | sed 's/^/#   /'
+			<(sed 's/^/wire /' "$T/wire") <(sed 's/^/ebpf /' "$T/ebpf") | sed 's/^/#   /'
 	fi
 } | tee "$RESULT"
