@@ -238,49 +238,48 @@ int store_vbind(sqlite3_stmt *st, const char *types, va_list ap)
 	return rc;
 }
 
-/* Prepare (cached), bind and step once: the step's SQLite result code in
- * *step, or -errno when preparing failed. The caller resets *out. */
-static int run_once(struct store *s, enum store_stmt id, const char *types, va_list ap,
-		    sqlite3_stmt **out, int *step)
+/* Prepare (cached), bind and step the statement id once, then reset it:
+ * with rows, 1 when it returned a row and 0 when not; without, the number
+ * of rows it changed; or -errno with the store's message set. */
+static int run_stmt(struct store *s, enum store_stmt id, bool rows, const char *types, va_list ap)
 {
-	int rc = store_stmt(s, id, out);
+	sqlite3_stmt *st = NULL;
+	int rc = store_stmt(s, id, &st), step;
 
 	if (rc < 0)
 		return rc;
-	rc = store_vbind(*out, types, ap);
-	*step = rc == SQLITE_OK ? sqlite3_step(*out) : rc;
-	return 0;
+	step = store_vbind(st, types, ap);
+	if (step == SQLITE_OK)
+		step = sqlite3_step(st);
+	if (rows && (step == SQLITE_ROW || step == SQLITE_DONE))
+		rc = step == SQLITE_ROW;
+	else if (!rows && step == SQLITE_DONE)
+		rc = sqlite3_changes(s->db);
+	else
+		rc = store_sql_err(s, step);
+	store_stmt_done(st);
+	return rc;
 }
 
 int store_run(struct store *s, enum store_stmt id, const char *types, ...)
 {
-	sqlite3_stmt *st = NULL;
 	va_list ap;
-	int rc, step;
+	int rc;
 
 	va_start(ap, types);
-	rc = run_once(s, id, types, ap, &st, &step);
+	rc = run_stmt(s, id, false, types, ap);
 	va_end(ap);
-	if (rc < 0)
-		return rc;
-	rc = step == SQLITE_DONE ? sqlite3_changes(s->db) : store_sql_err(s, step);
-	store_stmt_done(st);
 	return rc;
 }
 
 int store_exists(struct store *s, enum store_stmt id, const char *types, ...)
 {
-	sqlite3_stmt *st = NULL;
 	va_list ap;
-	int rc, step;
+	int rc;
 
 	va_start(ap, types);
-	rc = run_once(s, id, types, ap, &st, &step);
+	rc = run_stmt(s, id, true, types, ap);
 	va_end(ap);
-	if (rc < 0)
-		return rc;
-	rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : store_sql_err(s, step);
-	store_stmt_done(st);
 	return rc;
 }
 
