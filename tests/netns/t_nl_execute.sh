@@ -32,6 +32,7 @@ MAC2=02:00:00:00:02:0b
 
 cleanup() {
 	for n in "$H" "$J1" "$J2"; do ip netns del "$n" 2>/dev/null; done
+	rmdir "/run/jail6/tunnel/$H" 2>/dev/null # only if a failed run left it, empty
 	for n in h c; do "$DRV" -r "$R2" jail-destroy "$n" >/dev/null 2>&1; done
 	# Deepest mount points first (jail.c keeps its extras below $T).
 	awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
@@ -262,6 +263,7 @@ d2 jail-destroy h 2>/dev/null
 # --- nothing leaked ----------------------------------------------------------
 for n in "$H" "$J1" "$J2"; do ip netns del "$n"; done
 expect "no j6t-$id namespace left" "" "$(ip netns list | grep "j6t-$id-")"
+expect "no tunnel state directory left for $H" "" "$(ls -d "/run/jail6/tunnel/$H" 2>/dev/null)"
 expect "the machine's own links are unchanged" "$links_before" "$(own_links)"
 expect "the machine's own sysctls are unchanged" "$sysctls_before" "$(own_sysctls)"
 

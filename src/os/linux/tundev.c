@@ -134,6 +134,22 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	posix_spawn_file_actions_t fa;
 	pid_t child;
 
+	/* Checked before anything is made. JAIL6_EXE: the jail6 binary when
+	 * this process is not jail6 itself (the backend's test driver). Never
+	 * another program as /proc/self/exe: a test binary would run itself
+	 * again, and again. */
+	exe = getenv("JAIL6_EXE");
+	if (!exe || !*exe) {
+		char self[PATH_MAX];
+		ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[k > 0 ? k : 0] = '\0';
+		if (k <= 0 || strcmp(basename(self), "jail6")) {
+			snprintf(err, errlen, "%s: start the userspace datapath: this program is not jail6 "
+				 "(set JAIL6_EXE to the jail6 binary)", a->ifname);
+			return -ENOEXEC;
+		}
+		exe = "/proc/self/exe";
+	}
 	if ((r = tun_dir_make(c)) < 0 || (r = linux_tun_path(c, a->ifname, ".pid", pid, sizeof(pid))) < 0 ||
 	    (r = linux_tun_path(c, a->ifname, ".stats", stats, sizeof(stats))) < 0 ||
 	    (r = linux_tun_path(c, a->ifname, ".log", logf, sizeof(logf))) < 0) {
@@ -173,21 +189,6 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	argv[n++] = "--log";
 	argv[n++] = logf;
 	argv[n] = NULL;
-	/* JAIL6_EXE: the jail6 binary when this process is not jail6 itself
-	 * (the backend's test driver). Never another program as /proc/self/exe:
-	 * a test binary would run itself again, and again. */
-	exe = getenv("JAIL6_EXE");
-	if (!exe || !*exe) {
-		char self[PATH_MAX];
-		ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		self[k > 0 ? k : 0] = '\0';
-		if (k <= 0 || strcmp(basename(self), "jail6")) {
-			snprintf(err, errlen, "%s: start the userspace datapath: this program is not jail6 "
-				 "(set JAIL6_EXE to the jail6 binary)", a->ifname);
-			return -ENOEXEC;
-		}
-		exe = "/proc/self/exe";
-	}
 	/* nothing of ours may leak into the daemon: the store's lock file
 	 * above all, or the next jail6 run would wait for the daemon */
 	posix_spawn_file_actions_init(&fa);
@@ -196,6 +197,8 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	posix_spawn_file_actions_destroy(&fa);
 	if (r) {
 		snprintf(err, errlen, "%s: start the userspace datapath: %s", a->ifname, strerror(r));
+		if (linux_tun_path(c, NULL, NULL, logf, sizeof(logf)) == 0)
+			rmdir(logf); /* the directory, if nothing else is in it */
 		return -r;
 	}
 	r = wait_started(pid, child);
