@@ -113,12 +113,9 @@ static int do_bridge_create(struct exec *x)
 	 * jails, whose addresses jail6 assigns (without DAD, as the bridge's
 	 * global address); an adopted bridge is left as it is.
 	 */
-	static const char *const knobs[] = { "dad_transmits", "router_solicitation_delay" };
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		rc = linux_link_ipv6_conf_write(x->c, x->a->ns, x->a->ifname, knobs[i], "0");
-		if (rc < 0 && rc != -ENOENT) /* ENOENT: IPv6 is off */
-			return fail(x, rc, "%s: %s", x->a->ifname, knobs[i]);
-	}
+	rc = linux_link_no_dad(x->c, x->a->ns, x->a->ifname);
+	if (rc < 0 && rc != -ENOENT) /* ENOENT: IPv6 is off */
+		return fail(x, rc, "%s: turn DAD off", x->a->ifname);
 	return 0;
 }
 

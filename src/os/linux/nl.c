@@ -1056,13 +1056,16 @@ static int sysctl_io(const char *path, char *buf, size_t len, const char *value)
 	return rc;
 }
 
-/* Run sysctl_io for path inside namespace ns. */
-static int sysctl_path_in_ns(struct linux_ctx *c, const char *ns, const char *path,
-			     char *buf, size_t len, const char *value)
+/* Run sysctl_io for key inside namespace ns. */
+static int sysctl_in_ns(struct linux_ctx *c, const char *ns, const char *key,
+			char *buf, size_t len, const char *value)
 {
+	const char *path = linux_sysctl_path(key);
 	struct linux_ns *n;
 	int rc;
 
+	if (!path)
+		return -EINVAL;
 	rc = ns_get(c, ns, &n);
 	if (rc < 0)
 		return rc;
@@ -1074,28 +1077,27 @@ static int sysctl_path_in_ns(struct linux_ctx *c, const char *ns, const char *pa
 	return rc;
 }
 
-/* Run sysctl_io for a known key inside namespace ns. */
-static int sysctl_in_ns(struct linux_ctx *c, const char *ns, const char *key,
-			char *buf, size_t len, const char *value)
-{
-	const char *path = linux_sysctl_path(key);
-
-	return path ? sysctl_path_in_ns(c, ns, path, buf, len, value) : -EINVAL;
-}
-
-int linux_link_ipv6_conf_write(struct linux_ctx *c, const char *ns, const char *ifname,
-			       const char *knob, const char *value)
+int linux_link_no_dad(struct linux_ctx *c, const char *ns, const char *ifname)
 {
 	static const char *const knobs[] = { "dad_transmits", "router_solicitation_delay" };
+	struct linux_ns *n;
 	char path[128];
-	bool known = false;
+	int rc;
 
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
-		known = known || strcmp(knobs[i], knob) == 0;
-	if (!known || !model_ifname_ok(ifname))
+	if (!model_ifname_ok(ifname))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, knob);
-	return sysctl_path_in_ns(c, ns, path, NULL, 0, value);
+	rc = ns_get(c, ns, &n);
+	if (rc < 0)
+		return rc;
+	rc = ns_enter(n);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, knobs[i]);
+		rc = sysctl_io(path, NULL, 0, "0");
+	}
+	ns_leave(c, n);
+	return rc;
 }
 
 int linux_sysctl_read(struct linux_ctx *c, const char *ns, const char *key, char *buf, size_t len)

@@ -171,10 +171,10 @@ const char *linux_sysctl_path(const char *key);
  * Read returns -ENOENT when the kernel lacks it (e.g. IPv6 disabled). */
 int linux_sysctl_read(struct linux_ctx *c, const char *ns, const char *key, char *buf, size_t len);
 int linux_sysctl_write(struct linux_ctx *c, const char *ns, const char *key, const char *value);
-/* Write /proc/sys/net/ipv6/conf/IFNAME/KNOB in ns, for a link jail6 made.
- * Known knobs: dad_transmits, router_solicitation_delay. 0, -EINVAL (unknown knob or bad name), or
- * -errno (-ENOENT: no such link or no IPv6). */
-int linux_link_ipv6_conf_write(struct linux_ctx *c, const char *ns, const char *ifname,
-			       const char *knob, const char *value);
+/* For a link jail6 made, in ns: its link-local address usable at once,
+ * /proc/sys/net/ipv6/conf/IFNAME/{dad_transmits,router_solicitation_delay}
+ * set to 0 (both in one visit to the namespace). 0, -EINVAL for a bad
+ * name, or -errno (-ENOENT: no such link, or no IPv6). */
+int linux_link_no_dad(struct linux_ctx *c, const char *ns, const char *ifname);
 
 #endif
