@@ -54,6 +54,13 @@ int cmd_lab(struct cli_global *g, int argc, char **argv);
 /* Print "usage: jail6 NAME USAGE" for a subcommand to stderr. */
 void cli_usage(const char *name);
 
+/* Parse the options that apply, destroy, start, stop and restart share:
+ * -f FILE, -n/--dry-run (sets *dry), -h (prints "usage: jail6 NAME USAGE",
+ * a blank line and help to stdout). Returns 0, -1 after the help, or
+ * CLI_EXIT_CONFIG for an unknown option (the usage on stderr). */
+int cli_dry_run_opts(struct cli_global *g, int argc, char **argv, const char *name,
+		     const char *help, int *dry);
+
 struct engine;
 /* Open the engine (store + backend) as g says; prints the error and returns
  * an exit code (CLI_EXIT_FAIL) on failure, 0 on success. */

@@ -129,33 +129,22 @@ cleanup:
 
 int cmd_apply(struct cli_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct model m = { 0 };
 	struct engine e;
-	int c, rc, dry = 0;
+	char help[1024];
+	int rc, dry = 0;
 
-	while ((c = getopt_long(argc, argv, "f:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': g->conf = optarg; break;
-		case 'n': dry = 1; break;
-		case 'h':
-			printf("usage: jail6 apply [-f FILE] [-n|--dry-run]\n\n"
-			       "Make the host match FILE (default %s): observe it, plan the\n"
-			       "missing actions and execute them, one line each. A second apply\n"
-			       "changes nothing and says so. Objects jail6 created that left the\n"
-			       "file are removed; objects it did not create are never changed, and a\n"
-			       "clash with one (say an existing bridge0) stops apply before anything\n"
-			       "changes, unless the bridge says `adopt = yes`.\n\n"
-			       "  -n, --dry-run   print the plan, change nothing\n", g->conf);
-			return CLI_EXIT_OK;
-		default: cli_usage("apply"); return CLI_EXIT_CONFIG;
-		}
-	}
+	snprintf(help, sizeof(help),
+		 "Make the host match FILE (default %s): observe it, plan the\n"
+		 "missing actions and execute them, one line each. A second apply\n"
+		 "changes nothing and says so. Objects jail6 created that left the\n"
+		 "file are removed; objects it did not create are never changed, and a\n"
+		 "clash with one (say an existing bridge0) stops apply before anything\n"
+		 "changes, unless the bridge says `adopt = yes`.\n\n"
+		 "  -n, --dry-run   print the plan, change nothing\n", g->conf);
+	rc = cli_dry_run_opts(g, argc, argv, "apply", help, &dry);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (optind < argc) {
 		fprintf(stderr, "jail6 apply: unexpected argument '%s'\n", argv[optind]);
 		return CLI_EXIT_CONFIG;

@@ -95,33 +95,21 @@ cleanup:
 
 int cmd_destroy(struct cli_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const char help[] =
+		"Remove what jail6 created, in reverse order: with no JAIL,\n"
+		"everything (jails, their epairs, bridges, tunnels, routes, addresses)\n"
+		"and the sysctls it changed get their old values back; with JAILs,\n"
+		"only those jails and their epairs, and their auto addresses are\n"
+		"released. exec.stop runs first when FILE gives one. Nothing jail6 did\n"
+		"not create is touched.\n\n"
+		"  -n, --dry-run   print the plan, change nothing\n";
 	struct model m = { 0 };
 	struct engine e;
-	int c, rc, dry = 0;
+	int rc, dry = 0;
 
-	while ((c = getopt_long(argc, argv, "f:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': g->conf = optarg; break;
-		case 'n': dry = 1; break;
-		case 'h':
-			printf("usage: jail6 destroy [-f FILE] [-n|--dry-run] [JAIL...]\n\n"
-			       "Remove what jail6 created, in reverse order: with no JAIL,\n"
-			       "everything (jails, their epairs, bridges, tunnels, routes, addresses)\n"
-			       "and the sysctls it changed get their old values back; with JAILs,\n"
-			       "only those jails and their epairs, and their auto addresses are\n"
-			       "released. exec.stop runs first when FILE gives one. Nothing jail6 did\n"
-			       "not create is touched.\n\n"
-			       "  -n, --dry-run   print the plan, change nothing\n");
-			return CLI_EXIT_OK;
-		default: cli_usage("destroy"); return CLI_EXIT_CONFIG;
-		}
-	}
+	rc = cli_dry_run_opts(g, argc, argv, "destroy", help, &dry);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
 	for (int i = optind; i < argc; i++)
 		if (!model_jailname_ok(argv[i])) {
 			fprintf(stderr, "jail6 destroy: '%s' is not a valid jail name\n", argv[i]);

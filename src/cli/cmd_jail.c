@@ -19,22 +19,10 @@
 static int jail_args(struct cli_global *g, int argc, char **argv, const char *what, const char *help,
 		     struct model *m, int *dry)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, rc;
+	int rc = cli_dry_run_opts(g, argc, argv, what, help, dry);
 
-	while ((c = getopt_long(argc, argv, "f:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': g->conf = optarg; break;
-		case 'n': *dry = 1; break;
-		case 'h': printf("usage: jail6 %s [-f FILE] [-n|--dry-run] JAIL...\n\n%s", what, help); return -1;
-		default: cli_usage(what); return CLI_EXIT_CONFIG;
-		}
-	}
+	if (rc)
+		return rc;
 	if (optind >= argc) {
 		cli_usage(what);
 		return CLI_EXIT_CONFIG;

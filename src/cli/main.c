@@ -16,9 +16,9 @@ const struct cli_command cli_commands[] = {
 	{ "apply", cmd_apply, "[-f FILE] [-n|--dry-run]", "make the host match the config" },
 	{ "status", cmd_status, "[-f FILE] [--json]", "show tunnel, bridge and jails; exit 3 when drifted" },
 	{ "destroy", cmd_destroy, "[-f FILE] [-n|--dry-run] [JAIL...]", "remove what jail6 created (all, or the jails)" },
-	{ "start", cmd_start, "[-f FILE] [-n] JAIL...", "create and start jails" },
-	{ "stop", cmd_stop, "[-f FILE] [-n] JAIL...", "stop jails (exec.stop, then remove them)" },
-	{ "restart", cmd_restart, "[-f FILE] [-n] JAIL...", "stop and start jails" },
+	{ "start", cmd_start, "[-f FILE] [-n|--dry-run] JAIL...", "create and start jails" },
+	{ "stop", cmd_stop, "[-f FILE] [-n|--dry-run] JAIL...", "stop jails (exec.stop, then remove them)" },
+	{ "restart", cmd_restart, "[-f FILE] [-n|--dry-run] JAIL...", "stop and start jails" },
 	{ "exec", cmd_exec, "JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
 	{ "tunnel", cmd_tunnel, "run|update NAME [OPTIONS]", "the userspace 6in4 datapath; the broker's endpoint update" },
@@ -52,6 +52,32 @@ void cli_usage(const char *name)
 			fprintf(stderr, "usage: jail6 %s %s\n", c->name, c->usage);
 			return;
 		}
+}
+
+int cli_dry_run_opts(struct cli_global *g, int argc, char **argv, const char *name,
+		     const char *help, int *dry)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': g->conf = optarg; break;
+		case 'n': *dry = 1; break;
+		case 'h':
+			for (const struct cli_command *k = cli_commands; k->name; k++)
+				if (!strcmp(k->name, name))
+					printf("usage: jail6 %s %s\n\n%s", name, k->usage, help);
+			return -1;
+		default: cli_usage(name); return CLI_EXIT_CONFIG;
+		}
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
