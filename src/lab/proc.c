@@ -297,26 +297,38 @@ int lab_pidfile_read(const char *path, pid_t *pid)
 	return lab_pidfile_parse(buf, pid);
 }
 
-int lab_pid_alive(pid_t pid)
+/* Read /proc/PID/FILE into buf (NUL-terminated): its length, or 0 when it
+ * cannot be read or is empty. */
+static ssize_t proc_read(pid_t pid, const char *file, char *buf, size_t len)
 {
-	char path[64], buf[512];
+	char path[64];
 	ssize_t n;
 	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return n;
+}
+
+int lab_pid_alive(pid_t pid)
+{
+	char buf[512];
+	const char *p;
 
 	if (pid <= 0)
 		return 0;
 	/* a zombie (a killed daemon its parent has not reaped yet) is gone
 	 * for our purposes, though kill(pid, 0) still finds it */
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_read(pid, "stat", buf, sizeof(buf)) == 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
+	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return 1;
 	return p[2] != 'Z' && p[2] != 'X';
@@ -337,20 +349,10 @@ static int same_netns(pid_t pid, const char *path)
 /* 1 if one argument of /proc/PID/cmdline is exactly word. */
 static int cmdline_has(pid_t pid, const char *word)
 {
-	char path[64], buf[8192];
+	char buf[8192];
 	size_t wl = strlen(word);
-	ssize_t n;
-	int fd;
+	ssize_t n = proc_read(pid, "cmdline", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
 		if (strlen(p) == wl && memcmp(p, word, wl) == 0)
 			return 1;
