@@ -1056,48 +1056,47 @@ static int sysctl_io(const char *path, char *buf, size_t len, const char *value)
 	return rc;
 }
 
+/* sysctl_io's arguments, for linux_in_ns. */
+struct sysctl_call {
+	const char *path;
+	char *buf;
+	size_t len;
+	const char *value;
+};
+
+static int sysctl_call(void *arg)
+{
+	struct sysctl_call *k = arg;
+
+	return sysctl_io(k->path, k->buf, k->len, k->value);
+}
+
 /* Run sysctl_io for key inside namespace ns. */
 static int sysctl_in_ns(struct linux_ctx *c, const char *ns, const char *key,
 			char *buf, size_t len, const char *value)
 {
-	const char *path = linux_sysctl_path(key);
-	struct linux_ns *n;
-	int rc;
+	struct sysctl_call k = { linux_sysctl_path(key), buf, len, value };
 
-	if (!path)
-		return -EINVAL;
-	rc = ns_get(c, ns, &n);
-	if (rc < 0)
-		return rc;
-	rc = ns_enter(n);
-	if (rc < 0)
-		return rc;
-	rc = sysctl_io(path, buf, len, value);
-	ns_leave(c, n);
+	return k.path ? linux_in_ns(c, ns, sysctl_call, &k) : -EINVAL;
+}
+
+/* Inside the namespace: both knobs of linux_link_no_dad for link arg. */
+static int no_dad_here(void *arg)
+{
+	static const char *const knobs[] = { "dad_transmits", "router_solicitation_delay" };
+	char path[128];
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", (const char *)arg, knobs[i]);
+		rc = sysctl_io(path, NULL, 0, "0");
+	}
 	return rc;
 }
 
 int linux_link_no_dad(struct linux_ctx *c, const char *ns, const char *ifname)
 {
-	static const char *const knobs[] = { "dad_transmits", "router_solicitation_delay" };
-	struct linux_ns *n;
-	char path[128];
-	int rc;
-
-	if (!model_ifname_ok(ifname))
-		return -EINVAL;
-	rc = ns_get(c, ns, &n);
-	if (rc < 0)
-		return rc;
-	rc = ns_enter(n);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; rc == 0 && i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, knobs[i]);
-		rc = sysctl_io(path, NULL, 0, "0");
-	}
-	ns_leave(c, n);
-	return rc;
+	return model_ifname_ok(ifname) ? linux_in_ns(c, ns, no_dad_here, (void *)ifname) : -EINVAL;
 }
 
 int linux_sysctl_read(struct linux_ctx *c, const char *ns, const char *key, char *buf, size_t len)
