@@ -84,16 +84,14 @@ int conf_load(const char *path, struct model *out, struct conf_errors *errs)
 
 	memset(out, 0, sizeof(*out));
 	r = conf_read_file(path, &text, &len, &dev, &ino);
-	if (r == -EFBIG) {
+	if (r < 0 && r != -ENOMEM) {
+		char why[128];
 		conf_diag_init(&d, errs);
-		conf_diag_add(&d, path, 0, 0, "file is larger than 1 MiB");
-		return -EINVAL;
+		conf_diag_add(&d, path, 0, 0, "%s", conf_read_strerror(r, why, sizeof(why)));
+		return r == -EFBIG ? -EINVAL : r;
 	}
-	if (r < 0) {
-		conf_diag_init(&d, errs);
-		conf_diag_add(&d, path, 0, 0, "cannot open: %s", strerror(-r));
+	if (r < 0)
 		return r;
-	}
 	r = run(path, text, len, 0, true, dev, ino, out, errs);
 	free(text);
 	return r;

@@ -149,10 +149,15 @@ void conf_ctx_free(struct conf_ctx *ctx);
 int conf_parse_text(struct conf_ctx *ctx, int file, const char *text, size_t len,
 		    struct conf_block *root);
 
-/* Read a whole file of at most CONF_MAX_FILE_SIZE bytes. Returns 0, -EFBIG
- * when larger, or -errno. */
+/* Read a whole regular file of at most CONF_MAX_FILE_SIZE bytes (a FIFO or
+ * device is refused at once, never waited on). Returns 0, -EFBIG when
+ * larger, -EINVAL when not a regular file, or -errno. */
 int conf_read_file(const char *path, char **text, size_t *len,
 		   unsigned long long *dev, unsigned long long *ino);
+
+/* "file is larger than 1 MiB", "not a regular file" or "cannot open: ..."
+ * for an error of conf_read_file(); returns buf. */
+const char *conf_read_strerror(int r, char *buf, size_t len);
 
 void conf_block_free(struct conf_block *b);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf/conf_int.h"
+#include "util/fs.h"
 
 /* Blocks inside blocks: the language needs two levels; this bounds recursion. */
 #define MAX_NESTING 8
@@ -79,61 +80,24 @@ int conf_read_file(const char *path, char **text, size_t *len,
 		   unsigned long long *dev, unsigned long long *ino)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t n = 0;
-	int fd, r = 0;
+	int r = fs_read_file(path, CONF_MAX_FILE_SIZE, FS_READ_REGULAR, text, len, &st);
 
-	*text = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto cleanup;
+	if (r == 0) {
+		*dev = (unsigned long long)st.st_dev;
+		*ino = (unsigned long long)st.st_ino;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		goto cleanup;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > CONF_MAX_FILE_SIZE) {
-		r = -EFBIG;
-		goto cleanup;
-	}
-	/* One byte more than the limit tells "too big" from "exactly 1 MiB"
-	 * for files whose size fstat cannot tell (pipes). */
-	buf = malloc(CONF_MAX_FILE_SIZE + 2);
-	if (!buf) {
-		r = -ENOMEM;
-		goto cleanup;
-	}
-	while (n < CONF_MAX_FILE_SIZE + 1) {
-		ssize_t k = read(fd, buf + n, CONF_MAX_FILE_SIZE + 1 - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			goto cleanup;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	if (n > CONF_MAX_FILE_SIZE) {
-		r = -EFBIG;
-		goto cleanup;
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	*dev = (unsigned long long)st.st_dev;
-	*ino = (unsigned long long)st.st_ino;
-	buf = NULL;
-cleanup:
-	free(buf);
-	close(fd);
 	return r;
+}
+
+const char *conf_read_strerror(int r, char *buf, size_t len)
+{
+	if (r == -EFBIG)
+		snprintf(buf, len, "file is larger than 1 MiB");
+	else if (r == -EINVAL)
+		snprintf(buf, len, "not a regular file");
+	else
+		snprintf(buf, len, "cannot open: %s", strerror(-r));
+	return buf;
 }
 
 static const char *cur_file(const struct parser *p)
@@ -458,14 +422,10 @@ static void parse_include(struct parser *p, struct conf_block *root,
 		p->err = r;
 		goto cleanup;
 	}
-	if (r == -EFBIG) {
-		conf_diag_add(&ctx->diag, cur_file(p), name.line, name.col,
-			      "include '%s': file is larger than 1 MiB", q);
-		goto cleanup;
-	}
 	if (r < 0) {
+		char why[128];
 		conf_diag_add(&ctx->diag, cur_file(p), name.line, name.col,
-			      "include '%s': cannot open: %s", q, strerror(-r));
+			      "include '%s': %s", q, conf_read_strerror(r, why, sizeof(why)));
 		goto cleanup;
 	}
 	if (on_stack(ctx, path, dev, ino)) {

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "model/strmap.h"
+#include "util/strmap.h"
 #include "os/linux/linux.h"
 #include "store/store.h"
 

@@ -16,23 +16,24 @@
 
 #include "lab/lab.h"
 #include "lab/lab_int.h"
+#include "util/proc.h"
 #include "os/linux/jail.h"
 #include "os/linux/netns.h"
 
 /* Stop the daemon of a pidfile if it is the lab's; the pidfile goes too. */
 static int stop_pidfile(struct lab *l, const char *path, const char *what)
 {
-	pid_t pid;
-	int rc = lab_pidfile_read(path, &pid);
+	struct proc_id id;
+	int rc = proc_pidfile_read(path, &id);
 
 	if (rc == -ENOENT)
 		return 0;
 	if (rc == 0) {
-		rc = lab_pid_stop(l, pid, LAB_DAEMON_STOP_MS);
+		rc = lab_pid_stop(l, &id, LAB_DAEMON_STOP_MS);
 		if (rc == 0)
-			lab_say(l, "  %s: stopped pid %ld", what, (long)pid);
+			lab_say(l, "  %s: stopped pid %ld", what, (long)id.pid);
 		else if (rc == -EPERM)
-			lab_say(l, "  %s: pid %ld is not the lab's: left alone", what, (long)pid);
+			lab_say(l, "  %s: pid %ld is not the lab's: left alone", what, (long)id.pid);
 		if (rc == -ESRCH || rc == -EPERM)
 			rc = 0;
 	} else if (rc == -EINVAL) {
@@ -288,10 +289,10 @@ int lab_down(struct lab *l)
 /* Print the state of one daemon by its pidfile; 1 if it runs. */
 static int daemon_line(struct lab *l, const char *path, const char *what)
 {
-	pid_t pid;
+	struct proc_id id;
 
-	if (lab_pidfile_read(path, &pid) == 0 && lab_pid_alive(pid)) {
-		lab_say(l, "  %-30s running, pid %ld", what, (long)pid);
+	if (proc_pidfile_read(path, &id) == 0 && proc_alive(&id)) {
+		lab_say(l, "  %-30s running, pid %ld", what, (long)id.pid);
 		return 1;
 	}
 	lab_say(l, "  %-30s not running", what);

@@ -15,6 +15,7 @@
 
 #include "lab/lab.h"
 #include "lab/lab_int.h"
+#include "util/fs.h"
 #include "os/linux/netns.h"
 
 const char *const lab_all_ns[4] = {
@@ -148,86 +149,23 @@ int lab_exec(const struct lab *l, const char *ns, char *const argv[])
 
 /* ---- files */
 
-/* Write len bytes to path (created 0644, or replaced). */
-int lab_write_file(const char *path, const char *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			break;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	return rc;
-}
-
-/* Read a small text file into a new string (*out, free it). */
-static int read_file(const char *path, char **out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = NULL;
-	size_t used = 0;
-	int rc = 0;
-
-	*out = NULL;
-	if (fd < 0)
-		return -errno;
-	buf = malloc(LAB_FILE_MAX + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto cleanup;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + used, LAB_FILE_MAX - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		if (used == LAB_FILE_MAX) {
-			rc = -EFBIG;
-			goto cleanup;
-		}
-	}
-	buf[used] = '\0';
-	*out = buf;
-	buf = NULL;
-cleanup:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
 /* Copy a config into the lab dir, so that down destroys with what up applied. */
 int lab_copy_conf(struct lab *l, const char *src, const char *name)
 {
 	char dst[PATH_MAX], *text = NULL;
 	int rc;
 
+	size_t len = 0;
+
 	rc = lab_path(l, name, dst, sizeof(dst));
 	if (rc == 0)
-		rc = read_file(src, &text);
+		rc = fs_read_file(src, LAB_FILE_MAX, FS_READ_REGULAR, &text, &len, NULL);
 	if (rc < 0 || !text) {
 		rc = rc < 0 ? rc : -EIO;
 		free(text);
 		return lab_fail(l, rc, "%s: %s", src, strerror(-rc));
 	}
-	rc = lab_write_file(dst, text, strlen(text), 0644);
+	rc = fs_write_file(dst, text, len, 0644);
 	free(text);
 	return rc < 0 ? lab_fail(l, rc, "%s: %s", dst, strerror(-rc)) : 0;
 }

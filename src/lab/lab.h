@@ -159,12 +159,6 @@ int lab_path(const struct lab *l, const char *name, char *buf, size_t len);
 int lab_tunnel_file(const struct lab *l, const char *ns, const char *name, const char *ext,
 		    char *buf, size_t len);
 
-/* Parse a pidfile's text ("1234\n"); 0 or -EINVAL (not a positive pid). */
-int lab_pidfile_parse(const char *text, pid_t *pid);
-
-/* Read and parse a pidfile; -ENOENT when absent. */
-int lab_pidfile_read(const char *path, pid_t *pid);
-
 /* ---- running programs (proc.c) */
 
 enum lab_out {
@@ -195,14 +189,10 @@ int lab_spawn(struct lab *l, struct lab_run *r);
 int lab_run_in(struct lab *l, const char *ns, const char *const *argv, int timeout_ms,
 	       char *buf, size_t len);
 
-/* Whether pid is alive; 1, or 0. */
-int lab_pid_alive(pid_t pid);
-
-/* Stop a daemon of the lab: SIGTERM, wait up to timeout_ms, then SIGKILL
- * and wait a second more. 0 when gone, -ESRCH when it was not running,
- * -EPERM when pid is not the lab's (lab_pid_is_ours; nothing is sent),
- * -ETIMEDOUT when it survived. */
-int lab_pid_stop(const struct lab *l, pid_t pid, int timeout_ms);
+/* Stop a daemon of the lab (proc_stop, util/proc.h): -EPERM when it is not
+ * the lab's (lab_pid_is_ours; nothing is sent). */
+struct proc_id;
+int lab_pid_stop(const struct lab *l, const struct proc_id *id, int timeout_ms);
 
 /* Stop (lab_pid_stop) every process whose command line names the lab's
  * runtime dir: jail6 runs of the lab, tunnel supervisors. The number
@@ -215,9 +205,6 @@ int lab_pid_is_ours(const struct lab *l, pid_t pid);
 
 /* Print captured output to l->out, each line as "#   LINE" (a TAP comment). */
 void lab_print_block(struct lab *l, const char *text);
-
-/* Milliseconds on the monotonic clock. */
-long long lab_now_ms(void);
 
 /* Sleep ms milliseconds (or less when *l->stop gets set). */
 void lab_sleep_ms(const struct lab *l, int ms);

@@ -29,7 +29,6 @@ void lab_say(struct lab *l, const char *fmt, ...);
 
 /* Write len bytes to path (created with mode, or replaced; never through
  * a symlink). 0 or -errno. */
-int lab_write_file(const char *path, const char *data, size_t len, mode_t mode);
 
 /* Copy the config src into the lab dir as name. 0 or -errno (l->err set). */
 int lab_copy_conf(struct lab *l, const char *src, const char *name);

@@ -21,16 +21,11 @@
 #include "lab/lab.h"
 #include "os/linux/netns.h"
 #include "plan/action.h"
+#include "util/fs.h"
+#include "util/proc.h"
 
 extern char **environ;
 
-long long lab_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool stopped(const struct lab *l)
 {
@@ -39,11 +34,11 @@ static bool stopped(const struct lab *l)
 
 void lab_sleep_ms(const struct lab *l, int ms)
 {
-	long long end = lab_now_ms() + ms;
+	long long end = proc_now_ms() + ms;
 
 	/* in slices, so that a signal that sets *l->stop ends the nap soon */
 	while (!stopped(l)) {
-		long long left = end - lab_now_ms();
+		long long left = end - proc_now_ms();
 		if (left <= 0)
 			break;
 		if (left > 50)
@@ -174,7 +169,7 @@ int lab_spawn(struct lab *l, struct lab_run *r)
 		pfd[1] = -1;
 	}
 
-	long long deadline = lab_now_ms() + (r->timeout_ms > 0 ? r->timeout_ms : 60000);
+	long long deadline = proc_now_ms() + (r->timeout_ms > 0 ? r->timeout_ms : 60000);
 	for (;;) {
 		pid_t w = waitpid(pid, &wstatus, WNOHANG);
 		if (w == pid)
@@ -188,7 +183,7 @@ int lab_spawn(struct lab *l, struct lab_run *r)
 			rc = -EINTR;
 			goto cleanup;
 		}
-		if (lab_now_ms() >= deadline) {
+		if (proc_now_ms() >= deadline) {
 			kill_reap(pid, SIGKILL, &wstatus);
 			r->timed_out = true;
 			break;
@@ -259,79 +254,19 @@ int lab_run_in(struct lab *l, const char *ns, const char *const *argv, int timeo
 
 /* ---- pids */
 
-int lab_pidfile_parse(const char *text, pid_t *pid)
-{
-	char *end;
-	long v;
-
-	while (*text == ' ' || *text == '\t')
-		text++;
-	if (*text < '0' || *text > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || v <= 0 || v > (long)0x3fffffff)   /* pid_max is at most 2^22 */
-		return -EINVAL;
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-		end++;
-	if (*end != '\0')
-		return -EINVAL;
-	*pid = (pid_t)v;
-	return 0;
-}
-
-int lab_pidfile_read(const char *path, pid_t *pid)
-{
-	char buf[32];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	rc = n < 0 ? -errno : 0;
-	close(fd);
-	if (rc < 0)
-		return rc;
-	buf[n] = '\0';
-	return lab_pidfile_parse(buf, pid);
-}
-
 /* Read /proc/PID/FILE into buf (NUL-terminated): its length, or 0 when it
  * cannot be read or is empty. */
 static ssize_t proc_read(pid_t pid, const char *file, char *buf, size_t len)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
+	char path[64], *text;
+	size_t n;
 
 	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fs_read_file(path, len - 1, 0, &text, &n, NULL) < 0)
 		return 0;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return n;
-}
-
-int lab_pid_alive(pid_t pid)
-{
-	char buf[512];
-	const char *p;
-
-	if (pid <= 0)
-		return 0;
-	/* a zombie (a killed daemon its parent has not reaped yet) is gone
-	 * for our purposes, though kill(pid, 0) still finds it */
-	if (proc_read(pid, "stat", buf, sizeof(buf)) == 0)
-		return 0;
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return 1;
-	return p[2] != 'Z' && p[2] != 'X';
+	memcpy(buf, text, n + 1);
+	free(text);
+	return (ssize_t)n;
 }
 
 /* 1 if /proc/PID/ns/net is the namespace bound at path. */
@@ -380,62 +315,15 @@ int lab_pid_is_ours(const struct lab *l, pid_t pid)
 	return ours;
 }
 
-/* Wait up to ms for pid to be gone; 1 when it is. */
-static int wait_gone(pid_t pid, int pidfd, int ms)
+/* proc_stop's check: the process is the lab's. */
+static bool is_ours(pid_t pid, void *arg)
 {
-	long long end = lab_now_ms() + ms;
-
-	while (lab_pid_alive(pid)) {
-		long long left = end - lab_now_ms();
-		if (left <= 0)
-			return 0;
-		if (pidfd >= 0) {
-			/* readable once the process has exited */
-			struct pollfd p = { .fd = pidfd, .events = POLLIN };
-			poll(&p, 1, left > 20 ? 20 : (int)left);
-		} else {
-			struct timespec ts = { 0, 20 * 1000000L };
-			nanosleep(&ts, NULL);
-		}
-	}
-	return 1;
+	return lab_pid_is_ours(arg, pid) == 1;
 }
 
-/* Send sig through the pidfd when there is one (immune to pid reuse). */
-static void send_sig(pid_t pid, int pidfd, int sig)
+int lab_pid_stop(const struct lab *l, const struct proc_id *id, int timeout_ms)
 {
-	if (pidfd >= 0)
-		syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-	else
-		kill(pid, sig);
-}
-
-int lab_pid_stop(const struct lab *l, pid_t pid, int timeout_ms)
-{
-	int pidfd, rc = 0;
-
-	if (!lab_pid_alive(pid))
-		return -ESRCH;
-	/* Pin the process first and check it after: if it exits and the pid
-	 * is reused meanwhile, the signals below go nowhere instead of to a
-	 * stranger. */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 && errno == ESRCH)
-		return -ESRCH;
-	if (!lab_pid_is_ours(l, pid)) {
-		rc = -EPERM;
-		goto cleanup;
-	}
-	send_sig(pid, pidfd, SIGTERM);
-	if (!wait_gone(pid, pidfd, timeout_ms)) {
-		send_sig(pid, pidfd, SIGKILL);
-		if (!wait_gone(pid, pidfd, 1000))
-			rc = -ETIMEDOUT;
-	}
-cleanup:
-	if (pidfd >= 0)
-		close(pidfd);
-	return rc;
+	return proc_stop(id, timeout_ms, is_ours, (void *)l);
 }
 
 int lab_sweep(const struct lab *l, int timeout_ms)
@@ -456,7 +344,8 @@ int lab_sweep(const struct lab *l, int timeout_ms)
 		 * (a hung apply, a tunnel supervisor whose pid file is gone) */
 		if (!cmdline_has((pid_t)pid, l->netns_dir))
 			continue;
-		if (lab_pid_stop(l, (pid_t)pid, timeout_ms) == 0)
+		struct proc_id id;
+		if (proc_of((pid_t)pid, &id) == 0 && lab_pid_stop(l, &id, timeout_ms) == 0)
 			n++;
 	}
 	closedir(d);

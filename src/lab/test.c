@@ -14,6 +14,7 @@
 
 #include "lab/lab.h"
 #include "lab/lab_int.h"
+#include "util/proc.h"
 #include "os/linux/linux.h"
 #include "os/linux/netns.h"
 #include "os/linux/nl.h"
@@ -190,19 +191,19 @@ static void check_wan(struct lab *l, int *failed)
 static void check_daemon(struct lab *l, int *failed, const char *ns, const char *name)
 {
 	char pidf[PATH_MAX], statf[PATH_MAX], why[PATH_MAX + 64] = "";
-	pid_t pid = 0;
+	struct proc_id id = { 0 };
 	json_t *js = NULL;
 
 	lab_tunnel_file(l, ns, name, "pid", pidf, sizeof(pidf));
 	lab_tunnel_file(l, ns, name, "stats", statf, sizeof(statf));
-	if (lab_pidfile_read(pidf, &pid) < 0)
+	if (proc_pidfile_read(pidf, &id) < 0)
 		snprintf(why, sizeof(why), ": no pid file %s", pidf);
-	else if (!lab_pid_alive(pid))
-		snprintf(why, sizeof(why), ": pid %ld is not running", (long)pid);
+	else if (!proc_alive(&id))
+		snprintf(why, sizeof(why), ": pid %ld is not running", (long)id.pid);
 	else if (!(js = json_load_file(statf, 0, NULL)) || !json_is_object(js))
 		snprintf(why, sizeof(why), ": no stats in %s", statf);
 	verdict(l, failed, !why[0], "tunnel-daemon-%s # %s in namespace %s, pid %ld%s", name, name, ns,
-		(long)pid, why);
+		(long)id.pid, why);
 	json_decref(js);
 }
 
@@ -228,7 +229,7 @@ static void check_counters(struct lab *l, int *failed, const char *ns, const cha
 {
 	long long rx = -1, tx = -1;
 
-	for (long long end = lab_now_ms() + 3000; lab_now_ms() < end; lab_sleep_ms(l, 250)) {
+	for (long long end = proc_now_ms() + 3000; proc_now_ms() < end; lab_sleep_ms(l, 250)) {
 		rx = stat_counter(l, ns, name, "rx_packets");
 		tx = stat_counter(l, ns, name, "tx_packets");
 		if (rx > 0 && tx > 0)
@@ -283,7 +284,7 @@ static void check_remote_ping(struct lab *l, int *failed)
 
 /* The pids of the lab's daemons, to prove they are gone after down. */
 struct lab_pids {
-	pid_t pid[8];
+	struct proc_id id[8];
 	size_t n;
 };
 
@@ -291,18 +292,17 @@ static void collect_pids(struct lab *l, struct lab_pids *p)
 {
 	char path[PATH_MAX];
 	struct lab_openvpn o;
-	pid_t pid;
 
 	p->n = 0;
 	for (int server = 0; server < 2; server++)
-		if (lab_openvpn(l, server, &o) == 0 && lab_pidfile_read(o.pid, &pid) == 0)
-			p->pid[p->n++] = pid;
+		if (lab_openvpn(l, server, &o) == 0 && proc_pidfile_read(o.pid, &p->id[p->n]) == 0)
+			p->n++;
 	if (lab_tunnel_file(l, LAB_NS_HOST, LAB_TUNNEL_HOST, "pid", path, sizeof(path)) == 0 &&
-	    lab_pidfile_read(path, &pid) == 0)
-		p->pid[p->n++] = pid;
+	    proc_pidfile_read(path, &p->id[p->n]) == 0)
+		p->n++;
 	if (lab_tunnel_file(l, LAB_NS_INTERNET, LAB_TUNNEL_BROKER, "pid", path, sizeof(path)) == 0 &&
-	    lab_pidfile_read(path, &pid) == 0)
-		p->pid[p->n++] = pid;
+	    proc_pidfile_read(path, &p->id[p->n]) == 0)
+		p->n++;
 }
 
 /* After down: no namespace, mount, directory or daemon of the lab is left. */
@@ -314,8 +314,8 @@ static void check_clean(struct lab *l, int *failed, const struct lab_pids *p)
 	struct stat st;
 
 	for (size_t i = 0; i < p->n && !why[0]; i++)
-		if (lab_pid_alive(p->pid[i]))
-			snprintf(why, sizeof(why), ": daemon pid %ld still runs", (long)p->pid[i]);
+		if (proc_alive(&p->id[i]))
+			snprintf(why, sizeof(why), ": daemon pid %ld still runs", (long)p->id[i].pid);
 	if (!why[0] && netns_list(l->netns_dir, &names, &n) == 0 && n > 0)
 		snprintf(why, sizeof(why), ": namespace %s is left", names[0]);
 	netns_list_free(names, n);

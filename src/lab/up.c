@@ -12,6 +12,8 @@
 
 #include "lab/lab.h"
 #include "lab/lab_int.h"
+#include "util/fs.h"
+#include "util/proc.h"
 #include "os/linux/linux.h"
 #include "os/linux/netns.h"
 
@@ -101,7 +103,7 @@ static int load_nft(struct lab *l, const char *ns, int (*gen)(char *, size_t))
 	if (rc >= 0)
 		rc = lab_path(l, name, path, sizeof(path));
 	if (rc >= 0)
-		rc = lab_write_file(path, text, strlen(text), 0644);
+		rc = fs_write_file(path, text, strlen(text), 0644);
 	if (rc < 0)
 		return lab_fail(l, rc, "%s: %s", name, strerror(-rc));
 	lab_say(l, "  [%s] nft -f %s", ns, path);
@@ -121,7 +123,7 @@ static int start_openvpn(struct lab *l, bool server)
 {
 	struct lab_openvpn o;
 	char out[4096];
-	pid_t pid;
+	struct proc_id id;
 	int rc;
 
 	rc = lab_openvpn(l, server, &o);
@@ -138,8 +140,8 @@ static int start_openvpn(struct lab *l, bool server)
 		return lab_fail(l, -EIO, "%s: openvpn exited with status %d; see %s", o.ns, rc, o.log);
 	}
 	/* --daemon returns early; the pidfile follows */
-	for (long long end = lab_now_ms() + 5000; lab_now_ms() < end; lab_sleep_ms(l, 50))
-		if (lab_pidfile_read(o.pid, &pid) == 0 && lab_pid_alive(pid))
+	for (long long end = proc_now_ms() + 5000; proc_now_ms() < end; lab_sleep_ms(l, 50))
+		if (proc_pidfile_read(o.pid, &id) == 0 && proc_alive(&id))
 			return 0;
 	return lab_fail(l, -ETIMEDOUT, "%s: openvpn did not start; see %s", o.ns, o.log);
 }
@@ -169,7 +171,7 @@ static int start_vpn(struct lab *l)
 	if (rc < 0)
 		return rc;
 	const char *ping[] = { l->ping, "-c", "1", "-W", "1", LAB_VPN_SERVER_V4, NULL };
-	long long end = lab_now_ms() + LAB_VPN_WAIT_MS;
+	long long end = proc_now_ms() + LAB_VPN_WAIT_MS;
 	do {
 		rc = lab_run_in(l, LAB_NS_HOST, ping, 5000, NULL, 0);
 		if (rc == 0) {
@@ -179,7 +181,7 @@ static int start_vpn(struct lab *l)
 		if (rc < 0)
 			return rc;
 		lab_sleep_ms(l, 200);
-	} while (lab_now_ms() < end && !(l->stop && *l->stop));
+	} while (proc_now_ms() < end && !(l->stop && *l->stop));
 	return lab_fail(l, -ETIMEDOUT, "VPN: host cannot reach %s within %d s; see %s/openvpn-*.log",
 			LAB_VPN_SERVER_V4, LAB_VPN_WAIT_MS / 1000, l->dir);
 }
@@ -245,7 +247,7 @@ static int step(struct lab *l, const char *title, int (*fn)(struct lab *))
 
 static int up_dirs(struct lab *l)
 {
-	int rc = netns_mkdir_p(l->dir, 0755);
+	int rc = fs_mkdir_p(l->dir, 0755, 0755);
 
 	if (rc == 0)
 		rc = netns_make_mount_point(l->netns_dir, MS_SHARED);

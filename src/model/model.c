@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "model/strmap.h"
+#include "util/strmap.h"
 
 struct model_index {
 	struct strmap tunnels, bridges, jails, ifaces;

@@ -7,18 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum idx_type { IDX_LINK = 1, IDX_ADDR, IDX_ROUTE, IDX_JAIL, IDX_SYSCTL };
+#include "util/hmap.h"
 
-struct idx_slot {
-	uint64_t hash;       /* 0 = empty */
-	uint32_t pos;        /* index into the array of its type */
-	uint8_t type;
-};
+/* One hash index per kind of fact (util/hmap.h): the values are positions
+ * in the state's arrays, checked against the key by the eq functions. */
+enum kind { K_LINK, K_ADDR, K_ROUTE, K_JAIL, K_SYSCTL, K__COUNT };
 
 struct state_index {
-	struct idx_slot *slots;
-	size_t cap;          /* a power of two */
-	size_t used;
+	struct hmap map[K__COUNT];
 	unsigned long stamp; /* equal to state.stamp while the index is valid */
 };
 
@@ -38,180 +34,131 @@ static int push(void **arr, size_t *n, size_t sz, const void *elem)
 	return 0;
 }
 
-/* FNV-1a, fed field by field; a NUL separates strings so "ab"+"c" != "a"+"bc". */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
+/* A lookup key and the state it is looked up in. */
+struct key {
+	const struct state *s;
+	const char *ns, *name;
+	const struct addr *a;
+};
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * UINT64_C(1099511628211);
-	return h;
+static uint64_t hash_addr(uint64_t h, const struct addr *a)
+{
+	return hmap_hash(hmap_hash(h, &a->family, sizeof(a->family)), a->bytes, addr_len(a));
 }
 
-static uint64_t fnv_str(uint64_t h, const char *s)
+static uint64_t key_link(const struct key *k)
 {
-	return fnv(h, s, strlen(s) + 1);
+	return hmap_fin(hmap_hash_str(hmap_hash_str(HMAP_SEED, k->ns), k->name));
 }
 
-static uint64_t seed(enum idx_type t)
+static uint64_t key_addr(const struct key *k)
 {
-	uint8_t b = (uint8_t)t;
-	return fnv(UINT64_C(14695981039346656037), &b, 1);
+	return hmap_fin(hash_addr(hmap_hash_str(hmap_hash_str(HMAP_SEED, k->ns), k->name), k->a));
 }
 
-/* Never 0: 0 marks an empty slot. */
-static uint64_t fin(uint64_t h)
+static uint64_t key_route(const struct key *k)
 {
-	return h ? h : 1;
+	uint64_t h = hash_addr(hmap_hash_str(HMAP_SEED, k->ns), k->a);
+	return hmap_fin(hmap_hash(h, &k->a->plen, sizeof(k->a->plen)));
 }
 
-static uint64_t key_link(const char *ns, const char *name)
+static uint64_t key_jail(const struct key *k)
 {
-	return fin(fnv_str(fnv_str(seed(IDX_LINK), ns), name));
+	return hmap_fin(hmap_hash_str(HMAP_SEED, k->name));
 }
 
-static uint64_t key_addr(const char *ns, const char *ifname, const struct addr *a)
+static bool eq_link(const void *arg, size_t i)
 {
-	uint64_t h = fnv_str(fnv_str(seed(IDX_ADDR), ns), ifname);
-	return fin(fnv(fnv(h, &a->family, sizeof(a->family)), a->bytes, addr_len(a)));
+	const struct key *k = arg;
+	return !strcmp(k->s->links[i].ns, k->ns) && !strcmp(k->s->links[i].name, k->name);
 }
 
-static uint64_t key_route(const char *ns, const struct addr *d)
+static bool eq_addr(const void *arg, size_t i)
 {
-	uint64_t h = fnv_str(seed(IDX_ROUTE), ns);
-	h = fnv(fnv(h, &d->family, sizeof(d->family)), d->bytes, addr_len(d));
-	return fin(fnv(h, &d->plen, sizeof(d->plen)));
+	const struct key *k = arg;
+	const struct state_addr *a = &k->s->addrs[i];
+	return !strcmp(a->ns, k->ns) && !strcmp(a->ifname, k->name) && addr_same_host(&a->addr, k->a);
 }
 
-static uint64_t key_jail(const char *name)
+static bool eq_route(const void *arg, size_t i)
 {
-	return fin(fnv_str(seed(IDX_JAIL), name));
+	const struct key *k = arg;
+	const struct state_route *r = &k->s->routes[i];
+	return !strcmp(r->ns, k->ns) && addr_same_host(&r->dst, k->a) && r->dst.plen == k->a->plen;
 }
 
-static uint64_t key_sysctl(const char *ns, const char *key)
+static bool eq_jail(const void *arg, size_t i)
 {
-	return fin(fnv_str(fnv_str(seed(IDX_SYSCTL), ns), key));
+	const struct key *k = arg;
+	return !strcmp(k->s->jails[i].name, k->name);
 }
 
-/* Whether element pos of type t has exactly the key (ns, name, a). */
-static bool matches(const struct state *s, enum idx_type t, size_t pos, const char *ns,
-		    const char *name, const struct addr *a)
+static bool eq_sysctl(const void *arg, size_t i)
 {
-	switch (t) {
-	case IDX_LINK:
-		return pos < s->n_links && !strcmp(s->links[pos].ns, ns) && !strcmp(s->links[pos].name, name);
-	case IDX_ADDR:
-		return pos < s->n_addrs && !strcmp(s->addrs[pos].ns, ns) && !strcmp(s->addrs[pos].ifname, name) &&
-		       addr_same_host(&s->addrs[pos].addr, a);
-	case IDX_ROUTE:
-		return pos < s->n_routes && !strcmp(s->routes[pos].ns, ns) &&
-		       addr_same_host(&s->routes[pos].dst, a) && s->routes[pos].dst.plen == a->plen;
-	case IDX_JAIL:
-		return pos < s->n_jails && !strcmp(s->jails[pos].name, name);
-	case IDX_SYSCTL:
-		return pos < s->n_sysctls && !strcmp(s->sysctls[pos].ns, ns) && !strcmp(s->sysctls[pos].key, name);
-	}
-	return false;
+	const struct key *k = arg;
+	return !strcmp(k->s->sysctls[i].ns, k->ns) && !strcmp(k->s->sysctls[i].key, k->name);
 }
 
-/* Find the slot of a key: the matching one, or the empty one to fill. */
-static struct idx_slot *probe(const struct state *s, enum idx_type t, uint64_t h, const char *ns,
-			      const char *name, const struct addr *a)
+/* Index element i of each kind (its key taken from the element itself). */
+static int put_link(struct state *s, size_t i)
 {
-	struct state_index *x = s->idx;
-	size_t i = (size_t)h & (x->cap - 1);
-
-	for (;; i = (i + 1) & (x->cap - 1)) {
-		struct idx_slot *sl = &x->slots[i];
-		if (!sl->hash || (sl->hash == h && sl->type == t && matches(s, t, sl->pos, ns, name, a)))
-			return sl;
-	}
+	struct key k = { s, s->links[i].ns, s->links[i].name, NULL };
+	return hmap_put(&s->idx->map[K_LINK], key_link(&k), i, eq_link, &k);
 }
 
-/* Insert element pos unless an equal key is there (lookups return the first
- * match, as a linear scan would). */
-static void idx_put(struct state *s, enum idx_type t, uint64_t h, size_t pos, const char *ns,
-		    const char *name, const struct addr *a)
+static int put_addr(struct state *s, size_t i)
 {
-	struct idx_slot *sl = probe(s, t, h, ns, name, a);
+	struct key k = { s, s->addrs[i].ns, s->addrs[i].ifname, &s->addrs[i].addr };
+	return hmap_put(&s->idx->map[K_ADDR], key_addr(&k), i, eq_addr, &k);
+}
 
-	if (sl->hash)
+static int put_route(struct state *s, size_t i)
+{
+	struct key k = { s, s->routes[i].ns, NULL, &s->routes[i].dst };
+	return hmap_put(&s->idx->map[K_ROUTE], key_route(&k), i, eq_route, &k);
+}
+
+static int put_jail(struct state *s, size_t i)
+{
+	struct key k = { s, NULL, s->jails[i].name, NULL };
+	return hmap_put(&s->idx->map[K_JAIL], key_jail(&k), i, eq_jail, &k);
+}
+
+static int put_sysctl(struct state *s, size_t i)
+{
+	struct key k = { s, s->sysctls[i].ns, s->sysctls[i].key, NULL };
+	return hmap_put(&s->idx->map[K_SYSCTL], key_link(&k), i, eq_sysctl, &k);
+}
+
+static void idx_free(struct state_index *x)
+{
+	if (!x)
 		return;
-	sl->hash = h;
-	sl->pos = (uint32_t)pos;
-	sl->type = (uint8_t)t;
-	s->idx->used++;
+	for (int k = 0; k < K__COUNT; k++)
+		hmap_free(&x->map[k]);
 }
 
-static void idx_put_link(struct state *s, size_t i)
+/* (Re)build the index from scratch. */
+static int idx_rebuild(struct state *s)
 {
-	idx_put(s, IDX_LINK, key_link(s->links[i].ns, s->links[i].name), i, s->links[i].ns, s->links[i].name, NULL);
-}
+	int r = 0;
 
-static void idx_put_addr(struct state *s, size_t i)
-{
-	const struct state_addr *a = &s->addrs[i];
-	idx_put(s, IDX_ADDR, key_addr(a->ns, a->ifname, &a->addr), i, a->ns, a->ifname, &a->addr);
-}
-
-static void idx_put_route(struct state *s, size_t i)
-{
-	const struct state_route *r = &s->routes[i];
-	idx_put(s, IDX_ROUTE, key_route(r->ns, &r->dst), i, r->ns, NULL, &r->dst);
-}
-
-static void idx_put_jail(struct state *s, size_t i)
-{
-	idx_put(s, IDX_JAIL, key_jail(s->jails[i].name), i, NULL, s->jails[i].name, NULL);
-}
-
-static void idx_put_sysctl(struct state *s, size_t i)
-{
-	idx_put(s, IDX_SYSCTL, key_sysctl(s->sysctls[i].ns, s->sysctls[i].key), i, s->sysctls[i].ns,
-		s->sysctls[i].key, NULL);
-}
-
-static size_t n_facts(const struct state *s)
-{
-	return s->n_links + s->n_addrs + s->n_routes + s->n_jails + s->n_sysctls;
-}
-
-/* (Re)build the index from scratch, sized for at least want facts. */
-static int idx_rebuild(struct state *s, size_t want)
-{
-	struct state_index *x = s->idx;
-	size_t cap = 64;
-
-	while (cap < want * 2)
-		cap *= 2;
-	if (!x) {
-		x = calloc(1, sizeof(*x));
-		if (!x)
-			return -ENOMEM;
-		s->idx = x;
-	}
-	if (x->cap != cap) {
-		struct idx_slot *sl = calloc(cap, sizeof(*sl));
-		if (!sl)
-			return -ENOMEM;
-		free(x->slots);
-		x->slots = sl;
-		x->cap = cap;
-	} else {
-		memset(x->slots, 0, cap * sizeof(*x->slots));
-	}
-	x->used = 0;
-	for (size_t i = 0; i < s->n_links; i++)
-		idx_put_link(s, i);
-	for (size_t i = 0; i < s->n_addrs; i++)
-		idx_put_addr(s, i);
-	for (size_t i = 0; i < s->n_routes; i++)
-		idx_put_route(s, i);
-	for (size_t i = 0; i < s->n_jails; i++)
-		idx_put_jail(s, i);
-	for (size_t i = 0; i < s->n_sysctls; i++)
-		idx_put_sysctl(s, i);
-	x->stamp = s->stamp;
+	if (!s->idx && !(s->idx = calloc(1, sizeof(*s->idx))))
+		return -ENOMEM;
+	idx_free(s->idx);
+	for (size_t i = 0; r >= 0 && i < s->n_links; i++)
+		r = put_link(s, i);
+	for (size_t i = 0; r >= 0 && i < s->n_addrs; i++)
+		r = put_addr(s, i);
+	for (size_t i = 0; r >= 0 && i < s->n_routes; i++)
+		r = put_route(s, i);
+	for (size_t i = 0; r >= 0 && i < s->n_jails; i++)
+		r = put_jail(s, i);
+	for (size_t i = 0; r >= 0 && i < s->n_sysctls; i++)
+		r = put_sysctl(s, i);
+	if (r < 0)
+		return r;
+	s->idx->stamp = s->stamp;
 	return 0;
 }
 
@@ -222,25 +169,19 @@ static struct state_index *idx_get(const struct state *cs)
 	struct state *s = (struct state *)cs;
 
 	if (!s->idx || s->idx->stamp != s->stamp)
-		if (idx_rebuild(s, n_facts(s)) < 0)
+		if (idx_rebuild(s) < 0)
 			return NULL;
 	return s->idx;
 }
 
-/* After an append: keep a valid index valid (growing it when half full). */
-static void idx_after_add(struct state *s, void (*put)(struct state *, size_t), size_t i)
+/* After an append: keep a valid index valid. */
+static void idx_after_add(struct state *s, int (*put)(struct state *, size_t), size_t i)
 {
 	bool valid = s->idx && s->idx->stamp == s->stamp;
 
 	s->stamp++;
-	if (!valid)
-		return;
-	if ((s->idx->used + 1) * 2 > s->idx->cap) {
-		idx_rebuild(s, n_facts(s) * 2); /* includes element i */
-		return;
-	}
-	put(s, i);
-	s->idx->stamp = s->stamp;
+	if (valid && put(s, i) >= 0)
+		s->idx->stamp = s->stamp;
 }
 
 void state_touch(struct state *s)
@@ -252,7 +193,7 @@ int state_add_link(struct state *s, const struct state_link *l)
 {
 	int r = push((void **)&s->links, &s->n_links, sizeof(*l), l);
 	if (!r)
-		idx_after_add(s, idx_put_link, s->n_links - 1);
+		idx_after_add(s, put_link, s->n_links - 1);
 	return r;
 }
 
@@ -260,7 +201,7 @@ int state_add_addr(struct state *s, const struct state_addr *a)
 {
 	int r = push((void **)&s->addrs, &s->n_addrs, sizeof(*a), a);
 	if (!r)
-		idx_after_add(s, idx_put_addr, s->n_addrs - 1);
+		idx_after_add(s, put_addr, s->n_addrs - 1);
 	return r;
 }
 
@@ -268,7 +209,7 @@ int state_add_route(struct state *s, const struct state_route *rt)
 {
 	int r = push((void **)&s->routes, &s->n_routes, sizeof(*rt), rt);
 	if (!r)
-		idx_after_add(s, idx_put_route, s->n_routes - 1);
+		idx_after_add(s, put_route, s->n_routes - 1);
 	return r;
 }
 
@@ -276,7 +217,7 @@ int state_add_jail(struct state *s, const struct state_jail *j)
 {
 	int r = push((void **)&s->jails, &s->n_jails, sizeof(*j), j);
 	if (!r)
-		idx_after_add(s, idx_put_jail, s->n_jails - 1);
+		idx_after_add(s, put_jail, s->n_jails - 1);
 	return r;
 }
 
@@ -284,7 +225,7 @@ int state_add_sysctl(struct state *s, const struct state_sysctl *c)
 {
 	int r = push((void **)&s->sysctls, &s->n_sysctls, sizeof(*c), c);
 	if (!r)
-		idx_after_add(s, idx_put_sysctl, s->n_sysctls - 1);
+		idx_after_add(s, put_sysctl, s->n_sysctls - 1);
 	return r;
 }
 
@@ -314,84 +255,66 @@ void state_free(struct state *s)
 	free(s->routes);
 	free(s->jails);
 	free(s->sysctls);
-	if (s->idx)
-		free(s->idx->slots);
+	idx_free(s->idx);
 	free(s->idx);
 	memset(s, 0, sizeof(*s));
 }
 
-#define NO_INDEX (SIZE_MAX - 1)
-
-/* Look a key up: its position, SIZE_MAX when absent, NO_INDEX when there is
- * no index (out of memory; the caller scans). */
-static size_t lookup(const struct state *s, enum idx_type t, uint64_t h, const char *ns, const char *name,
-		     const struct addr *a)
+/* Find a key through the index of its kind, or by a scan when there is no
+ * index (out of memory): position i of n, or SIZE_MAX when absent. */
+static size_t find(const struct state *s, enum kind which, uint64_t (*hash)(const struct key *),
+		   hmap_eq eq, const struct key *k, size_t n)
 {
-	struct idx_slot *sl;
+	struct state_index *x = idx_get(s);
+	size_t *pos;
 
-	if (!idx_get(s))
-		return NO_INDEX;
-	sl = probe(s, t, h, ns, name, a);
-	return sl->hash ? sl->pos : SIZE_MAX;
+	if (!x) {
+		for (size_t i = 0; i < n; i++)
+			if (eq(k, i))
+				return i;
+		return SIZE_MAX;
+	}
+	pos = hmap_find(&x->map[which], hash(k), eq, k);
+	return pos ? *pos : SIZE_MAX;
 }
 
 const struct state_link *state_find_link(const struct state *s, const char *ns, const char *name)
 {
-	size_t i = lookup(s, IDX_LINK, key_link(ns, name), ns, name, NULL);
+	struct key k = { s, ns, name, NULL };
+	size_t i = find(s, K_LINK, key_link, eq_link, &k, s->n_links);
 
-	if (i != NO_INDEX)
-		return i == SIZE_MAX ? NULL : &s->links[i];
-	for (i = 0; i < s->n_links; i++) /* no index (no memory): scan */
-		if (!strcmp(s->links[i].ns, ns) && !strcmp(s->links[i].name, name))
-			return &s->links[i];
-	return NULL;
+	return i == SIZE_MAX ? NULL : &s->links[i];
 }
 
 const struct state_addr *state_find_addr(const struct state *s, const char *ns, const char *ifname,
 					 const struct addr *a)
 {
-	size_t i = lookup(s, IDX_ADDR, key_addr(ns, ifname, a), ns, ifname, a);
+	struct key k = { s, ns, ifname, a };
+	size_t i = find(s, K_ADDR, key_addr, eq_addr, &k, s->n_addrs);
 
-	if (i != NO_INDEX)
-		return i == SIZE_MAX ? NULL : &s->addrs[i];
-	for (i = 0; i < s->n_addrs; i++)
-		if (matches(s, IDX_ADDR, i, ns, ifname, a))
-			return &s->addrs[i];
-	return NULL;
+	return i == SIZE_MAX ? NULL : &s->addrs[i];
 }
 
 const struct state_route *state_find_route(const struct state *s, const char *ns, const struct addr *dst)
 {
-	size_t i = lookup(s, IDX_ROUTE, key_route(ns, dst), ns, NULL, dst);
+	struct key k = { s, ns, NULL, dst };
+	size_t i = find(s, K_ROUTE, key_route, eq_route, &k, s->n_routes);
 
-	if (i != NO_INDEX)
-		return i == SIZE_MAX ? NULL : &s->routes[i];
-	for (i = 0; i < s->n_routes; i++)
-		if (matches(s, IDX_ROUTE, i, ns, NULL, dst))
-			return &s->routes[i];
-	return NULL;
+	return i == SIZE_MAX ? NULL : &s->routes[i];
 }
 
 const struct state_jail *state_find_jail(const struct state *s, const char *name)
 {
-	size_t i = lookup(s, IDX_JAIL, key_jail(name), NULL, name, NULL);
+	struct key k = { s, NULL, name, NULL };
+	size_t i = find(s, K_JAIL, key_jail, eq_jail, &k, s->n_jails);
 
-	if (i != NO_INDEX)
-		return i == SIZE_MAX ? NULL : &s->jails[i];
-	for (i = 0; i < s->n_jails; i++)
-		if (!strcmp(s->jails[i].name, name))
-			return &s->jails[i];
-	return NULL;
+	return i == SIZE_MAX ? NULL : &s->jails[i];
 }
 
 const struct state_sysctl *state_find_sysctl(const struct state *s, const char *ns, const char *key)
 {
-	size_t i = lookup(s, IDX_SYSCTL, key_sysctl(ns, key), ns, key, NULL);
+	struct key k = { s, ns, key, NULL };
+	size_t i = find(s, K_SYSCTL, key_link, eq_sysctl, &k, s->n_sysctls);
 
-	if (i != NO_INDEX)
-		return i == SIZE_MAX ? NULL : &s->sysctls[i];
-	for (i = 0; i < s->n_sysctls; i++)
-		if (!strcmp(s->sysctls[i].ns, ns) && !strcmp(s->sysctls[i].key, key))
-			return &s->sysctls[i];
-	return NULL;
+	return i == SIZE_MAX ? NULL : &s->sysctls[i];
 }

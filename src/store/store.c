@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store/store_int.h"
+#include "util/fs.h"
 
 /* How long SQLite itself retries a locked database. jail6 runs are already
  * serialised by the flock; this covers outside readers (sqlite3 CLI) and
@@ -315,31 +316,6 @@ int store_col_copy(struct store *s, sqlite3_stmt *st, int i, char *dst, size_t l
 bool store_name_ok(const char *name, size_t max)
 {
 	return name && name[0] && strnlen(name, max) < max;
-}
-
-/* mkdir -p: the parents 0755 (as mkdir(1) would), the state dir itself 0700
- * because it holds what jail6 knows about the host. */
-static int make_dir(char *path)
-{
-	struct stat st;
-	char *p;
-
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-			*p = '/';
-			return -e;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (stat(path, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 /* Milliseconds on the monotonic clock. */
@@ -640,7 +616,7 @@ int store_open(const char *dir, int flags, int lock_timeout_ms,
 			goto cleanup;
 		}
 	} else {
-		rc = make_dir(s->dir);
+		rc = fs_mkdir_p(s->dir, 0755, 0700);
 		if (rc < 0) {
 			store_set_err(s, rc, "state dir %s: %s", s->dir, strerror(-rc));
 			goto cleanup;

@@ -42,8 +42,9 @@
 #include <linux/if_tun.h>
 
 #include "model/model.h"
-#include "os/linux/netns.h"
 #include "tunnel/daemon.h"
+#include "util/fs.h"
+#include "util/proc.h"
 
 #define VH_LEN          sizeof(struct virtio_net_hdr)
 #define RX_BATCH        64                  /* packets per recvmmsg */
@@ -168,7 +169,7 @@ int tunnel_path(const char *runtime_dir, const char *host_netns, const char *nam
 	char *slash;
 	int n;
 
-	n = snprintf(rt, sizeof(rt), "%s", runtime_dir ? runtime_dir : NETNS_RUNTIME_DIR);
+	n = snprintf(rt, sizeof(rt), "%s", runtime_dir ? runtime_dir : TUNNEL_RUNTIME_DIR_DEFAULT);
 	if (n < 0 || (size_t)n >= sizeof(rt))
 		return -ENAMETOOLONG;
 	/* dirname without libgen's surprises: strip trailing slashes, then
@@ -194,12 +195,10 @@ int tunnel_path(const char *runtime_dir, const char *host_netns, const char *nam
 
 int tunnel_stats_write(const char *path, const struct tunnel_stats *s)
 {
-	char tmp[PATH_MAX];
 	json_t *js = NULL, *drops = NULL;
+	char *text = NULL;
 	int r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	drops = json_object();
 	for (int v = DP_PASS + 1; drops && v < DP_DROP_COUNT; v++)
 		json_object_set_new(drops, dp_drop_name((enum dp_verdict)v),
@@ -215,16 +214,10 @@ int tunnel_stats_write(const char *path, const struct tunnel_stats *s)
 		r = -ENOMEM;
 		goto cleanup;
 	}
-	if (json_dump_file(js, tmp, JSON_COMPACT) < 0) {
-		r = errno ? -errno : -EIO;
-		unlink(tmp);
-		goto cleanup;
-	}
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		unlink(tmp);
-	}
+	text = json_dumps(js, JSON_COMPACT);
+	r = text ? fs_write_atomic(path, text, strlen(text), 0644) : -ENOMEM;
 cleanup:
+	free(text);
 	json_decref(js);
 	json_decref(drops);
 	return r;
@@ -307,14 +300,19 @@ static void stats_flush(struct dp_ctx *x)
 /* Enter the host namespace named by o, if any. */
 static int enter_netns(const struct tunnel_opts *o)
 {
+	char path[PATH_MAX];
 	int fd, r = 0;
 
 	if (!o->host_netns)
 		return 0;
-	fd = netns_open(o->runtime_dir ? o->runtime_dir : NETNS_RUNTIME_DIR, o->host_netns);
+	if (snprintf(path, sizeof(path), "%s/%s", o->runtime_dir ? o->runtime_dir : TUNNEL_RUNTIME_DIR_DEFAULT,
+		     o->host_netns) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		tlog(o, "host namespace %s: %s", o->host_netns, strerror(-fd));
-		return fd;
+		r = -errno;
+		tlog(o, "host namespace %s: %s", o->host_netns, strerror(-r));
+		return r;
 	}
 	if (setns(fd, CLONE_NEWNET) < 0) {
 		r = -errno;
@@ -1009,45 +1007,6 @@ cleanup:
  * The supervisor.
  */
 
-pid_t tunnel_pidfile_live(const char *path)
-{
-	char buf[32] = "";
-	FILE *f = fopen(path, "re");
-	long pid = 0;
-
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f))
-		pid = strtol(buf, NULL, 10);
-	fclose(f);
-	if (pid <= 1 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
-		return 0;
-	return (pid_t)pid;
-}
-
-/* Write "PID\n" to path atomically. */
-static int pidfile_write(const char *path, pid_t pid)
-{
-	char tmp[PATH_MAX], buf[32];
-	int fd, n, r = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
-	if (write(fd, buf, (size_t)n) != n)
-		r = errno ? -errno : -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
 /* Start a datapath process; its parent's death stops it too. */
 static pid_t spawn_datapath(const struct tunnel_opts *o, unsigned restarts, int sig_fd)
 {
@@ -1175,12 +1134,13 @@ static int make_parent(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	return netns_mkdir_p(dir, 0755);
+	return fs_mkdir_p(dir, 0755, 0755);
 }
 
 /* The daemon side of tunnel_supervise(); never returns. */
 static _Noreturn void supervisor_main(const struct tunnel_opts *o, int ready_fd)
 {
+	struct proc_id self;
 	sigset_t set;
 	int fd, sig_fd, r = 0, code;
 
@@ -1212,7 +1172,9 @@ static _Noreturn void supervisor_main(const struct tunnel_opts *o, int ready_fd)
 		r = -errno;
 		goto fail;
 	}
-	r = pidfile_write(o->pidfile, getpid());
+	r = proc_of(getpid(), &self);
+	if (r == 0)
+		r = proc_pidfile_write(o->pidfile, &self);
 	if (r < 0) {
 		tlog(o, "write pidfile %s: %s", o->pidfile, strerror(-r));
 		goto fail;
@@ -1222,7 +1184,7 @@ static _Noreturn void supervisor_main(const struct tunnel_opts *o, int ready_fd)
 		;
 	close(ready_fd);
 	code = supervise_loop(o, sig_fd);
-	if (tunnel_pidfile_live(o->pidfile) == getpid() || tunnel_pidfile_live(o->pidfile) == 0)
+	if (proc_pidfile_live(o->pidfile) == getpid() || proc_pidfile_live(o->pidfile) == 0)
 		unlink(o->pidfile);
 	tlog(o, "supervisor stopped");
 	_exit(code);
@@ -1240,7 +1202,7 @@ int tunnel_supervise(const struct tunnel_opts *o)
 
 	if (tunnel_opts_check(o, &why) < 0 || !o->pidfile || !o->log)
 		return -EINVAL;
-	if (tunnel_pidfile_live(o->pidfile) > 0)
+	if (proc_pidfile_live(o->pidfile) > 0)
 		return -EEXIST;
 	if ((r = make_parent(o->pidfile)) < 0 || (r = make_parent(o->log)) < 0 ||
 	    (o->stats && (r = make_parent(o->stats)) < 0))

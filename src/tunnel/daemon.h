@@ -24,6 +24,9 @@
 #include "model/addr.h"
 #include "tunnel/datapath.h"
 
+/* Where named network namespaces are bound unless runtime_dir says. */
+#define TUNNEL_RUNTIME_DIR_DEFAULT "/run/netns"
+
 /* What to run. Strings are borrowed; NULL paths mean "no such file". */
 struct tunnel_opts {
 	const char *name;          /* the TUN device (a valid interface name) */
@@ -50,9 +53,6 @@ int tunnel_opts_check(const struct tunnel_opts *o, const char **why);
  * dirname(runtime_dir)/jail6/tunnel/HOSTNS ("-" for the caller's namespace),
  * and with name (not NULL) the file NAME + suffix in it. 0 or -ENAMETOOLONG.
  */
-/* The pid a pidfile names if that process lives, else 0. */
-pid_t tunnel_pidfile_live(const char *path);
-
 int tunnel_path(const char *runtime_dir, const char *host_netns, const char *name,
 		const char *suffix, char *buf, size_t len);
 

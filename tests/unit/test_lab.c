@@ -1,7 +1,7 @@
 /*
  * Unit tests of the lab's pure pieces (no root, no namespaces): the
  * topology's actions, the nftables rulesets and counter parsing, OpenVPN's
- * command lines, pidfiles, paths, and that the example configs agree with
+ * command lines, paths, and that the example configs agree with
  * the lab's addresses.
  */
 #include <stdarg.h>
@@ -22,6 +22,7 @@
 
 #include "conf/conf.h"
 #include "lab/lab.h"
+#include "util/proc.h"
 
 static const char *const lab_ns[] = { LAB_NS_INTERNET, LAB_NS_REMOTE, LAB_NS_VPS, LAB_NS_HOST };
 
@@ -282,63 +283,10 @@ static void test_openvpn_argv(void **state)
 	}
 }
 
-/* 6. Pidfiles: one positive decimal pid and white space, nothing else. */
-static void test_pidfile_parse(void **state)
-{
-	pid_t pid = 0;
-
-	(void)state;
-	assert_int_equal(lab_pidfile_parse("1234\n", &pid), 0);
-	assert_int_equal(pid, 1234);
-	assert_int_equal(lab_pidfile_parse(" 42 \r\n", &pid), 0);
-	assert_int_equal(pid, 42);
-	pid = 7;
-	assert_int_equal(lab_pidfile_parse("", &pid), -EINVAL);
-	assert_int_equal(lab_pidfile_parse("\n", &pid), -EINVAL);
-	assert_int_equal(lab_pidfile_parse("0\n", &pid), -EINVAL);
-	assert_int_equal(lab_pidfile_parse("-5\n", &pid), -EINVAL);
-	assert_int_equal(lab_pidfile_parse("+5\n", &pid), -EINVAL);
-	assert_int_equal(lab_pidfile_parse("12abc\n", &pid), -EINVAL);
-	assert_int_equal(lab_pidfile_parse("1234\n5678\n", &pid), -EINVAL);
-	assert_int_equal(lab_pidfile_parse("99999999999999999999999", &pid), -EINVAL);
-	assert_int_equal(lab_pidfile_parse("2147483647", &pid), -EINVAL);
-	assert_int_equal(pid, 7);
-}
-
-/* 7. Reading pidfiles, and telling live processes from dead and zombies. */
-static void test_pids(void **state)
-{
-	char path[] = "/tmp/jail6-test-lab-XXXXXX";
-	pid_t pid = 0, child;
-	int fd, status;
-
-	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "4321\n", 5), 5);
-	close(fd);
-	assert_int_equal(lab_pidfile_read(path, &pid), 0);
-	assert_int_equal(pid, 4321);
-	unlink(path);
-	assert_int_equal(lab_pidfile_read(path, &pid), -ENOENT);
-
-	assert_int_equal(lab_pid_alive(getpid()), 1);
-	assert_int_equal(lab_pid_alive(0), 0);
-	assert_int_equal(lab_pid_alive(-1), 0);
-	/* a child that exited but is not reaped is a zombie: not alive */
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0)
-		_exit(0);
-	for (int i = 0; i < 200 && lab_pid_alive(child); i++)
-		usleep(10000);
-	assert_int_equal(lab_pid_alive(child), 0);
-	assert_int_equal(waitpid(child, &status, 0), child);
-}
-
-/* 8. Only the lab's processes are the lab's: not us, not init. */
+/* 6. Only the lab's processes are the lab's: not us, not init. */
 static void test_pid_is_ours(void **state)
 {
+	struct proc_id self;
 	struct lab l;
 
 	(void)state;
@@ -347,10 +295,11 @@ static void test_pid_is_ours(void **state)
 	assert_int_equal(lab_pid_is_ours(&l, 1), 0);
 	assert_int_equal(lab_pid_is_ours(&l, 0), 0);
 	/* not ours: nothing is sent, whatever the process */
-	assert_int_equal(lab_pid_stop(&l, getpid(), 100), -EPERM);
+	assert_int_equal(proc_of(getpid(), &self), 0);
+	assert_int_equal(lab_pid_stop(&l, &self, 100), -EPERM);
 }
 
-/* 9. lab_init: the default dir, and refusals. */
+/* 7. lab_init: the default dir, and refusals. */
 static void test_init(void **state)
 {
 	struct lab l;
@@ -377,7 +326,7 @@ static void test_init(void **state)
 	assert_int_equal(lab_init(&l, longdir, NULL, NULL), -ENAMETOOLONG);
 }
 
-/* 10. lab_find_program: PATH, then the sbin dirs; never a relative dir. */
+/* 8. lab_find_program: PATH, then the sbin dirs; never a relative dir. */
 static void test_find_program(void **state)
 {
 	char buf[PATH_MAX];
@@ -416,7 +365,7 @@ static void assert_host(const struct addr *a, const char *want)
 	assert_string_equal(addr_format_host(a, buf, sizeof(buf)), want);
 }
 
-/* 11. The two example configs and the lab agree on every address that
+/* 9. The two example configs and the lab agree on every address that
  * must match across the namespaces. */
 static void test_examples_agree(void **state)
 {
@@ -463,8 +412,6 @@ int main(void)
 		cmocka_unit_test(test_nft_rulesets),
 		cmocka_unit_test(test_nft_counters),
 		cmocka_unit_test(test_openvpn_argv),
-		cmocka_unit_test(test_pidfile_parse),
-		cmocka_unit_test(test_pids),
 		cmocka_unit_test(test_pid_is_ours),
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_find_program),

@@ -25,6 +25,7 @@
 
 #include "model/model.h"
 #include "os/linux/netns.h"
+#include "util/fs.h"
 
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
@@ -48,34 +49,9 @@ int netns_path(char *buf, size_t len, const char *dir, const char *name)
 	return 0;
 }
 
-int netns_mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, dir, len + 1);
-	for (char *p = buf + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	struct stat st;
-	if (stat(dir, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
 int netns_make_mount_point(const char *dir, unsigned long propagation)
 {
-	int r = netns_mkdir_p(dir, 0755);
+	int r = fs_mkdir_p(dir, 0755, 0755);
 	bool bound = false;
 
 	if (r < 0)

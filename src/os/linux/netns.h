@@ -44,9 +44,6 @@ void netns_list_free(char **names, size_t n);
 /* buf = DIR/NAME; -EINVAL for an invalid name, -ENAMETOOLONG if it does not fit. */
 int netns_path(char *buf, size_t len, const char *dir, const char *name);
 
-/* mkdir -p with mode for the directories it creates. */
-int netns_mkdir_p(const char *dir, mode_t mode);
-
 /* Make dir (created if needed) a mount point with the given propagation
  * (MS_SHARED or MS_PRIVATE), bind-mounting it onto itself when it is not one. */
 int netns_make_mount_point(const char *dir, unsigned long propagation);

@@ -28,6 +28,8 @@
 #include "os/linux/nl.h"
 #include "os/linux/tundev.h"
 #include "tunnel/daemon.h"
+#include "util/fs.h"
+#include "util/proc.h"
 
 extern char **environ;
 
@@ -43,17 +45,7 @@ static int tun_dir_make(const struct linux_ctx *c)
 	char path[PATH_MAX];
 	int r = linux_tun_path(c, NULL, NULL, path, sizeof(path));
 
-	for (char *p = path + 1; r == 0 && *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			r = -errno;
-		*p = '/';
-	}
-	if (r == 0 && mkdir(path, 0700) < 0 && errno != EEXIST)
-		r = -errno;
-	return r;
+	return r < 0 ? r : fs_mkdir_p(path, 0755, 0700);
 }
 
 int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name)
@@ -62,7 +54,7 @@ int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name)
 
 	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0)
 		return 0;
-	return (int)tunnel_pidfile_live(path);
+	return (int)proc_pidfile_live(path);
 }
 
 void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
@@ -114,7 +106,7 @@ static int wait_started(const char *pidfile, pid_t spawned)
 		int status;
 		pid_t w = waitpid(spawned, &status, WNOHANG);
 
-		if (tunnel_pidfile_live(pidfile) > 0)
+		if (proc_pidfile_live(pidfile) > 0)
 			return 0;
 		if (w == spawned && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 			return -ECHILD;
@@ -216,7 +208,7 @@ int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
 	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0 ||
 	    linux_tun_path(c, name, ".stats", stats, sizeof(stats)) < 0)
 		return -ENAMETOOLONG;
-	pid = tunnel_pidfile_live(path);
+	pid = proc_pidfile_live(path);
 	if (pid > 0) {
 		kill(pid, SIGTERM);
 		for (int i = 0; i < 250 && kill(pid, 0) == 0; i++) { /* 5 s */

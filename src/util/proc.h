@@ -1,0 +1,64 @@
+/*
+ * Processes jail6 starts and must find again later (the tunnel's
+ * supervisor, the lab's VPN): one pidfile format, one liveness test, one
+ * way to stop them.
+ *
+ * A pid alone names whatever process holds it now. A record here is the
+ * pid, the process's start time (clock ticks after boot, /proc/PID/stat
+ * field 22) and its executable: a process that is not the one recorded
+ * never matches, even when it reuses the pid. Pidfiles hold
+ * "PID START EXE\n"; a plain "PID\n" (written by another program, say
+ * openvpn --writepid) is read with start 0 and exe "", which only liveness
+ * can check. A zombie counts as gone.
+ *
+ * Functions return 0 (or the documented value) or -errno.
+ */
+#ifndef JAIL6_UTIL_PROC_H
+#define JAIL6_UTIL_PROC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct proc_id {
+	pid_t pid;
+	unsigned long long start;  /* 0 = unknown */
+	char exe[PATH_MAX];        /* "" = unknown; never ends in " (deleted)" */
+};
+
+/* The identity of the live process pid; -ESRCH when there is none or it is
+ * a zombie. */
+int proc_of(pid_t pid, struct proc_id *out);
+
+/* Parse a pidfile's text; -EINVAL when it is not one. */
+int proc_pidfile_parse(const char *text, struct proc_id *out);
+
+/* Read a pidfile; -ENOENT when absent, -EINVAL when it is not one. */
+int proc_pidfile_read(const char *path, struct proc_id *out);
+
+/* Write id to path atomically (0644). */
+int proc_pidfile_write(const char *path, const struct proc_id *id);
+
+/* Whether id names a running, non-zombie process that is the one recorded
+ * (same start time and executable, where the record has them). */
+bool proc_alive(const struct proc_id *id);
+
+/* The pid of the live process a pidfile records, or 0 (absent, unreadable,
+ * stale, or another process now). */
+pid_t proc_pidfile_live(const char *path);
+
+/*
+ * Stop the process id names: pin it with a pidfd, check that it is still
+ * the one recorded (and, when ours is not NULL, that ours(pid, arg) says it
+ * is the caller's), SIGTERM it, wait up to timeout_ms, then SIGKILL it and
+ * wait up to a second more. Signals go through the pidfd, so they never
+ * reach a process that took the pid meanwhile. 0 when it is gone, -ESRCH
+ * when it was not running (nothing is signalled), -EPERM when it is not the
+ * one recorded or ours refused it (nothing is signalled), -ETIMEDOUT.
+ */
+int proc_stop(const struct proc_id *id, int timeout_ms, bool (*ours)(pid_t pid, void *arg), void *arg);
+
+/* Milliseconds on the monotonic clock. */
+long long proc_now_ms(void);
+
+#endif

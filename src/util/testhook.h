@@ -1,0 +1,28 @@
+/*
+ * Hooks that exist only in the test build (-DJAIL6_TEST_HOOKS, the
+ * binaries under BUILD/tests/): the product binary reads no test-only
+ * environment variable. testhook_env(NAME) is getenv(NAME) there and NULL
+ * in the product.
+ *
+ * Hooks: JAIL6_TEST_KILL_AFTER=K (the engine SIGKILLs itself after K
+ * actions: killed applies at a chosen point), JAIL6_TEST_EXE=PATH (the
+ * jail6 binary a test driver spawns for the userspace datapath).
+ */
+#ifndef JAIL6_UTIL_TESTHOOK_H
+#define JAIL6_UTIL_TESTHOOK_H
+
+#ifdef JAIL6_TEST_HOOKS
+#include <stdlib.h>
+static inline const char *testhook_env(const char *name)
+{
+	return getenv(name);
+}
+#else
+static inline const char *testhook_env(const char *name)
+{
+	(void)name;
+	return NULL;
+}
+#endif
+
+#endif

@@ -1,0 +1,297 @@
+/*
+ * Unit tests of src/util: the hash index and the string map, mkdir -p and
+ * whole-file reads (a FIFO never blocks), pidfiles with process identity,
+ * liveness (zombies are gone) and stopping (never another process).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/fs.h"
+#include "util/hmap.h"
+#include "util/proc.h"
+#include "util/strmap.h"
+
+/* A scratch directory, removed by the test (rm of what it made). */
+static void scratch(char *dir)
+{
+	strcpy(dir, "/tmp/jail6-test-util-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+/* 1. strmap: the first value wins, thousands of keys, growth keeps them. */
+static void test_strmap(void **state)
+{
+	struct strmap m = { 0 };
+	static char keys[5000][12];
+
+	(void)state;
+	assert_null(strmap_get(&m, "absent"));
+	for (int i = 0; i < 5000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		assert_int_equal(strmap_put(&m, keys[i], &keys[i]), 0);
+	}
+	assert_int_equal(strmap_put(&m, "k7", NULL), 0);
+	assert_ptr_equal(strmap_get(&m, "k7"), &keys[7]);
+	for (int i = 0; i < 5000; i += 97)
+		assert_ptr_equal(strmap_get(&m, keys[i]), &keys[i]);
+	assert_null(strmap_get(&m, "k5000"));
+	assert_int_equal(m.used, 5000);
+	strmap_free(&m);
+	assert_null(strmap_get(&m, "k1"));
+	strmap_free(NULL);
+}
+
+/* Every value collides: hashes equal, keys told apart by eq. */
+static const int *vals;
+static bool eq_int(const void *arg, size_t v)
+{
+	return vals[v] == *(const int *)arg;
+}
+
+/* 2. hmap: equal hashes, distinct keys; a key put twice is stored once. */
+static void test_hmap_collisions(void **state)
+{
+	static int v[100];
+	struct hmap m = { 0 };
+
+	(void)state;
+	vals = v;
+	for (int i = 0; i < 100; i++) {
+		v[i] = i * 3;
+		assert_int_equal(hmap_put(&m, 42, (size_t)i, eq_int, &v[i]), 1);
+	}
+	assert_int_equal(hmap_put(&m, 42, 0, eq_int, &v[5]), 0);
+	assert_int_equal(m.used, 100);
+	for (int i = 0; i < 100; i++) {
+		int key = i * 3;
+		size_t *p = hmap_find(&m, 42, eq_int, &key);
+		assert_non_null(p);
+		assert_int_equal(*p, i);
+	}
+	int other = 1;
+	assert_null(hmap_find(&m, 42, eq_int, &other));
+	assert_null(hmap_find(&m, 43, eq_int, &v[0]));
+	assert_int_not_equal(hmap_fin(0), 0);
+	assert_int_not_equal(hmap_hash_str(HMAP_SEED, "ab"),
+			     hmap_hash_str(hmap_hash_str(HMAP_SEED, "a"), "b"));
+	hmap_free(&m);
+}
+
+/* 3. mkdir -p: parents and leaf modes, an existing dir is fine, a file is
+ * not a directory. */
+static void test_mkdir_p(void **state)
+{
+	char dir[64], path[128];
+	struct stat st;
+
+	(void)state;
+	umask(022);
+	scratch(dir);
+	snprintf(path, sizeof(path), "%s/a/b/c/", dir);
+	assert_int_equal(fs_mkdir_p(path, 0755, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);
+	assert_int_equal(fs_mkdir_p(path, 0755, 0700), 0);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(fs_write_file(path, "x", 1, 0600), 0);
+	assert_int_equal(fs_mkdir_p(path, 0755, 0700), -ENOTDIR);
+	assert_int_equal(fs_mkdir_p("", 0755, 0700), -EINVAL);
+	unlink(path);
+	for (int depth = 3; depth > 0; depth--) {
+		snprintf(path, sizeof(path), "%s/%.*s", dir, depth * 2 - 1, "a/b/c");
+		assert_int_equal(rmdir(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* 4. Whole-file reads: contents and size limit; a FIFO with no writer is
+ * refused at once (never a hang); a directory is -EISDIR. Atomic writes
+ * replace the content. */
+static void test_read_file(void **state)
+{
+	char dir[64], path[128], fifo[128], *text;
+	size_t len;
+	struct stat st;
+
+	(void)state;
+	scratch(dir);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(fs_write_atomic(path, "hello\n", 6, 0640), 0);
+	assert_int_equal(fs_read_file(path, 100, FS_READ_REGULAR, &text, &len, &st), 0);
+	assert_string_equal(text, "hello\n");
+	assert_int_equal(len, 6);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	free(text);
+	assert_int_equal(fs_read_file(path, 5, 0, &text, &len, NULL), -EFBIG);
+	assert_null(text);
+	assert_int_equal(fs_write_atomic(path, "", 0, 0640), 0);
+	assert_int_equal(fs_read_file(path, 5, 0, &text, &len, NULL), 0);
+	assert_int_equal(len, 0);
+	free(text);
+	assert_int_equal(fs_read_file(dir, 5, 0, &text, &len, NULL), -EISDIR);
+	snprintf(fifo, sizeof(fifo), "%s/p", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(fs_read_file(fifo, 100, FS_READ_REGULAR, &text, &len, NULL), -EINVAL);
+	/* without FS_READ_REGULAR a writer-less FIFO reads as empty: no wait */
+	assert_int_equal(fs_read_file(fifo, 100, 0, &text, &len, NULL), 0);
+	assert_int_equal(len, 0);
+	free(text);
+	assert_int_equal(fs_read_file("/proc/self/stat", 4096, 0, &text, &len, NULL), 0);
+	assert_true(len > 0);
+	free(text);
+	unlink(fifo);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* 5. Pidfiles: "PID" or "PID START EXE", nothing else. */
+static void test_pidfile_parse(void **state)
+{
+	struct proc_id id;
+
+	(void)state;
+	assert_int_equal(proc_pidfile_parse("1234\n", &id), 0);
+	assert_int_equal(id.pid, 1234);
+	assert_int_equal(id.start, 0);
+	assert_string_equal(id.exe, "");
+	assert_int_equal(proc_pidfile_parse(" 42 \r\n", &id), 0);
+	assert_int_equal(id.pid, 42);
+	assert_int_equal(proc_pidfile_parse("42 9876 /usr/sbin/jail6\n", &id), 0);
+	assert_int_equal(id.pid, 42);
+	assert_int_equal(id.start, 9876);
+	assert_string_equal(id.exe, "/usr/sbin/jail6");
+	assert_int_equal(proc_pidfile_parse("", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("\n", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("0\n", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("-5\n", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("+5\n", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("12abc\n", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("1234\n5678\n", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("99999999999999999999999", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("2147483647", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("42 x /bin/sh", &id), -EINVAL);
+	assert_int_equal(proc_pidfile_parse("42 77 relative", &id), -EINVAL);
+}
+
+/* 6. Identity: our own record matches us; a record with another start time
+ * or executable (a reused pid) does not; a zombie is gone. */
+static void test_identity(void **state)
+{
+	char dir[64], path[128];
+	struct proc_id self, other, back;
+	pid_t child;
+	int status;
+
+	(void)state;
+	assert_int_equal(proc_of(getpid(), &self), 0);
+	assert_true(self.start > 0);
+	assert_true(self.exe[0] == '/');
+	assert_true(proc_alive(&self));
+	other = self;
+	other.start++;
+	assert_false(proc_alive(&other));
+	other = self;
+	snprintf(other.exe, sizeof(other.exe), "/bin/not-this-one");
+	assert_false(proc_alive(&other));
+	other = self;
+	other.start = 0;
+	other.exe[0] = '\0';
+	assert_true(proc_alive(&other)); /* a plain pidfile: liveness only */
+	assert_int_equal(proc_of(0, &other), -ESRCH);
+	assert_int_equal(proc_of(-1, &other), -ESRCH);
+
+	scratch(dir);
+	snprintf(path, sizeof(path), "%s/x.pid", dir);
+	assert_int_equal(proc_pidfile_write(path, &self), 0);
+	assert_int_equal(proc_pidfile_read(path, &back), 0);
+	assert_int_equal(back.pid, self.pid);
+	assert_true(back.start == self.start);
+	assert_string_equal(back.exe, self.exe);
+	assert_int_equal(proc_pidfile_live(path), getpid());
+	back.start++;
+	assert_int_equal(proc_pidfile_write(path, &back), 0);
+	assert_int_equal(proc_pidfile_live(path), 0);
+	unlink(path);
+	assert_int_equal(proc_pidfile_read(path, &back), -ENOENT);
+	assert_int_equal(proc_pidfile_live(path), 0);
+	rmdir(dir);
+
+	/* a child that exited but is not reaped is a zombie: not alive */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	for (int i = 0; i < 200 && proc_of(child, &other) == 0; i++)
+		usleep(10000);
+	assert_int_equal(proc_of(child, &other), -ESRCH);
+	assert_int_equal(waitpid(child, &status, 0), child);
+}
+
+static bool refuse(pid_t pid, void *arg)
+{
+	(void)pid;
+	(void)arg;
+	return false;
+}
+
+/* 7. proc_stop: a stranger (wrong start time) and a refused process get no
+ * signal; a real child is stopped. */
+static void test_stop(void **state)
+{
+	struct proc_id id, wrong;
+	pid_t child;
+	int status;
+
+	(void)state;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(3);
+	}
+	for (int i = 0; i < 200 && proc_of(child, &id) < 0; i++)
+		usleep(10000);
+	assert_int_equal(proc_of(child, &id), 0);
+	wrong = id;
+	wrong.start++;
+	assert_int_equal(proc_stop(&wrong, 100, NULL, NULL), -ESRCH);
+	assert_int_equal(proc_stop(&id, 100, refuse, NULL), -EPERM);
+	assert_int_equal(waitpid(child, &status, WNOHANG), 0); /* still there */
+	/* the child is ours and unreaped: it turns zombie, which is gone */
+	assert_int_equal(proc_stop(&id, 2000, NULL, NULL), 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	assert_int_equal(proc_stop(&id, 100, NULL, NULL), -ESRCH);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strmap),
+		cmocka_unit_test(test_hmap_collisions),
+		cmocka_unit_test(test_mkdir_p),
+		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_pidfile_parse),
+		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_stop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
