@@ -203,23 +203,15 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
 {
 	char path[PATH_MAX], stats[PATH_MAX];
-	pid_t pid;
+	struct proc_id id;
 
 	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0 ||
 	    linux_tun_path(c, name, ".stats", stats, sizeof(stats)) < 0)
 		return -ENAMETOOLONG;
-	pid = proc_pidfile_live(path);
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		for (int i = 0; i < 250 && kill(pid, 0) == 0; i++) { /* 5 s */
-			waitpid(pid, NULL, WNOHANG); /* ours if we spawned it in this run */
-			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
-		}
-		if (kill(pid, 0) == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, WNOHANG);
-		}
-	}
+	/* only the process the pidfile records (pid, start time, exe) is
+	 * signalled, through a pidfd: never a stranger with a reused pid */
+	if (proc_pidfile_read(path, &id) == 0)
+		proc_stop(&id, 5000, NULL, NULL);
 	unlink(path);
 	unlink(stats);
 	if (linux_tun_path(c, name, ".log", path, sizeof(path)) == 0)
