@@ -39,8 +39,8 @@ static int read_stat(pid_t pid, char *state, unsigned long long *start)
 	if (p && p[1] == ' ' && p[2]) {
 		*state = p[2];
 		p += 3;
-		/* field 3 was the state; the start time is field 22 */
-		for (int f = 3; f < 22 && p; f++)
+		/* p is at the space before field 4; the start time is field 22 */
+		for (int f = 4; f < 22 && p; f++)
 			p = strchr(p + 1, ' ');
 		if (p && sscanf(p, " %llu", start) == 1)
 			r = 0;

@@ -190,6 +190,23 @@ static void test_pidfile_parse(void **state)
 	assert_int_equal(proc_pidfile_parse("42 77 relative", &id), -EINVAL);
 }
 
+/* Field 22 of /proc/self/stat (the start time), read the plain way. */
+static unsigned long long start_field(void)
+{
+	char buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')') + 2; /* field 3 */
+	for (int field = 3; field < 22; field++)
+		p = strchr(p, ' ') + 1;
+	assert_int_equal(sscanf(p, "%llu", &v), 1);
+	return v;
+}
+
 /* 6. Identity: our own record matches us; a record with another start time
  * or executable (a reused pid) does not; a zombie is gone. */
 static void test_identity(void **state)
@@ -202,6 +219,13 @@ static void test_identity(void **state)
 	(void)state;
 	assert_int_equal(proc_of(getpid(), &self), 0);
 	assert_true(self.start > 0);
+	assert_true(self.start == start_field());
+	/* the record stays ours while the process changes (a field beside
+	 * the start time, the virtual memory size, grows here) */
+	void *volatile big = malloc(64 << 20);
+	assert_non_null(big);
+	assert_true(proc_alive(&self));
+	free(big);
 	assert_true(self.exe[0] == '/');
 	assert_true(proc_alive(&self));
 	other = self;
