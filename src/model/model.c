@@ -1,6 +1,7 @@
 /* The desired model: lookups, name checks and freeing. */
 #include "model/model.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -215,4 +216,54 @@ void model_free(struct model *m)
 		free(m->files[i]);
 	free(m->files);
 	memset(m, 0, sizeof(*m));
+}
+
+static const char *const datapath_names[] = {
+	[MODEL_DATAPATH_AUTO] = "auto",
+	[MODEL_DATAPATH_KERNEL] = "kernel",
+	[MODEL_DATAPATH_USERSPACE] = "userspace",
+};
+
+static const char *const role_names[] = {
+	[MODEL_ROLE_CLIENT] = "client",
+	[MODEL_ROLE_BROKER] = "broker",
+};
+
+/* Index of s in names[n], or -1. */
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+const char *model_datapath_name(enum model_datapath d)
+{
+	return (unsigned)d < sizeof(datapath_names) / sizeof(*datapath_names) ? datapath_names[d] : "?";
+}
+
+int model_datapath_parse(const char *s, enum model_datapath *out)
+{
+	int i = name_index(datapath_names, sizeof(datapath_names) / sizeof(*datapath_names), s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum model_datapath)i;
+	return 0;
+}
+
+const char *model_role_name(enum model_tunnel_role r)
+{
+	return (unsigned)r < sizeof(role_names) / sizeof(*role_names) ? role_names[r] : "?";
+}
+
+int model_role_parse(const char *s, enum model_tunnel_role *out)
+{
+	int i = name_index(role_names, sizeof(role_names) / sizeof(*role_names), s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum model_tunnel_role)i;
+	return 0;
 }

@@ -171,6 +171,14 @@ const struct model_iface *model_find_iface(const struct model *m, const char *na
 /* The first address of family af on bridge b, or NULL. */
 const struct addr *model_bridge_addr(const struct model_bridge *b, int af);
 
+/* The config's names of the enums, one table each: "auto", "kernel",
+ * "userspace"; "client", "broker". The parsers return 0, or -EINVAL for
+ * an unknown name. */
+const char *model_datapath_name(enum model_datapath d);
+int model_datapath_parse(const char *s, enum model_datapath *out);
+const char *model_role_name(enum model_tunnel_role r);
+int model_role_parse(const char *s, enum model_tunnel_role *out);
+
 /* Name checks shared by the parser and the backends. */
 /* An interface name: 1..15 chars of [A-Za-z0-9_.-], not starting with '-'. */
 bool model_ifname_ok(const char *s);

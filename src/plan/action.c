@@ -59,16 +59,6 @@ static void put(struct line *l, const char *fmt, ...)
 		l->pos = l->len - 1;
 }
 
-static const char *datapath_name(enum model_datapath d)
-{
-	switch (d) {
-	case MODEL_DATAPATH_KERNEL: return "kernel";
-	case MODEL_DATAPATH_USERSPACE: return "userspace";
-	case MODEL_DATAPATH_AUTO: break;
-	}
-	return "auto";
-}
-
 /* "default" for a zero-length prefix, else the prefix itself. */
 static const char *route_dst(const struct addr *dst, char *buf, size_t len)
 {
@@ -90,7 +80,7 @@ static void describe_tunnel(struct line *l, const struct action *a, const char *
 		addr_format_host(&a->addr, local, sizeof(local));
 	addr_format_host(&a->gw, remote, sizeof(remote));
 	put(l, "%s: %s 6in4 tunnel local %s remote %s ttl %d mtu %d (datapath %s)", a->ifname,
-	    verb, local, remote, a->ttl, a->mtu, datapath_name(a->datapath));
+	    verb, local, remote, a->ttl, a->mtu, model_datapath_name(a->datapath));
 }
 
 /* "route: add DST via GW dev IF", DST "default" for a zero-length prefix. */

@@ -18,16 +18,6 @@ int plan_render_text(FILE *out, const struct plan *p)
 	return ferror(out) ? -EIO : 0;
 }
 
-static const char *datapath_name(enum model_datapath d)
-{
-	switch (d) {
-	case MODEL_DATAPATH_KERNEL: return "kernel";
-	case MODEL_DATAPATH_USERSPACE: return "userspace";
-	case MODEL_DATAPATH_AUTO: break;
-	}
-	return "auto";
-}
-
 /* Set key to a string; a failure is remembered in *err. json_string()
  * refuses text that is not UTF-8 (an exec.start argument could be). */
 static void set_str(json_t *o, const char *key, const char *v, int *err)
@@ -103,7 +93,7 @@ static void action_fields(json_t *o, const struct action *a, int *err)
 		set_addr(o, "remote", &a->gw, true, err);
 		set_int(o, "ttl", a->ttl, err);
 		set_int(o, "mtu", a->mtu, err);
-		set_str(o, "datapath", datapath_name(a->datapath), err);
+		set_str(o, "datapath", model_datapath_name(a->datapath), err);
 		break;
 	case ACTION_VETH_CREATE:
 		set_str(o, "ifname", a->ifname, err);
