@@ -1,14 +1,21 @@
 # jail6 — one hand-written GNU Makefile.
-#   make            build build/jail6
+#   make            build build/jail6 and build/jail6-lab
 #   make check      build and run the whole suite (unit, golden, netns when root)
 #   make sanitize   the whole suite again under ASan+UBSan (build-san/)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show the commands
+#
+# Layout of the build: libjail6.a holds everything but the front ends
+# (src/cli is jail6, src/lab is jail6-lab). The test build compiles the few
+# files that include util/testhook.h again with -DJAIL6_TEST_HOOKS into
+# libjail6-test.a, which the unit tests, the netns drivers and
+# BUILD/tests/jail6 link: the product binaries read no test-only variable.
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share/jail6
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
@@ -34,48 +41,78 @@ else
 Q := @
 endif
 
-LIB_SRCS  := $(sort $(filter-out src/cli/main.c src/fuzz/%,$(shell find src -name '*.c')))
+ALL_SRCS  := $(sort $(shell find src -name '*.c'))
+CLI_SRCS  := $(filter src/cli/%,$(ALL_SRCS))
+LAB_SRCS  := $(filter src/lab/%,$(ALL_SRCS))
+LIB_SRCS  := $(filter-out src/cli/% src/lab/%,$(ALL_SRCS))
+HOOK_SRCS := $(sort $(shell grep -l '"util/testhook.h"' $(LIB_SRCS)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-MAIN_OBJ  := $(BUILD)/src/cli/main.o
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+LAB_OBJS  := $(LAB_SRCS:%.c=$(BUILD)/%.o)
+LAB_LIB_OBJS := $(filter-out $(BUILD)/src/lab/main.o,$(LAB_OBJS))
+HOOK_OBJS := $(HOOK_SRCS:%.c=$(BUILD)/testhooks/%.o)
+TLIB_OBJS := $(filter-out $(HOOK_SRCS:%.c=$(BUILD)/%.o),$(LIB_OBJS)) $(HOOK_OBJS)
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DRV_SRCS  := $(sort $(wildcard tests/netns/drv_*.c))
 DRV_BINS  := $(DRV_SRCS:tests/netns/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 LIB       := $(BUILD)/libjail6.a
+TLIB      := $(BUILD)/libjail6-test.a
 BIN       := $(BUILD)/jail6
+LAB_BIN   := $(BUILD)/jail6-lab
+TEST_JAIL6 := $(BUILD)/tests/jail6
 
 .SECONDARY:
 .PHONY: all check unit drivers sanitize fuzz install uninstall clean deps
-all: $(BIN)
+all: $(BIN) $(LAB_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/testhooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (test hooks)")
+	$(Q)$(CC) $(CPPFLAGS) -DJAIL6_TEST_HOOKS $(CFLAGS) -MMD -MP -c $< -o $@
+
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(MAIN_OBJ) $(LIB)
+$(TLIB): $(TLIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJS) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(LAB_BIN): $(LAB_OBJS) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# jail6 with the test hooks, for the tests that need them.
+$(TEST_JAIL6): $(CLI_OBJS) $(TLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LAB_LIB_OBJS) $(TLIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
 # Test drivers for the netns scripts: small programs over the library.
-$(BUILD)/tests/drv_%: $(BUILD)/tests/netns/drv_%.o $(LIB)
+$(BUILD)/tests/drv_%: $(BUILD)/tests/netns/drv_%.o $(TLIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The suite: every unit binary, the golden and CLI tests, and (as root) the
 # network-namespace tests. tests/run prints the closing "N passed, N failed".
-check: $(BIN) $(TEST_BINS) $(DRV_BINS)
+check: $(BIN) $(LAB_BIN) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS)
 	$(Q)BUILD=$(BUILD) tests/run
 
 unit: $(TEST_BINS)
@@ -90,7 +127,7 @@ sanitize:
 FUZZ_SECONDS ?= 30
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 # the harnesses need the parser and the model, and the pure datapath logic
-FUZZ_LIB_SRCS := $(sort $(wildcard src/conf/*.c src/model/*.c)) src/tunnel/datapath.c
+FUZZ_LIB_SRCS := $(sort $(wildcard src/conf/*.c src/model/*.c)) src/util/hmap.c src/util/strmap.c src/util/fs.c src/tunnel/datapath.c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p build-fuzz
 	$(Q)clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
@@ -103,14 +140,18 @@ fuzz: $(FUZZ_BINS)
 	  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' build-fuzz/$$n.log || true; \
 	done
 
-install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+install: $(BIN) $(LAB_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/jail6
+	install -m 0755 $(LAB_BIN) $(DESTDIR)$(BINDIR)/jail6-lab
 	install -m 0644 docs/jail6.conf.5 $(DESTDIR)$(MANDIR)/man5/jail6.conf.5
 	install -m 0644 docs/jail6.8 $(DESTDIR)$(MANDIR)/man8/jail6.8
+	install -m 0644 examples/*.conf $(DESTDIR)$(DATADIR)/examples/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/jail6 $(DESTDIR)$(MANDIR)/man5/jail6.conf.5 $(DESTDIR)$(MANDIR)/man8/jail6.8
+	rm -f $(DESTDIR)$(BINDIR)/jail6 $(DESTDIR)$(BINDIR)/jail6-lab \
+	      $(DESTDIR)$(MANDIR)/man5/jail6.conf.5 $(DESTDIR)$(MANDIR)/man8/jail6.8
+	rm -rf $(DESTDIR)$(DATADIR)
 
 deps:
 	scripts/deps

@@ -1,9 +1,16 @@
-/* The command-line interface: one file per subcommand, a table in main.c. */
+/*
+ * The command-line interface: one file per subcommand, a table in main.c.
+ * Subcommands parse their options, call the engine (engine/engine.h) and
+ * print; they never reach a backend or the store. Messages go through
+ * err(3)/warnx(3): "jail6: OBJECT: what happened".
+ */
 #ifndef JAIL6_CLI_CLI_H
 #define JAIL6_CLI_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "engine/engine.h"
 
 #define CLI_DEFAULT_CONF  "/etc/jail6.conf"
 #define CLI_DEFAULT_STATE "/var/lib/jail6"
@@ -19,8 +26,8 @@ struct cli_global {
 	const char *conf;        /* -f FILE; else $JAIL6_CONF; else CLI_DEFAULT_CONF */
 	const char *state_dir;   /* -s DIR; else $JAIL6_STATE_DIR; else CLI_DEFAULT_STATE */
 	const char *host_netns;  /* --host-netns NAME */
-	const char *runtime_dir; /* --runtime-dir DIR (where namespaces are bind-mounted) */
-	bool verbose;            /* -v */
+	const char *runtime_dir; /* --runtime-dir DIR (where namespaces are bound) */
+	int verbose;             /* -v, once per -v */
 	int lock_timeout_ms;     /* --lock-timeout SECONDS; < 0 = default (30 s) */
 };
 
@@ -34,8 +41,8 @@ struct cli_command {
 /* The table, for `jail6 help`. */
 extern const struct cli_command cli_commands[];
 
-/* Subcommands. Each parses its own options with getopt_long (argv[0] is the
- * subcommand's name) and returns the process exit code. */
+/* Subcommands, one file each. Each parses its own options with getopt_long
+ * (argv[0] is the subcommand's name) and returns the process exit code. */
 int cmd_check(struct cli_global *g, int argc, char **argv);
 int cmd_plan(struct cli_global *g, int argc, char **argv);
 int cmd_apply(struct cli_global *g, int argc, char **argv);
@@ -47,9 +54,11 @@ int cmd_restart(struct cli_global *g, int argc, char **argv);
 int cmd_exec(struct cli_global *g, int argc, char **argv);
 int cmd_list(struct cli_global *g, int argc, char **argv);
 int cmd_tunnel(struct cli_global *g, int argc, char **argv);
-/* jail6 tunnel update NAME (argv[0] is "update"), called by cmd_tunnel. */
+/* jail6 tunnel run|update NAME (argv[0] is "run"/"update"), from cmd_tunnel. */
+int cmd_tunnel_run(struct cli_global *g, int argc, char **argv);
 int cmd_tunnel_update(struct cli_global *g, int argc, char **argv);
-int cmd_lab(struct cli_global *g, int argc, char **argv);
+
+/* ---- shared by the subcommands (cli.c) */
 
 /* Print "usage: jail6 NAME USAGE" for a subcommand to stderr. */
 void cli_usage(const char *name);
@@ -61,27 +70,24 @@ void cli_usage(const char *name);
 int cli_dry_run_opts(struct cli_global *g, int argc, char **argv, const char *name,
 		     const char *help, int *dry);
 
-struct engine;
-/* Open the engine (store + backend) as g says; prints the error and returns
- * an exit code (CLI_EXIT_FAIL) on failure, 0 on success. */
-int cli_engine_open(const struct cli_global *g, struct engine *e, bool readonly);
-
-struct model;
-int cli_converge(const struct cli_global *g, struct engine *e, struct model *m,
-		 const char *const *only, size_t n_only, bool dry_run, bool additive_only);
-
-/* Execute plan p (or print it with dry_run), one line per action; on a
- * failure say how far it got and what to do (`what`). An exit code. */
-struct plan;
-struct state;
-int cli_run_plan(struct engine *e, const struct plan *p, const struct state *st, bool dry_run,
-		 const char *what);
-int cli_teardown(struct engine *e, const struct model *m, const char *const *jails, size_t n,
-		 bool dry_run, bool keep_leases);
-
 /* Load and validate the config of g, printing every error as FILE:LINE:COL.
  * Returns 0, or the exit code to use (CLI_EXIT_CONFIG). */
-struct model;
 int cli_load_conf(const struct cli_global *g, struct model *m);
+
+/* Open the engine as g says (readonly: status, list; no_store: exec);
+ * prints the error and returns CLI_EXIT_FAIL on failure, else 0. */
+int cli_engine_open(const struct cli_global *g, struct engine **e, bool readonly, bool no_store);
+
+/* warnx() each line of a possibly multi-line message. */
+void cli_warn_lines(const char *msg);
+
+/*
+ * Report the end of a run that planned and executed (apply, destroy, start,
+ * stop, restart), as r and res say: the conflicts, the error and how far it
+ * got (what: what to do next), or "N actions applied"; with dry_run, the
+ * plan. empty: what to print when there was nothing to do. An exit code.
+ */
+int cli_report(struct engine *e, int r, const struct engine_result *res, bool dry_run, const char *empty,
+	       const char *what);
 
 #endif

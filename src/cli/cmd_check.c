@@ -1,10 +1,10 @@
 /* jail6 check: validate a config file and report every error in one pass. */
+#include <err.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "model/model.h"
 
 static size_t count_ifaces(const struct model *m)
 {
@@ -39,7 +39,7 @@ int cmd_check(struct cli_global *g, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "jail6 check: unexpected argument '%s'\n", argv[optind]);
+		warnx("check: unexpected argument '%s'", argv[optind]);
 		return CLI_EXIT_CONFIG;
 	}
 	r = cli_load_conf(g, &m);

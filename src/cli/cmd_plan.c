@@ -1,15 +1,12 @@
 /* jail6 plan: the actions that take an empty host to what the config says,
  * rendered for Linux (readable lines), as JSON, or as FreeBSD commands. */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "model/model.h"
-#include "model/state.h"
-#include "os/freebsd/freebsd.h"
-#include "plan/plan.h"
 
 int cmd_plan(struct cli_global *g, int argc, char **argv)
 {
@@ -21,10 +18,8 @@ int cmd_plan(struct cli_global *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct model m = { 0 };
-	struct state empty = { 0 };
-	struct plan p = { 0 };
 	const char *target = "linux";
-	int c, r, json = 0, rc = CLI_EXIT_FAIL;
+	int c, r, json = 0;
 
 	while ((c = getopt_long(argc, argv, "f:t:jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -45,34 +40,21 @@ int cmd_plan(struct cli_global *g, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "jail6 plan: unexpected argument '%s'\n", argv[optind]);
+		warnx("plan: unexpected argument '%s'", argv[optind]);
 		return CLI_EXIT_CONFIG;
 	}
 	if (strcmp(target, "linux") && strcmp(target, "freebsd")) {
-		fprintf(stderr, "jail6 plan: unknown target '%s' (linux or freebsd)\n", target);
+		warnx("plan: unknown target '%s' (%s)", target, engine_plan_targets());
 		return CLI_EXIT_CONFIG;
 	}
 	r = cli_load_conf(g, &m);
 	if (r)
 		return r;
-	r = plan_resolve_auto(&m);
-	if (r < 0) {
-		fprintf(stderr, "jail6: %s: cannot assign auto addresses: %s\n", g->conf,
-			r == -ENOSPC ? "a bridge prefix is full" : "out of memory");
-		goto cleanup;
-	}
-	r = plan_build(&m, &empty, &p);
-	if (r < 0) {
-		fprintf(stderr, "jail6: plan: out of memory\n");
-		goto cleanup;
-	}
-	if (!strcmp(target, "freebsd"))
-		r = json ? freebsd_render_json(stdout, &p) : freebsd_render(stdout, &p);
-	else
-		r = json ? plan_render_json(stdout, &p) : plan_render_text(stdout, &p);
-	rc = r < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-cleanup:
-	plan_free(&p);
+	r = engine_plan_render(stdout, &m, target, json);
+	if (r == -ENOSPC)
+		warnx("%s: cannot assign auto addresses: a bridge prefix is full", g->conf);
+	else if (r == -ENOMEM)
+		warnx("plan: out of memory");
 	model_free(&m);
-	return rc;
+	return r < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

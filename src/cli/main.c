@@ -1,10 +1,12 @@
 /* jail6: a short dispatcher over the subcommand table. */
+#include <err.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/msg.h"
 
 #ifndef JAIL6_VERSION
 #define JAIL6_VERSION "0.1.0"
@@ -22,7 +24,6 @@ const struct cli_command cli_commands[] = {
 	{ "exec", cmd_exec, "JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
 	{ "tunnel", cmd_tunnel, "run|update NAME [OPTIONS]", "the userspace 6in4 datapath; the broker's endpoint update" },
-	{ "lab", cmd_lab, "up|down|test|status|exec NS CMD...", "the seed's world in namespaces: VPN, NAT, broker, jails" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -39,45 +40,10 @@ static void usage(FILE *f)
 		   "  --host-netns NAME    run the host side inside network namespace NAME\n"
 		   "  --runtime-dir DIR    where namespaces are bind-mounted (default /run/netns)\n"
 		   "  --lock-timeout SEC   wait at most SEC for another jail6 run (default 30)\n"
-		   "  -v                   verbose\n"
+		   "  -v                   say more: what was read, opened, observed and planned\n"
 		   "  -h, --help           this help; `jail6 COMMAND --help` for a command\n"
 		   "  -V, --version        print the version\n\n"
 		   "See jail6(8) and jail6.conf(5).\n");
-}
-
-void cli_usage(const char *name)
-{
-	for (const struct cli_command *c = cli_commands; c->name; c++)
-		if (!strcmp(c->name, name)) {
-			fprintf(stderr, "usage: jail6 %s %s\n", c->name, c->usage);
-			return;
-		}
-}
-
-int cli_dry_run_opts(struct cli_global *g, int argc, char **argv, const char *name,
-		     const char *help, int *dry)
-{
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "f:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': g->conf = optarg; break;
-		case 'n': *dry = 1; break;
-		case 'h':
-			for (const struct cli_command *k = cli_commands; k->name; k++)
-				if (!strcmp(k->name, name))
-					printf("usage: jail6 %s %s\n\n%s", name, k->usage, help);
-			return -1;
-		default: cli_usage(name); return CLI_EXIT_CONFIG;
-		}
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -100,14 +66,14 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'f': g.conf = optarg; break;
 		case 's': g.state_dir = optarg; break;
-		case 'v': g.verbose = true; break;
+		case 'v': g.verbose++; break;
 		case 'N': g.host_netns = optarg; break;
 		case 'R': g.runtime_dir = optarg; break;
 		case 'L': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 0 || v > 86400) {
-				fprintf(stderr, "jail6: --lock-timeout: '%s' is not a number of seconds (0..86400)\n", optarg);
+				warnx("--lock-timeout: '%s' is not a number of seconds (0..86400)", optarg);
 				return CLI_EXIT_CONFIG;
 			}
 			g.lock_timeout_ms = (int)v * 1000;
@@ -118,6 +84,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return CLI_EXIT_CONFIG;
 		}
 	}
+	msg_set_verbosity(g.verbose);
 	if (!g.conf || !*g.conf)
 		g.conf = CLI_DEFAULT_CONF;
 	if (!g.state_dir || !*g.state_dir)
@@ -137,6 +104,6 @@ int main(int argc, char **argv)
 		optind = 0; /* reset getopt for the subcommand (glibc: 0 reinitialises) */
 		return cmd->fn(&g, argc - first, argv + first);
 	}
-	fprintf(stderr, "jail6: unknown command '%s'; see jail6 --help\n", argv[optind]);
+	warnx("unknown command '%s'; see jail6 --help", argv[optind]);
 	return CLI_EXIT_CONFIG;
 }

@@ -1,82 +1,218 @@
 /*
- * The engine: what `apply`, `destroy`, `status` and the jail commands share
- * on Linux. It joins the pieces: the store (ownership, IPAM, lock), the Linux
- * backend (observe, execute) and the pure planner. The CLI only prints.
+ * The engine: the one API every front end calls (the CLI, `jail6 serve`,
+ * the boot units, the lab). It joins the pieces: the store (ownership,
+ * IPAM, the lock), a backend behind the seam (os/backend.h) and the pure
+ * planner. Front ends parse their input, call these functions and print;
+ * none of them reaches a backend or the store directly.
+ *
+ * Observe -> plan -> apply:
+ *   engine_converge   observe the host, plan what the model wants, refuse
+ *                     clashes with foreign objects, execute, record
+ *   engine_teardown   exec.stop, then remove what jail6 created
+ *   engine_status     what the host has, and the drift from the model
+ *   engine_jail_*     start, stop, restart, exec, list
+ *   engine_plan_*     render a plan for a target, with no host at all
+ *
+ * Conventions. Functions return 0 or -errno; on failure engine_error(e)
+ * names the object ("bridge0: add member bge0: No such device"); a failure
+ * about several objects gives one line each. Progress lines (one per
+ * action, "[jail] exec.stop: ...") go to the log stream of engine_opts and
+ * warnings to its warn stream, never to stdout behind the caller's back. The engine is not
+ * thread-safe: one engine, one thread.
  */
 #ifndef JAIL6_ENGINE_ENGINE_H
 #define JAIL6_ENGINE_ENGINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "model/model.h"
-#include "model/state.h"
 #include "plan/plan.h"
 
-struct store;
-struct linux_ctx;
+struct engine;
 
-struct engine {
-	struct store *store;
-	struct linux_ctx *lx;
-	const char *runtime_dir;
-	FILE *log;              /* one line per action; NULL = silent */
-	bool keep_leases;       /* a destroyed jail keeps its IPAM leases (stop) */
-	char err[512];          /* the message of the last failure */
-};
-
-/* Options of engine_open(). */
 struct engine_opts {
-	const char *state_dir;
-	const char *host_netns;  /* NULL = the caller's namespace */
-	const char *runtime_dir; /* NULL = /run/netns */
-	bool readonly;           /* shared lock, no writes (status, list) */
+	const char *state_dir;   /* the store's directory; NULL = none (then only
+				  * engine_run_actions and engine_jail_exec work) */
+	const char *host_netns;  /* NULL = the caller's own namespace */
+	const char *runtime_dir; /* NULL = the backend's default (/run/netns) */
+	bool readonly;           /* shared lock, never a write (status, list) */
 	int lock_timeout_ms;     /* < 0: the store's default */
+	FILE *log;               /* progress lines; NULL = silent */
+	FILE *warn;              /* warnings that do not stop a run (an
+				  * exec.stop that failed); NULL = none */
 };
 
-/* Open the store (taking its lock) and the Linux backend. 0 or -errno with
- * e->err set. */
-int engine_open(struct engine *e, const struct engine_opts *o);
+/*
+ * Open the store (taking its lock: exclusive, or shared when readonly) and
+ * the native backend. A read-only open of a state dir that holds no store
+ * yet succeeds with nothing owned. On failure *out is NULL and err holds the
+ * message; -EPERM/-EACCES mean the caller lacks the privileges.
+ */
+int engine_open(const struct engine_opts *o, struct engine **out, char *err, size_t errlen);
 
-/* Release everything; NULL-tolerant, safe on a half-opened engine. */
+/* Release everything; NULL-tolerant. */
 void engine_close(struct engine *e);
 
-/*
- * Give every `address = auto` of *m an address from the store's IPAM: the
- * lease it already has, else the lowest free one of its bridge's IPv6 prefix
- * (never a bridge address or a static one). With lookup_only, only existing
- * leases are used and an auto without one stays unresolved (n_auto kept).
- */
-int engine_resolve_auto(struct engine *e, struct model *m, bool lookup_only);
+/* The message of the last failure ("" when none). */
+const char *engine_error(const struct engine *e);
+
+/* The result of a run that plans and executes. */
+struct engine_result {
+	struct plan plan;        /* what was (or, dry, would be) executed */
+	size_t done;             /* how many actions of it succeeded */
+	struct plan_conflicts conflicts; /* clashes that stopped it (-EEXIST) */
+};
+
+/* Free a result; NULL-tolerant; a zeroed result is empty. */
+void engine_result_free(struct engine_result *r);
+
+/* Options of engine_converge. */
+struct engine_converge_opts {
+	const char *const *only; /* also converge these jails even when stopped */
+	size_t n_only;
+	bool dry_run;            /* plan only: leases and records roll back */
+	bool additive;           /* never remove anything (start NAME) */
+};
 
 /*
- * Observe the host and every jail that *m names or the store owns, mark the
- * facts jail6 owns, and forget ownership records whose object is gone (a
- * killed apply may leave such records behind).
+ * Make the host match *m: resolve `address = auto` from the store's IPAM
+ * (*m gets the addresses), forget ownership records whose object is gone,
+ * observe, plan for the jails that should run (engine_jail_wanted, plus
+ * only[]), and execute. Returns 0 (res->plan may be empty: nothing to do),
+ * -EEXIST when objects jail6 did not create clash with the model
+ * (res->conflicts lists them; nothing changed), or -errno with res->done
+ * telling how far execution got.
  */
-int engine_observe(struct engine *e, const struct model *m, struct state *st);
+int engine_converge(struct engine *e, struct model *m, const struct engine_converge_opts *o,
+		    struct engine_result *res);
 
 /*
- * Execute a plan in order, logging each action; ownership is recorded before
- * an object is created (so a kill between the two leaves it owned, and the
- * next apply converges) and forgotten after it is removed. *st is the
- * observed state the plan was built from (sysctl values to restore).
- * Stops at the first failure: returns -errno with e->err naming the object.
- * *done receives how many actions succeeded.
+ * Remove what jail6 created: with n == 0 everything (then the sysctls it
+ * changed get their old values back), else the named jails and their
+ * epairs. exec.stop of each such jail in *m (may be NULL or empty) runs
+ * first. keep_leases (stop) keeps the jails' auto addresses and marks them
+ * stopped. -ENOENT: a named jail is not running; -EPERM: a named jail was
+ * not created by jail6 (the message says which).
  */
-int engine_execute(struct engine *e, const struct plan *p, const struct state *st, size_t *done);
+int engine_teardown(struct engine *e, const struct model *m, const char *const *jails, size_t n,
+		    bool dry_run, bool keep_leases, struct engine_result *res);
 
-/* Which jails of *m apply should run: autostart and not stopped by the user. */
+/* The state of one jail as status and list report it. */
+enum engine_jail_state {
+	ENGINE_JAIL_RUNNING,     /* up */
+	ENGINE_JAIL_ABSENT,      /* wanted, but not up */
+	ENGINE_JAIL_STOPPED,     /* stopped by the user (or autostart = no) */
+};
+const char *engine_jail_state_name(enum engine_jail_state s);
+
+/*
+ * Whole status, for front ends to render: a JSON document (jansson, owned
+ * by the caller: json_decref) with tunnels, bridges, jails, in_sync and
+ * drift, as `jail6 status --json` prints it (docs/jail6.8 documents the
+ * keys). *in_sync says whether the host matches *m. Read-only: records the
+ * engine would forget are only ignored.
+ */
+struct json_t;
+int engine_status(struct engine *e, struct model *m, struct json_t **out, bool *in_sync);
+
+/* start / stop / restart of jails named in *m (apply then keeps them in
+ * that state). Results as engine_converge and engine_teardown. */
+int engine_jail_start(struct engine *e, struct model *m, const char *const *names, size_t n,
+		      bool dry_run, struct engine_result *res);
+int engine_jail_stop(struct engine *e, const struct model *m, const char *const *names, size_t n,
+		     bool dry_run, struct engine_result *res);
+int engine_jail_restart(struct engine *e, struct model *m, const char *const *names, size_t n,
+			bool dry_run, struct engine_result *res);
+
+/* One jail as `jail6 list` shows it. */
+struct engine_jail_info {
+	const struct model_jail *jail;  /* borrowed from the model */
+	enum engine_jail_state state;
+};
+
+/* The jails of *m with their state, in model order (*out: free()). Auto
+ * addresses already leased are filled into *m. */
+int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info **out, size_t *n);
+
+/* Run argv inside jail name (like jexec); *status as the backend gives it.
+ * -ESRCH when the jail is not running, -ENOENT when the command is not
+ * found in it. Works on an engine opened without a state dir. */
+int engine_jail_exec(struct engine *e, const char *name, char *const argv[], int *status);
+
+/* Whether apply should run jail j: autostart and not stopped by the user. */
 bool engine_jail_wanted(struct engine *e, const struct model_jail *j);
 
-/* A copy of *m without the jails that engine_jail_wanted refuses, but with
- * those named in only[] (the strings are borrowed: free with
- * engine_model_view_free, not model_free). */
-int engine_model_view(struct engine *e, const struct model *m, struct model *view,
-		      const char *const *only, size_t n_only);
-void engine_model_view_free(struct model *view);
+/*
+ * Render the plan that sets up an empty host as *m says, for target
+ * ("linux", "freebsd"; NULL = the native one), as text or JSON, with auto
+ * addresses picked as an empty store would. Needs no engine, no store and
+ * no privileges. -ENOENT for an unknown target, -ENOSPC when a bridge
+ * prefix is full, -EINVAL when some action cannot be rendered for target
+ * (the rest still is).
+ */
+int engine_plan_render(FILE *out, struct model *m, const char *target, bool json);
 
-/* The plan that restores the sysctls jail6 changed (destroy everything). */
-int engine_sysctl_restore(struct engine *e, struct plan *p);
+/* The targets engine_plan_render knows, for messages: "linux, freebsd". */
+const char *engine_plan_targets(void);
+
+/* Print a plan as apply -n shows it: one numbered line per action. */
+int engine_plan_print(FILE *out, const struct plan *p);
+
+/*
+ * `jail6 tunnel run`: the userspace 6in4 datapath of tunnel *t (its name,
+ * endpoints, ttl, mtu and address) in this process until SIGTERM/SIGINT,
+ * or with supervise as a daemon that restarts it. Paths NULL: none in the
+ * foreground; with supervise the backend's defaults, beside the runtime
+ * dir. -EINVAL for a bad setting (err says which), -EEXIST when a
+ * supervisor already runs, or -errno.
+ */
+struct engine_datapath {
+	const struct model_tunnel *tunnel;
+	const char *host_netns, *runtime_dir;
+	bool supervise;
+	const char *pidfile, *stats, *log;
+};
+int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errlen);
+
+/*
+ * `jail6 tunnel update`: tell the broker of tunnel *t our IPv4 endpoint
+ * (HE's dyndns-style update). myip NULL: the tunnel's myip (or the
+ * broker's view when it has none); "auto": the broker's view. url NULL:
+ * the tunnel's update_url. timeout_ms <= 0: the default per try. Returns
+ * 0 when the broker said good or nochg (msg: its answer), -ENOKEY when the
+ * tunnel block lacks keys the update needs (msg: one "FILE:LINE:COL: ..."
+ * line each), -EINVAL for a bad setting (msg: the reason), or -errno or
+ * -EIO for a failure or a refusal (msg says which).
+ */
+struct engine_update {
+	const struct model_tunnel *tunnel;
+	const char *myip;
+	const char *url;
+	long timeout_ms;
+	/* each failed try but the last, and warnings (a plain http:// URL) */
+	void (*note)(void *arg, const char *msg);
+	void *arg;
+};
+int engine_tunnel_update(const struct engine_update *u, char *msg, size_t len);
+
+/* The update's defaults: tries, and the timeout of one try. */
+void engine_update_defaults(int *tries, long *timeout_ms);
+
+/* Whether url is an http(s) URL the update accepts; -EINVAL with the reason. */
+int engine_update_url_check(const char *url, char *why, size_t len);
+
+/*
+ * Plumbing for programs that build their own world with the backend (the
+ * lab wires its namespaces with it): execute p in order with no store and
+ * no ownership records. Progress lines go to the log stream.
+ */
+int engine_run_actions(struct engine *e, const struct plan *p);
+
+/* Remove namespace name of the runtime dir (a jail's, or one the tool made)
+ * with everything in it, processes killed, whoever created it: for tools
+ * that clean up their own world. -ENOENT when there is none. */
+int engine_jail_purge(struct engine *e, const char *name);
 
 #endif

@@ -17,7 +17,7 @@
 #include "lab/lab.h"
 #include "lab/lab_int.h"
 #include "util/proc.h"
-#include "os/linux/jail.h"
+#include "engine/engine.h"
 #include "os/linux/netns.h"
 
 /* Stop the daemon of a pidfile if it is the lab's; the pidfile goes too. */
@@ -221,30 +221,29 @@ static void sweep(struct lab *l)
  * the jails, leftovers), killing what still runs inside. */
 static int remove_namespaces(struct lab *l)
 {
-	char **names = NULL, state[PATH_MAX], err[512];
+	struct engine *e = NULL;
+	char **names = NULL;
 	size_t n = 0;
 	int first = 0, rc;
-	DIR *d;
-	struct dirent *de;
 
 	rc = netns_list(l->netns_dir, &names, &n);
 	if (rc < 0)
 		return lab_fail(l, rc, "%s: %s", l->netns_dir, strerror(-rc));
+	if (n && (rc = lab_engine(l, NULL, &e)) < 0) {
+		netns_list_free(names, n);
+		return rc;
+	}
 	for (size_t i = 0; i < n; i++) {
-		rc = jail_destroy(l->netns_dir, names[i], err, sizeof(err));
+		rc = engine_jail_purge(e, names[i]);
 		if (rc < 0 && rc != -ENOENT && !first)
-			first = lab_fail(l, rc, "namespace %s", err);
+			first = lab_fail(l, rc, "namespace %s", engine_error(e));
 		else if (rc == 0)
 			lab_say(l, "  %s: removed", names[i]);
 	}
+	engine_close(e);
 	netns_list_free(names, n);
-	/* the extra namespaces of jails whose netns is already gone */
-	if (jail_state_dir(l->netns_dir, state, sizeof(state)) == 0 && (d = opendir(state))) {
-		while ((de = readdir(d)))
-			if (de->d_name[0] != '.' && model_jailname_ok(de->d_name))
-				jail_destroy(l->netns_dir, de->d_name, err, sizeof(err));
-		closedir(d);
-	}
+	/* what is left of jails whose netns is already gone (their UTS and
+	 * mount namespaces, bound below the lab dir) goes with unmount_all */
 	return first;
 }
 

@@ -15,6 +15,7 @@
 
 #include "lab/lab.h"
 #include "lab/lab_int.h"
+#include "engine/engine.h"
 #include "util/fs.h"
 #include "os/linux/netns.h"
 
@@ -80,22 +81,34 @@ int lab_find_program(const char *name, char *buf, size_t len)
 	return -ENOENT;
 }
 
-/* An example config beside the binary (BINDIR/../examples), else in the
- * current directory. */
+/* The directory of this program's binary into buf; 0 or -errno. */
+static int self_dir(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -errno;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	return 0;
+}
+
+/* An example config beside the binary (BINDIR/../examples, the build
+ * tree; BINDIR/../share/jail6/examples, installed), else in the current
+ * directory. */
 static int find_example(const char *name, char *buf, size_t len)
 {
+	static const char *const rel[] = { "../examples", "../share/jail6/examples" };
 	char exe[PATH_MAX], cand[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(cand, sizeof(cand), "%s/../examples/%s", exe, name);
-			if (access(cand, R_OK) == 0 && realpath(cand, buf))
-				return 0;
-		}
+	for (size_t i = 0; self_dir(exe, sizeof(exe)) == 0 && i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(cand, sizeof(cand), "%s/%s/%s", exe, rel[i], name);
+		if (access(cand, R_OK) == 0 && realpath(cand, buf))
+			return 0;
 	}
 	snprintf(cand, sizeof(cand), "examples/%s", name);
 	if (access(cand, R_OK) == 0 && realpath(cand, buf))
@@ -106,6 +119,7 @@ static int find_example(const char *name, char *buf, size_t len)
 
 int lab_init(struct lab *l, const char *dir, const char *host_conf, const char *broker_conf)
 {
+	char exe[PATH_MAX];
 	int n;
 
 	memset(l, 0, sizeof(*l));
@@ -128,6 +142,24 @@ int lab_init(struct lab *l, const char *dir, const char *host_conf, const char *
 		snprintf(l->broker_conf, sizeof(l->broker_conf), "%s", broker_conf);
 	else
 		find_example("lab-broker.conf", l->broker_conf, sizeof(l->broker_conf));
+	/* jail6 beside this program (build tree, or both installed in one
+	 * dir), else in PATH; a missing one is up's error */
+	if (self_dir(exe, sizeof(exe)) == 0 && snprintf(l->jail6, sizeof(l->jail6), "%s/jail6", exe) > 0 &&
+	    access(l->jail6, X_OK) == 0)
+		return 0;
+	if (lab_find_program("jail6", l->jail6, sizeof(l->jail6)) < 0)
+		snprintf(l->jail6, sizeof(l->jail6), "jail6");
+	return 0;
+}
+
+int lab_set_jail6(struct lab *l, const char *path)
+{
+	if (path[0] != '/' && !realpath(path, l->jail6))
+		return lab_fail(l, -errno, "jail6 binary %s: %s", path, strerror(errno));
+	if (path[0] == '/')
+		snprintf(l->jail6, sizeof(l->jail6), "%s", path);
+	if (access(l->jail6, X_OK) < 0)
+		return lab_fail(l, -errno, "jail6 binary %s: %s", l->jail6, strerror(errno));
 	return 0;
 }
 
@@ -170,6 +202,17 @@ int lab_copy_conf(struct lab *l, const char *src, const char *name)
 	return rc < 0 ? lab_fail(l, rc, "%s: %s", dst, strerror(-rc)) : 0;
 }
 
+/* ---- the engine, for the lab's own wiring */
+
+int lab_engine(struct lab *l, const char *host_ns, struct engine **e)
+{
+	struct engine_opts o = { .host_netns = host_ns, .runtime_dir = l->netns_dir, .lock_timeout_ms = -1 };
+	char err[512];
+	int rc = engine_open(&o, e, err, sizeof(err));
+
+	return rc < 0 ? lab_fail(l, rc, "%s", err) : 0;
+}
+
 /* ---- jail6 at either end */
 
 const struct lab_end lab_host_end = { LAB_NS_HOST, "host.conf", "state-host", "host" };
@@ -195,6 +238,8 @@ int lab_run_jail6(struct lab *l, const struct lab_end *e, const char *const *arg
 	if (rc < 0)
 		return rc;
 	argv[n++] = "jail6";
+	if (l->verbose)
+		argv[n++] = "-v";
 	argv[n++] = "-s"; argv[n++] = p.state;
 	argv[n++] = "--runtime-dir"; argv[n++] = l->netns_dir;
 	argv[n++] = "--host-netns"; argv[n++] = e->ns;
@@ -203,7 +248,7 @@ int lab_run_jail6(struct lab *l, const struct lab_end *e, const char *const *arg
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	struct lab_run r = {
-		.argv = argv, .out = out, .buf = buf, .len = len,
+		.prog = l->jail6, .argv = argv, .out = out, .buf = buf, .len = len,
 		.timeout_ms = timeout_ms, .interruptible = interruptible,
 	};
 	rc = lab_spawn(l, &r);
@@ -219,7 +264,7 @@ void lab_say_jail6(struct lab *l, const struct lab_end *e, const char *cmd)
 	struct lab_end_paths p;
 
 	if (lab_end_paths_get(l, e, &p) == 0)
-		lab_say(l, "$ jail6 -s %s --runtime-dir %s --host-netns %s -f %s %s", p.state,
+		lab_say(l, "$ %s -s %s --runtime-dir %s --host-netns %s -f %s %s", l->jail6, p.state,
 		    l->netns_dir, e->ns, p.conf, cmd);
 }
 

@@ -73,12 +73,14 @@
 
 struct lab {
 	char dir[LAB_DIR_MAX];       /* LAB_DIR_DEFAULT unless told */
+	char jail6[PATH_MAX];        /* the jail6 binary both ends run */
 	char netns_dir[PATH_MAX];    /* DIR/netns: jail6's --runtime-dir */
 	char host_conf[PATH_MAX];    /* the host's config to apply (examples/lab.conf) */
 	char broker_conf[PATH_MAX];  /* the broker's (examples/lab-broker.conf) */
 	char openvpn[PATH_MAX];      /* programs the lab runs, found by lab_up */
 	char nft[PATH_MAX];
 	char ping[PATH_MAX];
+	char ip[PATH_MAX];           /* iproute2, for the checks' route lookups */
 	FILE *out;                   /* progress; NULL = silent */
 	bool verbose;                /* also print every command run */
 	/* Set (by a signal handler) to stop what runs; NULL = never stopped. */
@@ -89,10 +91,16 @@ struct lab {
 /*
  * Prepare *l for the lab in dir (NULL = LAB_DIR_DEFAULT, else an absolute
  * path). host_conf/broker_conf NULL: examples/lab.conf and
- * examples/lab-broker.conf beside the binary (BINDIR/../examples), else in
- * the current directory; they are only needed by up and test. 0 or -errno.
+ * examples/lab-broker.conf beside the binary (BINDIR/../examples, or
+ * BINDIR/../share/jail6/examples once installed), else in the current
+ * directory; they are only needed by up and test. The jail6 binary is the
+ * one beside this program, else the first in PATH (lab_set_jail6 says
+ * otherwise). 0 or -errno.
  */
 int lab_init(struct lab *l, const char *dir, const char *host_conf, const char *broker_conf);
+
+/* Use the jail6 binary at path (an executable file). 0 or -errno. */
+int lab_set_jail6(struct lab *l, const char *path);
 
 /* Build the whole lab; on failure what was built stays (lab_down removes
  * it). -EEXIST when a lab is already (partly) up. */
@@ -167,8 +175,9 @@ enum lab_out {
 	LAB_OUT_CAPTURE,      /* into buf (stdout and stderr together) */
 };
 
-/* One run of this binary with argv (argv[0] is "jail6"). */
+/* One run of a program: jail6 (l->jail6) or this very binary. */
 struct lab_run {
+	const char *prog;        /* the executable; NULL = this binary */
 	const char *const *argv;
 	enum lab_out out;
 	char *buf;               /* LAB_OUT_CAPTURE: NUL-terminated, truncated to len */
@@ -179,11 +188,11 @@ struct lab_run {
 	bool timed_out;
 };
 
-/* posix_spawn /proc/self/exe with r->argv and wait for it (bounded). 0 when
- * it ran (whatever its status), -EINTR when stopped, else -errno. */
+/* posix_spawn r->prog with r->argv and wait for it (bounded). 0 when it
+ * ran (whatever its status), -EINTR when stopped, else -errno. */
 int lab_spawn(struct lab *l, struct lab_run *r);
 
-/* Run `jail6 lab exec NS ARGV...` (the lab in LAB_DIR_DEFAULT) quietly;
+/* Run `jail6-lab --dir DIR exec NS ARGV...` quietly;
  * returns its exit status (0 = success), or -errno when it could not run.
  * Output is captured into buf, or thrown away when buf is NULL. */
 int lab_run_in(struct lab *l, const char *ns, const char *const *argv, int timeout_ms,

@@ -51,6 +51,12 @@ struct lab_end_paths {
 /* The config and state paths of one end. 0 or -ENAMETOOLONG. */
 int lab_end_paths_get(const struct lab *l, const struct lab_end *e, struct lab_end_paths *p);
 
+/* An engine with no store over the lab's namespaces, for what the lab
+ * builds itself; host_ns: the namespace that plays the host (NULL: none
+ * needed). 0 or -errno with l->err set. */
+struct engine;
+int lab_engine(struct lab *l, const char *host_ns, struct engine **e);
+
 /* Run `jail6 -s STATE --runtime-dir NETNS --host-netns NS -f CONF ARGS...`
  * for one end: its exit status, or -errno (-ETIMEDOUT with l->err set). */
 int lab_run_jail6(struct lab *l, const struct lab_end *e, const char *const *args,

@@ -161,7 +161,7 @@ int lab_spawn(struct lab *l, struct lab_run *r)
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 				 POSIX_SPAWN_SETPGROUP);
-	rc = -posix_spawn(&pid, "/proc/self/exe", &fa, &at, (char *const *)r->argv, environ);
+	rc = -posix_spawn(&pid, r->prog ? r->prog : "/proc/self/exe", &fa, &at, (char *const *)r->argv, environ);
 	if (rc < 0)
 		goto cleanup;
 	if (pfd[1] >= 0) {
@@ -235,11 +235,9 @@ int lab_run_in(struct lab *l, const char *ns, const char *const *argv, int timeo
 	};
 	int rc;
 
-	/* the helper knows only the default lab */
-	if (strcmp(l->dir, LAB_DIR_DEFAULT) != 0)
-		return -EINVAL;
-	full[n++] = "jail6";
-	full[n++] = "lab";
+	full[n++] = "jail6-lab";
+	full[n++] = "--dir";
+	full[n++] = l->dir;
 	full[n++] = "exec";
 	full[n++] = ns;
 	for (size_t i = 0; argv[i]; i++) {

@@ -14,25 +14,27 @@
 #include "lab/lab_int.h"
 #include "util/fs.h"
 #include "util/proc.h"
-#include "os/linux/linux.h"
+#include "engine/engine.h"
 #include "os/linux/netns.h"
 
 /* Refuse to start unless root, with the programs and valid configs. */
 static int preflight(struct lab *l)
 {
-	static const char *const progs[] = { "openvpn", "nft", "ping" };
-	char *dst[] = { l->openvpn, l->nft, l->ping };
+	static const char *const progs[] = { "openvpn", "nft", "ping", "ip" };
+	char *dst[] = { l->openvpn, l->nft, l->ping, l->ip };
 	char out[4096];
 
 	if (geteuid() != 0)
 		return lab_fail(l, -EPERM, "the lab needs root (namespaces, OpenVPN, nftables)");
+	if (access(l->jail6, X_OK) < 0)
+		return lab_fail(l, -ENOENT, "%s: not found (build it with make, or give --jail6 PATH)", l->jail6);
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		if (lab_find_program(progs[i], dst[i], PATH_MAX) < 0)
 			return lab_fail(l, -ENOENT, "%s: not found (scripts/deps installs it)", progs[i]);
 	const char *confs[] = { l->host_conf, l->broker_conf };
 	for (size_t i = 0; i < 2; i++) {
 		const char *argv[] = { "jail6", "-f", confs[i], "check", NULL };
-		struct lab_run r = { .argv = argv, .out = LAB_OUT_CAPTURE, .buf = out,
+		struct lab_run r = { .prog = l->jail6, .argv = argv, .out = LAB_OUT_CAPTURE, .buf = out,
 				     .len = sizeof(out), .timeout_ms = LAB_CMD_MS };
 		int rc = lab_spawn(l, &r);
 		if (rc < 0)
@@ -65,29 +67,25 @@ bool lab_present(const struct lab *l)
 /* Wire the namespaces: every action of lab_topology(), in order. */
 static int build_topology(struct lab *l)
 {
-	struct linux_ctx *lx = NULL;
+	struct engine *e = NULL;
 	struct plan p = { 0 };
-	char desc[256], err[512];
+	char desc[256];
 	int rc;
 
 	rc = lab_topology(&p);
 	if (rc < 0)
 		return lab_fail(l, rc, "topology: %s", strerror(-rc));
-	rc = linux_open(LAB_NS_VPS, l->netns_dir, &lx);
-	if (rc < 0) {
-		lab_fail(l, rc, "%s/%s: %s", l->netns_dir, LAB_NS_VPS, strerror(-rc));
-		goto cleanup;
-	}
-	for (size_t i = 0; i < p.n_actions; i++) {
+	/* every action names a lab namespace; vps plays the host only so that
+	 * nothing could ever reach the machine's own */
+	rc = lab_engine(l, LAB_NS_VPS, &e);
+	for (size_t i = 0; rc == 0 && i < p.n_actions; i++) {
+		struct plan one = { .actions = &p.actions[i], .n_actions = 1 };
 		lab_say(l, "  %s", action_describe(&p.actions[i], desc, sizeof(desc)));
-		rc = linux_execute(lx, &p.actions[i], err, sizeof(err));
-		if (rc < 0) {
-			lab_fail(l, rc, "%s", err);
-			goto cleanup;
-		}
+		rc = engine_run_actions(e, &one);
+		if (rc < 0)
+			lab_fail(l, rc, "%s", engine_error(e));
 	}
-cleanup:
-	linux_close(lx);
+	engine_close(e);
 	plan_free(&p);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +34,11 @@
 struct migration {
 	int version;
 	const char *sql;
+	/* what SQL cannot do alone, run after sql in the same transaction */
+	int (*fn)(struct store *s);
 };
+
+static int migrate_own_v3(struct store *s);
 
 static const struct migration migrations[] = {
 	{ 1,
@@ -56,7 +61,8 @@ static const struct migration migrations[] = {
 	  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	  " time INTEGER NOT NULL,"
 	  " text TEXT NOT NULL"
-	  ");" },
+	  ");",
+	  NULL },
 	{ 2,
 	  /* IPAM: one row per (jail, interface, slot); idx is the host index
 	   * inside prefix (the network in text form), unique per prefix. */
@@ -70,7 +76,37 @@ static const struct migration migrations[] = {
 	  " created_at INTEGER NOT NULL,"
 	  " PRIMARY KEY (jail, iface, slot),"
 	  " UNIQUE (prefix, idx)"
-	  ");" },
+	  ");",
+	  NULL },
+	{ 3,
+	  /* Typed ownership: an address is (interface, family 4|6, bytes,
+	   * prefix length) instead of the text "IFNAME ADDR/PLEN" that every
+	   * observe parsed back; a route is its destination. The jail's
+	   * "exec.start pending" detail becomes a flag. Links, jails and
+	   * sysctls move over as they are; addresses and routes are parsed
+	   * by migrate_own_v3. */
+	  "CREATE TABLE own_v3 ("
+	  " kind TEXT NOT NULL CHECK (kind IN ('link','addr','route','jail','sysctl')),"
+	  " ns TEXT NOT NULL DEFAULT '',"
+	  " name TEXT NOT NULL DEFAULT '',"
+	  " ifname TEXT NOT NULL DEFAULT '',"
+	  " family INTEGER NOT NULL DEFAULT 0 CHECK (family IN (0, 4, 6)),"
+	  " addr BLOB NOT NULL DEFAULT x'',"
+	  " plen INTEGER NOT NULL DEFAULT -1,"
+	  " detail TEXT,"
+	  " flags INTEGER NOT NULL DEFAULT 0,"
+	  " created_at INTEGER NOT NULL,"
+	  " CHECK ((kind IN ('addr','route')) = (family <> 0)),"
+	  " CHECK ((kind IN ('addr','route')) = (name = '')),"
+	  " CHECK ((kind = 'addr') = (ifname <> '')),"
+	  " PRIMARY KEY (kind, ns, name, ifname, family, addr, plen)"
+	  ") WITHOUT ROWID;"
+	  "INSERT INTO own_v3 (kind, ns, name, detail, flags, created_at)"
+	  " SELECT kind, ns, name,"
+	  "  CASE WHEN kind = 'jail' THEN NULL ELSE detail END,"
+	  "  CASE WHEN kind = 'jail' AND detail = 'exec.start pending' THEN 1 ELSE 0 END,"
+	  "  created_at FROM own WHERE kind IN ('link','jail','sysctl');",
+	  migrate_own_v3 },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -79,10 +115,16 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
 /* SQL of the cached statements, indexed by enum store_stmt. */
 static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_OWN_ADD] =
-		"INSERT INTO own (kind, ns, name, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT (kind, ns, name) DO UPDATE SET detail = excluded.detail",
-	[STMT_OWN_DEL] = "DELETE FROM own WHERE kind = ?1 AND ns = ?2 AND name = ?3",
-	[STMT_OWN_HAS] = "SELECT 1 FROM own WHERE kind = ?1 AND ns = ?2 AND name = ?3",
+		"INSERT INTO own (kind, ns, name, ifname, family, addr, plen, detail, flags, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+		" ON CONFLICT (kind, ns, name, ifname, family, addr, plen)"
+		" DO UPDATE SET detail = excluded.detail, flags = excluded.flags",
+	[STMT_OWN_DEL] =
+		"DELETE FROM own WHERE kind = ?1 AND ns = ?2 AND name = ?3 AND ifname = ?4"
+		" AND family = ?5 AND addr = ?6 AND plen = ?7",
+	[STMT_OWN_HAS] =
+		"SELECT 1 FROM own WHERE kind = ?1 AND ns = ?2 AND name = ?3 AND ifname = ?4"
+		" AND family = ?5 AND addr = ?6 AND plen = ?7",
 	[STMT_JAIL_PUT] =
 		"INSERT INTO jail (name, state, hostname, path, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"
 		" ON CONFLICT (name) DO UPDATE SET state = excluded.state,"
@@ -209,18 +251,35 @@ int store_bind(sqlite3_stmt *st, const char *types, ...)
 	int rc;
 
 	va_start(ap, types);
-	rc = store_vbind(st, types, ap);
+	rc = store_vbind_from(st, 1, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+int store_bind_from(sqlite3_stmt *st, int first, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = store_vbind_from(st, first, types, ap);
 	va_end(ap);
 	return rc;
 }
 
 int store_vbind(sqlite3_stmt *st, const char *types, va_list ap)
 {
-	int rc = SQLITE_OK, i;
-	const char *t;
+	return store_vbind_from(st, 1, types, ap);
+}
 
-	for (i = 1; types[i - 1] && rc == SQLITE_OK; i++) {
-		switch (types[i - 1]) {
+int store_vbind_from(sqlite3_stmt *st, int first, const char *types, va_list ap)
+{
+	int rc = SQLITE_OK, i = first;
+	const char *t;
+	const void *b;
+
+	for (size_t k = 0; types[k] && rc == SQLITE_OK; k++, i++) {
+		switch (types[k]) {
 		case 't':
 			t = va_arg(ap, const char *);
 			rc = t ? sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC)
@@ -231,6 +290,16 @@ int store_vbind(sqlite3_stmt *st, const char *types, va_list ap)
 			break;
 		case 'I':
 			rc = sqlite3_bind_int64(st, i, (sqlite3_int64)va_arg(ap, int64_t));
+			break;
+		case 'b':
+			/* a blob: the pointer, then its length under the next
+			 * letter, which must be 'i': one parameter for both */
+			b = va_arg(ap, const void *);
+			if (types[++k] != 'i') {
+				rc = SQLITE_MISUSE;
+				break;
+			}
+			rc = sqlite3_bind_blob(st, i, b ? b : "", va_arg(ap, int), SQLITE_STATIC);
 			break;
 		default:
 			rc = SQLITE_MISUSE;
@@ -456,6 +525,68 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Schema 3, the part SQL cannot do: parse the version-2 address records
+ * ("IFNAME ADDR/PLEN") and routes ("DST/PLEN") into typed rows, then put
+ * the new table in place of the old. A record that does not parse means
+ * the database was not written by jail6: the migration fails (and rolls
+ * back) rather than drop what it cannot read.
+ */
+static int migrate_own_v3(struct store *s)
+{
+	static const char sel[] = "SELECT kind, ns, name, created_at FROM own WHERE kind IN ('addr','route')";
+	static const char ins[] =
+		"INSERT OR IGNORE INTO own_v3 (kind, ns, ifname, family, addr, plen, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	sqlite3_stmt *q = NULL, *w = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sel, -1, &q, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, ins, -1, &w, NULL);
+	if (rc != SQLITE_OK) {
+		rc = store_sql_err(s, rc);
+		goto cleanup;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(q, 0);
+		const char *name = (const char *)sqlite3_column_text(q, 2);
+		const char *text = name, *sp;
+		char ifname[MODEL_IFNAMSIZ] = "";
+		struct addr a;
+
+		if (kind && !strcmp(kind, "addr") && name && (sp = strchr(name, ' ')) &&
+		    (size_t)(sp - name) < sizeof(ifname)) {
+			snprintf(ifname, sizeof(ifname), "%.*s", (int)(sp - name), name);
+			text = sp + 1;
+		}
+		if (!name || (!strcmp(kind, "addr") && !ifname[0]) ||
+		    addr_parse(text, ADDR_PREFIX_OPTIONAL, &a, NULL) < 0) {
+			rc = store_set_err(s, -EIO, "%s: cannot read the %s record '%s'", s->path, kind,
+					   name ? name : "");
+			goto cleanup;
+		}
+		if (a.plen < 0)
+			a.plen = (int)addr_len(&a) * 8;
+		sqlite3_reset(w);
+		rc = store_bind(w, "ttti" "bi" "iI", kind, (const char *)sqlite3_column_text(q, 1), ifname,
+				a.family == AF_INET ? 4 : 6, a.bytes, (int)addr_len(&a), a.plen,
+				(int64_t)sqlite3_column_int64(q, 3));
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(w);
+		if (rc != SQLITE_DONE) {
+			rc = store_sql_err(s, rc);
+			goto cleanup;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
+	if (rc == 0)
+		rc = store_exec(s, "DROP TABLE own; ALTER TABLE own_v3 RENAME TO own;");
+cleanup:
+	sqlite3_finalize(q);
+	sqlite3_finalize(w);
+	return rc;
+}
+
 /* Apply one migration step in its own transaction; the version is read
  * again inside it in case a concurrent reader already migrated. */
 static int migrate_step(struct store *s, const struct migration *m)
@@ -476,6 +607,13 @@ static int migrate_step(struct store *s, const struct migration *m)
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
 	rc = store_exec(s, m->sql);
+	if (rc == 0 && m->fn && (rc = m->fn(s)) < 0) {
+		/* the step's own message says which record */
+		char why[sizeof(s->errmsg)];
+		snprintf(why, sizeof(why), "%s", s->errmsg);
+		store_set_err(s, rc, "migrating the schema to version %d: %s", m->version, why);
+		goto cleanup;
+	}
 	if (rc == 0)
 		rc = store_exec(s, sql);
 	if (rc == 0)

@@ -30,7 +30,7 @@
 #define STORE_LOCK_NAME   "lock"
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* How long store_open() waits for the lock when given a negative timeout. */
 #define STORE_LOCK_TIMEOUT_DEFAULT_MS 30000
@@ -38,8 +38,8 @@
 /* The event log keeps this many most recent entries. */
 #define STORE_EVENT_KEEP 10000
 
-/* Longest ownership name ("ifname addr", a route destination, a key). */
-#define STORE_OWN_NAME_MAX 256
+/* Longest detail of an ownership record (a sysctl's old value). */
+#define STORE_OWN_DETAIL_MAX 64
 
 /* Flags for store_open(). */
 #define STORE_WRITE    0x0 /* create DIR and the db if needed; exclusive lock */
@@ -86,37 +86,61 @@ enum store_own_kind {
 	STORE_OWN_JAIL,
 	STORE_OWN_SYSCTL,
 };
+#define STORE_OWN_KIND_COUNT 5
 
-/* One owned object, as passed to a store_own_list() callback. The strings
- * belong to the store and are valid only during the callback. */
-struct store_own {
-	enum store_own_kind kind;
-	const char *ns;      /* "" = the host */
-	const char *name;    /* link / jail name, "ifname addr", route dst, key */
-	const char *detail;  /* NULL when none */
-	int64_t created_at;  /* unix seconds */
-};
-
-/* "link", "addr", "route", "jail", "sysctl"; NULL for an unknown kind. */
-const char *store_own_kind_name(enum store_own_kind kind);
-
-/* Record that jail6 created (kind, ns, name); detail may be NULL. Recording
- * an object again updates its detail and keeps its creation time. */
-int store_own_add(struct store *s, enum store_own_kind kind, const char *ns,
-		  const char *name, const char *detail);
-
-/* Forget an owned object; -ENOENT when it was not recorded. */
-int store_own_del(struct store *s, enum store_own_kind kind, const char *ns,
-		  const char *name);
-
-/* 1 when (kind, ns, name) is owned, 0 when not, or -errno. */
-int store_own_has(struct store *s, enum store_own_kind kind, const char *ns,
-		  const char *name);
+/* Flags of an ownership record. */
+#define STORE_OWN_F_START_PENDING 0x1 /* jail: its exec.start has not completed */
 
 /*
- * Call cb for every owned object, ordered by kind, ns and name; kind < 0
- * lists all kinds, ns NULL lists all namespaces. A non-zero return from cb
- * stops the walk and is returned. Ordered by the kind's name, then ns, name.
+ * One owned object, typed: the key is (kind, ns, name, ifname, addr), of
+ * which each kind uses its own part. Built with the store_own_*()
+ * constructors below, which leave the rest zero.
+ */
+struct store_own {
+	enum store_own_kind kind;
+	char ns[MODEL_NAME_MAX];          /* the namespace it lives in; "" = the host */
+	char name[MODEL_NAME_MAX];        /* link, jail or sysctl key; "" for addr/route */
+	char ifname[MODEL_IFNAMSIZ];      /* addr: the interface it is on */
+	struct addr addr;                 /* addr: address/plen; route: destination/plen */
+	bool has_detail;                  /* sysctl: the value before jail6 is known */
+	char detail[STORE_OWN_DETAIL_MAX];
+	unsigned flags;                   /* STORE_OWN_F_* */
+	int64_t created_at;               /* unix seconds; set by the store */
+};
+
+struct store_own store_own_link(const char *ns, const char *name);
+struct store_own store_own_addr(const char *ns, const char *ifname, const struct addr *a);
+struct store_own store_own_route(const char *ns, const struct addr *dst);
+struct store_own store_own_jail(const char *name);
+/* old: the value before jail6 changed it (NULL = unknown: destroy leaves it). */
+struct store_own store_own_sysctl(const char *ns, const char *key, const char *old);
+
+/* "link", "addr", "route", "jail", "sysctl"; NULL for an unknown kind.
+ * store_own_kind_parse() is the inverse: the kind, or -1. */
+const char *store_own_kind_name(enum store_own_kind kind);
+int store_own_kind_parse(const char *name);
+
+/* "link bridge0", "addr web:eth0b 2001:db8::3/64", "route ::/0",
+ * "jail web", "sysctl ipv6.forwarding": the record for messages. */
+char *store_own_describe(const struct store_own *o, char *buf, size_t len);
+
+/* Record that jail6 created *o. Recording it again updates its detail and
+ * flags and keeps its creation time. -EINVAL for a record whose kind's key
+ * is missing or malformed. */
+int store_own_add(struct store *s, const struct store_own *o);
+
+/* Forget an owned object (only its key is read); -ENOENT when it was not
+ * recorded. */
+int store_own_del(struct store *s, const struct store_own *o);
+
+/* 1 when the key of *o is owned, 0 when not, or -errno. */
+int store_own_has(struct store *s, const struct store_own *o);
+
+/*
+ * Call cb for every owned object; kind < 0 lists all kinds, ns NULL lists
+ * all namespaces. Ordered by kind name, ns, name, ifname, address. The
+ * record is valid only during the callback, which may call the store. A
+ * non-zero return from cb stops the walk and is returned.
  */
 int store_own_list(struct store *s, int kind, const char *ns,
 		   int (*cb)(const struct store_own *o, void *ctx), void *ctx);

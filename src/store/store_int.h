@@ -45,11 +45,16 @@ struct store {
 int store_stmt(struct store *s, enum store_stmt id, sqlite3_stmt **out);
 
 /* Bind parameters 1.. by type letter: 't' const char * (NULL binds NULL),
- * 'i' int, 'I' int64_t. Returns an SQLite result code. */
+ * 'i' int, 'I' int64_t, "bi" a blob (const void *, int length: one
+ * parameter). Returns an SQLite result code. */
 int store_bind(sqlite3_stmt *st, const char *types, ...);
+
+/* store_bind from parameter number first on. */
+int store_bind_from(sqlite3_stmt *st, int first, const char *types, ...);
 
 /* store_bind with the arguments as a va_list. */
 int store_vbind(sqlite3_stmt *st, const char *types, va_list ap);
+int store_vbind_from(sqlite3_stmt *st, int first, const char *types, va_list ap);
 
 /* Run the cached statement id with its parameters bound (store_bind's type
  * letters), for a statement that returns no rows: the number of rows it

@@ -1,12 +1,16 @@
 /* Ownership: the links, addresses, routes, jails and sysctls jail6 created,
- * so that destroy removes those and nothing else. */
+ * so that destroy removes those and nothing else. Records are typed: an
+ * address is (interface, family, bytes, prefix length), never a string to
+ * parse back. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "store/store_int.h"
 
-static const char *const kind_names[] = {
+static const char *const kind_names[STORE_OWN_KIND_COUNT] = {
 	[STORE_OWN_LINK] = "link",
 	[STORE_OWN_ADDR] = "addr",
 	[STORE_OWN_ROUTE] = "route",
@@ -14,71 +18,211 @@ static const char *const kind_names[] = {
 	[STORE_OWN_SYSCTL] = "sysctl",
 };
 
-#define N_KINDS ((int)(sizeof(kind_names) / sizeof(kind_names[0])))
-
 const char *store_own_kind_name(enum store_own_kind kind)
 {
-	return (int)kind >= 0 && (int)kind < N_KINDS ? kind_names[kind] : NULL;
+	return (int)kind >= 0 && (int)kind < STORE_OWN_KIND_COUNT ? kind_names[kind] : NULL;
 }
 
-/* The kind's index for a stored name, or -1. */
-static int kind_parse(const char *t)
+int store_own_kind_parse(const char *t)
 {
-	int i;
-
-	for (i = 0; t && i < N_KINDS; i++)
+	for (int i = 0; t && i < STORE_OWN_KIND_COUNT; i++)
 		if (strcmp(t, kind_names[i]) == 0)
 			return i;
 	return -1;
 }
 
-/* Validate (kind, ns, name) as every ownership call takes them. */
-static int own_args(struct store *s, enum store_own_kind kind, const char *ns,
-		    const char *name)
+/* A record of kind k in namespace ns, the rest zero. */
+static struct store_own own_new(enum store_own_kind k, const char *ns)
 {
-	if (!store_own_kind_name(kind))
-		return store_set_err(s, -EINVAL, "ownership: unknown kind %d", (int)kind);
-	if (!ns || strnlen(ns, MODEL_NAME_MAX) >= MODEL_NAME_MAX)
-		return store_set_err(s, -EINVAL, "ownership: bad namespace name");
-	if (!store_name_ok(name, STORE_OWN_NAME_MAX))
-		return store_set_err(s, -EINVAL, "ownership: %s: empty or too long name",
-				     kind_names[kind]);
+	struct store_own o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = k;
+	snprintf(o.ns, sizeof(o.ns), "%s", ns ? ns : "");
+	return o;
+}
+
+struct store_own store_own_link(const char *ns, const char *name)
+{
+	struct store_own o = own_new(STORE_OWN_LINK, ns);
+
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	return o;
+}
+
+struct store_own store_own_addr(const char *ns, const char *ifname, const struct addr *a)
+{
+	struct store_own o = own_new(STORE_OWN_ADDR, ns);
+
+	snprintf(o.ifname, sizeof(o.ifname), "%s", ifname);
+	o.addr = *a;
+	return o;
+}
+
+struct store_own store_own_route(const char *ns, const struct addr *dst)
+{
+	struct store_own o = own_new(STORE_OWN_ROUTE, ns);
+
+	o.addr = *dst;
+	return o;
+}
+
+struct store_own store_own_jail(const char *name)
+{
+	struct store_own o = own_new(STORE_OWN_JAIL, "");
+
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	return o;
+}
+
+struct store_own store_own_sysctl(const char *ns, const char *key, const char *old)
+{
+	struct store_own o = own_new(STORE_OWN_SYSCTL, ns);
+
+	snprintf(o.name, sizeof(o.name), "%s", key);
+	if (old) {
+		o.has_detail = true;
+		snprintf(o.detail, sizeof(o.detail), "%s", old);
+	}
+	return o;
+}
+
+char *store_own_describe(const struct store_own *o, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+	const char *k = store_own_kind_name(o->kind);
+
+	if (o->kind == STORE_OWN_ADDR)
+		snprintf(buf, len, "%s %s%s%s %s", k, o->ns, o->ns[0] ? ":" : "", o->ifname,
+			 addr_format(&o->addr, a, sizeof(a)));
+	else if (o->kind == STORE_OWN_ROUTE)
+		snprintf(buf, len, "%s %s%s%s", k, o->ns, o->ns[0] ? " " : "", addr_format(&o->addr, a, sizeof(a)));
+	else
+		snprintf(buf, len, "%s %s%s%s", k ? k : "?", o->ns, o->ns[0] ? ":" : "", o->name);
+	return buf;
+}
+
+/* The family as stored: 4 or 6, never the platform's AF_ value. */
+static int family_code(int af)
+{
+	return af == AF_INET ? 4 : af == AF_INET6 ? 6 : 0;
+}
+
+/* Check that *o carries its kind's key, and nothing else of a key. */
+static int own_check(struct store *s, const struct store_own *o)
+{
+	bool by_addr = o->kind == STORE_OWN_ADDR || o->kind == STORE_OWN_ROUTE;
+	const char *k = store_own_kind_name(o->kind);
+
+	if (!k)
+		return store_set_err(s, -EINVAL, "ownership: unknown kind %d", (int)o->kind);
+	if (strnlen(o->ns, sizeof(o->ns)) >= sizeof(o->ns) || strnlen(o->name, sizeof(o->name)) >= sizeof(o->name) ||
+	    strnlen(o->ifname, sizeof(o->ifname)) >= sizeof(o->ifname))
+		return store_set_err(s, -EINVAL, "ownership: %s: name too long", k);
+	if (by_addr ? (o->name[0] || !family_code(o->addr.family) || o->addr.plen < 0 ||
+		       o->addr.plen > (int)addr_len(&o->addr) * 8)
+		    : (!o->name[0] || o->addr.family))
+		return store_set_err(s, -EINVAL, "ownership: %s: malformed record", k);
+	if ((o->kind == STORE_OWN_ADDR) != (o->ifname[0] != '\0'))
+		return store_set_err(s, -EINVAL, "ownership: %s: malformed record", k);
 	return 0;
 }
 
-int store_own_add(struct store *s, enum store_own_kind kind, const char *ns,
-		  const char *name, const char *detail)
+/* Bind the key of *o to parameters 1..7 of st. */
+static int bind_key(sqlite3_stmt *st, const struct store_own *o)
 {
-	int rc;
+	const struct addr *a = &o->addr;
 
-	rc = own_args(s, kind, ns, name);
+	return store_bind(st, "tttti" "bi" "i", kind_names[o->kind], o->ns, o->name, o->ifname,
+			  family_code(a->family), a->bytes, (int)addr_len(a), a->family ? a->plen : -1);
+}
+
+/* Run the cached key statement id for *o with the extra parameters after
+ * the key; 'rows' as store_exists. */
+static int run_keyed(struct store *s, enum store_stmt id, bool rows, const struct store_own *o)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = store_stmt(s, id, &st), step;
+
+	if (rc < 0)
+		return rc;
+	step = bind_key(st, o);
+	if (step == SQLITE_OK && id == STMT_OWN_ADD)
+		step = store_bind_from(st, 8, "tiI", o->has_detail ? o->detail : NULL, (int)o->flags,
+				       (int64_t)time(NULL));
+	if (step == SQLITE_OK)
+		step = sqlite3_step(st);
+	if (rows && (step == SQLITE_ROW || step == SQLITE_DONE))
+		rc = step == SQLITE_ROW;
+	else if (!rows && step == SQLITE_DONE)
+		rc = sqlite3_changes(s->db);
+	else
+		rc = store_sql_err(s, step);
+	store_stmt_done(st);
+	return rc;
+}
+
+int store_own_add(struct store *s, const struct store_own *o)
+{
+	int rc = own_check(s, o);
+
 	if (rc == 0)
-		rc = store_run(s, STMT_OWN_ADD, "ttttI", kind_names[kind], ns, name, detail,
-			       (int64_t)time(NULL));
+		rc = run_keyed(s, STMT_OWN_ADD, false, o);
 	return rc < 0 ? rc : 0;
 }
 
-int store_own_del(struct store *s, enum store_own_kind kind, const char *ns,
-		  const char *name)
+int store_own_del(struct store *s, const struct store_own *o)
 {
-	int rc;
+	char what[256];
+	int rc = own_check(s, o);
 
-	rc = own_args(s, kind, ns, name);
 	if (rc == 0)
-		rc = store_run(s, STMT_OWN_DEL, "ttt", kind_names[kind], ns, name);
+		rc = run_keyed(s, STMT_OWN_DEL, false, o);
 	if (rc == 0)
-		rc = store_set_err(s, -ENOENT, "%s: no owned %s %s%s%s", s->path,
-				   kind_names[kind], ns, ns[0] ? ":" : "", name);
+		rc = store_set_err(s, -ENOENT, "%s: no owned %s", s->path,
+				   store_own_describe(o, what, sizeof(what)));
 	return rc < 0 ? rc : 0;
 }
 
-int store_own_has(struct store *s, enum store_own_kind kind, const char *ns,
-		  const char *name)
+int store_own_has(struct store *s, const struct store_own *o)
 {
-	int rc;
+	int rc = own_check(s, o);
 
-	rc = own_args(s, kind, ns, name);
-	return rc < 0 ? rc : store_exists(s, STMT_OWN_HAS, "ttt", kind_names[kind], ns, name);
+	return rc < 0 ? rc : run_keyed(s, STMT_OWN_HAS, true, o);
+}
+
+/* Read the columns of an own row (in the order of OWN_COLUMNS) into *o. */
+static int own_row(struct store *s, sqlite3_stmt *st, struct store_own *o)
+{
+	int k = store_own_kind_parse((const char *)sqlite3_column_text(st, 0));
+	int fam = sqlite3_column_int(st, 4);
+	int n = sqlite3_column_bytes(st, 5);
+	const void *b = sqlite3_column_blob(st, 5);
+
+	memset(o, 0, sizeof(*o));
+	if (k < 0)
+		return store_set_err(s, -EIO, "%s: unknown ownership kind %s", s->path,
+				     (const char *)sqlite3_column_text(st, 0));
+	o->kind = (enum store_own_kind)k;
+	if (store_col_copy(s, st, 1, o->ns, sizeof(o->ns)) < 0 ||
+	    store_col_copy(s, st, 2, o->name, sizeof(o->name)) < 0 ||
+	    store_col_copy(s, st, 3, o->ifname, sizeof(o->ifname)) < 0)
+		return -EIO;
+	if (fam) {
+		o->addr.family = fam == 4 ? AF_INET : AF_INET6;
+		if ((fam != 4 && fam != 6) || n != (int)addr_len(&o->addr))
+			return store_set_err(s, -EIO, "%s: malformed %s record", s->path, kind_names[k]);
+		memcpy(o->addr.bytes, b, (size_t)n);
+		o->addr.plen = sqlite3_column_int(st, 6);
+	}
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+		o->has_detail = true;
+		if (store_col_copy(s, st, 7, o->detail, sizeof(o->detail)) < 0)
+			return -EIO;
+	}
+	o->flags = (unsigned)sqlite3_column_int(st, 8);
+	o->created_at = sqlite3_column_int64(st, 9);
+	return 0;
 }
 
 /* A fresh statement per walk so that the callback may call the store,
@@ -87,14 +231,14 @@ int store_own_list(struct store *s, int kind, const char *ns,
 		   int (*cb)(const struct store_own *o, void *ctx), void *ctx)
 {
 	static const char sql[] =
-		"SELECT kind, ns, name, detail, created_at FROM own"
+		"SELECT kind, ns, name, ifname, family, addr, plen, detail, flags, created_at FROM own"
 		" WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR ns = ?2)"
-		" ORDER BY kind, ns, name";
+		" ORDER BY kind, ns, name, ifname, family, addr, plen";
 	sqlite3_stmt *st = NULL;
 	struct store_own o;
 	int rc;
 
-	if (kind >= N_KINDS)
+	if (kind >= STORE_OWN_KIND_COUNT)
 		return store_set_err(s, -EINVAL, "ownership: unknown kind %d", kind);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK)
@@ -104,22 +248,9 @@ int store_own_list(struct store *s, int kind, const char *ns,
 		goto cleanup;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int k = kind_parse((const char *)sqlite3_column_text(st, 0));
-		if (k < 0) {
-			rc = store_set_err(s, -EIO, "%s: unknown ownership kind %s", s->path,
-					   (const char *)sqlite3_column_text(st, 0));
-			goto cleanup;
-		}
-		o.kind = (enum store_own_kind)k;
-		o.ns = (const char *)sqlite3_column_text(st, 1);
-		o.name = (const char *)sqlite3_column_text(st, 2);
-		o.detail = (const char *)sqlite3_column_text(st, 3);
-		o.created_at = sqlite3_column_int64(st, 4);
-		if (!o.ns)
-			o.ns = "";
-		if (!o.name)
-			o.name = "";
-		rc = cb(&o, ctx);
+		rc = own_row(s, st, &o);
+		if (rc == 0)
+			rc = cb(&o, ctx);
 		if (rc != 0)
 			goto cleanup;
 	}

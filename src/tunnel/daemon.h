@@ -92,6 +92,11 @@ struct tunnel_stats {
  * is not such a JSON object. */
 int tunnel_stats_read(const char *path, struct tunnel_stats *out);
 
+/* s as the JSON object of the stats file (jansson; NULL when out of
+ * memory). */
+struct json_t;
+struct json_t *tunnel_stats_json(const struct tunnel_stats *s);
+
 /* Write s to path atomically (path.tmp, then rename). 0 or -errno. */
 int tunnel_stats_write(const char *path, const struct tunnel_stats *s);
 

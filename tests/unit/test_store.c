@@ -175,6 +175,9 @@ static void test_open_not_a_dir(void **state)
 	assert_non_null(strstr(f->err, path));
 }
 
+/* A record as the pointer the ownership calls take. */
+#define REF(x) ((const struct store_own[]){ x })
+
 static int count_own(const struct store_own *o, void *ctx)
 {
 	(void)o;
@@ -192,13 +195,13 @@ static void test_reopen_keeps_data(void **state)
 	int n = 0;
 
 	open_rw(f);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_LINK, "", "bridge0", NULL), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_link("", "bridge0"))), 0);
 	assert_int_equal(store_jail_put(f->s, &j), 0);
 	assert_int_equal(store_event(f->s, "apply: %d actions", 7), 0);
 	assert_int_equal(store_ipam_lease(f->s, "web", "e0", 0, &p, &r, 1, &got), 0);
 	assert_addr(&got, "2001:db8:1::2/64");
 	reopen(f);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_LINK, "", "bridge0"), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_link("", "bridge0"))), 1);
 	assert_int_equal(store_own_list(f->s, -1, NULL, count_own, &n), 0);
 	assert_int_equal(n, 1);
 	memset(&j, 0, sizeof(j));
@@ -208,6 +211,22 @@ static void test_reopen_keeps_data(void **state)
 	assert_int_equal(j.state, STORE_JAIL_RUNNING);
 	assert_int_equal(store_ipam_lookup(f->s, "web", "e0", 0, &got), 0);
 	assert_addr(&got, "2001:db8:1::2/64");
+}
+
+struct own_seen {
+	char text[8][128];
+	int n;
+};
+
+static int collect_own(const struct store_own *o, void *ctx)
+{
+	struct own_seen *seen = ctx;
+	char d[128];
+
+	if (seen->n < 8)
+		snprintf(seen->text[seen->n++], sizeof(seen->text[0]), "%s|%s|%#x",
+			 store_own_describe(o, d, sizeof(d)), o->has_detail ? o->detail : "-", o->flags);
+	return 0;
 }
 
 /* The schema as version 1 shipped it, written by hand. */
@@ -242,6 +261,7 @@ static void test_migrate_from_v1(void **state)
 {
 	struct fixture *f = *state;
 	struct addr p = A("2001:470:8142:1::/64"), r = A("2001:470:8142:1::1"), got;
+	struct addr a = A("2001:470:8142:1::3/64");
 	struct store_jail j;
 	char buf[128] = "";
 
@@ -256,9 +276,8 @@ static void test_migrate_from_v1(void **state)
 
 	open_rw(f);
 	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_LINK, "", "epair1a"), 1);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_ADDR, "ClamAV_Dev",
-				       "epair1b 2001:470:8142:1::3/64"), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_link("", "epair1a"))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_addr("ClamAV_Dev", "epair1b", &a))), 1);
 	assert_int_equal(store_jail_get(f->s, "ClamAV_Dev", &j), 0);
 	assert_string_equal(j.hostname, "clamav");
 	assert_int_equal(store_event_list(f->s, 0, first_event, buf), 1);
@@ -272,6 +291,110 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(atoi(buf), STORE_SCHEMA_VERSION);
 	raw_query(f->db, "SELECT count(*) FROM ipam_lease", buf, sizeof(buf));
 	assert_string_equal(buf, "1");
+}
+
+/* The tables as version 2 shipped them, with the records a v2 apply of
+ * the seed left: ownership as text, the start-pending detail. */
+static const char v2_db[] =
+	"CREATE TABLE own ("
+	" kind TEXT NOT NULL CHECK (kind IN ('link','addr','route','jail','sysctl')),"
+	" ns TEXT NOT NULL DEFAULT '', name TEXT NOT NULL CHECK (name <> ''),"
+	" detail TEXT, created_at INTEGER NOT NULL,"
+	" PRIMARY KEY (kind, ns, name)) WITHOUT ROWID;"
+	"CREATE TABLE jail ("
+	" name TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),"
+	" state TEXT NOT NULL CHECK (state IN ('created','running','stopped')),"
+	" hostname TEXT NOT NULL DEFAULT '', path TEXT NOT NULL DEFAULT '',"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE TABLE event (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time INTEGER NOT NULL, text TEXT NOT NULL);"
+	"CREATE TABLE ipam_lease (jail TEXT NOT NULL CHECK (jail <> ''),"
+	" iface TEXT NOT NULL CHECK (iface <> ''), slot INTEGER NOT NULL CHECK (slot >= 0),"
+	" prefix TEXT NOT NULL, idx INTEGER NOT NULL CHECK (idx >= 1), addr TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL, PRIMARY KEY (jail, iface, slot), UNIQUE (prefix, idx));"
+	"INSERT INTO own VALUES ('link', '', 'bridge0', NULL, 1700000001);"
+	"INSERT INTO own VALUES ('link', 'www', 'epair1b', NULL, 1700000002);"
+	"INSERT INTO own VALUES ('addr', '', 'bridge0 2001:db8:1::1/64', NULL, 1700000003);"
+	"INSERT INTO own VALUES ('addr', 'www', 'epair1b 2001:db8:1::3/64', NULL, 1700000004);"
+	"INSERT INTO own VALUES ('addr', '', 'he0 192.0.2.9/30', NULL, 1700000005);"
+	"INSERT INTO own VALUES ('route', 'www', '::/0', NULL, 1700000006);"
+	"INSERT INTO own VALUES ('route', '', '72.52.104.74/32', NULL, 1700000007);"
+	"INSERT INTO own VALUES ('jail', '', 'www', 'exec.start pending', 1700000008);"
+	"INSERT INTO own VALUES ('jail', '', 'db', NULL, 1700000009);"
+	"INSERT INTO own VALUES ('sysctl', '', 'ipv6.forwarding', '0', 1700000010);"
+	"INSERT INTO ipam_lease VALUES ('db', 'epair2', 0, '2001:db8:1::/64', 2,"
+	" '2001:db8:1::2/64', 1700000011);"
+	"PRAGMA user_version = 2;";
+
+/* Make f's state dir (its parents first) and write sql into a new db. */
+static void make_db(struct fixture *f, const char *sql)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s/var", f->tmp);
+	assert_int_equal(mkdir(buf, 0755), 0);
+	snprintf(buf, sizeof(buf), "%s/var/lib", f->tmp);
+	assert_int_equal(mkdir(buf, 0755), 0);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	raw_sql(f->db, sql);
+}
+
+/* 4b. A version-2 database (ownership as text) becomes typed records: the
+ * address "IFNAME ADDR/PLEN" splits into interface and address, routes
+ * keep their prefix, the start-pending detail becomes a flag, the sysctl
+ * keeps its old value, leases and creation times stay. */
+static void test_migrate_from_v2(void **state)
+{
+	struct fixture *f = *state;
+	struct addr a1 = A("2001:db8:1::1/64"), a3 = A("2001:db8:1::3/64"), a4 = A("192.0.2.9/30");
+	struct addr dflt = A("::/0"), host = A("72.52.104.74/32"), got;
+	struct own_seen seen = { 0 };
+
+	make_db(f, v2_db);
+	open_rw(f);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_own_has(f->s, REF(store_own_link("", "bridge0"))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_link("www", "epair1b"))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_addr("", "bridge0", &a1))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_addr("www", "epair1b", &a3))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_addr("", "he0", &a4))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_route("www", &dflt))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_route("", &host))), 1);
+	assert_int_equal(store_own_list(f->s, STORE_OWN_JAIL, NULL, collect_own, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.text[0], "jail db|-|0");
+	assert_string_equal(seen.text[1], "jail www|-|0x1");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_own_list(f->s, STORE_OWN_SYSCTL, NULL, collect_own, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.text[0], "sysctl ipv6.forwarding|0|0");
+	assert_int_equal(store_ipam_lookup(f->s, "db", "epair2", 0, &got), 0);
+	assert_addr(&got, "2001:db8:1::2/64");
+	store_close(f->s);
+	f->s = NULL;
+	char buf[64];
+	raw_query(f->db, "SELECT count(*) FROM own", buf, sizeof(buf));
+	assert_string_equal(buf, "10");
+	raw_query(f->db, "SELECT min(created_at) FROM own", buf, sizeof(buf));
+	assert_string_equal(buf, "1700000001");
+}
+
+/* 4c. A version-2 record that does not parse stops the migration, which
+ * rolls back: the database stays at version 2, and the message names it. */
+static void test_migrate_v2_bad_record(void **state)
+{
+	struct fixture *f = *state;
+	char sql[sizeof(v2_db) + 128], buf[64];
+
+	snprintf(sql, sizeof(sql), "%s INSERT INTO own VALUES ('addr', '', 'bridge0 not-an-address', NULL, 1);", v2_db);
+	make_db(f, sql);
+	assert_int_equal(store_open(f->dir, STORE_WRITE, 0, &f->s, f->err, sizeof(f->err)), -EIO);
+	assert_non_null(strstr(f->err, "bridge0 not-an-address"));
+	assert_non_null(strstr(f->err, "jail6.db"));
+	raw_query(f->db, "PRAGMA user_version", buf, sizeof(buf));
+	assert_string_equal(buf, "2");
+	raw_query(f->db, "SELECT count(*) FROM own", buf, sizeof(buf));
+	assert_string_equal(buf, "11");
 }
 
 /* 5. A database from a newer jail6 is refused with a message naming it, and
@@ -459,15 +582,15 @@ static void test_readonly(void **state)
 			 -ENOENT);
 	assert_non_null(strstr(f->err, f->dir));
 	open_rw(f);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "web", NULL), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("web"))), 0);
 	store_close(f->s);
 	f->s = NULL;
 
 	assert_int_equal(store_open(f->dir, STORE_READONLY, 0, &r1, NULL, 0), 0);
 	assert_int_equal(store_open(f->dir, STORE_READONLY, 0, &r2, NULL, 0), 0);
-	assert_int_equal(store_own_has(r1, STORE_OWN_JAIL, "", "web"), 1);
-	assert_int_equal(store_own_has(r2, STORE_OWN_JAIL, "", "web"), 1);
-	assert_int_equal(store_own_add(r1, STORE_OWN_JAIL, "", "db", NULL), -EROFS);
+	assert_int_equal(store_own_has(r1, REF(store_own_jail("web"))), 1);
+	assert_int_equal(store_own_has(r2, REF(store_own_jail("web"))), 1);
+	assert_int_equal(store_own_add(r1, REF(store_own_jail("db"))), -EROFS);
 	/* a writer (another open file description) must wait for the readers */
 	assert_int_equal(store_open(f->dir, STORE_WRITE, 50, &w, f->err, sizeof(f->err)),
 			 -ETIMEDOUT);
@@ -477,61 +600,74 @@ static void test_readonly(void **state)
 	open_rw(f);
 }
 
-struct own_seen {
-	char text[8][128];
-	int n;
-};
-
-static int collect_own(const struct store_own *o, void *ctx)
-{
-	struct own_seen *seen = ctx;
-
-	if (seen->n < 8)
-		snprintf(seen->text[seen->n++], sizeof(seen->text[0]), "%s|%s|%s|%s",
-			 store_own_kind_name(o->kind), o->ns, o->name,
-			 o->detail ? o->detail : "-");
-	return 0;
-}
-
-/* 10. Ownership records: add (idempotent, detail updated), has, list with
- * filters, delete, and bad arguments. */
+/* 10. Ownership records, typed: add (idempotent, detail and flags
+ * updated), has, list with filters and in key order, delete, and records
+ * whose kind's key is missing or malformed. */
 static void test_own(void **state)
 {
 	struct fixture *f = *state;
 	struct own_seen seen = { 0 };
+	struct addr a6 = A("2001:db8::3/64"), a4 = A("192.0.2.7/24"), rt = A("72.52.104.74/32"), bad;
+	struct store_own o;
 
 	open_rw(f);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_LINK, "", "bridge0", "{\"kind\":\"bridge\"}"), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_LINK, "", "epair1a", NULL), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_ROUTE, "", "72.52.104.74/32", "via 192.168.3.1"), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_ADDR, "web", "eth0 2001:db8::3/64", NULL), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_LINK, "", "epair1a", "again"), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_link("", "bridge0"))), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_link("", "epair1a"))), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_route("", &rt))), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_addr("web", "eth0", &a6))), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_addr("web", "eth0", &a4))), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_sysctl("", "ipv6.forwarding", "0"))), 0);
+	o = store_own_jail("web");
+	o.flags = STORE_OWN_F_START_PENDING;
+	assert_int_equal(store_own_add(f->s, &o), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_sysctl("", "ipv6.forwarding", "1"))), 0);
 
-	assert_int_equal(store_own_has(f->s, STORE_OWN_LINK, "", "bridge0"), 1);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_LINK, "web", "bridge0"), 0);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_JAIL, "", "bridge0"), 0);
+	assert_int_equal(store_own_has(f->s, REF(store_own_link("", "bridge0"))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_link("web", "bridge0"))), 0);
+	assert_int_equal(store_own_has(f->s, REF(store_own_jail("bridge0"))), 0);
+	assert_int_equal(store_own_has(f->s, REF(store_own_addr("web", "eth0", &a6))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_addr("web", "eth1", &a6))), 0);
+	/* another prefix length is another record */
+	bad = a6;
+	bad.plen = 128;
+	assert_int_equal(store_own_has(f->s, REF(store_own_addr("web", "eth0", &bad))), 0);
 
 	assert_int_equal(store_own_list(f->s, -1, NULL, collect_own, &seen), 0);
-	assert_int_equal(seen.n, 4);
-	assert_string_equal(seen.text[0], "addr|web|eth0 2001:db8::3/64|-");
-	assert_string_equal(seen.text[1], "link||bridge0|{\"kind\":\"bridge\"}");
-	assert_string_equal(seen.text[2], "link||epair1a|again");
-	assert_string_equal(seen.text[3], "route||72.52.104.74/32|via 192.168.3.1");
+	assert_int_equal(seen.n, 7);
+	assert_string_equal(seen.text[0], "addr web:eth0 192.0.2.7/24|-|0");
+	assert_string_equal(seen.text[1], "addr web:eth0 2001:db8::3/64|-|0");
+	assert_string_equal(seen.text[2], "jail web|-|0x1");
+	assert_string_equal(seen.text[3], "link bridge0|-|0");
+	assert_string_equal(seen.text[4], "link epair1a|-|0");
+	assert_string_equal(seen.text[5], "route 72.52.104.74/32|-|0");
+	assert_string_equal(seen.text[6], "sysctl ipv6.forwarding|1|0");
 
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(store_own_list(f->s, STORE_OWN_LINK, NULL, collect_own, &seen), 0);
 	assert_int_equal(seen.n, 2);
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(store_own_list(f->s, -1, "web", collect_own, &seen), 0);
-	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.n, 2);
 
-	assert_int_equal(store_own_del(f->s, STORE_OWN_LINK, "", "epair1a"), 0);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_LINK, "", "epair1a"), 0);
-	assert_int_equal(store_own_del(f->s, STORE_OWN_LINK, "", "epair1a"), -ENOENT);
+	assert_int_equal(store_own_del(f->s, REF(store_own_link("", "epair1a"))), 0);
+	assert_int_equal(store_own_has(f->s, REF(store_own_link("", "epair1a"))), 0);
+	assert_int_equal(store_own_del(f->s, REF(store_own_link("", "epair1a"))), -ENOENT);
+	assert_int_equal(store_own_del(f->s, REF(store_own_addr("web", "eth0", &a4))), 0);
+	assert_int_equal(store_own_has(f->s, REF(store_own_addr("web", "eth0", &a6))), 1);
 
-	assert_int_equal(store_own_add(f->s, (enum store_own_kind)42, "", "x", NULL), -EINVAL);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_LINK, "", "", NULL), -EINVAL);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_LINK, NULL, "x", NULL), -EINVAL);
+	o = store_own_link("", "x");
+	o.kind = (enum store_own_kind)42;
+	assert_int_equal(store_own_add(f->s, &o), -EINVAL);
+	assert_int_equal(store_own_add(f->s, REF(store_own_link("", ""))), -EINVAL);
+	assert_int_equal(store_own_add(f->s, REF(store_own_addr("web", "", &a6))), -EINVAL);
+	memset(&bad, 0, sizeof(bad));
+	assert_int_equal(store_own_add(f->s, REF(store_own_route("", &bad))), -EINVAL);
+	bad = a6;
+	bad.plen = 129;
+	assert_int_equal(store_own_add(f->s, REF(store_own_addr("web", "eth0", &bad))), -EINVAL);
+	o = store_own_link("", "x");
+	o.addr = a6;
+	assert_int_equal(store_own_add(f->s, &o), -EINVAL);
 	assert_int_equal(store_own_list(f->s, 42, NULL, collect_own, &seen), -EINVAL);
 }
 
@@ -548,9 +684,9 @@ static void test_list_stops(void **state)
 	int n = 0;
 
 	open_rw(f);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "a", NULL), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "b", NULL), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "c", NULL), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("a"))), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("b"))), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("c"))), 0);
 	assert_int_equal(store_own_list(f->s, -1, NULL, stop_at_second, &n), 77);
 	assert_int_equal(n, 2);
 }
@@ -659,29 +795,29 @@ static void test_transactions(void **state)
 	assert_int_equal(store_rollback(f->s), -EINVAL);
 
 	assert_int_equal(store_begin(f->s), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "gone", NULL), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("gone"))), 0);
 	assert_int_equal(store_rollback(f->s), 0);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_JAIL, "", "gone"), 0);
+	assert_int_equal(store_own_has(f->s, REF(store_own_jail("gone"))), 0);
 
 	assert_int_equal(store_begin(f->s), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "outer", NULL), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("outer"))), 0);
 	assert_int_equal(store_begin(f->s), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "inner", NULL), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("inner"))), 0);
 	assert_int_equal(store_rollback(f->s), 0);
 	assert_int_equal(store_begin(f->s), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "inner2", NULL), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("inner2"))), 0);
 	assert_int_equal(store_commit(f->s), 0);
 	assert_int_equal(store_commit(f->s), 0);
 	reopen(f);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_JAIL, "", "outer"), 1);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_JAIL, "", "inner"), 0);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_JAIL, "", "inner2"), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_jail("outer"))), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_jail("inner"))), 0);
+	assert_int_equal(store_own_has(f->s, REF(store_own_jail("inner2"))), 1);
 
 	/* an unfinished transaction is abandoned by close */
 	assert_int_equal(store_begin(f->s), 0);
-	assert_int_equal(store_own_add(f->s, STORE_OWN_JAIL, "", "uncommitted", NULL), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("uncommitted"))), 0);
 	reopen(f);
-	assert_int_equal(store_own_has(f->s, STORE_OWN_JAIL, "", "uncommitted"), 0);
+	assert_int_equal(store_own_has(f->s, REF(store_own_jail("uncommitted"))), 0);
 }
 
 /* Lease and assert the result in one line. */
@@ -896,6 +1032,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_not_a_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v2_bad_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),

@@ -30,6 +30,7 @@
 #include "tunnel/daemon.h"
 #include "util/fs.h"
 #include "util/proc.h"
+#include "util/testhook.h"
 
 extern char **environ;
 
@@ -126,18 +127,17 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	posix_spawn_file_actions_t fa;
 	pid_t child;
 
-	/* Checked before anything is made. JAIL6_EXE: the jail6 binary when
-	 * this process is not jail6 itself (the backend's test driver). Never
-	 * another program as /proc/self/exe: a test binary would run itself
-	 * again, and again. */
-	exe = getenv("JAIL6_EXE");
+	/* Checked before anything is made. The datapath is this very binary
+	 * (jail6 tunnel run), never another program as /proc/self/exe: a test
+	 * driver would run itself again, and again. The test build's drivers
+	 * name the jail6 binary in JAIL6_TEST_EXE (util/testhook.h). */
+	exe = testhook_env("JAIL6_TEST_EXE");
 	if (!exe || !*exe) {
 		char self[PATH_MAX];
 		ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		self[k > 0 ? k : 0] = '\0';
 		if (k <= 0 || strcmp(basename(self), "jail6")) {
-			snprintf(err, errlen, "%s: start the userspace datapath: this program is not jail6 "
-				 "(set JAIL6_EXE to the jail6 binary)", a->ifname);
+			snprintf(err, errlen, "%s: start the userspace datapath: this program is not jail6", a->ifname);
 			return -ENOEXEC;
 		}
 		exe = "/proc/self/exe";

@@ -1,0 +1,207 @@
+/* jail6 tunnel run NAME: the userspace 6in4 datapath, in the foreground or
+ * supervised. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void help_run(FILE *f)
+{
+	fprintf(f,
+		"usage: jail6 [-f FILE] [--host-netns NS] [--runtime-dir DIR] tunnel run NAME\n"
+		"           [--local IPV4|auto] [--remote IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
+		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L]\n\n"
+		"Run the userspace 6in4 datapath of tunnel NAME: the TUN device NAME on one\n"
+		"side, a raw IPv4 socket of protocol 41 toward the remote on the other.\n"
+		"Without --remote the endpoints, ttl, mtu and address come from the tunnel\n"
+		"block NAME of the config; the options override them.\n\n"
+		"  --local IPV4|auto   our IPv4 endpoint (auto: the source toward the remote)\n"
+		"  --remote IPV4       the broker's IPv4 endpoint\n"
+		"  --ttl N             outer TTL, 1..255; 0 means the default (%d)\n"
+		"  --mtu N             tunnel MTU, %d..%d (default %d)\n"
+		"  --address IPV6      our tunnel address: the source of Packet Too Big\n"
+		"                      (default: an address of the TUN device)\n"
+		"  --foreground        run in this process until SIGTERM/SIGINT (the default);\n"
+		"                      creates the TUN device when it does not exist\n"
+		"  --supervise         daemonize and keep the datapath running, restarting it\n"
+		"                      when it dies; the TUN device must exist\n"
+		"  --pidfile P, --stats S, --log L\n"
+		"                      the supervisor's pidfile, the stats JSON, the log; with\n"
+		"                      --supervise they default to DIR/../jail6/tunnel/NS/NAME.*\n",
+		MODEL_TUNNEL_TTL_DEFAULT, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX,
+		MODEL_TUNNEL_MTU_DEFAULT);
+}
+
+/* A number in [lo, hi], or -1. */
+static long number(const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	return v;
+}
+
+/* What the command line said; unset members keep the config's values. */
+struct run_args {
+	const char *local, *remote, *address;
+	long ttl, mtu;              /* -1 = unset */
+	bool supervise;
+	const char *pidfile, *stats, *log;
+};
+
+/* Fill *o from tunnel block name of the config. An exit code, 0 when done. */
+static int from_config(const struct cli_global *g, const char *name, struct model *m,
+		       struct model_tunnel *o)
+{
+	const struct model_tunnel *t;
+	int r = cli_load_conf(g, m);
+
+	if (r)
+		return r;
+	t = model_find_tunnel(m, name);
+	if (!t) {
+		warnx("tunnel %s: no such tunnel in %s (or give --remote)", name, g->conf);
+		return CLI_EXIT_CONFIG;
+	}
+	*o = *t;
+	return 0;
+}
+
+/* Apply the command line over *o. An exit code, 0 when valid. */
+static int from_args(const char *name, const struct run_args *a, struct model_tunnel *o)
+{
+	const char *why;
+
+	if (a->local && !strcmp(a->local, "auto")) {
+		o->local_auto = true;
+	} else if (a->local) {
+		o->local_auto = false;
+		if (addr_parse(a->local, ADDR_V4_ONLY | ADDR_PREFIX_NONE, &o->local, &why) < 0) {
+			warnx("tunnel %s: --local %s: %s", name, a->local, why);
+			return CLI_EXIT_CONFIG;
+		}
+	}
+	if (a->remote && addr_parse(a->remote, ADDR_V4_ONLY | ADDR_PREFIX_NONE, &o->remote, &why) < 0) {
+		warnx("tunnel %s: --remote %s: %s", name, a->remote, why);
+		return CLI_EXIT_CONFIG;
+	}
+	if (a->address) {
+		if (addr_parse(a->address, ADDR_V6_ONLY | ADDR_PREFIX_OPTIONAL, &o->address, &why) < 0) {
+			warnx("tunnel %s: --address %s: %s", name, a->address, why);
+			return CLI_EXIT_CONFIG;
+		}
+		o->has_address = true;
+	}
+	if (a->ttl >= 0)
+		o->ttl = (int)a->ttl;
+	if (a->mtu >= 0)
+		o->mtu = (int)a->mtu;
+	return 0;
+}
+
+/* jail6 tunnel run NAME [OPTIONS] (argv[0] is "run"). */
+int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "local", required_argument, NULL, 'l' },
+		{ "remote", required_argument, NULL, 'r' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "foreground", no_argument, NULL, 'F' },
+		{ "supervise", no_argument, NULL, 'S' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_args a = { .ttl = -1, .mtu = -1 };
+	struct model_tunnel t = { .ttl = MODEL_TUNNEL_TTL_DEFAULT, .mtu = MODEL_TUNNEL_MTU_DEFAULT,
+				  .local_auto = true };
+	struct engine_datapath d = { 0 };
+	struct model m = { 0 };
+	bool foreground = false;
+	char err[1024] = "";
+	const char *name;
+	int c, rc = 0, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': a.local = optarg; break;
+		case 'r': a.remote = optarg; break;
+		case 'a': a.address = optarg; break;
+		case 'F': foreground = true; break;
+		case 'S': a.supervise = true; break;
+		case 'p': a.pidfile = optarg; break;
+		case 's': a.stats = optarg; break;
+		case 'L': a.log = optarg; break;
+		case 't':
+			if ((a.ttl = number(optarg, 0, 255)) < 0) {
+				warnx("tunnel run: --ttl '%s' is not a number in 0..255", optarg);
+				return CLI_EXIT_CONFIG;
+			}
+			/* 0 = unset in the backend's actions: RFC 4213's default */
+			if (a.ttl == 0)
+				a.ttl = MODEL_TUNNEL_TTL_DEFAULT;
+			break;
+		case 'm':
+			if ((a.mtu = number(optarg, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX)) < 0) {
+				warnx("tunnel run: --mtu '%s' is not a number in %d..%d", optarg, MODEL_TUNNEL_MTU_MIN,
+				      MODEL_TUNNEL_MTU_MAX);
+				return CLI_EXIT_CONFIG;
+			}
+			break;
+		case 'h': help_run(stdout); return CLI_EXIT_OK;
+		default: help_run(stderr); return CLI_EXIT_CONFIG;
+		}
+	}
+	if (optind != argc - 1) {
+		warnx("tunnel run: %s", optind >= argc ? "which tunnel? (NAME missing)" : "one tunnel NAME only");
+		help_run(stderr);
+		return CLI_EXIT_CONFIG;
+	}
+	name = argv[optind];
+	if (!model_ifname_ok(name)) {
+		warnx("tunnel run: '%s' is not a valid interface name", name);
+		return CLI_EXIT_CONFIG;
+	}
+	if (foreground && a.supervise) {
+		warnx("tunnel run: --foreground and --supervise exclude each other");
+		return CLI_EXIT_CONFIG;
+	}
+	if (!a.supervise && (a.pidfile || a.log)) {
+		warnx("tunnel run: --pidfile and --log go with --supervise");
+		return CLI_EXIT_CONFIG;
+	}
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	/* the backend passes every setting: its config may be elsewhere */
+	if (!a.remote && (rc = from_config(g, name, &m, &t)) != 0)
+		return rc;
+	rc = from_args(name, &a, &t);
+	if (rc)
+		goto cleanup;
+	d.tunnel = &t;
+	d.host_netns = g->host_netns;
+	d.runtime_dir = g->runtime_dir;
+	d.supervise = a.supervise;
+	d.pidfile = a.pidfile;
+	d.stats = a.stats;
+	d.log = a.log;
+	r = engine_datapath_run(&d, err, sizeof(err));
+	if (r < 0 && err[0])
+		warnx("%s", err);
+	rc = r == -EINVAL ? CLI_EXIT_CONFIG : r < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+cleanup:
+	model_free(&m);
+	return rc;
+}

@@ -1,0 +1,60 @@
+/* Internals shared by the engine's files. */
+#ifndef JAIL6_ENGINE_ENGINE_INT_H
+#define JAIL6_ENGINE_ENGINE_INT_H
+
+#include "engine/engine.h"
+#include "model/state.h"
+#include "os/backend.h"
+#include "store/store.h"
+
+struct engine {
+	struct store *store;           /* NULL: read-only and nothing applied yet */
+	const struct backend_ops *ops;
+	struct backend *be;
+	FILE *log, *warn;
+	bool keep_leases;              /* teardown for stop: leases stay */
+	char err[1024];
+};
+
+/* printf into e->err; returns r (`return engine_fail(e, r, ...)`). */
+int engine_fail(struct engine *e, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A progress line on the log stream, a warning on the warn stream. */
+void engine_say(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void engine_warn(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Give every `address = auto` of *m its address (engine_ipam.c). With
+ * lookup_only only existing leases are used. */
+int engine_resolve_auto(struct engine *e, struct model *m, bool lookup_only);
+
+/* An ownership record the store holds whose object is gone. */
+struct engine_stale {
+	struct store_own *v;
+	size_t n;
+};
+void engine_stale_free(struct engine_stale *s);
+
+/*
+ * Observe the host and every jail that *m names or the store owns, and
+ * mark the facts jail6 owns. Changes nothing: the records whose object is
+ * gone are handed back in *stale (may be NULL) for engine_forget to drop in
+ * a run that writes.
+ */
+int engine_observe(struct engine *e, const struct model *m, struct state *st, struct engine_stale *stale);
+
+/* Drop the stale records (a write-mode run's explicit step). */
+int engine_forget(struct engine *e, const struct engine_stale *stale);
+
+/* A copy of *m with only the jails apply should run, plus only[] (strings
+ * borrowed: free with engine_view_free). */
+int engine_view(struct engine *e, const struct model *m, struct model *view, const char *const *only,
+		size_t n_only);
+void engine_view_free(struct model *view);
+
+/* Execute p (observed state st), recording ownership; res->done counts. */
+int engine_execute(struct engine *e, const struct plan *p, const struct state *st, size_t *done);
+
+/* The actions that restore the sysctls jail6 changed. */
+int engine_sysctl_restore(struct engine *e, struct plan *p);
+
+#endif

@@ -1,0 +1,131 @@
+/* The jail operations: start, stop, restart, list, exec. */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Record the user's wish (running or stopped) so that apply respects it. */
+static int set_wish(struct engine *e, const struct model *m, const char *name, enum store_jail_state st)
+{
+	const struct model_jail *j = model_find_jail(m, name);
+	struct store_jail rec = { .state = st };
+
+	if (store_jail_get(e->store, name, &rec) == 0)
+		return store_jail_set_state(e->store, name, st);
+	rec.state = st;
+	snprintf(rec.name, sizeof(rec.name), "%s", name);
+	snprintf(rec.hostname, sizeof(rec.hostname), "%s", j && j->hostname ? j->hostname : "");
+	snprintf(rec.path, sizeof(rec.path), "%s", j && j->path ? j->path : "");
+	return store_jail_put(e->store, &rec);
+}
+
+/* Every name must be a jail of *m. */
+static int known(struct engine *e, const struct model *m, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!model_find_jail(m, names[i]))
+			return engine_fail(e, -ENOENT, "no jail '%s' in the configuration", names[i]);
+	return e->store ? 0 : engine_fail(e, -EINVAL, "no state directory");
+}
+
+int engine_jail_start(struct engine *e, struct model *m, const char *const *names, size_t n, bool dry_run,
+		      struct engine_result *res)
+{
+	struct engine_converge_opts o = { .only = names, .n_only = n, .dry_run = dry_run, .additive = true };
+	int r = known(e, m, names, n);
+
+	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; r == 0 && i < n && !dry_run; i++)
+		if ((r = set_wish(e, m, names[i], STORE_JAIL_RUNNING)) < 0)
+			engine_fail(e, r, "store: %s", store_errmsg(e->store));
+	return r ? r : engine_converge(e, m, &o, res);
+}
+
+int engine_jail_stop(struct engine *e, const struct model *m, const char *const *names, size_t n, bool dry_run,
+		     struct engine_result *res)
+{
+	int r = known(e, m, names, n);
+
+	memset(res, 0, sizeof(*res));
+	if (r == 0)
+		r = engine_teardown(e, m, names, n, dry_run, true, res);
+	for (size_t i = 0; i < n && !dry_run && r == 0; i++)
+		if ((r = set_wish(e, m, names[i], STORE_JAIL_STOPPED)) < 0)
+			engine_fail(e, r, "store: %s", store_errmsg(e->store));
+	return r;
+}
+
+int engine_jail_restart(struct engine *e, struct model *m, const char *const *names, size_t n, bool dry_run,
+			struct engine_result *res)
+{
+	struct state st = { 0 };
+	const char **up = calloc(n ? n : 1, sizeof(*up));
+	size_t k = 0;
+	int r = up ? known(e, m, names, n) : engine_fail(e, -ENOMEM, "out of memory");
+
+	memset(res, 0, sizeof(*res));
+	/* stop what runs (a stopped jail is fine), then start */
+	if (r == 0)
+		r = engine_observe(e, m, &st, NULL);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (state_find_jail(&st, names[i]))
+			up[k++] = names[i];
+	state_free(&st);
+	if (r == 0 && k)
+		r = engine_jail_stop(e, m, up, k, dry_run, res);
+	free(up);
+	if (r == 0) {
+		engine_result_free(res);
+		r = engine_jail_start(e, m, names, n, dry_run, res);
+	}
+	return r;
+}
+
+int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info **out, size_t *n)
+{
+	struct state st = { 0 };
+	struct engine_jail_info *v;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	v = calloc(m->n_jails ? m->n_jails : 1, sizeof(*v));
+	if (!v)
+		return engine_fail(e, -ENOMEM, "out of memory");
+	r = engine_resolve_auto(e, m, true);
+	if (r == 0)
+		r = engine_observe(e, m, &st, NULL);
+	for (size_t i = 0; r == 0 && i < m->n_jails; i++) {
+		const struct model_jail *j = &m->jails[i];
+		v[i].jail = j;
+		v[i].state = state_find_jail(&st, j->name) ? ENGINE_JAIL_RUNNING
+			     : engine_jail_wanted(e, j) ? ENGINE_JAIL_ABSENT : ENGINE_JAIL_STOPPED;
+	}
+	state_free(&st);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*out = v;
+	*n = m->n_jails;
+	return 0;
+}
+
+int engine_jail_exec(struct engine *e, const char *name, char *const argv[], int *status)
+{
+	struct state st = { 0 };
+	const char *one[1] = { name };
+	int r;
+
+	if (!model_jailname_ok(name))
+		return engine_fail(e, -EINVAL, "'%s' is not a valid jail name", name);
+	e->err[0] = '\0';
+	r = e->ops->observe(e->be, one, 1, &st, e->err, sizeof(e->err));
+	if (r == 0 && !state_find_jail(&st, name))
+		r = engine_fail(e, -ESRCH, "jail %s is not running", name);
+	state_free(&st);
+	if (r == 0)
+		r = e->ops->jail_exec(e->be, name, argv, status, e->err, sizeof(e->err));
+	return r;
+}

@@ -1,0 +1,177 @@
+/*
+ * Status: what the host has for each object of the model, in the spirit of
+ * the seed's "End Result", and the drift from the model (the actions apply
+ * would take), as one JSON document that every front end renders.
+ */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* The addresses of one link, as a JSON array of "addr/plen" strings. */
+static json_t *link_addrs(const struct state *st, const char *ns, const char *ifname)
+{
+	json_t *a = json_array();
+	char buf[ADDR_STRLEN];
+
+	for (size_t i = 0; i < st->n_addrs; i++)
+		if (!strcmp(st->addrs[i].ns, ns) && !strcmp(st->addrs[i].ifname, ifname))
+			json_array_append_new(a, json_string(addr_format(&st->addrs[i].addr, buf, sizeof(buf))));
+	return a;
+}
+
+/* A link as JSON: present, kind, up, mtu, mac, addresses. */
+static json_t *link_json(const struct state *st, const char *ns, const char *name)
+{
+	const struct state_link *l = state_find_link(st, ns, name);
+	json_t *o = json_pack("{s:s, s:b}", "name", name, "present", l != NULL);
+	char buf[ADDR_STRLEN];
+
+	if (!l)
+		return o;
+	json_object_set_new(o, "up", json_boolean(l->up));
+	json_object_set_new(o, "mtu", json_integer(l->mtu));
+	if (l->has_mac)
+		json_object_set_new(o, "ether", json_string(mac_format(l->mac, buf, sizeof(buf))));
+	if (l->master[0])
+		json_object_set_new(o, "master", json_string(l->master));
+	json_object_set_new(o, "addresses", link_addrs(st, ns, name));
+	return o;
+}
+
+static json_t *routes_json(const struct state *st, const char *ns)
+{
+	json_t *a = json_array();
+	char d[ADDR_STRLEN], gw[ADDR_STRLEN];
+
+	for (size_t i = 0; i < st->n_routes; i++) {
+		const struct state_route *r = &st->routes[i];
+		json_t *o;
+		if (strcmp(r->ns, ns))
+			continue;
+		if (r->dst.plen == 0)
+			snprintf(d, sizeof(d), "%s", r->dst.family == AF_INET ? "default4" : "default");
+		else
+			addr_format(&r->dst, d, sizeof(d));
+		o = json_pack("{s:s}", "destination", d);
+		if (r->gw.family)
+			json_object_set_new(o, "gateway", json_string(addr_format_host(&r->gw, gw, sizeof(gw))));
+		if (r->dev[0])
+			json_object_set_new(o, "dev", json_string(r->dev));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* One tunnel of the model as JSON. */
+static json_t *tunnel_json(struct engine *e, const struct model_tunnel *t, const struct state *st)
+{
+	const struct state_link *l = state_find_link(st, "", t->name);
+	json_t *o = link_json(st, "", t->name);
+	struct tunnel_stats ts;
+	char buf[ADDR_STRLEN];
+
+	json_object_set_new(o, "type", json_string("6in4"));
+	json_object_set_new(o, "remote", json_string(addr_format_host(&t->remote, buf, sizeof(buf))));
+	if (l && (l->kind == STATE_LINK_SIT || l->kind == STATE_LINK_TUN))
+		json_object_set_new(o, "datapath", json_string(model_datapath_name(l->kind == STATE_LINK_SIT
+										    ? MODEL_DATAPATH_KERNEL
+										    : MODEL_DATAPATH_USERSPACE)));
+	if (l && l->local.family)
+		json_object_set_new(o, "local", json_string(addr_format_host(&l->local, buf, sizeof(buf))));
+	json_object_set_new(o, "role", json_string(model_role_name(t->role)));
+	if (l && l->kind == STATE_LINK_TUN) {
+		json_object_set_new(o, "daemon", json_boolean(l->daemon));
+		if (l->daemon && e->ops->tunnel_stats(e->be, t->name, &ts) == 0)
+			json_object_set_new(o, "counters", tunnel_stats_json(&ts));
+	}
+	return o;
+}
+
+static json_t *bridge_json(const struct model_bridge *b, const struct state *st)
+{
+	json_t *o = link_json(st, "", b->name), *mem = json_array();
+
+	for (size_t k = 0; k < st->n_links; k++)
+		if (!st->links[k].ns[0] && !strcmp(st->links[k].master, b->name))
+			json_array_append_new(mem, json_string(st->links[k].name));
+	json_object_set_new(o, "members", mem);
+	return o;
+}
+
+static json_t *jail_json(struct engine *e, const struct model_jail *j, const struct state *st)
+{
+	const struct state_jail *sj = state_find_jail(st, j->name);
+	json_t *o = json_pack("{s:s}", "name", j->name), *ifs = json_array();
+	enum engine_jail_state s = sj ? ENGINE_JAIL_RUNNING
+				   : engine_jail_wanted(e, j) ? ENGINE_JAIL_ABSENT : ENGINE_JAIL_STOPPED;
+	char buf[MODEL_IFNAMSIZ + 1];
+
+	json_object_set_new(o, "state", json_string(engine_jail_state_name(s)));
+	json_object_set_new(o, "hostname", json_string(j->hostname ? j->hostname : j->name));
+	for (size_t f = 0; sj && f < j->n_ifaces; f++) {
+		snprintf(buf, sizeof(buf), "%sb", j->ifaces[f].name);
+		json_array_append_new(ifs, link_json(st, j->name, buf));
+	}
+	json_object_set_new(o, "interfaces", ifs);
+	json_object_set_new(o, "routes", sj ? routes_json(st, j->name) : json_array());
+	return o;
+}
+
+/* The whole document. */
+static json_t *status_doc(struct engine *e, const struct model *m, const struct state *st,
+			  const struct plan *drift)
+{
+	json_t *root = json_object(), *tun = json_array(), *br = json_array(), *jails = json_array(), *d = json_array();
+	char buf[512];
+
+	for (size_t i = 0; i < m->n_tunnels; i++)
+		json_array_append_new(tun, tunnel_json(e, &m->tunnels[i], st));
+	for (size_t i = 0; i < m->n_bridges; i++)
+		json_array_append_new(br, bridge_json(&m->bridges[i], st));
+	for (size_t i = 0; i < m->n_jails; i++)
+		json_array_append_new(jails, jail_json(e, &m->jails[i], st));
+	for (size_t i = 0; i < drift->n_actions; i++)
+		json_array_append_new(d, json_string(action_describe(&drift->actions[i], buf, sizeof(buf))));
+	json_object_set_new(root, "tunnels", tun);
+	json_object_set_new(root, "bridges", br);
+	json_object_set_new(root, "jails", jails);
+	json_object_set_new(root, "in_sync", json_boolean(drift->n_actions == 0));
+	json_object_set_new(root, "drift", d);
+	return root;
+}
+
+int engine_status(struct engine *e, struct model *m, json_t **out, bool *in_sync)
+{
+	struct model view = { 0 };
+	struct state st = { 0 };
+	struct plan drift = { 0 };
+	int r;
+
+	*out = NULL;
+	r = engine_resolve_auto(e, m, true);
+	/* auto addresses without a lease yet (never applied): the ones apply
+	 * would pick, so that the drift lists them too */
+	if (!r)
+		r = plan_resolve_auto(m);
+	if (!r)
+		r = engine_observe(e, m, &st, NULL);
+	if (!r)
+		r = engine_view(e, m, &view, NULL, 0);
+	if (!r)
+		r = plan_build(&view, &st, &drift);
+	if (r < 0 && !e->err[0])
+		engine_fail(e, r, "status: %s", strerror(-r));
+	if (r == 0) {
+		*out = status_doc(e, m, &st, &drift);
+		*in_sync = drift.n_actions == 0;
+		if (!*out)
+			r = engine_fail(e, -ENOMEM, "status: out of memory");
+	}
+	plan_free(&drift);
+	engine_view_free(&view);
+	state_free(&st);
+	return r;
+}

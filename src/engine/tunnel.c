@@ -1,0 +1,147 @@
+/* The tunnel's own operations: run the userspace datapath, tell the broker
+ * our endpoint. */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "tunnel/update.h"
+#include "util/msg.h"
+
+int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errlen)
+{
+	const struct model_tunnel *t = d->tunnel;
+	char pidfile[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX];
+	struct tunnel_opts o = {
+		.name = t->name, .local_auto = t->local_auto, .local = t->local, .remote = t->remote,
+		.ttl = t->ttl, .mtu = t->mtu, .has_address = t->has_address, .address = t->address,
+		.host_netns = d->host_netns, .runtime_dir = d->runtime_dir,
+		.pidfile = d->pidfile, .stats = d->stats, .log = d->log,
+	};
+	const char *why;
+	int r;
+
+	if (tunnel_opts_check(&o, &why) < 0)
+		return msg_fail(err, errlen, -EINVAL, "tunnel %s: %s", t->name, why);
+	if (d->supervise) {
+		const char *rt = d->runtime_dir, *ns = d->host_netns;
+		if ((!o.pidfile && tunnel_path(rt, ns, t->name, ".pid", pidfile, sizeof(pidfile)) < 0) ||
+		    (!o.stats && tunnel_path(rt, ns, t->name, ".stats", stats, sizeof(stats)) < 0) ||
+		    (!o.log && tunnel_path(rt, ns, t->name, ".log", logf, sizeof(logf)) < 0))
+			return msg_fail(err, errlen, -EINVAL, "tunnel %s: runtime directory path too long", t->name);
+		o.pidfile = o.pidfile ? o.pidfile : pidfile;
+		o.stats = o.stats ? o.stats : stats;
+		o.log = o.log ? o.log : logf;
+		r = tunnel_supervise(&o);
+		if (r == -EEXIST)
+			return msg_fail(err, errlen, r, "tunnel %s: a supervisor already runs (pidfile %s)", t->name,
+					o.pidfile);
+		if (r == -EINVAL)
+			return msg_fail(err, errlen, r, "tunnel %s: file and directory paths must be absolute", t->name);
+		if (r < 0)
+			return msg_fail(err, errlen, r, "tunnel %s: start the supervisor: %s (see %s)", t->name,
+					strerror(-r), o.log);
+		return 0;
+	}
+	if ((o.pidfile || o.log) && !d->supervise)
+		return msg_fail(err, errlen, -EINVAL, "tunnel %s: a pidfile and a log go with supervise", t->name);
+	if (tunnel_opts_check(&o, NULL) < 0)
+		return msg_fail(err, errlen, -EINVAL, "tunnel %s: file and directory paths must be absolute", t->name);
+	/* errors are logged on stderr by the datapath, naming the object */
+	r = tunnel_run(&o, true, 0);
+	return r < 0 ? msg_fail(err, errlen, r, "tunnel %s: %s", t->name, strerror(-r)) : 0;
+}
+
+void engine_update_defaults(int *tries, long *timeout_ms)
+{
+	*tries = TUNNEL_UPDATE_TRIES;
+	*timeout_ms = TUNNEL_UPDATE_TIMEOUT_MS;
+}
+
+int engine_update_url_check(const char *url, char *why, size_t len)
+{
+	char *full = NULL;
+	int r = tunnel_update_build_url(url, "0", NULL, &full, why, len);
+
+	free(full);
+	return r;
+}
+
+/* Append "FILE:LINE:COL: ..." for each key the update needs that t lacks;
+ * the number missing. */
+static int missing_keys(const struct model_tunnel *t, char *msg, size_t len)
+{
+	const char *keys[3] = { t->tunnel_id ? NULL : "tunnel_id", t->user ? NULL : "user",
+				t->update_key_file ? NULL : "update_key_file" };
+	size_t off = 0;
+	int n = 0;
+
+	msg[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		int k;
+		if (!keys[i] || off >= len)
+			continue;
+		k = snprintf(msg + off, len - off, "%s%s:%d:%d: tunnel '%s': missing key '%s', which `jail6 tunnel update` needs",
+			     n ? "\n" : "", t->pos.file, t->pos.line, t->pos.col, t->name, keys[i]);
+		off += k > 0 ? (size_t)k : 0;
+		n++;
+	}
+	return n;
+}
+
+/* tunnel_update_req's retry callback: the message of the failed try. */
+static void on_retry(void *arg, const struct tunnel_update_req *r, int try, const struct tunnel_update_answer *a)
+{
+	const struct engine_update *u = arg;
+	struct tunnel_update_answer one = *a;
+	char msg[768], line[1024];
+
+	if (!u->note)
+		return;
+	one.tries = 1; /* this try alone, not "(N tries)" */
+	snprintf(line, sizeof(line), "try %d of %d failed: %s; trying again in %ld.%01ld s", try, r->tries,
+		 tunnel_update_message(r, &one, msg, sizeof(msg)), r->pause_ms / 1000, r->pause_ms % 1000 / 100);
+	u->note(u->arg, line);
+}
+
+int engine_tunnel_update(const struct engine_update *u, char *msg, size_t len)
+{
+	const struct model_tunnel *t = u->tunnel;
+	struct tunnel_update_req req = { .tries = TUNNEL_UPDATE_TRIES, .pause_ms = TUNNEL_UPDATE_PAUSE_MS,
+					  .on_retry = on_retry, .arg = (void *)u };
+	struct tunnel_update_answer ans;
+	char key[TUNNEL_UPDATE_KEY_MAX] = "", err[512], myip[ADDR_STRLEN];
+	int e;
+
+	if (missing_keys(t, msg, len))
+		return -ENOKEY;
+	req.name = t->name;
+	req.url = u->url ? u->url : t->update_url;
+	req.tunnel_id = t->tunnel_id;
+	req.user = t->user;
+	req.timeout_ms = u->timeout_ms > 0 ? u->timeout_ms : TUNNEL_UPDATE_TIMEOUT_MS;
+	if (u->myip)
+		req.myip = strcmp(u->myip, "auto") ? u->myip : NULL;
+	else if (t->has_myip)
+		req.myip = addr_format_host(&t->myip, myip, sizeof(myip));
+	if (tunnel_update_key_read(t->update_key_file, 0, key, sizeof(key), err, sizeof(err)) < 0)
+		return msg_fail(msg, len, -EACCES, "%s: %s", t->name, err);
+	req.key = key;
+	if (req.url && strncasecmp(req.url, "http://", 7) == 0 && u->note) {
+		snprintf(err, sizeof(err), "%s: warning: the update URL is plain http://, the update key travels unencrypted",
+			 t->name);
+		u->note(u->arg, err);
+	}
+	e = tunnel_update_call(&req, &ans);
+	explicit_bzero(key, sizeof(key));
+	if (e == -EINVAL)
+		return msg_fail(msg, len, -EINVAL, "%s: %s", t->name, ans.detail);
+	if (e < 0)
+		return msg_fail(msg, len, e, "%s: update: %s", t->name, strerror(-e));
+	tunnel_update_message(&req, &ans, msg, len);
+	return tunnel_update_ok(&ans) ? 0 : -EIO;
+}

@@ -1,0 +1,100 @@
+/*
+ * The backend seam: everything the engine asks of a platform, as one table
+ * of operations. Linux (os/linux/) implements all of it; FreeBSD
+ * (os/freebsd/) renders plans as the base system's commands, and its
+ * observe/execute answer -EOPNOTSUPP on a host that is not FreeBSD. The
+ * table is picked in one place, backend.c, the way wireguard-tools' ipc.c
+ * picks ipc-linux.h or ipc-freebsd.h. Only the engine includes this file.
+ *
+ * Every operation returns 0 or -errno; where err is given it receives a
+ * message naming the object ("bridge0: add member bge0: No such device").
+ */
+#ifndef JAIL6_OS_BACKEND_H
+#define JAIL6_OS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "model/state.h"
+#include "plan/plan.h"
+#include "tunnel/daemon.h"
+
+/* One platform's open context (sockets, namespace handles): opaque. */
+struct backend;
+
+struct backend_opts {
+	const char *host_netns;   /* NULL = the caller's own namespace */
+	const char *runtime_dir;  /* NULL = the platform's default */
+};
+
+/*
+ * Progress of execute. start(arg, a) is called before action a runs.
+ * done(arg, a) is called once a's effect is in place: the object it creates
+ * exists, the one it removes is gone. A backend may batch removals (Linux
+ * lets a jail's destruction take its veths along), so done can come after
+ * later actions started, but never before the effect, and always before
+ * execute returns. A non-zero return from done stops execute with it.
+ */
+struct backend_exec_cb {
+	void (*start)(void *arg, const struct action *a);
+	int (*done)(void *arg, const struct action *a);
+	void *arg;
+};
+
+struct backend_ops {
+	const char *name;   /* "linux", "freebsd": the --target names */
+
+	int (*open)(const struct backend_opts *o, struct backend **out, char *err, size_t errlen);
+	/* NULL-tolerant. */
+	void (*close)(struct backend *b);
+	/* Where jail namespaces (Linux) are bound; never NULL. */
+	const char *(*runtime_dir)(const struct backend *b);
+
+	/*
+	 * The facts of the host and of each jail in jails[] that exists
+	 * (model/state.h), every one with owned = false. Changes nothing.
+	 */
+	int (*observe)(struct backend *b, const char *const *jails, size_t n_jails, struct state *out,
+		       char *err, size_t errlen);
+
+	/*
+	 * Carry out p in order; st is the observed state p was built from.
+	 * Stops at the first failure (-errno, err names the object); every
+	 * action done() was called for is in effect, the others are not
+	 * (the failed one may be half done, which the next observe sees).
+	 */
+	int (*execute)(struct backend *b, const struct plan *p, const struct state *st,
+		       const struct backend_exec_cb *cb, char *err, size_t errlen);
+
+	/*
+	 * Run argv inside jail, like jexec(8), and wait: *status is its exit
+	 * status, or 128+N when killed by signal N. -ENOENT when there is no
+	 * such jail or command.
+	 */
+	int (*jail_exec)(struct backend *b, const char *jail, char *const argv[], int *status,
+			 char *err, size_t errlen);
+
+	/* Remove namespace name under the runtime dir with everything in it
+	 * (processes killed), whoever made it: for cleanup tools only. */
+	int (*jail_purge)(struct backend *b, const char *name, char *err, size_t errlen);
+
+	/* The userspace datapath's counters of tunnel name; -ENOENT when it
+	 * has none (no datapath, or not running). */
+	int (*tunnel_stats)(struct backend *b, const char *name, struct tunnel_stats *out);
+
+	/* Print p as this platform runs it: readable lines, or JSON. Needs no
+	 * context and no privileges. */
+	int (*render)(FILE *out, const struct plan *p, bool json);
+};
+
+/* The backend of the platform jail6 runs on. */
+const struct backend_ops *backend_native(void);
+
+/* A backend by name ("linux", "freebsd"); NULL when not built in. */
+const struct backend_ops *backend_find(const char *name);
+
+/* The names of the backends built in, for messages: "linux, freebsd". */
+const char *backend_names(void);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * The Linux backend behind the seam (os/backend.h): observe and execute
+ * over rtnetlink (observe.c, execute.c), jails as namespaces (jail.c), the
+ * userspace datapath's files (tundev.c). Two Linux-only tricks live here,
+ * where the kernel's costs are known: a veth whose peer the plan moves into
+ * a jail is created in place, and veths that a jail's destruction removes
+ * anyway are left to it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "os/backend.h"
+#include "os/linux/jail.h"
+#include "os/linux/linux.h"
+#include "os/linux/tundev.h"
+#include "util/msg.h"
+#include "util/strmap.h"
+
+struct backend {
+	struct linux_ctx *lx;
+};
+
+static int lb_open(const struct backend_opts *o, struct backend **out, char *err, size_t errlen)
+{
+	struct backend *b = calloc(1, sizeof(*b));
+	int r;
+
+	*out = NULL;
+	if (!b)
+		return msg_fail(err, errlen, -ENOMEM, "out of memory");
+	r = linux_open(o->host_netns, o->runtime_dir, &b->lx);
+	if (r < 0) {
+		free(b);
+		if (o->host_netns)
+			return msg_fail(err, errlen, r, "host namespace %s: %s", o->host_netns, strerror(-r));
+		return msg_fail(err, errlen, r, "netlink: %s", strerror(-r));
+	}
+	*out = b;
+	return 0;
+}
+
+static void lb_close(struct backend *b)
+{
+	if (!b)
+		return;
+	linux_close(b->lx);
+	free(b);
+}
+
+static const char *lb_runtime_dir(const struct backend *b)
+{
+	return linux_runtime_dir(b->lx);
+}
+
+static int lb_observe(struct backend *b, const char *const *jails, size_t n, struct state *out,
+		      char *err, size_t errlen)
+{
+	int r = linux_observe(b->lx, jails, n, out);
+
+	return r < 0 ? msg_fail(err, errlen, r, "observe: %s", strerror(-r)) : 0;
+}
+
+/*
+ * A veth whose peer the plan moves into a jail a few actions later is
+ * created with the peer already there (target set): moving a link between
+ * namespaces costs the kernel an RCU grace period, creating it in place does
+ * not, which makes apply several times faster. The later LINK_SET_NS then
+ * finds the link in place and succeeds. The plan itself stays as it is
+ * (FreeBSD renders the create and the move as two commands).
+ */
+static struct action fuse_veth(const struct plan *p, size_t i)
+{
+	struct action a = p->actions[i];
+
+	if (a.kind != ACTION_VETH_CREATE || a.target[0])
+		return a;
+	for (size_t k = i + 1; k < p->n_actions && k < i + 32; k++) {
+		const struct action *m = &p->actions[k];
+		if (m->kind == ACTION_LINK_SET_NS && !strcmp(m->ifname, a.peer) && !strcmp(m->ns, a.ns)) {
+			snprintf(a.target, sizeof(a.target), "%s", m->target);
+			break;
+		}
+		if (m->kind == ACTION_VETH_CREATE || m->kind == ACTION_JAIL_CREATE)
+			break;
+	}
+	return a;
+}
+
+/*
+ * Deferred veth removal. Destroying a veth costs the kernel an RCU grace
+ * period (~10 ms); deleting a jail's namespace takes the veths in it, and
+ * their host ends, in one batch. So a LINK_DESTROY of a veth whose other end
+ * lies in a jail that the plan destroys later is left to that jail (the
+ * FreeBSD rendering keeps the explicit `ifconfig epairNa destroy`, which
+ * jail -r needs there); its done() is called only once the link is gone.
+ */
+struct deferred {
+	struct strmap doomed;          /* jails the plan destroys */
+	struct strmap jail_of_veth;    /* veth name in a jail -> its jail */
+	const struct action **acts;    /* host-side destroys left to their jail */
+	size_t n;
+};
+
+static void deferred_init(struct deferred *d, const struct plan *p, const struct state *st)
+{
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == ACTION_JAIL_DESTROY)
+			strmap_put(&d->doomed, p->actions[i].target, (void *)p->actions[i].target);
+	for (size_t i = 0; st && d->doomed.used && i < st->n_links; i++)
+		if (st->links[i].ns[0] && st->links[i].kind == STATE_LINK_VETH)
+			strmap_put(&d->jail_of_veth, st->links[i].name, (void *)st->links[i].ns);
+}
+
+/* Whether action a can be left to a jail's destruction (and remember it). */
+static bool deferred_take(struct deferred *d, const struct action *a, const struct state *st)
+{
+	const struct state_link *l;
+	char peer[MODEL_IFNAMSIZ];
+	const char *jail;
+	size_t len = strlen(a->ifname);
+	void *p;
+
+	if (a->kind != ACTION_LINK_DESTROY || a->ns[0] || !d->doomed.used || len < 2 || !st)
+		return false;
+	l = state_find_link(st, "", a->ifname);
+	if (!l || l->kind != STATE_LINK_VETH)
+		return false;
+	snprintf(peer, sizeof(peer), "%s", a->ifname);
+	peer[len - 1] = peer[len - 1] == 'a' ? 'b' : peer[len - 1] == 'b' ? 'a' : '\0';
+	jail = strmap_get(&d->jail_of_veth, peer);
+	if (!peer[len - 1] || !jail || !strmap_get(&d->doomed, jail))
+		return false;
+	p = realloc(d->acts, (d->n + 1) * sizeof(*d->acts));
+	if (!p)
+		return false;
+	d->acts = p;
+	d->acts[d->n++] = a;
+	return true;
+}
+
+/* Wait until the deferred links are gone (20 ms polls, at most 30 s), and
+ * report each as done once it is. */
+static int deferred_finish(struct backend *b, struct deferred *d, const struct backend_exec_cb *cb,
+			   char *err, size_t errlen)
+{
+	for (size_t i = 0, polls = 0; i < d->n;) {
+		int r = linux_link_exists(b->lx, "", d->acts[i]->ifname);
+		if (r < 0)
+			return msg_fail(err, errlen, r, "%s: %s", d->acts[i]->ifname, strerror(-r));
+		if (r == 0) {
+			r = cb->done ? cb->done(cb->arg, d->acts[i]) : 0;
+			if (r)
+				return r;
+			i++;
+			continue;
+		}
+		if (++polls > 1500)
+			return msg_fail(err, errlen, -ETIMEDOUT, "%s: still there 30 s after its jail was destroyed",
+					d->acts[i]->ifname);
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	return 0;
+}
+
+static void deferred_free(struct deferred *d)
+{
+	strmap_free(&d->doomed);
+	strmap_free(&d->jail_of_veth);
+	free(d->acts);
+}
+
+static int lb_execute(struct backend *b, const struct plan *p, const struct state *st,
+		      const struct backend_exec_cb *cb, char *err, size_t errlen)
+{
+	struct deferred def = { 0 };
+	struct action *v = calloc(p->n_actions ? p->n_actions : 1, sizeof(*v));
+	int r = 0, r2;
+
+	if (!v)
+		return msg_fail(err, errlen, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < p->n_actions; i++)
+		v[i] = fuse_veth(p, i);
+	deferred_init(&def, p, st);
+	for (size_t i = 0; !r && i < p->n_actions; i++) {
+		if (cb->start)
+			cb->start(cb->arg, &p->actions[i]);
+		if (deferred_take(&def, &p->actions[i], st))
+			continue;
+		err[0] = '\0';
+		r = linux_execute(b->lx, &v[i], err, errlen);
+		if (r < 0) {
+			if (!err[0])
+				msg_fail(err, errlen, r, "%s: %s", v[i].ifname[0] ? v[i].ifname : v[i].target,
+					 strerror(-r));
+			break;
+		}
+		if (cb->done)
+			r = cb->done(cb->arg, &p->actions[i]);
+	}
+	/* what was left to destroyed jails is done once gone, failure or not */
+	r2 = deferred_finish(b, &def, cb, err, errlen);
+	deferred_free(&def);
+	free(v);
+	return r ? r : r2;
+}
+
+static int lb_jail_exec(struct backend *b, const char *jail, char *const argv[], int *status, char *err,
+			size_t errlen)
+{
+	return jail_run_err(linux_runtime_dir(b->lx), jail, argv, status, err, errlen);
+}
+
+static int lb_jail_purge(struct backend *b, const char *name, char *err, size_t errlen)
+{
+	return jail_destroy(linux_runtime_dir(b->lx), name, err, errlen);
+}
+
+static int lb_tunnel_stats(struct backend *b, const char *name, struct tunnel_stats *out)
+{
+	char path[PATH_MAX];
+
+	if (linux_tun_daemon_pid(b->lx, name) <= 0)
+		return -ENOENT;
+	if (linux_tun_path(b->lx, name, ".stats", path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	return tunnel_stats_read(path, out);
+}
+
+static int lb_render(FILE *out, const struct plan *p, bool json)
+{
+	return json ? plan_render_json(out, p) : plan_render_text(out, p);
+}
+
+const struct backend_ops backend_linux = {
+	.name = "linux",
+	.open = lb_open,
+	.close = lb_close,
+	.runtime_dir = lb_runtime_dir,
+	.observe = lb_observe,
+	.execute = lb_execute,
+	.jail_exec = lb_jail_exec,
+	.jail_purge = lb_jail_purge,
+	.tunnel_stats = lb_tunnel_stats,
+	.render = lb_render,
+};
