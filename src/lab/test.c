@@ -17,7 +17,7 @@
 #include "util/proc.h"
 #include "os/linux/linux.h"
 #include "os/linux/netns.h"
-#include "os/linux/nl.h"
+#include "os/linux/linux_int.h"
 
 #define LAB_CHECK_MS 30000
 

@@ -23,6 +23,7 @@
 
 #include "model/addr.h"
 #include "os/linux/linux.h"
+#include "os/linux/linux_int.h"
 #include "os/linux/nl.h"
 #include "plan/action.h"
 

@@ -14,7 +14,7 @@
 
 #include "os/linux/jail.h"
 #include "os/linux/linux.h"
-#include "os/linux/nl.h"
+#include "os/linux/linux_int.h"
 #include "os/linux/tundev.h"
 
 /* One action being executed, and where its error message goes. */
