@@ -25,6 +25,7 @@ static struct nlmsghdr *req_start(void *buf, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
+/* Append the ifinfomsg of a request about link index (0: new, or named by IFLA_IFNAME). */
 static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, int index)
 {
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
@@ -34,6 +35,7 @@ static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, int index)
 	return ifi;
 }
 
+/* a's prefix length, or the full length of its family when it has none. */
 static uint8_t full_plen(const struct addr *a)
 {
 	if (a->plen >= 0)
@@ -41,6 +43,7 @@ static uint8_t full_plen(const struct addr *a)
 	return a->family == AF_INET ? 32 : 128;
 }
 
+/* Whether a is an IPv4 or IPv6 address with a prefix length its family allows. */
 static bool addr_ok(const struct addr *a)
 {
 	int max = a->family == AF_INET ? 32 : 128;
@@ -263,6 +266,7 @@ struct nlmsghdr *nl_req_route_get(void *buf, const struct addr *dst)
 	return nlh;
 }
 
+/* An IPv4 address as the network-order u32 of IFLA_IPTUN_*; 0 for others. */
 static uint32_t v4_be(const struct addr *a)
 {
 	uint32_t v = 0;

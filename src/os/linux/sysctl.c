@@ -67,6 +67,7 @@ struct sysctl_call {
 	const char *value;
 };
 
+/* linux_in_ns callback running sysctl_io on a struct sysctl_call. */
 static int sysctl_call(void *arg)
 {
 	struct sysctl_call *k = arg;
