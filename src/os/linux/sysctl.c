@@ -1,7 +1,7 @@
 /*
  * Sysctls of a namespace: the generic keys of state.h mapped to their
  * /proc/sys files, read and written from inside the namespace (through
- * linux_in_ns), and the per-link DAD knobs.
+ * linux_in_ns), the per-link DAD knobs, and the plan's sysctl action.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "os/linux/execute.h"
 #include "os/linux/linux_int.h"
 
 static const struct {
@@ -113,4 +114,31 @@ int linux_sysctl_read(struct linux_ctx *c, const char *ns, const char *key, char
 int linux_sysctl_write(struct linux_ctx *c, const char *ns, const char *key, const char *value)
 {
 	return sysctl_in_ns(c, ns, key, NULL, 0, value);
+}
+
+/* A sysctl value jail6 writes: a small decimal integer. */
+static bool sysctl_value_ok(const char *v)
+{
+	size_t i = v[0] == '-' ? 1 : 0;
+
+	if (v[i] == '\0')
+		return false;
+	for (; v[i]; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+	return true;
+}
+
+/* ACTION_SYSCTL_SET of a known key to a small integer, in a->ns. */
+int exec_sysctl(struct exec *x)
+{
+	const struct action *a = x->a;
+	int rc;
+
+	if (!linux_sysctl_path(a->key))
+		return exec_fail_msg(x, -EINVAL, "sysctl %s: unknown key", a->key);
+	if (!sysctl_value_ok(a->value))
+		return exec_fail_msg(x, -EINVAL, "sysctl %s: invalid value \"%s\"", a->key, a->value);
+	rc = linux_sysctl_write(x->c, a->ns, a->key, a->value);
+	return rc < 0 ? exec_fail(x, rc, "sysctl %s=%s", a->key, a->value) : 0;
 }
