@@ -1,5 +1,6 @@
 /*
- * Test driver for src/os/linux/{nl,observe,execute}.c, used by
+ * Test driver for the Linux backend (src/os/linux: observe.c, execute.c and
+ * the per-kind files over nl_*.c and ctx.c), used by
  * tests/netns/t_nl_execute.sh. One action (or an observe) per run:
  *
  *   drv_linux [-n HOSTNS] [-r RUNTIME_DIR] [-j NS] COMMAND ARGS...

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The Linux netlink backend (src/os/linux/{nl,observe,execute}.c) through
-# build/tests/drv_linux, for real, in throwaway namespaces: a "host" H with
-# bridge br0 (2001:db8:1::1/64) and two jails J1, J2 on it through veth
-# pairs, each with a default route via the bridge address, as in the seed.
-# Root only. Never acts on the machine's own namespace (every driver run has
-# -n H) and removes everything on exit, failed or not.
+# The Linux netlink backend (src/os/linux: nl_*.c, ctx.c, observe.c,
+# execute.c and the per-kind files) through build/tests/drv_linux, for real,
+# in throwaway namespaces: a "host" H with bridge br0 (2001:db8:1::1/64) and
+# two jails J1, J2 on it through veth pairs, each with a default route via
+# the bridge address, as in the seed. build/tests/drv_nl runs, inside H, the
+# socket and validation cases that were once unit tests. Root only. Never
+# acts on the machine's own namespace (every driver run has -n H) and
+# removes everything on exit, failed or not.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 DRV=$PWD/$BUILD/tests/drv_linux
+NLDRV=$PWD/$BUILD/tests/drv_nl
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip t_nl_execute needs root"
@@ -18,10 +21,12 @@ if ! command -v ip >/dev/null 2>&1; then
 	echo "skip t_nl_execute needs ip(8) from iproute2 to set up and check"
 	exit 0
 fi
-if [ ! -x "$DRV" ]; then
-	echo "not ok drv_linux built ($DRV missing)"
-	exit 1
-fi
+for d in "$DRV" "$NLDRV"; do
+	if [ ! -x "$d" ]; then
+		echo "not ok $(basename "$d") built ($d missing)"
+		exit 1
+	fi
+done
 
 id=$$
 H=j6t-$id-h J1=j6t-$id-a J2=j6t-$id-b
@@ -65,6 +70,14 @@ sysctls_before=$(own_sysctls)
 for n in "$H" "$J1" "$J2"; do
 	ip netns add "$n" || { nok "ip netns add $n"; exit 1; }
 done
+
+# --- the netlink socket and execute's refusals, inside H --------------------
+# nlcase NAME CASE: drv_nl CASE must pass; the driver enters H first
+nlcase() {
+	if timeout 30 "$NLDRV" -n "$H" "$2" 2>"$T/err"; then ok "$1"; else nok "$1" "$(cat "$T/err")"; fi
+}
+nlcase "nl socket: a link dump sees lo, GET by name, ENODEV, EINVAL, reusable" sock-readonly
+nlcase "execute refuses bad input, naming the object, before sending" execute-refusals
 
 # --- links -------------------------------------------------------------------
 run "bridge-create br0" bridge-create br0

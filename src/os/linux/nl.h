@@ -1,9 +1,11 @@
 /*
- * rtnetlink plumbing of the Linux backend, in three parts:
- *  - request builders and reply parsers: pure, no socket (unit-tested);
- *  - a libmnl socket that sends one request and checks every reply;
- *  - backend internals shared by observe.c and execute.c: the context's
- *    per-namespace sockets, entering/leaving namespaces, sysctls.
+ * rtnetlink plumbing of the Linux backend, free of any backend state:
+ *  - request builders (nl_req.c) and reply parsers (nl_parse.c): pure, no
+ *    socket (unit-tested);
+ *  - a libmnl socket that sends one request and checks every reply
+ *    (nl_sock.c).
+ * The context's per-namespace sockets, entering namespaces and sysctls are
+ * backend internals: linux_int.h.
  */
 #ifndef JAIL6_OS_LINUX_NL_H
 #define JAIL6_OS_LINUX_NL_H
@@ -17,7 +19,6 @@
 
 #include "model/addr.h"
 #include "model/model.h"
-#include "os/linux/linux.h"
 
 /* Room for any one request below (the largest, a veth pair, is < 200 B). */
 #define NL_REQ_SIZE 1024
@@ -34,12 +35,12 @@ struct nlmsghdr *nl_req_link_get(void *buf, const char *name);
 struct nlmsghdr *nl_req_dump(void *buf, uint16_t type, int family);
 /* RTM_NEWLINK of kind "bridge". */
 struct nlmsghdr *nl_req_bridge_create(void *buf, const char *name);
-/* RTM_NEWLINK of kind "veth" with its peer; peer_mac NULL = kernel's choice. */
-/* RTM_SETLINK of link name: no IPv6 address generation (a bridge port). */
-struct nlmsghdr *nl_req_link_no_ipv6(void *buf, const char *name);
-
+/* RTM_NEWLINK of kind "veth" with its peer; peer_mac NULL = kernel's choice;
+ * peer_netns_fd -1 = the peer stays here, else it is born in that netns. */
 struct nlmsghdr *nl_req_veth_create(void *buf, const char *name, const char *peer,
 				    const uint8_t *peer_mac, int peer_netns_fd);
+/* RTM_SETLINK of link name: no IPv6 address generation (a bridge port). */
+struct nlmsghdr *nl_req_link_no_ipv6(void *buf, const char *name);
 
 /* Changes to an existing link; the defaults of NL_LINK_SET_INIT change nothing. */
 struct nl_link_set {
@@ -111,6 +112,16 @@ struct nl_route {
 	int oif;                /* 0 = none */
 };
 
+/* Where nl_attr_keep_cb puts attributes: tb[0..max], zeroed by the caller. */
+struct nl_attr_tab {
+	const struct nlattr **tb;
+	int max;
+};
+/* mnl_attr_parse callback keeping each attribute of type <= max in
+ * tb[type] (data is a struct nl_attr_tab); newer ones beyond max are
+ * skipped, not errors. */
+int nl_attr_keep_cb(const struct nlattr *attr, void *data);
+
 /* Parse one reply message; 0, or -EINVAL when it is not of that type or is
  * malformed (attributes fail validation, a required one is missing). */
 int nl_parse_link(const struct nlmsghdr *nlh, struct nl_link *out);
@@ -147,34 +158,5 @@ void nl_sock_clear_ext_ack(struct nl_sock *s);
 
 /* Index of link name as seen by s: 0 or -errno (-ENODEV when absent). */
 int nl_link_index(struct nl_sock *s, const char *name, int *index);
-
-/* ---- backend internals (implemented in nl.c) */
-
-/* The socket of namespace ns ("" = host), opened on first use. -ENOENT
- * when the jail ns does not exist, -EINVAL for a bad name. */
-int linux_ns_sock(struct linux_ctx *c, const char *ns, struct nl_sock **out);
-/* Run fn(arg) with the calling thread in namespace ns ("" = host), then
- * come back; fn's result. */
-int linux_in_ns(struct linux_ctx *c, const char *ns, int (*fn)(void *arg), void *arg);
-/* A netns fd of ns owned by c (do not close), for IFLA_NET_NS_FD. */
-int linux_ns_fd(struct linux_ctx *c, const char *ns, int *fd);
-/* Whether jail ns exists as a network namespace under the runtime dir:
- * 1, 0, or -errno. */
-int linux_ns_exists(struct linux_ctx *c, const char *ns);
-/* Drop what c holds of ns (socket, fd): before the namespace is destroyed,
- * since an open socket would keep it alive. */
-void linux_ns_forget(struct linux_ctx *c, const char *ns);
-
-/* /proc/sys path of a generic sysctl key (state.h), or NULL if unknown. */
-const char *linux_sysctl_path(const char *key);
-/* Read (trailing newline stripped) or write a generic sysctl key in ns.
- * Read returns -ENOENT when the kernel lacks it (e.g. IPv6 disabled). */
-int linux_sysctl_read(struct linux_ctx *c, const char *ns, const char *key, char *buf, size_t len);
-int linux_sysctl_write(struct linux_ctx *c, const char *ns, const char *key, const char *value);
-/* For a link jail6 made, in ns: its link-local address usable at once,
- * /proc/sys/net/ipv6/conf/IFNAME/{dad_transmits,router_solicitation_delay}
- * set to 0 (both in one visit to the namespace). 0, -EINVAL for a bad
- * name, or -errno (-ENOENT: no such link, or no IPv6). */
-int linux_link_no_dad(struct linux_ctx *c, const char *ns, const char *ifname);
 
 #endif

@@ -13,7 +13,7 @@
 #include <linux/rtnetlink.h>
 
 #include "os/linux/linux.h"
-#include "os/linux/nl.h"
+#include "os/linux/linux_int.h"
 
 /* Times to redo a namespace whose dump the kernel interrupted because the
  * tables changed meanwhile (NLM_F_DUMP_INTR, seen as -EINTR). */

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "os/linux/linux.h"
-#include "os/linux/nl.h"
+#include "os/linux/linux_int.h"
 #include "os/linux/tundev.h"
 #include "tunnel/daemon.h"
 #include "util/fs.h"

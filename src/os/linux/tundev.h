@@ -1,4 +1,5 @@
-/* The userspace 6in4 datapath's device and daemon, for execute.c. */
+/* The userspace 6in4 datapath's device and daemon, for the tunnel and link
+ * actions (link_tunnel.c, link.c). */
 #ifndef JAIL6_OS_LINUX_TUNDEV_H
 #define JAIL6_OS_LINUX_TUNDEV_H
 

@@ -1,0 +1,250 @@
+/*
+ * The backend context: one netlink socket and one netns fd per namespace
+ * entered, the caller's own netns to come back to, and the runtime dir
+ * where jails' namespaces are bound.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/nsfs.h>
+
+#include "os/linux/linux_int.h"
+
+struct linux_ns {
+	char name[MODEL_NAME_MAX]; /* "" = host */
+	int fd;                    /* netns fd; -1 = the caller's own */
+	struct nl_sock *sock;
+};
+
+struct linux_ctx {
+	char runtime_dir[PATH_MAX];
+	char host_netns[MODEL_NAME_MAX]; /* "" = the caller's own */
+	int self_fd;               /* the caller's netns, to come back to */
+	struct linux_ns *ns;
+	size_t n_ns;
+};
+
+/* Open RUNTIME_DIR/name as a network namespace fd: -ENOENT when absent,
+ * -EINVAL when the path is not a network namespace. */
+static int netns_fd_open(const struct linux_ctx *c, const char *name, int *out)
+{
+	char path[PATH_MAX];
+	int fd, type;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->runtime_dir, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type != CLONE_NEWNET) {
+		close(fd);
+		return -EINVAL;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Enter n's namespace (nothing to do for the caller's own). */
+static int ns_enter(const struct linux_ns *n)
+{
+	if (n->fd < 0)
+		return 0;
+	return setns(n->fd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+/* Back to the caller's namespace. Staying elsewhere would aim every later
+ * change at the wrong namespace, so failure here is fatal. */
+static void ns_leave(const struct linux_ctx *c, const struct linux_ns *n)
+{
+	if (n->fd < 0)
+		return;
+	if (setns(c->self_fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "jail6: cannot return to the original network namespace: %s\n",
+			strerror(errno));
+		abort();
+	}
+}
+
+/* Find ns in c, or add it (opening its netns fd) when absent. */
+static int ns_get(struct linux_ctx *c, const char *ns, struct linux_ns **out)
+{
+	struct linux_ns *n;
+	int fd = -1, rc;
+
+	for (size_t i = 0; i < c->n_ns; i++) {
+		if (strcmp(c->ns[i].name, ns) == 0) {
+			*out = &c->ns[i];
+			return 0;
+		}
+	}
+	/* The host entry is made by linux_open(); anything else is a jail. */
+	if (!model_jailname_ok(ns))
+		return -EINVAL;
+	rc = netns_fd_open(c, ns, &fd);
+	if (rc < 0)
+		return rc;
+	n = realloc(c->ns, (c->n_ns + 1) * sizeof(*n));
+	if (!n) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->ns = n;
+	n = &c->ns[c->n_ns++];
+	memset(n, 0, sizeof(*n));
+	strcpy(n->name, ns);
+	n->fd = fd;
+	*out = n;
+	return 0;
+}
+
+int linux_ns_sock(struct linux_ctx *c, const char *ns, struct nl_sock **out)
+{
+	struct linux_ns *n;
+	int rc;
+
+	rc = ns_get(c, ns, &n);
+	if (rc < 0)
+		return rc;
+	if (!n->sock) {
+		rc = ns_enter(n);
+		if (rc < 0)
+			return rc;
+		rc = nl_sock_open(&n->sock);
+		ns_leave(c, n);
+		if (rc < 0)
+			return rc;
+	}
+	*out = n->sock;
+	return 0;
+}
+
+int linux_ns_fd(struct linux_ctx *c, const char *ns, int *fd)
+{
+	struct linux_ns *n;
+	int rc = ns_get(c, ns, &n);
+
+	if (rc < 0)
+		return rc;
+	*fd = n->fd >= 0 ? n->fd : c->self_fd;
+	return 0;
+}
+
+int linux_ns_exists(struct linux_ctx *c, const char *ns)
+{
+	struct linux_ns *n;
+	int rc;
+
+	if (ns[0] == '\0')
+		return 1;
+	rc = ns_get(c, ns, &n);
+	if (rc == -ENOENT || (rc == -EINVAL && model_jailname_ok(ns)))
+		return 0;
+	return rc < 0 ? rc : 1;
+}
+
+void linux_ns_forget(struct linux_ctx *c, const char *ns)
+{
+	for (size_t i = 0; i < c->n_ns; i++) {
+		if (strcmp(c->ns[i].name, ns) != 0 || ns[0] == '\0')
+			continue;
+		nl_sock_close(c->ns[i].sock);
+		if (c->ns[i].fd >= 0)
+			close(c->ns[i].fd);
+		c->ns[i] = c->ns[--c->n_ns];
+		return;
+	}
+}
+
+int linux_open(const char *host_netns, const char *runtime_dir, struct linux_ctx **out)
+{
+	struct linux_ctx *c;
+	struct nl_sock *s;
+	int rc;
+
+	if (!runtime_dir)
+		runtime_dir = LINUX_RUNTIME_DIR_DEFAULT;
+	if (runtime_dir[0] != '/' || strlen(runtime_dir) >= PATH_MAX - MODEL_NAME_MAX - 1)
+		return -EINVAL;
+	if (host_netns && !model_jailname_ok(host_netns))
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->self_fd = -1;
+	strcpy(c->runtime_dir, runtime_dir);
+	c->ns = calloc(1, sizeof(*c->ns));
+	if (!c->ns) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	c->n_ns = 1;
+	c->ns[0].fd = -1;
+	c->self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (c->self_fd < 0) {
+		rc = -errno;
+		goto cleanup;
+	}
+	if (host_netns) {
+		rc = netns_fd_open(c, host_netns, &c->ns[0].fd);
+		if (rc < 0)
+			goto cleanup;
+		strcpy(c->host_netns, host_netns);
+	}
+	/* Open the host socket now so a missing namespace shows up here. */
+	rc = linux_ns_sock(c, "", &s);
+	if (rc < 0)
+		goto cleanup;
+	*out = c;
+	return 0;
+cleanup:
+	linux_close(c);
+	return rc;
+}
+
+void linux_close(struct linux_ctx *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_ns; i++) {
+		nl_sock_close(c->ns[i].sock);
+		if (c->ns[i].fd >= 0)
+			close(c->ns[i].fd);
+	}
+	free(c->ns);
+	if (c->self_fd >= 0)
+		close(c->self_fd);
+	free(c);
+}
+
+const char *linux_runtime_dir(const struct linux_ctx *c)
+{
+	return c->runtime_dir;
+}
+
+const char *linux_host_netns(const struct linux_ctx *c)
+{
+	return c->host_netns;
+}
+
+int linux_in_ns(struct linux_ctx *c, const char *ns, int (*fn)(void *arg), void *arg)
+{
+	struct linux_ns *n;
+	int rc = ns_get(c, ns, &n);
+
+	if (rc < 0)
+		return rc;
+	rc = ns_enter(n);
+	if (rc < 0)
+		return rc;
+	rc = fn(arg);
+	ns_leave(c, n);
+	return rc;
+}

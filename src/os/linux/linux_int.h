@@ -1,0 +1,46 @@
+/*
+ * Internals of the Linux backend, shared by its own files (observe.c,
+ * execute.c and the per-kind files, tundev.c) and the lab: the context's
+ * per-namespace sockets and entering namespaces (ctx.c), sysctls
+ * (sysctl.c). Not for the rest of jail6, which sees linux.h only.
+ */
+#ifndef JAIL6_OS_LINUX_LINUX_INT_H
+#define JAIL6_OS_LINUX_LINUX_INT_H
+
+#include <stddef.h>
+
+#include "os/linux/linux.h"
+#include "os/linux/nl.h"
+
+/* ---- namespaces (ctx.c) */
+
+/* The socket of namespace ns ("" = host), opened on first use. -ENOENT
+ * when the jail ns does not exist, -EINVAL for a bad name. */
+int linux_ns_sock(struct linux_ctx *c, const char *ns, struct nl_sock **out);
+/* Run fn(arg) with the calling thread in namespace ns ("" = host), then
+ * come back; fn's result. */
+int linux_in_ns(struct linux_ctx *c, const char *ns, int (*fn)(void *arg), void *arg);
+/* A netns fd of ns owned by c (do not close), for IFLA_NET_NS_FD. */
+int linux_ns_fd(struct linux_ctx *c, const char *ns, int *fd);
+/* Whether jail ns exists as a network namespace under the runtime dir:
+ * 1, 0, or -errno. */
+int linux_ns_exists(struct linux_ctx *c, const char *ns);
+/* Drop what c holds of ns (socket, fd): before the namespace is destroyed,
+ * since an open socket would keep it alive. */
+void linux_ns_forget(struct linux_ctx *c, const char *ns);
+
+/* ---- sysctls (sysctl.c) */
+
+/* /proc/sys path of a generic sysctl key (state.h), or NULL if unknown. */
+const char *linux_sysctl_path(const char *key);
+/* Read (trailing newline stripped) or write a generic sysctl key in ns.
+ * Read returns -ENOENT when the kernel lacks it (e.g. IPv6 disabled). */
+int linux_sysctl_read(struct linux_ctx *c, const char *ns, const char *key, char *buf, size_t len);
+int linux_sysctl_write(struct linux_ctx *c, const char *ns, const char *key, const char *value);
+/* For a link jail6 made, in ns: its link-local address usable at once,
+ * /proc/sys/net/ipv6/conf/IFNAME/{dad_transmits,router_solicitation_delay}
+ * set to 0 (both in one visit to the namespace). 0, -EINVAL for a bad
+ * name, or -errno (-ENOENT: no such link, or no IPv6). */
+int linux_link_no_dad(struct linux_ctx *c, const char *ns, const char *ifname);
+
+#endif
