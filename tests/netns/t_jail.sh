@@ -123,9 +123,9 @@ if [ $rc -ne 0 ] && grep -q "no such jail" "$T/err"; then ok "destroy absent: EN
 BUSYBOX=
 for b in /bin/busybox /usr/bin/busybox; do [ -x "$b" ] && { BUSYBOX=$b; break; }; done
 if [ -z "$BUSYBOX" ]; then
-	echo "skip rooted_jail no /bin/busybox (install busybox-static)"
+	echo "skip t_jail:rooted_jail no /bin/busybox (scripts/deps installs busybox-static)"
 elif ldd "$BUSYBOX" >/dev/null 2>&1; then
-	echo "skip rooted_jail $BUSYBOX is not statically linked (install busybox-static)"
+	echo "skip t_jail:rooted_jail $BUSYBOX is not statically linked (scripts/deps installs busybox-static)"
 else
 	root=$T/root
 	mkdir -p "$root/bin" "$root/proc"
