@@ -3,14 +3,15 @@
 # namespaces under /run/jail6/lab (broker, remote host, VPS with OpenVPN and
 # NAT, the host with its jails), checks it, and takes it down again. Its
 # "ok NAME" / "not ok NAME" lines are passed through; everything else it
-# prints becomes a "#" comment. Root only; needs openvpn and nft.
+# prints becomes a "#" comment. Root only; needs openvpn, nft and ping (the
+# programs the lab's own preflight looks for), else it says "skip".
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 BIN=${JAIL6:-$PWD/$BUILD/jail6}
 
 if [ "$(id -u)" -ne 0 ]; then echo "skip t_lab needs root"; exit 0; fi
-for p in openvpn nft; do
+for p in openvpn nft ping; do
 	if ! PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null; then
 		echo "skip t_lab needs $p (scripts/deps installs it)"; exit 0
 	fi

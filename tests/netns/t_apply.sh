@@ -232,6 +232,6 @@ CONF
 	j6 destroy >/dev/null 2>&1
 	check "destroy removes the rooted jail" test ! -e "$R/rooted"
 else
-	echo "skip rooted jail: /bin/busybox missing (scripts/deps installs busybox-static)"
+	echo "skip t_apply:rooted_jail /bin/busybox missing (scripts/deps installs busybox-static)"
 fi
 exit 0

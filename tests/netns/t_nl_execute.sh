@@ -230,6 +230,8 @@ else
 		"drv_linux: he0: create 6in4 tunnel to 198.51.100.1: Operation not supported" \
 		"$(sed 's/ (.*)$//' "$T/err")"
 	expect "no he0 left behind" 0 "$(ip -n "$H" -o link show he0 2>/dev/null | wc -l)"
+	# the checks of a real sit link above did not run: say so
+	echo "skip t_nl_execute:sit this kernel has no sit (6in4) links; tests/qemu/t_kernel.sh checks them in a guest"
 fi
 run "route-del IPv4 host route" route-del 198.51.100.1/32 192.0.2.254
 run "addr-del IPv4" addr-del br0 192.0.2.1/24

@@ -33,9 +33,12 @@ T=$(mktemp -d /tmp/jail6-t_tunnel.XXXXXX)
 R=$T/netns
 mkdir -p "$R"
 A_PID= SUP= IPERF=
+# pid_of PIDFILE: the pid a pidfile names; pidfiles hold "PID START EXE"
+# (src/util/proc.h), and START is no pid to signal
+pid_of() { local p _; [ -f "$1" ] && read -r p _ <"$1" && echo "$p"; }
 # every process this script starts: a's daemon, iperf3, and whatever
 # supervisor a pidfile in $T names
-ours() { echo $A_PID $IPERF; cat "$T"/*.pid 2>/dev/null; }
+ours() { local f; echo $A_PID $IPERF; for f in "$T"/*.pid; do pid_of "$f"; done; }
 cleanup() {
 	local p alive
 	for p in $(ours); do kill -TERM "$p" 2>/dev/null; done
@@ -64,9 +67,30 @@ wait_until() { local t=$1; shift; local i; for ((i = 0; i < t * 10; i++)); do "$
 js() { jq -r "$2" "$1" 2>/dev/null; }
 # the ICMPv6 echo requests b's IPv6 stack has received
 in_echos() { N b awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6; }
+echos_ge() { [ "$(in_echos)" -ge "$1" ]; }
 A_STATS=$T/a.stats B_STATS=$T/b.stats
-# let the daemons rewrite their stats files (they do every second)
-fresh() { sleep 1.2; }
+# stamp FILE: inode and mtime of a stats file; a daemon rewrites its file
+# about once a second by renaming a new file over it, so each rewrite
+# changes the stamp
+stamp() { stat -c '%i %.9Y' "$1" 2>/dev/null; }
+rewritten() { [ "$(stamp "$1")" != "$2" ]; }
+# fresh FILE...: wait until each stats file has been rewritten after this
+# call, so that it shows all the daemon had counted by then; bounded (5 s)
+fresh() {
+	local i s0=()
+	for i in "$@"; do s0+=("$(stamp "$i")"); done
+	for ((i = 1; i <= $#; i++)); do
+		if ! wait_until 5 rewritten "${!i}" "${s0[i - 1]}"; then
+			nok "stats file $(basename "${!i}") rewritten" "not rewritten within 5 s (inode, mtime: ${s0[i - 1]})"
+			return 1
+		fi
+	done
+}
+# grew FILE JQ-EXPR BASE N: the stats value is at least BASE + N
+grew() { local v; v=$(js "$1" "$2"); [ -n "$v" ] && [ "$v" -ge $(($3 + $4)) ]; }
+# counted FILE JQ-EXPR BASE N: wait (5 s at most) until the daemon has
+# counted the N packets just sent (a fresh after it shows any counted past N)
+counted() { wait_until 5 grew "$@" || echo "# $(basename "$1") $2: $(js "$1" "$2") after 5 s, want at least $(($3 + $4))"; }
 
 # ---- the world
 for n in a b c j s; do
@@ -100,11 +124,12 @@ A_PID=$!
 out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local auto --remote 198.51.100.1 \
 	--supervise --pidfile "$T/b.pid" --stats "$B_STATS" --log "$T/b.log" 2>&1); rc=$?
 if [ $rc -eq 0 ] && [ -s "$T/b.pid" ]; then ok "supervisor starts and writes its pidfile"; else nok "supervisor starts" "rc=$rc" "$out" "$(cat "$T/b.log" 2>/dev/null)"; fi
-SUP=$(cat "$T/b.pid" 2>/dev/null)
+SUP=$(pid_of "$T/b.pid")
 wait_until 5 N a ip link show t6 >/dev/null 2>&1
 N a ip link set t6 mtu 1500
 N a ip addr add 2001:db8:ffff::1/64 dev t6 nodad
 wait_until 5 test -s "$B_STATS"
+wait_until 5 test -s "$A_STATS"
 check "stats name b's resolved local address (local = auto)" test "$(js "$B_STATS" .local)" = 198.51.100.2
 check "stats say remote, ttl and mtu" test "$(js "$A_STATS" '[.remote,.ttl,.mtu,.name] | join(" ")')" = "198.51.100.2 64 1480 t6"
 out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local auto --remote 198.51.100.1 \
@@ -117,7 +142,7 @@ if [ $rc -eq 1 ] && grep -q "in use by another process" <<<"$out"; then ok "a se
 if wait_until 5 N a ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ping6 a -> b through the tunnel"; else nok "ping6 a -> b" "$(cat "$T/a.log" "$T/b.log")"; fi
 out=$(N j ping -6 -c 3 -i 0.2 -W 2 2001:db8:ffff::2 2>&1)
 check "ping6 from the jail behind a, forwarded through the tunnel" grep -q " 0% packet loss" <<<"$out"
-fresh
+fresh "$A_STATS" "$B_STATS"
 check "a counts what it encapsulated (tx)" test "$(js "$A_STATS" .tx_packets)" -ge 4
 check "b counts what it decapsulated (rx)" test "$(js "$B_STATS" .rx_packets)" -ge 4
 check "outer TTL is 64" test "$(js "$B_STATS" .ttl)" = 64
@@ -125,31 +150,35 @@ check "outer TTL is 64" test "$(js "$B_STATS" .ttl)" = 64
 # ---- ingress filtering: a spoofed outer source never reaches b's IPv6 stack
 e0=$(in_echos); ws0=$(js "$B_STATS" .drops.wrong_source)
 N c "$DRV" 198.51.100.3 198.51.100.2 ping6 5 && N c "$DRV" 203.0.113.99 198.51.100.2 ping6 5
-fresh
+counted "$B_STATS" .drops.wrong_source "$ws0" 10
+fresh "$B_STATS"
 e1=$(in_echos); ws1=$(js "$B_STATS" .drops.wrong_source)
 check "spoofed protocol 41: b's IPv6 stack saw no echo request" test "$e1" -eq "$e0"
 check "spoofed protocol 41: drops.wrong_source grew by 10" test $((ws1 - ws0)) -eq 10
 wd0=$(js "$B_STATS" .drops.wrong_destination)
 N c "$DRV" 198.51.100.1 198.51.100.4 ping6 3
-fresh
+counted "$B_STATS" .drops.wrong_destination "$wd0" 3
+fresh "$B_STATS"
 check "to another address of b: drops.wrong_destination grew by 3" test $(($(js "$B_STATS" .drops.wrong_destination) - wd0)) -eq 3
 check "... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e1"
 # the positive control: the remote's own address, behind IPv4 options
 N c "$DRV" 198.51.100.1 198.51.100.2 options 3
-if wait_until 3 test "$(in_echos)" -ge $((e1 + 3)); then ok "from the remote's address with IPv4 options (IHL 6): decapsulated"; else nok "IHL 6 decapsulated" "in_echos $(in_echos) want $((e1 + 3))"; fi
+if wait_until 3 echos_ge $((e1 + 3)); then ok "from the remote's address with IPv4 options (IHL 6): decapsulated"; else nok "IHL 6 decapsulated" "in_echos $(in_echos) want $((e1 + 3))"; fi
 e1=$(in_echos)
 
 # ---- malformed payloads: counted, and the daemon lives on
-fresh
+fresh "$B_STATS"
 s0=$(js "$B_STATS" .drops.short) v0=$(js "$B_STATS" .drops.not_ipv6) bpid=$(js "$B_STATS" .pid)
 for k in truncated badlen empty; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
 for k in garbage notv6; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
 N c "$DRV" 198.51.100.1 198.51.100.2 ihl15 3
 N c "$DRV" 198.51.100.1 198.51.100.2 garbage 2000
-fresh
+counted "$B_STATS" .drops.short "$s0" 60
+counted "$B_STATS" .drops.not_ipv6 "$v0" 2040
+fresh "$B_STATS"
 check "truncated, bad length, empty: drops.short grew by 60" test $(($(js "$B_STATS" .drops.short) - s0)) -eq 60
 check "garbage and IPv4 payloads: drops.not_ipv6 grew by 2040" test $(($(js "$B_STATS" .drops.not_ipv6) - v0)) -eq 2040
-check "IHL 15 (40 bytes of options): decapsulated too" test "$(in_echos)" -ge $((e1 + 3))
+check "IHL 15 (40 bytes of options): decapsulated too" wait_until 5 echos_ge $((e1 + 3))
 check "the datapath survived (same pid, alive)" test "$(js "$B_STATS" .pid)" = "$bpid" -a -d "/proc/$bpid"
 check "ping6 still works" N a ping -6 -c 1 -W 2 2001:db8:ffff::2
 
@@ -158,7 +187,7 @@ check "a 1480-byte IPv6 packet passes (ping -s 1432 -M do)" N j ping -6 -c 1 -W 
 p0=$(js "$A_STATS" .ptb_sent)
 out=$(N j ping -6 -c 2 -i 0.3 -W 2 -s 1433 -M do 2001:db8:ffff::2 2>&1)
 if grep -qiE "packet too big.*mtu[=:] ?1480|message too long, mtu[=:] ?1480" <<<"$out"; then ok "1481 bytes: Packet Too Big with mtu 1480"; else nok "1481 bytes: Packet Too Big" "$out"; fi
-fresh
+fresh "$A_STATS"
 check "ptb_sent and drops.too_big grew" test "$(js "$A_STATS" .ptb_sent)" -gt "$p0" -a "$(js "$A_STATS" .drops.too_big)" -gt 0
 # TCP through PMTU discovery: the jail's MTU is 1500, b announces MSS 1440
 N j ip -6 route flush cache 2>/dev/null
@@ -166,7 +195,7 @@ p0=$(js "$A_STATS" .ptb_sent)
 N b timeout 30 iperf3 -s -1 -B 2001:db8:ffff::2 >/dev/null 2>&1 & IPERF=$!
 wait_until 5 sh -c "nsenter --net=$R/b ss -ltn | grep -q 5201"
 out=$(N j timeout 20 iperf3 -c 2001:db8:ffff::2 -n 4M 2>&1); rc=$?
-fresh
+fresh "$A_STATS" "$B_STATS"
 if [ $rc -eq 0 ] && grep -q receiver <<<"$out"; then ok "a 4 MB TCP transfer from the jail completes"; else nok "TCP transfer" "rc=$rc" "$out"; fi
 check "... after the daemon's Packet Too Big (PMTU discovery)" test "$(js "$A_STATS" .ptb_sent)" -gt "$p0"
 check "no send or TUN write errors" test "$(js "$A_STATS" '.drops.send + .drops.tun_write')" -eq 0 -a "$(js "$B_STATS" '.drops.send + .drops.tun_write')" -eq 0
@@ -178,7 +207,7 @@ N a ip link set eth0 mtu 1400 && N b ip link set eth0 mtu 1400
 r0=$(reasm) d0=$(js "$A_STATS" .drops.send)
 check "outer path MTU 1400: a 1448-byte IPv6 packet still passes" N a ping -6 -c 2 -i 0.3 -W 2 -s 1400 -M do 2001:db8:ffff::2
 check "... as IPv4 fragments that b reassembles" test "$(reasm)" -ge $((r0 + 2))
-fresh
+fresh "$A_STATS"
 check "... with no send errors" test "$(js "$A_STATS" .drops.send)" -eq "$d0"
 N a ip link set eth0 mtu 1500 && N b ip link set eth0 mtu 1500
 
@@ -211,7 +240,7 @@ check "no datapath process left" test -z "$(pgrep -f -- "--stats $T/" || true)"
 # ---- refusals
 out=$(N a "$BIN" tunnel run t6 --remote 198.51.100.2 --supervise --pidfile "$T/x.pid" --stats "$T/x.stats" --log "$T/x.log" 2>&1); rc=$?
 if wait_until 5 grep -q "does not exist" "$T/x.log"; then ok "supervised datapath on a missing TUN device logs why"; else nok "missing TUN logged" "rc=$rc" "$out" "$(cat "$T/x.log" 2>/dev/null)"; fi
-[ -s "$T/x.pid" ] && kill -TERM "$(cat "$T/x.pid")" 2>/dev/null
+[ -s "$T/x.pid" ] && kill -TERM "$(pid_of "$T/x.pid")" 2>/dev/null
 wait_until 5 test ! -e "$T/x.pid"
 out=$(N a "$BIN" tunnel run t6 --remote 198.51.100.2 --mtu 1481 2>&1); rc=$?
 check "--mtu 1481 is refused (exit 2)" test $rc -eq 2

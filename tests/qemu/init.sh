@@ -59,6 +59,8 @@ ping6_ns() {
 # has -E|-F PATTERN TEXT: TEXT matches
 has() { printf '%s\n' "$3" | grep -q "$1" -e "$2"; }
 link_type() { X "$1" cat "/sys/class/net/$2/type" 2>/dev/null; }
+# the pid a pidfile names: it holds "PID START EXE" (src/util/proc.h)
+pid_of() { [ -f "$1" ] && read -r p _ <"$1" && echo "$p"; }
 # stats counter $2 of the userspace tunnel in namespace $1
 stat_of() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "/run/jail6/tunnel/$1/he0.stats" 2>/dev/null; }
 # links jail6 may leave behind in $1: anything but lo, the test's veth and
@@ -140,7 +142,7 @@ if [ $rc -eq 0 ]; then ok "B: apply with datapath = userspace"; else nok "B: app
 echo "J6TEST # apply B: $t -> $(uptime_s) s"
 check "B: he0 is a TUN device (type 65534 = ARPHRD_NONE)" test "$(link_type B he0)" = 65534
 check "B: ip -d link says tun" has -F "tun type tun" "$(ip -n B -d link show he0 2>&1)"
-pid=$(cat /run/jail6/tunnel/B/he0.pid 2>/dev/null)
+pid=$(pid_of /run/jail6/tunnel/B/he0.pid)
 check "B: the pidfile names a live jail6 supervisor" \
 	test "$(readlink "/proc/${pid:-none}/exe" 2>/dev/null)" = /usr/sbin/jail6
 check "B: default route via 2001:db8:ffff::1 dev he0" has -F "via 2001:db8:ffff::1 dev he0" "$(ip -n B -6 route show default 2>&1)"
@@ -169,7 +171,7 @@ check "B: daemon counted encapsulated packets" test "$(stat_of B tx_packets)" -g
 check "B: daemon dropped nothing from the kernel end" test "$(stat_of B wrong_source)$(stat_of B bad_header)$(stat_of B not_ipv6)" = 000
 
 # the supervisor restarts a killed datapath and the kernel end talks to it again
-sup=$(cat /run/jail6/tunnel/B/he0.pid 2>/dev/null)
+sup=$(pid_of /run/jail6/tunnel/B/he0.pid)
 child=
 for p in $(j6_pids); do
 	[ "$(cut -d' ' -f4 "/proc/$p/stat" 2>/dev/null)" = "${sup:-none}" ] && child=$p
