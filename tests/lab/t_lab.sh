@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
-# The lab end to end: `jail6 lab test` builds the seed's world in network
-# namespaces under /run/jail6/lab (broker, remote host, VPS with OpenVPN and
-# NAT, the host with its jails), checks it, and takes it down again. Its
-# "ok NAME" / "not ok NAME" lines are passed through; everything else it
-# prints becomes a "#" comment. Root only; needs openvpn, nft and ping (the
-# programs the lab's own preflight looks for), else it says "skip".
+# The lab end to end: `jail6-lab test` builds the seed's world in network
+# namespaces (broker, remote host, VPS with OpenVPN and NAT, the host with
+# its jails), checks it, and takes it down again, in a lab directory of its
+# own (so a lab someone left up is not touched). Its "ok NAME" / "not ok
+# NAME" lines are passed through; everything else it prints becomes a "#"
+# comment. Root only; needs openvpn, nft, ping and ip (the programs the
+# lab's own preflight looks for), else it says "skip" (which fails a root
+# run: see tests/skip-allow).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 BIN=${JAIL6:-$PWD/$BUILD/jail6}
+LAB=${JAIL6_LAB:-$PWD/$BUILD/jail6-lab}
 
 if [ "$(id -u)" -ne 0 ]; then echo "skip t_lab needs root"; exit 0; fi
-for p in openvpn nft ping; do
+for p in openvpn nft ping ip; do
 	if ! PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null; then
 		echo "skip t_lab needs $p (scripts/deps installs it)"; exit 0
 	fi
 done
-if [ -e /run/jail6/lab ]; then
-	# someone's lab is up: `lab test` would take it down first
-	echo "skip t_lab a lab exists in /run/jail6/lab (jail6 lab down removes it)"; exit 0
-fi
 
+D=$(mktemp -d /tmp/jail6-t_lab.XXXXXX)
+rmdir "$D" # the lab makes its directory itself
+lab() { "$LAB" --dir "$D" --jail6 "$BIN" "$@"; }
 child=
 stop() {
 	# lab test takes the lab down itself on SIGTERM; wait (bounded) for it
@@ -28,21 +30,21 @@ stop() {
 		kill -TERM "$child" 2>/dev/null
 		for _ in $(seq 60); do kill -0 "$child" 2>/dev/null || break; sleep 1; done
 	fi
-	"$BIN" lab down >/dev/null 2>&1
+	lab down >/dev/null 2>&1
 	exit 1
 }
 trap stop INT TERM
 
-out=$(mktemp /tmp/jail6-t_lab.XXXXXX)
-"$BIN" lab test >"$out" 2>&1 &
+out=$(mktemp /tmp/jail6-t_lab-out.XXXXXX)
+lab test >"$out" 2>&1 &
 child=$!
 wait "$child"
 rc=$?
 child=
 sed -E '/^(ok|not ok|skip) /!s/^/# /' "$out"
 if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
-	echo "not ok lab-test # jail6 lab test exited $rc"
+	echo "not ok lab-test # jail6-lab test exited $rc"
 fi
 rm -f "$out"
 # nothing of the lab may survive the test
-if [ -e /run/jail6/lab ]; then echo "not ok lab-left-nothing # /run/jail6/lab still exists"; else echo "ok lab-left-nothing"; fi
+if [ -e "$D" ]; then echo "not ok lab-left-nothing # $D still exists"; lab down >/dev/null 2>&1; else echo "ok lab-left-nothing"; fi

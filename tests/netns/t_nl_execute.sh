@@ -196,8 +196,8 @@ run "route-add IPv4 host route to the broker" route-add 198.51.100.1/32 192.0.2.
 expect "host route" "198.51.100.1 via 192.0.2.254 dev br0 proto static" \
 	"$(ip -n "$H" -4 route show 198.51.100.1 | awk '{print $1,$2,$3,$4,$5,$6,$7}')"
 # the userspace datapath: a persistent TUN and a supervised `jail6 tunnel run`
-# (the driver is not jail6: JAIL6_EXE names the binary to spawn)
-if JAIL6_EXE=$PWD/$BUILD/jail6 drv tunnel-create he0 auto 198.51.100.1 64 1480 userspace 2>"$T/err"; then
+# (the driver is not jail6: the test build's JAIL6_TEST_EXE names the binary to spawn)
+if JAIL6_TEST_EXE=$PWD/$BUILD/jail6 drv tunnel-create he0 auto 198.51.100.1 64 1480 userspace 2>"$T/err"; then
 	ok "tunnel-create userspace"
 	expect "he0 is a TUN with mtu 1480" "1 1" \
 		"$(ip -n "$H" -d -o link show he0 | grep -c ' tun ') $(ip -n "$H" -o link show he0 | grep -c 'mtu 1480')"
@@ -209,7 +209,7 @@ else
 	nok "tunnel-create userspace" "$(cat "$T/err")"
 fi
 refuse "tunnel: the driver may not spawn itself as jail6" \
-	"he0: start the userspace datapath: this program is not jail6 (set JAIL6_EXE to the jail6 binary)" \
+	"he0: start the userspace datapath: this program is not jail6" \
 	tunnel-create he0 auto 198.51.100.1 64 1480 userspace
 drv destroy he0 2>/dev/null
 refuse "tunnel: auto local without a route" \

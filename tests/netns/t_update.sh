@@ -180,8 +180,8 @@ update t1001 --url "$URL" --myip 2001:db8::1
 expect "--myip must be IPv4: exit 2" 2 "--myip: '2001:db8::1' is not an IPv4 address"
 update t1001 --url "$URL" extra
 expect "one NAME only: exit 2" 2 "one tunnel NAME only"
-JAIL6_UPDATE_TIMEOUT_MS=soon update t1001 --url "$URL"
-expect "bad JAIL6_UPDATE_TIMEOUT_MS: exit 2" 2 "JAIL6_UPDATE_TIMEOUT_MS: 'soon' is not a number of milliseconds"
+update t1001 --url "$URL" --timeout soon
+expect "bad --timeout: exit 2" 2 "--timeout: 'soon' is not a number of milliseconds"
 [ "$(log_lines fake)" -eq "$n0" ] && ok "no request for any of these errors" || nok "no request for any of these errors" "$(($(log_lines fake) - n0)) requests"
 badmode=$(find "$T/he.key" -perm 0600 -user 0 | wc -l)
 [ "$badmode" -eq 1 ] && ok "the key file is left as it was" || nok "the key file is left as it was"
@@ -199,7 +199,7 @@ expect "broker down: exit 1, cannot reach" 1 "jail6: t1001: cannot reach the bro
 # --- a broker that never answers: the timeout, bounded ---------------------------
 if start_fake hang hang; then ok "silent broker listening"; else nok "silent broker listening"; fi
 t0=$(date +%s%N)
-JAIL6_UPDATE_TIMEOUT_MS=1000 update t1001 --url "http://127.0.0.1:$PORT/nic/update"
+update t1001 --url "http://127.0.0.1:$PORT/nic/update" --timeout 1000
 ms=$((($(date +%s%N) - t0) / 1000000))
 expect "silent broker: exit 1, no answer within the timeout" 1 "jail6: t1001: no answer from the broker at http://127.0.0.1:$PORT/nic/update within 1.0 s (3 tries)"
 [ "$ms" -ge 4500 ] && [ "$ms" -lt 20000 ] && ok "silent broker: 3 tries of 1 s and 2 pauses, under 20 s ($ms ms)" || nok "silent broker: bounded time" "$ms ms"
