@@ -87,6 +87,16 @@ int store_sp_end(struct store *s, int rc);
 /* Copy text column i into dst; -EIO when it does not fit. */
 int store_col_copy(struct store *s, sqlite3_stmt *st, int i, char *dst, size_t len);
 
+/* SQLite's result code rc as -errno (0 for OK, ROW and DONE). */
+int store_rc_errno(sqlite3 *db, int rc);
+
+/* Run a pragma that returns one integer into *out; 0 or -errno. */
+int store_pragma_int(struct store *s, const char *sql, int *out);
+
+/* Bring the schema to STORE_SCHEMA_VERSION (store_schema.c); -EPROTO for
+ * a newer one, -EIO when a step cannot read what it migrates. */
+int store_migrate(struct store *s);
+
 /* Whether name is a non-empty string shorter than max. */
 bool store_name_ok(const char *name, size_t max);
 

@@ -18,11 +18,8 @@ static inline const char *testhook_env(const char *name)
 	return getenv(name);
 }
 #else
-static inline const char *testhook_env(const char *name)
-{
-	(void)name;
-	return NULL;
-}
+/* a macro, so that not even the variable's name is in the product */
+#define testhook_env(name) ((const char *)NULL)
 #endif
 
 #endif

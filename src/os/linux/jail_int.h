@@ -1,0 +1,71 @@
+/* Internals shared by jail.c, jail_destroy.c and jail_run.c. */
+#ifndef JAIL6_OS_LINUX_JAIL_INT_H
+#define JAIL6_OS_LINUX_JAIL_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Steps that can fail inside a child; the child reports one with its errno. */
+enum jail_step {
+	STEP_HOSTNAME = 1,
+	STEP_LOOPBACK,
+	STEP_PROPAGATION,
+	STEP_BIND_ROOT,
+	STEP_CHDIR_ROOT,
+	STEP_PIVOT,
+	STEP_DETACH_HOST,
+	STEP_SETNS_NET,
+	STEP_SETNS_UTS,
+	STEP_SETNS_MNT,
+	STEP_UNSHARE_PID,
+	STEP_FORK,
+	STEP_UNSHARE_MNT,
+	STEP_MOUNT_PROC,
+	STEP_CHDIR,
+	STEP_EXEC,
+};
+
+/* A child's report of a failed step (the same shape as netns.c's). */
+struct step_msg {
+	int step;
+	int err;
+};
+
+/* Every path of one jail, computed before any fork. */
+struct jail_paths {
+	char state[PATH_MAX];  /* dirname(R)/jail6/ns */
+	char netns[PATH_MAX];  /* R/NAME */
+	char dir[PATH_MAX];    /* state/NAME */
+	char uts[PATH_MAX];    /* state/NAME/uts */
+	char mnt[PATH_MAX];    /* state/NAME/mnt */
+};
+
+/* What the holder child sets up in the jail's fresh namespaces. */
+struct jail_setup {
+	const char *hostname;
+	const char *root;      /* NULL: no mount namespace */
+};
+
+/* One namespace of a jail, as stat(2) identifies it. */
+struct ns_id {
+	bool set;
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Human words for a step, used in error messages. */
+const char *jail_step_what(int step);
+
+/* snprintf into err when the caller gave a buffer. */
+void jail_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Every path of jail name under runtime_dir; 0, -EINVAL or -ENAMETOOLONG. */
+int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *name);
+
+/* Unmount and remove what jail_create made beside the netns (the uts and
+ * mnt binds and their directory); 0 or -errno. */
+int jail_clear_state(const struct jail_paths *p);
+
+#endif
