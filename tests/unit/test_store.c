@@ -484,14 +484,6 @@ static void child_hold(const char *dir, int ready_fd, int go_fd, int delay_ms)
 	_exit(0);
 }
 
-static int64_t ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Fork a child that holds the write lock; returns its pid once it does. */
 static pid_t fork_holder(struct fixture *f, int delay_ms, int *go_fd)
 {
@@ -524,7 +516,6 @@ static void test_lock_timeout(void **state)
 	struct fixture *f = *state;
 	char want[64];
 	int go, status, rc;
-	int64_t t0, dt;
 	pid_t pid;
 
 	open_rw(f); /* create the dir and db first */
@@ -532,12 +523,9 @@ static void test_lock_timeout(void **state)
 	f->s = NULL;
 
 	pid = fork_holder(f, 0, &go);
-	t0 = ms_now();
 	rc = store_open(f->dir, STORE_WRITE, 300, &f->s, f->err, sizeof(f->err));
-	dt = ms_now() - t0;
 	assert_int_equal(rc, -ETIMEDOUT);
 	assert_null(f->s);
-	assert_true(dt >= 290 && dt < 5000);
 	snprintf(want, sizeof(want), "(pid %ld)", (long)pid);
 	assert_non_null(strstr(f->err, want));
 	assert_non_null(strstr(f->err, f->dir));

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# A state dir written by the previous release (schema 2, the fixture
+# tests/netns/fixtures/v2-state.db made by make-v2-state.sh with jail6 at
+# commit 1d30d7c) is upgraded in place: on a host that holds what that
+# release applied, this jail6 finds nothing to do, changes nothing, shows
+# the host in sync, and destroy then removes exactly what the old release
+# created. Root only; in throwaway namespaces; everything removed on exit.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+BIN=${JAIL6:-$PWD/$BUILD/jail6}
+F=$PWD/tests/netns/fixtures
+
+if [ "$(id -u)" -ne 0 ]; then echo "skip t_migrate needs root"; exit 0; fi
+
+T=$(mktemp -d /tmp/jail6-t_migrate.XXXXXX)
+R=$T/netns
+mkdir -p "$R"
+cleanup() {
+	for s in "$T/new" "$T/old"; do
+		"$BIN" -f "$F/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
+	done
+	for _ in 1 2 3; do
+		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+			while read -r m; do umount -l "$m" 2>/dev/null; done
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
+j6() { local s=$1; shift; "$BIN" -f "$F/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
+H() { nsenter --net="$R/host" "$@"; }
+snapshot() {
+	H ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+	H ip -o addr show | awk '{print $2, $4}' | grep -v ' fe80:' | sort
+	H ip -6 route show | sort; H ip -4 route show | sort
+	H sysctl -n net.ipv6.conf.all.forwarding
+	ls "$R" | sort
+	for j in www db; do [ -e "$R/$j" ] && nsenter --net="$R/$j" sh -c 'ip -o addr show; ip -6 route show' | sort; done
+}
+
+. "$F/host.sh"
+make_host || { nok "host namespace" "could not make it"; exit 1; }
+bare=$(snapshot)
+
+# the host as the old release left it (the same actions, by this jail6)
+out=$(j6 "$T/new" apply 2>&1); rc=$?
+if [ $rc -eq 0 ]; then ok "the host is set up"; else nok "the host is set up" "$out"; exit 1; fi
+built=$(snapshot)
+
+mkdir -m 0700 "$T/old"
+cp "$F/v2-state.db" "$T/old/jail6.db"
+[ "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')" = 2 ] && ok "the fixture is a version-2 store" ||
+	nok "the fixture is a version-2 store"
+
+out=$(j6 "$T/old" apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "apply over the old store: nothing to do"; else nok "apply over the old store: nothing to do" "rc=$rc" "$out"; fi
+[ "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')" = 3 ] && ok "the store was migrated to version 3 in place" ||
+	nok "the store was migrated to version 3 in place" "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')"
+after=$(snapshot)
+if [ "$built" = "$after" ]; then ok "the host did not change"; else nok "the host did not change" "$(diff <(echo "$built") <(echo "$after"))"; fi
+out=$(j6 "$T/old" status 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "in sync" <<<"$out"; then ok "status: in sync"; else nok "status: in sync" "rc=$rc" "$out"; fi
+n=$(sqlite3 "$T/old/jail6.db" "SELECT count(*) FROM own WHERE kind = 'addr' AND ifname <> '' AND length(addr) IN (4, 16)")
+[ "$n" = 4 ] && ok "the four addresses are typed records" || nok "the four addresses are typed records" "$n"
+lease=$(sqlite3 "$T/old/jail6.db" "SELECT addr FROM ipam_lease WHERE jail = 'db'")
+[ "$lease" = 2001:db8:1::2/64 ] && ok "db keeps its auto address" || nok "db keeps its auto address" "$lease"
+
+# destroy with the old store removes what the old release created
+j6 "$T/new" status >/dev/null 2>&1
+out=$(j6 "$T/old" destroy 2>&1); rc=$?
+after=$(snapshot)
+if [ $rc -eq 0 ] && [ "$bare" = "$after" ]; then ok "destroy with the migrated store restores the bare host"; else nok "destroy with the migrated store restores the bare host" "rc=$rc" "$out" "$(diff <(echo "$bare") <(echo "$after"))"; fi
+if pgrep -f -- "--runtime-dir $R .*tunnel run" >/dev/null; then nok "no datapath daemon is left" "$(pgrep -af -- "--runtime-dir $R")"; else ok "no datapath daemon is left"; fi
