@@ -38,9 +38,11 @@ static int read_stat(pid_t pid, char *state, unsigned long long *start)
 	r = -EINVAL;
 	if (p && p[1] == ' ' && p[2]) {
 		*state = p[2];
+		/* p at the space in front of field 4 (field 3 is the state);
+		 * step to the one in front of field 22, the start time (not
+		 * 23, the virtual size, which changes as the process runs) */
 		p += 3;
-		/* field 3 was the state; the start time is field 22 */
-		for (int f = 3; f < 22 && p; f++)
+		for (int f = 4; f < 22 && p; f++)
 			p = strchr(p + 1, ' ');
 		if (p && sscanf(p, " %llu", start) == 1)
 			r = 0;

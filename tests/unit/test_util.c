@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -190,6 +191,25 @@ static void test_pidfile_parse(void **state)
 	assert_int_equal(proc_pidfile_parse("42 77 relative", &id), -EINVAL);
 }
 
+/* Field 22 of /proc/self/stat, read independently of proc.c. */
+static unsigned long long stat_starttime(void)
+{
+	char buf[1024], *p, *save = NULL;
+	int field = 3;
+	FILE *f = fopen("/proc/self/stat", "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	/* the fields after the name are single words, the state (3) first */
+	for (p = strtok_r(p + 1, " ", &save); p && field < 22; p = strtok_r(NULL, " ", &save))
+		field++;
+	assert_non_null(p);
+	return strtoull(p, NULL, 10);
+}
+
 /* 6. Identity: our own record matches us; a record with another start time
  * or executable (a reused pid) does not; a zombie is gone. */
 static void test_identity(void **state)
@@ -202,6 +222,13 @@ static void test_identity(void **state)
 	(void)state;
 	assert_int_equal(proc_of(getpid(), &self), 0);
 	assert_true(self.start > 0);
+	assert_true(self.start == stat_starttime());
+	/* the record holds as the process grows (the start time is field
+	 * 22; its neighbour 23, the virtual size, changes) */
+	void *big = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(big != MAP_FAILED);
+	assert_true(proc_alive(&self));
+	munmap(big, 64 << 20);
 	assert_true(self.exe[0] == '/');
 	assert_true(proc_alive(&self));
 	other = self;
