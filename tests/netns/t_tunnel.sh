@@ -34,8 +34,8 @@ R=$T/netns
 mkdir -p "$R"
 A_PID= SUP= IPERF=
 # every process this script starts: a's daemon, iperf3, and whatever
-# supervisor a pidfile in $T names
-ours() { echo $A_PID $IPERF; cat "$T"/*.pid 2>/dev/null; }
+# supervisor a pidfile in $T names ("PID START EXE": the first word)
+ours() { echo $A_PID $IPERF; awk '{ print $1 }' "$T"/*.pid 2>/dev/null; }
 cleanup() {
 	local p alive
 	for p in $(ours); do kill -TERM "$p" 2>/dev/null; done
@@ -100,7 +100,7 @@ A_PID=$!
 out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local auto --remote 198.51.100.1 \
 	--supervise --pidfile "$T/b.pid" --stats "$B_STATS" --log "$T/b.log" 2>&1); rc=$?
 if [ $rc -eq 0 ] && [ -s "$T/b.pid" ]; then ok "supervisor starts and writes its pidfile"; else nok "supervisor starts" "rc=$rc" "$out" "$(cat "$T/b.log" 2>/dev/null)"; fi
-SUP=$(cat "$T/b.pid" 2>/dev/null)
+SUP=$(awk '{ print $1 }' "$T/b.pid" 2>/dev/null)
 wait_until 5 N a ip link show t6 >/dev/null 2>&1
 N a ip link set t6 mtu 1500
 N a ip addr add 2001:db8:ffff::1/64 dev t6 nodad
@@ -211,7 +211,7 @@ check "no datapath process left" test -z "$(pgrep -f -- "--stats $T/" || true)"
 # ---- refusals
 out=$(N a "$BIN" tunnel run t6 --remote 198.51.100.2 --supervise --pidfile "$T/x.pid" --stats "$T/x.stats" --log "$T/x.log" 2>&1); rc=$?
 if wait_until 5 grep -q "does not exist" "$T/x.log"; then ok "supervised datapath on a missing TUN device logs why"; else nok "missing TUN logged" "rc=$rc" "$out" "$(cat "$T/x.log" 2>/dev/null)"; fi
-[ -s "$T/x.pid" ] && kill -TERM "$(cat "$T/x.pid")" 2>/dev/null
+[ -s "$T/x.pid" ] && kill -TERM "$(awk '{ print $1 }' "$T/x.pid")" 2>/dev/null
 wait_until 5 test ! -e "$T/x.pid"
 out=$(N a "$BIN" tunnel run t6 --remote 198.51.100.2 --mtu 1481 2>&1); rc=$?
 check "--mtu 1481 is refused (exit 2)" test $rc -eq 2
