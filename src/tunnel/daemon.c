@@ -31,15 +31,6 @@
 #define PTB_RATE        100                 /* Packet Too Big per second ... */
 #define PTB_BURST       100                 /* ... with this burst */
 
-/* Milliseconds on the monotonic clock. */
-uint64_t dp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* One log line on stderr (the log file under supervision), timestamped and
  * naming the tunnel and the process. */
 void dp_log(const struct tunnel_opts *o, const char *fmt, ...)

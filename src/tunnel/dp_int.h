@@ -19,6 +19,7 @@
 
 #include "tunnel/daemon.h"
 #include "tunnel/datapath.h"
+#include "util/proc.h"
 
 #define VH_LEN          sizeof(struct virtio_net_hdr)
 #define RX_BATCH        64                  /* packets per recvmmsg */
@@ -63,8 +64,12 @@ struct dp_ctx {
 	uint8_t ptb_buf[VH_LEN + DP_IPV6_MIN_MTU];
 };
 
-/* daemon.c: milliseconds on the monotonic clock. */
-uint64_t dp_now_ms(void);
+/* Milliseconds on the monotonic clock (util/proc.h's), unsigned as the
+ * datapath's timestamps are. */
+static inline uint64_t dp_now_ms(void)
+{
+	return (uint64_t)proc_now_ms();
+}
 
 /* daemon.c: one log line on stderr (the log file under supervision),
  * timestamped and naming the tunnel and the process. */
