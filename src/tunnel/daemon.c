@@ -80,6 +80,13 @@ int tunnel_opts_check(const struct tunnel_opts *o, const char **why)
 	return w ? -EINVAL : 0;
 }
 
+int tunnel_mtu_of_link(int link_mtu)
+{
+	if (link_mtu < MODEL_TUNNEL_MTU_MIN)
+		return MODEL_TUNNEL_MTU_MIN;
+	return link_mtu > MODEL_TUNNEL_MTU_MAX ? MODEL_TUNNEL_MTU_MAX : link_mtu;
+}
+
 int tunnel_path(const char *runtime_dir, const char *host_netns, const char *name,
 		const char *suffix, char *buf, size_t len)
 {
@@ -143,7 +150,7 @@ void dp_errlog(struct dp_ctx *x, int k, const char *what, int err)
 	dp_log(x->o, "%s: %s (further errors of this kind: see the counters)", what, strerror(err));
 }
 
-/* Block SIGTERM and SIGINT and return a signalfd for them. */
+/* Block SIGTERM, SIGINT and SIGHUP and return a signalfd for them. */
 static int signals_open(void)
 {
 	sigset_t set;
@@ -152,6 +159,7 @@ static int signals_open(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -198,7 +206,6 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 		r = -ENOMEM;
 		goto cleanup;
 	}
-	x->cfg.mtu = o->mtu;
 	memcpy(x->cfg.remote, o->remote.bytes, 4);
 	x->remote_sa.sin_family = AF_INET;
 	memcpy(&x->remote_sa.sin_addr, o->remote.bytes, 4);
@@ -224,7 +231,7 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 	if (x->local_known)
 		inet_ntop(AF_INET, x->cfg.local, la, sizeof(la));
 	dp_log(o, "datapath up: local %s remote %s ttl %d mtu %d%s", la,
-	     inet_ntop(AF_INET, x->cfg.remote, ra, sizeof(ra)), o->ttl, o->mtu,
+	     inet_ntop(AF_INET, x->cfg.remote, ra, sizeof(ra)), o->ttl, x->cfg.mtu,
 	     x->vnet ? ", TUN offloads" : "");
 	dp_stats_flush(x);
 	r = dp_loop(x);

@@ -40,6 +40,7 @@ struct dp_ctx {
 	struct dp_counters ctr;
 	int tun_fd, raw_fd, sig_fd;
 	bool vnet;                  /* every TUN read/write has a vnet header */
+	int link_mtu;               /* the TUN device's MTU when last read */
 	unsigned restarts;
 	time_t started;
 	struct sockaddr_in remote_sa;
@@ -78,8 +79,9 @@ void dp_log(const struct tunnel_opts *o, const char *fmt, ...) __attribute__((fo
 /* daemon.c: log an I/O error of kind k, at most once per ERRLOG_MIN_MS. */
 void dp_errlog(struct dp_ctx *x, int k, const char *what, int err);
 
-/* dp_tun.c: attach to the TUN device (see the function). */
+/* dp_tun.c: attach to the TUN device; take the tunnel MTU from it. */
 int dp_tun_open(struct dp_ctx *x, bool create);
+int dp_tun_mtu_sync(struct dp_ctx *x);
 
 /* dp_raw.c: the raw socket, our IPv4 source, the Packet Too Big source. */
 int dp_raw_open(struct dp_ctx *x);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -303,7 +304,27 @@ static void tx_burst(struct dp_ctx *x)
 	tx_flush(x);
 }
 
-/* The poll loop, until a signal. */
+/* Read the pending signals. SIGHUP: take the TUN device's MTU again and
+ * write the stats at once (apply waits for them to say the new MTU).
+ * SIGTERM, SIGINT: true, the loop ends. */
+static bool dp_signals(struct dp_ctx *x)
+{
+	struct signalfd_siginfo si;
+	int r;
+
+	while (read(x->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo != SIGHUP) {
+			dp_log(x->o, "signal %u: stopping", si.ssi_signo);
+			return true;
+		}
+		if ((r = dp_tun_mtu_sync(x)) < 0)
+			dp_errlog(x, ERRLOG_TUN, "read the MTU of the TUN device", -r);
+		dp_stats_flush(x);
+	}
+	return false;
+}
+
+/* The poll loop, until SIGTERM or SIGINT. */
 int dp_loop(struct dp_ctx *x)
 {
 	uint64_t next_stats = dp_now_ms() + STATS_EVERY_MS;
@@ -312,6 +333,7 @@ int dp_loop(struct dp_ctx *x)
 		{ .fd = x->raw_fd, .events = POLLIN },
 		{ .fd = x->sig_fd, .events = POLLIN },
 	};
+	int r;
 
 	for (;;) {
 		uint64_t t = dp_now_ms();
@@ -321,14 +343,8 @@ int dp_loop(struct dp_ctx *x)
 			dp_log(x->o, "poll: %s", strerror(errno));
 			return -errno;
 		}
-		if (pfd[2].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(x->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				dp_log(x->o, "signal %u: stopping", si.ssi_signo);
-				return 0;
-			}
-		}
+		if (pfd[2].revents && dp_signals(x))
+			return 0;
 		if (pfd[1].revents & POLLIN)
 			rx_burst(x);
 		if (pfd[0].revents & POLLIN)
@@ -344,6 +360,9 @@ int dp_loop(struct dp_ctx *x)
 			 * errors */
 			if (x->o->local_auto && (!x->local_known || t - x->resolve_ms >= RESOLVE_EVERY_MS))
 				dp_reresolve(x);
+			/* and the MTU: a link changed with no SIGHUP */
+			if ((r = dp_tun_mtu_sync(x)) < 0)
+				dp_errlog(x, ERRLOG_TUN, "read the MTU of the TUN device", -r);
 			dp_stats_flush(x);
 			next_stats = t + STATS_EVERY_MS;
 		}

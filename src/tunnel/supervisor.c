@@ -121,6 +121,10 @@ static int supervise_loop(const struct tunnel_opts *o, int sig_fd)
 				stop_child(o, child);
 				return 0;
 			}
+			/* child is ours and not reaped yet: its pid cannot
+			 * name another process */
+			if (si.ssi_signo == SIGHUP && child > 0)
+				kill(child, SIGHUP);
 			if (si.ssi_signo != SIGCHLD)
 				continue;
 			while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
