@@ -278,8 +278,8 @@ static bool refuse(pid_t pid, void *arg)
 	return false;
 }
 
-/* 7. proc_stop: a stranger (wrong start time) and a refused process get no
- * signal; a real child is stopped. */
+/* 7. proc_stop, proc_signal: a stranger (wrong start time) and a refused
+ * process get no signal; a real child gets one, and is stopped. */
 static void test_stop(void **state)
 {
 	struct proc_id id, wrong;
@@ -299,7 +299,9 @@ static void test_stop(void **state)
 	wrong = id;
 	wrong.start++;
 	assert_int_equal(proc_stop(&wrong, 100, NULL, NULL), -ESRCH);
+	assert_int_equal(proc_signal(&wrong, SIGTERM), -ESRCH);
 	assert_int_equal(proc_stop(&id, 100, refuse, NULL), -EPERM);
+	assert_int_equal(proc_signal(&id, SIGCONT), 0); /* no handler: pause() goes on */
 	assert_int_equal(waitpid(child, &status, WNOHANG), 0); /* still there */
 	/* the child is ours and unreaped: it turns zombie, which is gone */
 	assert_int_equal(proc_stop(&id, 2000, NULL, NULL), 0);
