@@ -231,8 +231,8 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 	if (x->local_known)
 		inet_ntop(AF_INET, x->cfg.local, la, sizeof(la));
 	dp_log(o, "datapath up: local %s remote %s ttl %d mtu %d%s", la,
-	     inet_ntop(AF_INET, x->cfg.remote, ra, sizeof(ra)), o->ttl, x->cfg.mtu,
-	     x->vnet ? ", TUN offloads" : "");
+	       inet_ntop(AF_INET, x->cfg.remote, ra, sizeof(ra)), o->ttl, x->cfg.mtu,
+	       x->vnet ? ", TUN offloads" : "");
 	dp_stats_flush(x);
 	r = dp_loop(x);
 	dp_stats_flush(x);

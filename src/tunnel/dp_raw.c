@@ -77,13 +77,13 @@ void dp_reresolve(struct dp_ctx *x)
 	if (r < 0) {
 		if (x->local_known)
 			dp_log(x->o, "local = auto: no route to %s: %s",
-			     inet_ntop(AF_INET, x->cfg.remote, old, sizeof(old)), strerror(-r));
+			       inet_ntop(AF_INET, x->cfg.remote, old, sizeof(old)), strerror(-r));
 		memset(a, 0, 4);
 	}
 	if (memcmp(a, x->cfg.local, 4) == 0)
 		return;
 	dp_log(x->o, "local address %s -> %s", inet_ntop(AF_INET, x->cfg.local, old, sizeof(old)),
-	     inet_ntop(AF_INET, a, now, sizeof(now)));
+	       inet_ntop(AF_INET, a, now, sizeof(now)));
 	dp_set_local(x, a);
 }
 

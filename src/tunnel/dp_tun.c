@@ -121,7 +121,7 @@ int dp_tun_open(struct dp_ctx *x, bool create)
 			dp_log(o, "TUN device %s: in use by another process (one datapath per tunnel)", o->name);
 		else
 			dp_log(o, "attach to TUN device %s: %s%s", o->name, strerror(-r),
-			     r == -EINVAL ? " (not a TUN device?)" : "");
+			       r == -EINVAL ? " (not a TUN device?)" : "");
 		close(fd);
 		return r;
 	}

@@ -137,7 +137,7 @@ static int supervise_loop(const struct tunnel_opts *o, int sig_fd)
 				restarts++;
 				next_start = restart_at(starts, dp_now_ms());
 				dp_log(o, "datapath %ld %s; restart %u %s", (long)w, how, restarts,
-				     next_start > dp_now_ms() ? "in 1 s (restarting too often)" : "now");
+				       next_start > dp_now_ms() ? "in 1 s (restarting too often)" : "now");
 			}
 		}
 	}
