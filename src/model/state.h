@@ -35,6 +35,7 @@ struct state_link {
 	struct addr local, remote;
 	int ttl;
 	bool daemon;                     /* TUN: its userspace datapath runs */
+	int daemon_mtu;                  /* TUN: the MTU the datapath uses, 0 = unknown */
 	bool owned;                      /* jail6 created it */
 };
 

@@ -183,12 +183,13 @@ static struct action tunnel_action(enum action_kind k, const struct model_tunnel
 	return a;
 }
 
-/* Create tunnel t, or change the endpoints/ttl/mtu of the one there. */
+/* Create tunnel t, or change the endpoints/ttl/mtu of the one there (the
+ * link's MTU, and a userspace datapath's). */
 static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 {
 	const struct state_link *l = state_find_link(&P->w, "", t->name);
 	struct action a;
-	bool differs;
+	bool differs, stale;
 
 	if (!l) {
 		a = tunnel_action(ACTION_TUNNEL_CREATE, t);
@@ -204,15 +205,23 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 	differs = (!t->local_auto && l->local.family && !addr_same_host(&l->local, &t->local)) ||
 		  (l->remote.family && !addr_same_host(&l->remote, &t->remote)) ||
 		  (l->ttl && l->ttl != t->ttl);
-	if ((differs || (l->mtu && l->mtu != t->mtu)) && !l->owned)
+	/* a userspace datapath that did not follow its link's MTU (one that
+	 * ignores SIGHUP, or whose reload timed out): restarting it is what
+	 * gives it the configured MTU for sure */
+	stale = l->kind == STATE_LINK_TUN && l->daemon && l->daemon_mtu && l->daemon_mtu != t->mtu;
+	if ((differs || stale || (l->mtu && l->mtu != t->mtu)) && !l->owned)
 		conflict(P, "%s: tunnel was not created by jail6; its settings will be changed", t->name);
 	/* a userspace tunnel whose datapath daemon is gone: (re)start it */
 	if (differs || (l->kind == STATE_LINK_TUN && !l->daemon)) {
 		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
 		plan_emit(P, &a);
 	} else if (l->mtu && l->mtu != t->mtu) {
+		/* the backend tells a running datapath too (and waits) */
 		a = plan_act(ACTION_LINK_SET_MTU, "", t->name);
 		a.mtu = t->mtu;
+		plan_emit(P, &a);
+	} else if (stale) {
+		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
 		plan_emit(P, &a);
 	}
 }

@@ -128,6 +128,7 @@ static int apply_tunnel(struct state *s, const struct action *a)
 	l->ttl = a->ttl;
 	l->mtu = a->mtu;
 	l->daemon = l->kind == STATE_LINK_TUN; /* create and change (re)start it */
+	l->daemon_mtu = l->daemon ? a->mtu : 0;
 	if (l == &t)
 		return state_add_link(s, &t);
 	return 0;
@@ -206,6 +207,9 @@ static int apply_link_attr(struct state *s, const struct action *a)
 		break;
 	case ACTION_LINK_SET_MTU:
 		l->mtu = a->mtu;
+		/* the backend has a running datapath follow its TUN link */
+		if (l->kind == STATE_LINK_TUN && l->daemon)
+			l->daemon_mtu = a->mtu;
 		break;
 	case ACTION_LINK_SET_MAC:
 		l->has_mac = true;

@@ -12,6 +12,11 @@
  *    "tx_packets":N,"tx_bytes":N,"ptb_sent":N,"drops":{"wrong_source":N,...}}
  * where pid and started are the datapath process's, and the counters carry
  * over a restart (at most the last second of them is lost with a crash).
+ *
+ * The tunnel MTU is the TUN device's MTU, bounded to 1280..1480
+ * (tunnel_mtu_of_link): the link is the one place it is set (apply sets it
+ * from the config), and the datapath reads it when it starts, on SIGHUP and
+ * once a second; "mtu" in the stats file is the one it uses.
  */
 #ifndef JAIL6_TUNNEL_DAEMON_H
 #define JAIL6_TUNNEL_DAEMON_H
@@ -34,7 +39,7 @@ struct tunnel_opts {
 	struct addr local;         /* IPv4, when !local_auto */
 	struct addr remote;        /* IPv4 */
 	int ttl;                   /* outer TTL, 1..255 */
-	int mtu;                   /* tunnel MTU, 1280..1480 */
+	int mtu;                   /* MTU of a TUN device run creates, 1280..1480 */
 	bool has_address;          /* our IPv6 on the tunnel: the source of */
 	struct addr address;       /* Packet Too Big messages (else looked up) */
 	const char *host_netns;    /* NULL = the caller's namespace */
@@ -48,6 +53,10 @@ struct tunnel_opts {
  * static reason in *why. */
 int tunnel_opts_check(const struct tunnel_opts *o, const char **why);
 
+/* The tunnel MTU the datapath uses on a TUN device whose MTU is link_mtu:
+ * that, bounded to 1280..1480 (1480: what a 1500-byte IPv4 path carries). */
+int tunnel_mtu_of_link(int link_mtu);
+
 /*
  * The directory the Linux backend keeps a tunnel's files in,
  * dirname(runtime_dir)/jail6/tunnel/HOSTNS ("-" for the caller's namespace),
@@ -60,9 +69,11 @@ int tunnel_path(const char *runtime_dir, const char *host_netns, const char *nam
  * Run the datapath in this process until SIGTERM or SIGINT (then the final
  * stats are written): enter the host namespace, attach to the TUN device
  * (create_tun: create a non-persistent one when it does not exist), open the
- * raw socket and move packets. restarts is what the stats say (the
- * supervisor's count; 0 in the foreground). Returns 0 after a signal, or
- * -errno when setting up failed (logged to stderr, naming the object).
+ * raw socket and move packets. SIGHUP makes it read the TUN device's MTU
+ * again and write the stats at once. restarts is what the stats say (the
+ * supervisor's count; 0 in the foreground). Returns 0 after SIGTERM or
+ * SIGINT, or -errno when setting up failed (logged to stderr, naming the
+ * object).
  */
 int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts);
 
@@ -70,8 +81,9 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts);
  * Become a daemon supervising the datapath: fork (the parent returns 0 once
  * the pidfile is written, or -errno), setsid, stdio to o->log, write
  * o->pidfile, then run the datapath in a child process and restart it when it
- * exits or is killed (at most 5 restarts in 10 s, then one a second). SIGTERM
- * or SIGINT stop the child (SIGKILL after 3 s) and remove the pidfile. The
+ * exits or is killed (at most 5 restarts in 10 s, then one a second). SIGHUP
+ * is passed on to the datapath. SIGTERM or SIGINT stop the child (SIGKILL
+ * after 3 s) and remove the pidfile. The
  * daemon itself never returns: it exits. -EEXIST when the pidfile names a
  * live process already.
  */

@@ -38,8 +38,10 @@ static int read_stat(pid_t pid, char *state, unsigned long long *start)
 	r = -EINVAL;
 	if (p && p[1] == ' ' && p[2]) {
 		*state = p[2];
+		/* p at the space in front of field 4 (field 3 is the state);
+		 * step to the one in front of field 22, the start time (not
+		 * 23, the virtual size, which changes as the process runs) */
 		p += 3;
-		/* p is at the space before field 4; the start time is field 22 */
 		for (int f = 4; f < 22 && p; f++)
 			p = strchr(p + 1, ' ');
 		if (p && sscanf(p, " %llu", start) == 1)
@@ -186,9 +188,11 @@ static bool wait_gone(const struct proc_id *id, int pidfd, int ms)
 	return true;
 }
 
-int proc_stop(const struct proc_id *id, int timeout_ms, bool (*ours)(pid_t pid, void *arg), void *arg)
+/* A pidfd for the process id names, checked after it was taken (and, with
+ * ours, that ours(pid, arg) accepts it): the fd, -ESRCH or -EPERM. */
+static int pin(const struct proc_id *id, bool (*ours)(pid_t pid, void *arg), void *arg)
 {
-	int pidfd, r = 0;
+	int pidfd;
 
 	if (!proc_alive(id))
 		return -ESRCH;
@@ -198,16 +202,37 @@ int proc_stop(const struct proc_id *id, int timeout_ms, bool (*ours)(pid_t pid, 
 	if (pidfd < 0)
 		return errno == ESRCH ? -ESRCH : -errno;
 	if (!proc_alive(id) || (ours && !ours(id->pid, arg))) {
-		r = proc_alive(id) ? -EPERM : -ESRCH;
-		goto out;
+		int r = proc_alive(id) ? -EPERM : -ESRCH;
+		close(pidfd);
+		return r;
 	}
+	return pidfd;
+}
+
+int proc_signal(const struct proc_id *id, int sig)
+{
+	int pidfd = pin(id, NULL, NULL), r = 0;
+
+	if (pidfd < 0)
+		return pidfd;
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		r = -errno;
+	close(pidfd);
+	return r;
+}
+
+int proc_stop(const struct proc_id *id, int timeout_ms, bool (*ours)(pid_t pid, void *arg), void *arg)
+{
+	int pidfd = pin(id, ours, arg), r = 0;
+
+	if (pidfd < 0)
+		return pidfd;
 	syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
 	if (!wait_gone(id, pidfd, timeout_ms)) {
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		if (!wait_gone(id, pidfd, 1000))
 			r = -ETIMEDOUT;
 	}
-out:
 	close(pidfd);
 	return r;
 }

@@ -58,6 +58,14 @@ pid_t proc_pidfile_live(const char *path);
  */
 int proc_stop(const struct proc_id *id, int timeout_ms, bool (*ours)(pid_t pid, void *arg), void *arg);
 
+/*
+ * Send sig to the process id names, through a pidfd taken before checking
+ * that it is still the one recorded (so never to a process that took the
+ * pid meanwhile). 0 when sent; -ESRCH, and nothing is signalled, when it is
+ * not running (gone, a zombie, or its pid is another process's now).
+ */
+int proc_signal(const struct proc_id *id, int sig);
+
 /* Milliseconds on the monotonic clock. */
 long long proc_now_ms(void);
 

@@ -11,6 +11,8 @@
 #   b: 198.51.100.2 and .4, persistent TUN t6 2001:db8:ffff::2/64;
 #      `jail6 --host-netns b tunnel run --supervise`, started from outside
 #   c: 198.51.100.3; sends crafted protocol-41 packets (build/tests/drv_proto41)
+#   last, a's end again as `jail6 apply` makes it (a persistent TUN t6 and a
+#   supervised datapath) for the MTU changes of the config
 #
 # Both TUN devices have MTU 1500 while the tunnel MTU is 1480, so every
 # Packet Too Big seen here comes from the daemon, not from the kernel.
@@ -32,15 +34,17 @@ done
 T=$(mktemp -d /tmp/jail6-t_tunnel.XXXXXX)
 R=$T/netns
 mkdir -p "$R"
-A_PID= SUP= IPERF=
+A_PID= SUP= IPERF= STOPPED=
 # pid_of PIDFILE: the pid a pidfile names; pidfiles hold "PID START EXE"
 # (src/util/proc.h), and START is no pid to signal
 pid_of() { local p _; [ -f "$1" ] && read -r p _ <"$1" && echo "$p"; }
 # every process this script starts: a's daemon, iperf3, and whatever
-# supervisor a pidfile in $T names
-ours() { local f; echo $A_PID $IPERF; for f in "$T"/*.pid; do pid_of "$f"; done; }
+# supervisor a pidfile in $T (or apply's, under $T/jail6) names
+ours() { local f; echo $A_PID $IPERF; for f in "$T"/*.pid "$T"/jail6/tunnel/*/*.pid; do pid_of "$f"; done; }
 cleanup() {
 	local p alive
+	# a datapath stopped on purpose, if a check left it so
+	[ -n "$STOPPED" ] && kill -KILL "$STOPPED" 2>/dev/null
 	for p in $(ours); do kill -TERM "$p" 2>/dev/null; done
 	for _ in $(seq 50); do
 		alive=0
@@ -246,4 +250,76 @@ out=$(N a "$BIN" tunnel run t6 --remote 198.51.100.2 --mtu 1481 2>&1); rc=$?
 check "--mtu 1481 is refused (exit 2)" test $rc -eq 2
 out=$(N a "$BIN" tunnel run t6 --remote 2001:db8::1 2>&1); rc=$?
 check "an IPv6 remote is refused (exit 2)" test $rc -eq 2
+
+# ---- the config's mtu reaches a running datapath: apply sets the TUN link's
+# MTU, the datapath follows (SIGHUP) and apply waits until its stats say so.
+# Here the TUN MTU is the tunnel MTU, so a's kernel answers what is too big
+# for the link; the datapath must let through all that the link takes.
+C=$T/jail6.conf S=$T/state
+A_DP_STATS=$T/jail6/tunnel/a/t6.stats
+j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns a --lock-timeout 20 "$@"; }
+conf() {
+	cat >"$C" <<CONF
+tunnel t6 {
+	type = 6in4;
+	local = 198.51.100.1;
+	remote = 198.51.100.2;
+	address = 2001:db8:ffff::1/64;
+	peer = 2001:db8:ffff::2;
+	datapath = userspace;
+	mtu = $1;
+}
+CONF
+}
+# ping6 from the jail with an IPv6 packet of $1 bytes, DF: its output
+big_ping() { N j ping -6 -c 1 -W 2 -s $(($1 - 48)) -M do 2001:db8:ffff::2 2>&1; }
+ptb_names() { grep -qiE "packet too big.*mtu[=:] ?$1|message too long, mtu[=:] ?$1" <<<"$2"; }
+"$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --local auto --remote 198.51.100.1 \
+	--supervise --pidfile "$T/b.pid" --stats "$B_STATS" --log "$T/b.log" >/dev/null 2>&1
+conf 1400
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .mtu)" = 1400; then ok "apply mtu 1400: the datapath runs with mtu 1400"; else nok "apply mtu 1400" "rc=$rc" "$out" "$(cat "$T"/jail6/tunnel/a/t6.log 2>/dev/null)"; fi
+if wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ping6 through apply's tunnel"; else nok "ping6 through apply's tunnel" "$(tail -5 "$T"/jail6/tunnel/a/t6.log)"; fi
+dp=$(js "$A_DP_STATS" .pid)
+conf 1480
+out=$(j6 apply 2>&1); rc=$?
+# no fresh: apply has waited for the datapath's stats
+if [ $rc -eq 0 ] && [ "$(js "$A_DP_STATS" .mtu)" = 1480 ]; then ok "mtu 1400 -> 1480: when apply returns, the stats say mtu 1480"; else nok "mtu 1400 -> 1480" "rc=$rc" "$out" "stats mtu $(js "$A_DP_STATS" .mtu)"; fi
+check "... the TUN link has mtu 1480" grep -q "mtu 1480 " <<<"$(N a ip link show t6)"
+check "... from the same datapath process (no restart)" test "$(js "$A_DP_STATS" .pid)" = "$dp"
+out=$(big_ping 1480)
+if grep -q " 0% packet loss" <<<"$out"; then ok "... a 1480-byte packet passes (the datapath took 1480)"; else nok "1480 bytes after raising the mtu" "$out" "$(tail -3 "$T"/jail6/tunnel/a/t6.log)"; fi
+out=$(big_ping 1481)
+if ptb_names 1480 "$out"; then ok "... 1481 bytes: Packet Too Big with mtu 1480"; else nok "1481 bytes: Packet Too Big with mtu 1480" "$out"; fi
+conf 1300
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(js "$A_DP_STATS" .mtu)" = 1300 ]; then ok "mtu 1480 -> 1300: when apply returns, the stats say mtu 1300"; else nok "mtu 1480 -> 1300" "rc=$rc" "$out" "stats mtu $(js "$A_DP_STATS" .mtu)"; fi
+check "... a 1300-byte packet passes" grep -q " 0% packet loss" <<<"$(big_ping 1300)"
+out=$(big_ping 1301)
+if ptb_names 1300 "$out"; then ok "... 1301 bytes: Packet Too Big with mtu 1300"; else nok "1301 bytes: Packet Too Big with mtu 1300" "$out"; fi
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "... and the next apply has nothing to do"; else nok "next apply: nothing to do" "rc=$rc" "$out"; fi
+check "the datapath logged the changes" grep -q "mtu 1480 -> 1300" "$T"/jail6/tunnel/a/t6.log
+# a datapath that cannot answer (stopped): apply waits a bounded time and
+# says so. The link has the new MTU then, the datapath not: status shows
+# the drift, and the next apply restarts the datapath, which takes it
+conf 1280
+STOPPED=$(js "$A_DP_STATS" .pid)
+kill -STOP "$STOPPED"
+t0=$(date +%s)
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "t6: the userspace datapath did not take mtu 1280 within" <<<"$out" && [ $(($(date +%s) - t0)) -lt 10 ]; then ok "a stopped datapath: apply fails within its bound, naming the tunnel"; else nok "stopped datapath: bounded failure" "rc=$rc" "$out"; fi
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 3 ] && grep -q "t6: change 6in4 tunnel.*mtu 1280" <<<"$out"; then ok "... status: drift, the datapath (not the link) is behind"; else nok "status shows the stale datapath" "rc=$rc" "$out"; fi
+out=$(j6 apply 2>&1); rc=$?
+# (a new datapath writes its first stats just after its pidfile)
+if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .mtu)" = 1280 && [ "$(js "$A_DP_STATS" .pid)" != "$STOPPED" ]; then ok "... apply restarts it: a new datapath with mtu 1280"; else nok "apply restarts the stale datapath" "rc=$rc" "$out" "stats $(cat "$A_DP_STATS")"; fi
+check "... the stopped one is gone" sh -c "! kill -0 $STOPPED 2>/dev/null"
+kill -0 "$STOPPED" 2>/dev/null || STOPPED=
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "... and apply has nothing left to do"; else nok "apply after the restart" "rc=$rc" "$out"; fi
+out=$(j6 destroy 2>&1); rc=$?
+# (pgrep from this shell: in a `sh -c` it would find that sh's own line)
+a_gone() { [ ! -e "$T/jail6/tunnel/a/t6.pid" ] && ! pgrep -f -- "--runtime-dir $R tunnel run t6" >/dev/null; }
+if [ $rc -eq 0 ] && a_gone; then ok "destroy stops apply's datapath"; else nok "destroy stops apply's datapath" "rc=$rc" "$out" "$(pgrep -af -- "--runtime-dir $R tunnel run t6")"; fi
 exit 0

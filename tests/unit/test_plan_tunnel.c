@@ -1,5 +1,5 @@
 /* Planner: the tunnel's role (client or broker) and the userspace datapath
- * daemon's liveness. */
+ * daemon's liveness and MTU. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -132,6 +132,60 @@ static void test_broker_route_removed(void **st)
 	(void)st;
 }
 
+/* 5: a userspace tunnel's MTU is the link's and its datapath's. A new mtu
+ * sets the link (the backend has the datapath follow); a datapath that did
+ * not follow while the link did is restarted; equal, or not known (no
+ * stats yet), is nothing. */
+static void test_daemon_mtu(void **st)
+{
+	struct model m;
+	struct state s = { 0 };
+	struct plan p = { 0 };
+	struct state_link *l;
+
+	broker_model(&m);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	l = fx_find_link(&s, "", "he-broker");
+	assert_non_null(l);
+	assert_int_equal(l->daemon_mtu, 1480);
+	/* the config says 1400: the link first */
+	m.tunnels[0].mtu = 1400;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_LINK_SET_MTU);
+	assert_int_equal(p.actions[0].mtu, 1400);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	l = fx_find_link(&s, "", "he-broker");
+	assert_int_equal(l->mtu, 1400);
+	assert_int_equal(l->daemon_mtu, 1400);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	/* the link has 1400, its datapath still 1480: restart the datapath */
+	l->daemon_mtu = 1480;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_TUNNEL_CHANGE);
+	assert_int_equal(p.actions[0].mtu, 1400);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->daemon_mtu, 1400);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	/* not known yet: nothing */
+	fx_find_link(&s, "", "he-broker")->daemon_mtu = 0;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	state_free(&s);
+	model_free(&m);
+	(void)st;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_client_default),
 		cmocka_unit_test(test_daemon_restart),
 		cmocka_unit_test(test_broker_route_removed),
+		cmocka_unit_test(test_daemon_mtu),
 	};
 	return cmocka_run_group_tests_name("plan_tunnel", tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -190,21 +191,23 @@ static void test_pidfile_parse(void **state)
 	assert_int_equal(proc_pidfile_parse("42 77 relative", &id), -EINVAL);
 }
 
-/* Field 22 of /proc/self/stat (the start time), read the plain way. */
-static unsigned long long start_field(void)
+/* Field 22 of /proc/self/stat, read independently of proc.c. */
+static unsigned long long stat_starttime(void)
 {
-	char buf[1024], *p;
-	unsigned long long v = 0;
+	char buf[1024], *p, *save = NULL;
+	int field = 3;
 	FILE *f = fopen("/proc/self/stat", "r");
 
 	assert_non_null(f);
 	assert_non_null(fgets(buf, sizeof(buf), f));
 	fclose(f);
-	p = strrchr(buf, ')') + 2; /* field 3 */
-	for (int field = 3; field < 22; field++)
-		p = strchr(p, ' ') + 1;
-	assert_int_equal(sscanf(p, "%llu", &v), 1);
-	return v;
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	/* the fields after the name are single words, the state (3) first */
+	for (p = strtok_r(p + 1, " ", &save); p && field < 22; p = strtok_r(NULL, " ", &save))
+		field++;
+	assert_non_null(p);
+	return strtoull(p, NULL, 10);
 }
 
 /* 6. Identity: our own record matches us; a record with another start time
@@ -219,13 +222,13 @@ static void test_identity(void **state)
 	(void)state;
 	assert_int_equal(proc_of(getpid(), &self), 0);
 	assert_true(self.start > 0);
-	assert_true(self.start == start_field());
-	/* the record stays ours while the process changes (a field beside
-	 * the start time, the virtual memory size, grows here) */
-	void *volatile big = malloc(64 << 20);
-	assert_non_null(big);
+	assert_true(self.start == stat_starttime());
+	/* the record holds as the process grows (the start time is field
+	 * 22; its neighbour 23, the virtual size, changes) */
+	void *big = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(big != MAP_FAILED);
 	assert_true(proc_alive(&self));
-	free(big);
+	munmap(big, 64 << 20);
 	assert_true(self.exe[0] == '/');
 	assert_true(proc_alive(&self));
 	other = self;
@@ -275,8 +278,8 @@ static bool refuse(pid_t pid, void *arg)
 	return false;
 }
 
-/* 7. proc_stop: a stranger (wrong start time) and a refused process get no
- * signal; a real child is stopped. */
+/* 7. proc_stop, proc_signal: a stranger (wrong start time) and a refused
+ * process get no signal; a real child gets one, and is stopped. */
 static void test_stop(void **state)
 {
 	struct proc_id id, wrong;
@@ -296,7 +299,9 @@ static void test_stop(void **state)
 	wrong = id;
 	wrong.start++;
 	assert_int_equal(proc_stop(&wrong, 100, NULL, NULL), -ESRCH);
+	assert_int_equal(proc_signal(&wrong, SIGTERM), -ESRCH);
 	assert_int_equal(proc_stop(&id, 100, refuse, NULL), -EPERM);
+	assert_int_equal(proc_signal(&id, SIGCONT), 0); /* no handler: pause() goes on */
 	assert_int_equal(waitpid(child, &status, WNOHANG), 0); /* still there */
 	/* the child is ours and unreaped: it turns zombie, which is gone */
 	assert_int_equal(proc_stop(&id, 2000, NULL, NULL), 0);

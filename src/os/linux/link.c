@@ -90,13 +90,18 @@ int exec_link_set_mtu(struct exec *x)
 {
 	struct nl_link_set set = NL_LINK_SET_INIT;
 	char what[32];
+	int rc;
 
 	snprintf(what, sizeof(what), "set mtu %d", x->a->mtu);
 	/* 68: the IPv4 minimum; 65535: what a netlink u32 MTU sanely holds. */
 	if (x->a->mtu < 68 || x->a->mtu > 65535)
 		return exec_fail_msg(x, -EINVAL, "%s: %s: out of range 68..65535", x->a->ifname, what);
 	set.mtu = x->a->mtu;
-	return exec_link_change(x, &set, what);
+	rc = exec_link_change(x, &set, what);
+	/* a userspace tunnel's datapath follows its TUN link (tundev.c) */
+	if (rc == 0 && !x->a->ns[0])
+		rc = linux_tun_daemon_reload(x->c, x->a->ifname, x->a->mtu, x->err, x->errlen);
+	return rc;
 }
 
 int exec_link_set_mac(struct exec *x)

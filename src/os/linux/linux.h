@@ -50,7 +50,7 @@ int linux_tun_path(const struct linux_ctx *c, const char *name, const char *suff
 int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name);
 
 /* Fill the TUN link l (kind STATE_LINK_TUN) with what its daemon reports:
- * daemon running, local, remote, ttl (from the stats file). */
+ * daemon running, local, remote, ttl, the MTU it uses (from the stats file). */
 void linux_tun_observe(const struct linux_ctx *c, struct state_link *l);
 
 /*

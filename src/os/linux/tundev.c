@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
 #include <linux/if.h>
@@ -33,6 +32,12 @@
 #include "util/testhook.h"
 
 extern char **environ;
+
+/* How long apply waits for a running datapath to take a new MTU: it reads
+ * the link on SIGHUP at once, and once a second anyway; a datapath being
+ * restarted by its supervisor may take a second more to come back. */
+#define RELOAD_WAIT_MS 3000
+#define POLL_STEP_MS   10
 
 int linux_tun_path(const struct linux_ctx *c, const char *name, const char *suffix, char *buf, size_t len)
 {
@@ -61,21 +66,17 @@ int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name)
 void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 {
 	char path[PATH_MAX];
-	json_t *js, *v;
+	struct tunnel_stats s;
 
 	l->daemon = linux_tun_daemon_pid(c, l->name) > 0;
-	if (!l->daemon || linux_tun_path(c, l->name, ".stats", path, sizeof(path)) < 0)
+	if (!l->daemon || linux_tun_path(c, l->name, ".stats", path, sizeof(path)) < 0 ||
+	    tunnel_stats_read(path, &s) < 0)
 		return;
-	js = json_load_file(path, 0, NULL);
-	if (!js)
-		return;
-	if ((v = json_object_get(js, "local")) && json_is_string(v))
-		addr_parse(json_string_value(v), ADDR_V4_ONLY, &l->local, NULL);
-	if ((v = json_object_get(js, "remote")) && json_is_string(v))
-		addr_parse(json_string_value(v), ADDR_V4_ONLY, &l->remote, NULL);
-	if ((v = json_object_get(js, "ttl")) && json_is_integer(v))
-		l->ttl = (int)json_integer_value(v);
-	json_decref(js);
+	/* what the file lacks reads as "" or 0: unknown, left alone */
+	addr_parse(s.local, ADDR_V4_ONLY, &l->local, NULL);
+	addr_parse(s.remote, ADDR_V4_ONLY, &l->remote, NULL);
+	l->ttl = s.ttl;
+	l->daemon_mtu = s.mtu;
 }
 
 /* Runs inside the host namespace: a persistent TUN device named name. */
@@ -220,4 +221,47 @@ int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
 	if (linux_tun_path(c, NULL, NULL, path, sizeof(path)) == 0)
 		rmdir(path);
 	return 0;
+}
+
+int linux_tun_daemon_reload(struct linux_ctx *c, const char *name, int mtu, char *err, size_t errlen)
+{
+	char pidf[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX];
+	int want = tunnel_mtu_of_link(mtu), r;
+	struct tunnel_stats s = { 0 };
+	struct proc_id id;
+	long long until;
+
+	if (linux_tun_path(c, name, ".pid", pidf, sizeof(pidf)) < 0 ||
+	    linux_tun_path(c, name, ".stats", stats, sizeof(stats)) < 0 ||
+	    linux_tun_path(c, name, ".log", logf, sizeof(logf)) < 0) {
+		snprintf(err, errlen, "%s: tunnel state directory: %s", name, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	/* no datapath for this link (or not a TUN link at all): nothing to tell */
+	if (proc_pidfile_read(pidf, &id) < 0)
+		return 0;
+	/* through a pidfd, and only to the process the pidfile records */
+	r = proc_signal(&id, SIGHUP);
+	if (r == -ESRCH)
+		return 0;
+	if (r < 0) {
+		snprintf(err, errlen, "%s: tell the userspace datapath its new mtu %d: %s", name, mtu, strerror(-r));
+		return r;
+	}
+	until = proc_now_ms() + RELOAD_WAIT_MS;
+	for (;;) {
+		if (tunnel_stats_read(stats, &s) == 0 && s.mtu == want)
+			return 0;
+		if (!proc_alive(&id)) {
+			snprintf(err, errlen, "%s: the userspace datapath stopped while taking mtu %d; see %s",
+				 name, want, logf);
+			return -ESRCH;
+		}
+		if (proc_now_ms() >= until)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = POLL_STEP_MS * 1000 * 1000 }, NULL);
+	}
+	snprintf(err, errlen, "%s: the userspace datapath did not take mtu %d within %d s (its stats say %d); see %s",
+		 name, want, RELOAD_WAIT_MS / 1000, s.mtu, logf);
+	return -ETIMEDOUT;
 }

@@ -15,6 +15,15 @@ int linux_tun_create(struct linux_ctx *c, const char *name);
  * and wait (at most 5 s) until its pidfile names a live process. */
 int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *err, size_t errlen);
 
+/*
+ * The MTU of link name was just set to mtu: if a userspace datapath runs for
+ * it, SIGHUP its supervisor (found by its pidfile's identity, signalled
+ * through a pidfd; it passes the signal on) and wait, bounded, until its
+ * stats say the MTU it takes from such a link. 0, also when no datapath
+ * runs; else -errno with a message naming the link in err.
+ */
+int linux_tun_daemon_reload(struct linux_ctx *c, const char *name, int mtu, char *err, size_t errlen);
+
 /* Stop tunnel name's supervisor (SIGTERM, 5 s, SIGKILL) and remove its
  * pidfile and stats; 0 also when none runs. */
 int linux_tun_daemon_stop(struct linux_ctx *c, const char *name);

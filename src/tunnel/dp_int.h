@@ -1,0 +1,100 @@
+/*
+ * Inside `jail6 tunnel run`: what the files of the datapath process share.
+ * daemon.c sets the process up and logs, dp_tun.c attaches to the TUN
+ * device, dp_raw.c owns the raw protocol-41 socket and our addresses,
+ * dp_loop.c moves packets, stats.c writes the stats file, supervisor.c keeps
+ * a datapath process running. Not for use outside src/tunnel.
+ */
+#ifndef JAIL6_TUNNEL_DP_INT_H
+#define JAIL6_TUNNEL_DP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
+
+#include "tunnel/daemon.h"
+#include "tunnel/datapath.h"
+#include "util/proc.h"
+
+#define VH_LEN          sizeof(struct virtio_net_hdr)
+#define RX_BATCH        64                  /* packets per recvmmsg */
+#define RX_HEADROOM     64                  /* room for the vnet header */
+#define RX_BUFSZ        (RX_HEADROOM + 65536)
+#define TX_BUFSZ        (VH_LEN + 65536)    /* room for one TUN read */
+#define TX_MEM          (TX_BUFSZ * 17)     /* TUN reads held until a send */
+#define TX_BATCH        256                 /* segments per sendmmsg */
+#define ERRLOG_MIN_MS   10000               /* one log line per error kind per 10 s */
+
+/* Kinds of I/O errors, each logged at most once per ERRLOG_MIN_MS. */
+enum { ERRLOG_SEND, ERRLOG_TUN, ERRLOG_READ, ERRLOG_STATS, ERRLOG_N };
+
+/* The datapath process's state. Allocated once: the batches are large. */
+struct dp_ctx {
+	const struct tunnel_opts *o;
+	struct dp_config cfg;
+	struct dp_counters ctr;
+	int tun_fd, raw_fd, sig_fd;
+	bool vnet;                  /* every TUN read/write has a vnet header */
+	int link_mtu;               /* the TUN device's MTU when last read */
+	unsigned restarts;
+	time_t started;
+	struct sockaddr_in remote_sa;
+	uint64_t cmsg[8];           /* IP_PKTINFO: our source (aligned for cmsghdr) */
+	bool local_known;
+	uint64_t resolve_ms;        /* last local = auto resolution */
+	struct dp_ratelimit ptb_rl;
+	bool has_ptb_src;
+	uint8_t ptb_src[16];
+	uint64_t ptb_src_ms;        /* when ptb_src was looked up (0 = never) */
+	uint64_t errlog_ms[ERRLOG_N]; /* rate limit of log lines, by kind */
+	uint8_t *rx_mem;
+	struct mmsghdr rx_msgs[RX_BATCH];
+	struct iovec rx_iov[RX_BATCH];
+	struct dp_pkt rx_pkts[RX_BATCH];
+	struct iovec gro_iov[RX_BATCH];
+	uint8_t *tx_mem;
+	size_t n_segs;
+	struct dp_seg segs[TX_BATCH];
+	struct mmsghdr tx_msgs[TX_BATCH];
+	struct iovec tx_iov[TX_BATCH][2];
+	uint8_t ptb_buf[VH_LEN + DP_IPV6_MIN_MTU];
+};
+
+/* Milliseconds on the monotonic clock (util/proc.h's), unsigned as the
+ * datapath's timestamps are. */
+static inline uint64_t dp_now_ms(void)
+{
+	return (uint64_t)proc_now_ms();
+}
+
+/* daemon.c: one log line on stderr (the log file under supervision),
+ * timestamped and naming the tunnel and the process. */
+void dp_log(const struct tunnel_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* daemon.c: log an I/O error of kind k, at most once per ERRLOG_MIN_MS. */
+void dp_errlog(struct dp_ctx *x, int k, const char *what, int err);
+
+/* dp_tun.c: attach to the TUN device; take the tunnel MTU from it. */
+int dp_tun_open(struct dp_ctx *x, bool create);
+int dp_tun_mtu_sync(struct dp_ctx *x);
+
+/* dp_raw.c: the raw socket, our IPv4 source, the Packet Too Big source. */
+int dp_raw_open(struct dp_ctx *x);
+void dp_set_local(struct dp_ctx *x, const uint8_t local[4]);
+void dp_reresolve(struct dp_ctx *x);
+bool dp_ptb_source(struct dp_ctx *x);
+
+/* dp_loop.c: the receive batch's buffers, and the poll loop until a signal. */
+void dp_rx_init(struct dp_ctx *x);
+int dp_loop(struct dp_ctx *x);
+
+/* stats.c: write the stats file; take over the previous process's counters. */
+void dp_stats_flush(struct dp_ctx *x);
+void dp_stats_carry_over(struct dp_ctx *x);
+
+#endif

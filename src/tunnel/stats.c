@@ -1,0 +1,120 @@
+/* The stats file of a tunnel's datapath: JSON, rewritten atomically (its
+ * format is in daemon.h), and the datapath's side of it. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "tunnel/dp_int.h"
+#include "util/fs.h"
+
+json_t *tunnel_stats_json(const struct tunnel_stats *s)
+{
+	json_t *drops = json_object();
+
+	for (int v = DP_PASS + 1; drops && v < DP_DROP_COUNT; v++)
+		json_object_set_new(drops, dp_drop_name((enum dp_verdict)v), json_integer((json_int_t)s->c.drops[v]));
+	/* "o" takes the reference to drops, also when packing fails */
+	return json_pack("{s:I,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+			 "pid", (json_int_t)s->pid, "name", s->name, "local", s->local, "remote", s->remote,
+			 "ttl", s->ttl, "mtu", s->mtu, "started", (json_int_t)s->started,
+			 "restarts", (json_int_t)s->restarts, "rx_packets", (json_int_t)s->c.rx_packets,
+			 "rx_bytes", (json_int_t)s->c.rx_bytes, "tx_packets", (json_int_t)s->c.tx_packets,
+			 "tx_bytes", (json_int_t)s->c.tx_bytes, "ptb_sent", (json_int_t)s->c.ptb_sent,
+			 "drops", drops);
+}
+
+int tunnel_stats_write(const char *path, const struct tunnel_stats *s)
+{
+	json_t *js = tunnel_stats_json(s);
+	char *text = js ? json_dumps(js, JSON_COMPACT) : NULL;
+	int r = text ? fs_write_atomic(path, text, strlen(text), 0644) : -ENOMEM;
+
+	free(text);
+	json_decref(js);
+	return r;
+}
+
+/* An integer member of o, or 0. */
+static json_int_t jint(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+/* A string member of o copied into buf, or "". */
+static void jstr(json_t *o, const char *key, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	snprintf(buf, len, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+int tunnel_stats_read(const char *path, struct tunnel_stats *out)
+{
+	json_error_t jerr;
+	json_t *js, *drops;
+
+	memset(out, 0, sizeof(*out));
+	errno = 0;
+	js = json_load_file(path, 0, &jerr);
+	if (!js)
+		return access(path, R_OK) < 0 ? -errno : -EINVAL;
+	if (!json_is_object(js)) {
+		json_decref(js);
+		return -EINVAL;
+	}
+	out->pid = (pid_t)jint(js, "pid");
+	jstr(js, "name", out->name, sizeof(out->name));
+	jstr(js, "local", out->local, sizeof(out->local));
+	jstr(js, "remote", out->remote, sizeof(out->remote));
+	out->ttl = (int)jint(js, "ttl");
+	out->mtu = (int)jint(js, "mtu");
+	out->started = (int64_t)jint(js, "started");
+	out->restarts = (unsigned)jint(js, "restarts");
+	out->c.rx_packets = (uint64_t)jint(js, "rx_packets");
+	out->c.rx_bytes = (uint64_t)jint(js, "rx_bytes");
+	out->c.tx_packets = (uint64_t)jint(js, "tx_packets");
+	out->c.tx_bytes = (uint64_t)jint(js, "tx_bytes");
+	out->c.ptb_sent = (uint64_t)jint(js, "ptb_sent");
+	drops = json_object_get(js, "drops");
+	for (int v = DP_PASS + 1; json_is_object(drops) && v < DP_DROP_COUNT; v++)
+		out->c.drops[v] = (uint64_t)jint(drops, dp_drop_name((enum dp_verdict)v));
+	json_decref(js);
+	return 0;
+}
+
+/* Write the datapath's stats file, if it has one; failures are logged once
+ * in a while, never fatal. */
+void dp_stats_flush(struct dp_ctx *x)
+{
+	struct tunnel_stats s = { .pid = getpid(), .ttl = x->o->ttl, .mtu = x->cfg.mtu,
+				  .started = x->started, .restarts = x->restarts, .c = x->ctr };
+	int r;
+
+	if (!x->o->stats)
+		return;
+	snprintf(s.name, sizeof(s.name), "%s", x->o->name);
+	inet_ntop(AF_INET, x->cfg.local, s.local, sizeof(s.local));
+	inet_ntop(AF_INET, x->cfg.remote, s.remote, sizeof(s.remote));
+	r = tunnel_stats_write(x->o->stats, &s);
+	if (r < 0 && (!x->errlog_ms[ERRLOG_STATS] || dp_now_ms() - x->errlog_ms[ERRLOG_STATS] >= ERRLOG_MIN_MS)) {
+		x->errlog_ms[ERRLOG_STATS] = dp_now_ms();
+		dp_log(x->o, "write stats %s: %s", x->o->stats, strerror(-r));
+	}
+}
+
+/* Counters from the previous datapath process of this tunnel, so that they
+ * only ever grow across restarts. */
+void dp_stats_carry_over(struct dp_ctx *x)
+{
+	struct tunnel_stats old;
+
+	if (!x->o->stats || tunnel_stats_read(x->o->stats, &old) < 0 || strcmp(old.name, x->o->name))
+		return;
+	x->ctr = old.c;
+}
