@@ -167,7 +167,9 @@ pid_t proc_pidfile_live(const char *path)
 {
 	struct proc_id id;
 
-	if (proc_pidfile_read(path, &id) < 0 || !proc_alive(&id))
+	/* a pidfile of jail6's carries the identity; one without it (a plain
+	 * pid, or one rewritten by someone else) names no process of ours */
+	if (proc_pidfile_read(path, &id) < 0 || !id.start || !id.exe[0] || !proc_alive(&id))
 		return 0;
 	return id.pid;
 }
@@ -196,6 +198,9 @@ static int pin(const struct proc_id *id, bool (*ours)(pid_t pid, void *arg), voi
 
 	if (!proc_alive(id))
 		return -ESRCH;
+	/* a bare pid proves nothing: only the caller's own check can */
+	if (!id->start && !ours)
+		return -EPERM;
 	/* pin first, check after: if the process exits and its pid is reused
 	 * in between, the check fails and nothing is signalled */
 	pidfd = (int)syscall(SYS_pidfd_open, id->pid, 0);

@@ -43,8 +43,9 @@ int proc_pidfile_write(const char *path, const struct proc_id *id);
  * (same start time and executable, where the record has them). */
 bool proc_alive(const struct proc_id *id);
 
-/* The pid of the live process a pidfile records, or 0 (absent, unreadable,
- * stale, or another process now). */
+/* The pid of the live process a pidfile records with its identity, or 0
+ * (absent, unreadable, stale, another process now, or a plain pid: not a
+ * pidfile jail6 wrote). */
 pid_t proc_pidfile_live(const char *path);
 
 /*
@@ -52,9 +53,11 @@ pid_t proc_pidfile_live(const char *path);
  * the one recorded (and, when ours is not NULL, that ours(pid, arg) says it
  * is the caller's), SIGTERM it, wait up to timeout_ms, then SIGKILL it and
  * wait up to a second more. Signals go through the pidfd, so they never
- * reach a process that took the pid meanwhile. 0 when it is gone, -ESRCH
- * when it was not running (nothing is signalled), -EPERM when it is not the
- * one recorded or ours refused it (nothing is signalled), -ETIMEDOUT.
+ * reach a process that took the pid meanwhile. A record without a start
+ * time (a plain pid) is only stopped when ours vouches for it. 0 when it
+ * is gone, -ESRCH when it was not running (nothing is signalled), -EPERM
+ * when it is not the one recorded or not vouched for (nothing is
+ * signalled), -ETIMEDOUT.
  */
 int proc_stop(const struct proc_id *id, int timeout_ms, bool (*ours)(pid_t pid, void *arg), void *arg);
 

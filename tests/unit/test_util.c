@@ -252,6 +252,10 @@ static void test_identity(void **state)
 	assert_true(back.start == self.start);
 	assert_string_equal(back.exe, self.exe);
 	assert_int_equal(proc_pidfile_live(path), getpid());
+	/* a plain pid is no pidfile of jail6's: not live, whoever it names */
+	assert_int_equal(fs_write_atomic(path, "1\n", 2, 0644), 0);
+	assert_int_equal(proc_pidfile_live(path), 0);
+	assert_int_equal(proc_pidfile_write(path, &self), 0);
 	back.start++;
 	assert_int_equal(proc_pidfile_write(path, &back), 0);
 	assert_int_equal(proc_pidfile_live(path), 0);
@@ -301,6 +305,12 @@ static void test_stop(void **state)
 	assert_int_equal(proc_stop(&wrong, 100, NULL, NULL), -ESRCH);
 	assert_int_equal(proc_signal(&wrong, SIGTERM), -ESRCH);
 	assert_int_equal(proc_stop(&id, 100, refuse, NULL), -EPERM);
+	/* a plain pid (no start time) is not stopped unless vouched for */
+	wrong = id;
+	wrong.start = 0;
+	wrong.exe[0] = '\0';
+	assert_int_equal(proc_stop(&wrong, 100, NULL, NULL), -EPERM);
+	assert_int_equal(proc_signal(&wrong, SIGTERM), -EPERM);
 	assert_int_equal(proc_signal(&id, SIGCONT), 0); /* no handler: pause() goes on */
 	assert_int_equal(waitpid(child, &status, WNOHANG), 0); /* still there */
 	/* the child is ours and unreaped: it turns zombie, which is gone */

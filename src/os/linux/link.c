@@ -14,8 +14,10 @@ int exec_link_destroy(struct exec *x)
 	char buf[NL_REQ_SIZE];
 	int index, rc;
 
-	/* a userspace tunnel: its daemon goes first (else it re-attaches) */
-	if (!x->a->ns[0] && linux_tun_daemon_pid(x->c, x->a->ifname) > 0)
+	/* a userspace tunnel: its daemon goes first (else it re-attaches),
+	 * and its files with it, also when the pidfile names no daemon of
+	 * ours any more (linux_tun_daemon_stop signals only a live one) */
+	if (!x->a->ns[0] && linux_tun_has_pidfile(x->c, x->a->ifname))
 		linux_tun_daemon_stop(x->c, x->a->ifname);
 
 	rc = nl_link_index(x->s, x->a->ifname, &index);

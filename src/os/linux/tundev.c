@@ -63,6 +63,13 @@ int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name)
 	return (int)proc_pidfile_live(path);
 }
 
+bool linux_tun_has_pidfile(const struct linux_ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+
+	return linux_tun_path(c, name, ".pid", path, sizeof(path)) == 0 && access(path, F_OK) == 0;
+}
+
 void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 {
 	char path[PATH_MAX];

@@ -3,6 +3,7 @@
 #ifndef JAIL6_OS_LINUX_TUNDEV_H
 #define JAIL6_OS_LINUX_TUNDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "os/linux/linux.h"
@@ -27,5 +28,9 @@ int linux_tun_daemon_reload(struct linux_ctx *c, const char *name, int mtu, char
 /* Stop tunnel name's supervisor (SIGTERM, 5 s, SIGKILL) and remove its
  * pidfile and stats; 0 also when none runs. */
 int linux_tun_daemon_stop(struct linux_ctx *c, const char *name);
+
+/* Whether tunnel name has a pidfile at all (live, stale or foreign): its
+ * files are to be removed with the link. */
+bool linux_tun_has_pidfile(const struct linux_ctx *c, const char *name);
 
 #endif
