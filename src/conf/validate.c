@@ -15,6 +15,7 @@
 #include "conf/conf_int.h"
 #include "model/addr.h"
 #include "model/model.h"
+#include "util/hmap.h"
 
 #define K_REQ    0x1 /* must be present */
 #define K_REPEAT 0x2 /* may appear more than once */
@@ -82,16 +83,14 @@ struct reg_ent {
 	enum reg_kind kind;
 	char desc[DESC_MAX];
 	struct conf_loc loc;
-	size_t next;         /* chain in the bucket: index + 1, 0 = end */
 };
 
-/* A hash set of reg_ent, so that thousands of jails are checked in linear
- * time rather than by comparing every pair. */
+/* The entries in use, indexed by key (util/hmap.h), so that thousands of
+ * jails are checked in linear time rather than by comparing every pair. */
 struct reg {
 	struct reg_ent *v;
 	size_t n;
-	size_t *buckets;     /* index + 1 of the first entry, 0 = empty */
-	size_t nb;           /* a power of two */
+	struct hmap idx;     /* positions in v */
 };
 
 struct vctx {
@@ -305,28 +304,33 @@ static bool check_name(struct vctx *c, const char *s, struct conf_loc loc,
 	return true;
 }
 
-static uint64_t reg_hash(const uint8_t *k, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+/* A key looked up in a registry, for reg_eq(). */
+struct reg_key {
+	const struct reg *r;
+	const void *key;
+	size_t klen;
+};
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ k[i]) * 1099511628211ULL;
-	return h;
+static uint64_t reg_hash(const void *key, size_t klen)
+{
+	return hmap_fin(hmap_hash(HMAP_SEED, key, klen));
+}
+
+/* Whether entry i of the registry has the key (the hmap_eq of a registry). */
+static bool reg_eq(const void *arg, size_t i)
+{
+	const struct reg_key *k = arg;
+	const struct reg_ent *e = &k->r->v[i];
+
+	return e->klen == k->klen && memcmp(e->key, k->key, k->klen) == 0;
 }
 
 static const struct reg_ent *reg_find(const struct reg *r, const void *key, size_t klen)
 {
-	size_t i;
+	struct reg_key k = { r, key, klen };
+	const size_t *i = hmap_find(&r->idx, reg_hash(key, klen), reg_eq, &k);
 
-	if (!r->nb)
-		return NULL;
-	for (i = r->buckets[reg_hash(key, klen) & (r->nb - 1)]; i; i = r->v[i - 1].next) {
-		const struct reg_ent *e = &r->v[i - 1];
-
-		if (e->klen == klen && memcmp(e->key, key, klen) == 0)
-			return e;
-	}
-	return NULL;
+	return i ? &r->v[*i] : NULL;
 }
 
 /* Add an entry (the caller checked it is new). Returns 0 or -ENOMEM. */
@@ -334,23 +338,9 @@ static int reg_add(struct reg *r, const void *key, size_t klen, enum reg_kind ki
 		   const char *desc, struct conf_loc loc)
 {
 	struct reg_ent *v, *e;
-	size_t h;
+	struct reg_key k = { r, NULL, 0 };
+	int put;
 
-	if (r->n >= r->nb) { /* keep the load factor at most 1 */
-		size_t nb = r->nb ? r->nb * 2 : 64;
-		size_t *b = calloc(nb, sizeof(*b));
-
-		if (!b)
-			return -ENOMEM;
-		for (size_t i = 0; i < r->n; i++) {
-			h = reg_hash(r->v[i].key, r->v[i].klen) & (nb - 1);
-			r->v[i].next = b[h];
-			b[h] = i + 1;
-		}
-		free(r->buckets);
-		r->buckets = b;
-		r->nb = nb;
-	}
 	v = conf_grow(r->v, r->n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -362,16 +352,19 @@ static int reg_add(struct reg *r, const void *key, size_t klen, enum reg_kind ki
 	e->kind = kind;
 	snprintf(e->desc, sizeof(e->desc), "%s", desc);
 	e->loc = loc;
-	h = reg_hash(e->key, e->klen) & (r->nb - 1);
-	e->next = r->buckets[h];
-	r->buckets[h] = ++r->n;
+	k.key = e->key;
+	k.klen = e->klen;
+	put = hmap_put(&r->idx, reg_hash(e->key, e->klen), r->n, reg_eq, &k);
+	if (put < 0)
+		return put;
+	r->n++;
 	return 0;
 }
 
 static void reg_free(struct reg *r)
 {
 	free(r->v);
-	free(r->buckets);
+	hmap_free(&r->idx);
 	memset(r, 0, sizeof(*r));
 }
 
