@@ -6,111 +6,46 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "conf/conf_int.h"
-#include "model/addr.h"
-#include "model/model.h"
-#include "util/hmap.h"
+#include "conf/validate_int.h"
 
-#define K_REQ    0x1 /* must be present */
-#define K_REPEAT 0x2 /* may appear more than once */
-#define K_LIST   0x4 /* may have more than one value */
-
-struct keyspec {
-	const char *name;
-	unsigned flags;
-};
-
-struct blockspec {
-	const char *kind;
-	const struct keyspec *keys;
-	size_t n_keys;
-	const char *const *blocks; /* block kinds allowed inside */
-	size_t n_blocks;
-};
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct keyspec tunnel_keys[] = {
-	{ "type", K_REQ }, { "remote", K_REQ }, { "local", 0 }, { "via", 0 },
+static const struct cv_keyspec tunnel_keys[] = {
+	{ "type", CV_KEY_REQ }, { "remote", CV_KEY_REQ }, { "local", 0 }, { "via", 0 },
 	{ "address", 0 }, { "peer", 0 }, { "mtu", 0 }, { "ttl", 0 }, { "datapath", 0 },
-	{ "role", 0 }, { "routed", K_REPEAT | K_LIST }, { "update_url", 0 }, { "tunnel_id", 0 },
+	{ "role", 0 }, { "routed", CV_KEY_REPEAT | CV_KEY_LIST }, { "update_url", 0 }, { "tunnel_id", 0 },
 	{ "user", 0 }, { "update_key_file", 0 }, { "myip", 0 },
 };
-static const struct keyspec bridge_keys[] = {
-	{ "address", K_REQ | K_REPEAT | K_LIST }, { "members", K_LIST },
+static const struct cv_keyspec bridge_keys[] = {
+	{ "address", CV_KEY_REQ | CV_KEY_REPEAT | CV_KEY_LIST }, { "members", CV_KEY_LIST },
 	{ "tunnel", 0 }, { "adopt", 0 },
 };
-static const struct keyspec jail_keys[] = {
-	{ "hostname", 0 }, { "path", 0 }, { "exec.start", K_LIST },
-	{ "exec.stop", K_LIST }, { "autostart", 0 },
+static const struct cv_keyspec jail_keys[] = {
+	{ "hostname", 0 }, { "path", 0 }, { "exec.start", CV_KEY_LIST },
+	{ "exec.stop", CV_KEY_LIST }, { "autostart", 0 },
 };
-static const struct keyspec iface_keys[] = {
-	{ "bridge", K_REQ }, { "address", K_REPEAT | K_LIST }, { "mac", 0 },
+static const struct cv_keyspec iface_keys[] = {
+	{ "bridge", CV_KEY_REQ }, { "address", CV_KEY_REPEAT | CV_KEY_LIST }, { "mac", 0 },
 };
-static const struct keyspec route_keys[] = {
-	{ "via", K_REQ },
+static const struct cv_keyspec route_keys[] = {
+	{ "via", CV_KEY_REQ },
 };
 static const char *const top_blocks[] = { "tunnel", "bridge", "jail" };
 static const char *const jail_blocks[] = { "interface", "route" };
 
-static const struct blockspec top_spec = { NULL, NULL, 0, top_blocks, N(top_blocks) };
-static const struct blockspec tunnel_spec = { "tunnel", tunnel_keys, N(tunnel_keys), NULL, 0 };
-static const struct blockspec bridge_spec = { "bridge", bridge_keys, N(bridge_keys), NULL, 0 };
-static const struct blockspec jail_spec = { "jail", jail_keys, N(jail_keys), jail_blocks, N(jail_blocks) };
-static const struct blockspec iface_spec = { "interface", iface_keys, N(iface_keys), NULL, 0 };
-static const struct blockspec route_spec = { "route", route_keys, N(route_keys), NULL, 0 };
+static const struct cv_blockspec top_spec = { NULL, NULL, 0, top_blocks, CV_N(top_blocks) };
+static const struct cv_blockspec tunnel_spec = { "tunnel", tunnel_keys, CV_N(tunnel_keys), NULL, 0 };
+static const struct cv_blockspec bridge_spec = { "bridge", bridge_keys, CV_N(bridge_keys), NULL, 0 };
+static const struct cv_blockspec jail_spec = { "jail", jail_keys, CV_N(jail_keys), jail_blocks, CV_N(jail_blocks) };
+static const struct cv_blockspec iface_spec = { "interface", iface_keys, CV_N(iface_keys), NULL, 0 };
+static const struct cv_blockspec route_spec = { "route", route_keys, CV_N(route_keys), NULL, 0 };
 
-/* Object descriptions in messages: "jail 'x': interface 'epair1'". */
-#define DESC_MAX 200
-/* A quoted user string inside a message. */
-#define QMAX 72
-
-enum reg_kind { REG_TUNNEL, REG_BRIDGE, REG_MEMBER, REG_IFACE, REG_IFACE_END, REG_OTHER };
-
-/* Longest registry key: a name, or a family byte and 16 address bytes. */
-#define REG_KEY_MAX MODEL_NAME_MAX
-
-/* Something in use (an interface name, an address, a MAC) and who uses it. */
-struct reg_ent {
-	uint8_t key[REG_KEY_MAX];
-	size_t klen;
-	enum reg_kind kind;
-	char desc[DESC_MAX];
-	struct conf_loc loc;
-};
-
-/* The entries in use, indexed by key (util/hmap.h), so that thousands of
- * jails are checked in linear time rather than by comparing every pair. */
-struct reg {
-	struct reg_ent *v;
-	size_t n;
-	struct hmap idx;     /* positions in v */
-};
-
-struct vctx {
-	struct conf_ctx *ctx;
-	struct model *m;
-	int err;                     /* sticky -ENOMEM */
-	struct reg names;            /* host interface names */
-	struct reg jail_names;
-	struct reg addrs;
-	struct reg macs;
-	/* Every declared tunnel/bridge/jail, valid or not: a reference to a
-	 * declared but broken object is not also reported as undefined. */
-	const struct conf_block **tunnels, **bridges, **jails;
-	size_t n_tunnels, n_bridges, n_jails;
-};
-
-/* Report one error at loc. */
-static void verr(struct vctx *c, struct conf_loc loc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void verr(struct vctx *c, struct conf_loc loc, const char *fmt, ...)
+void cv_err(struct cv_ctx *c, struct conf_loc loc, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -121,26 +56,23 @@ static void verr(struct vctx *c, struct conf_loc loc, const char *fmt, ...)
 	conf_diag_add(&c->ctx->diag, c->ctx->files[loc.file], loc.line, loc.col, "%s", msg);
 }
 
-static const char *q(const char *s, char buf[QMAX])
+const char *cv_quote(const char *s, char buf[CV_QMAX])
 {
-	return conf_quote(s, buf, QMAX);
+	return conf_quote(s, buf, CV_QMAX);
 }
 
-/* "FILE:LINE:COL" of loc, for "first defined at ..." notes. */
-static const char *where(const struct vctx *c, struct conf_loc loc, char *buf, size_t len)
+const char *cv_where(const struct cv_ctx *c, struct conf_loc loc, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s:%d:%d", c->ctx->files[loc.file], loc.line, loc.col);
 	return buf;
 }
 
-static struct model_pos pos_of(const struct vctx *c, struct conf_loc loc)
+struct model_pos cv_pos(const struct cv_ctx *c, struct conf_loc loc)
 {
 	return (struct model_pos){ c->ctx->files[loc.file], loc.line, loc.col };
 }
 
-/* Grow an array by one element; returns the new array or NULL (the old one
- * is still valid then and *err is set). */
-static void *grow(void *v, size_t n, size_t size, int *err)
+void *cv_grow(void *v, size_t n, size_t size, int *err)
 {
 	void *p = conf_grow(v, n, size);
 
@@ -151,7 +83,7 @@ static void *grow(void *v, size_t n, size_t size, int *err)
 
 /* ---- keys and blocks ---- */
 
-static const struct keyspec *spec_key(const struct blockspec *bs, const char *key)
+static const struct cv_keyspec *spec_key(const struct cv_blockspec *bs, const char *key)
 {
 	for (size_t i = 0; i < bs->n_keys; i++)
 		if (strcmp(bs->keys[i].name, key) == 0)
@@ -159,7 +91,7 @@ static const struct keyspec *spec_key(const struct blockspec *bs, const char *ke
 	return NULL;
 }
 
-static bool spec_block(const struct blockspec *bs, const char *kind)
+static bool spec_block(const struct cv_blockspec *bs, const char *kind)
 {
 	for (size_t i = 0; i < bs->n_blocks; i++)
 		if (strcmp(bs->blocks[i], kind) == 0)
@@ -167,8 +99,7 @@ static bool spec_block(const struct blockspec *bs, const char *kind)
 	return false;
 }
 
-/* The first statement setting key, or NULL. */
-static const struct conf_stmt *find_key(const struct conf_block *b, const char *key)
+const struct conf_stmt *cv_find_key(const struct conf_block *b, const char *key)
 {
 	for (size_t i = 0; i < b->n_stmts; i++)
 		if (strcmp(b->stmts[i].key, key) == 0)
@@ -176,10 +107,9 @@ static const struct conf_stmt *find_key(const struct conf_block *b, const char *
 	return NULL;
 }
 
-/* The value of a single-valued key, or NULL when absent. */
-static const struct conf_value *value_of(const struct conf_block *b, const char *key)
+const struct conf_value *cv_value_of(const struct conf_block *b, const char *key)
 {
-	const struct conf_stmt *s = find_key(b, key);
+	const struct conf_stmt *s = cv_find_key(b, key);
 
 	return s ? &s->vals[0] : NULL;
 }
@@ -196,53 +126,51 @@ static const char *did_you_mean(const char *word, const char *const *cands, size
 	return buf;
 }
 
-/* Check a block's keys and nested block kinds against its spec: unknown,
- * repeated, multi-valued and missing keys. label is NULL at the top level. */
-static void check_block(struct vctx *c, const struct conf_block *b,
-			const struct blockspec *bs, const char *label)
+void cv_check_block(struct cv_ctx *c, const struct conf_block *b,
+		    const struct cv_blockspec *bs, const char *label)
 {
 	const char *cands[16];
-	char q1[QMAX], hint[96];
+	char q1[CV_QMAX], hint[96];
 	size_t nc = 0;
 
-	for (size_t i = 0; i < bs->n_keys && nc < N(cands); i++)
+	for (size_t i = 0; i < bs->n_keys && nc < CV_N(cands); i++)
 		cands[nc++] = bs->keys[i].name;
 	for (size_t i = 0; i < b->n_stmts && !c->ctx->diag.full; i++) {
 		const struct conf_stmt *s = &b->stmts[i];
-		const struct keyspec *ks = spec_key(bs, s->key);
+		const struct cv_keyspec *ks = spec_key(bs, s->key);
 
 		if (!ks && !label) {
-			verr(c, s->loc, "unknown key '%s' at the top level; expected a tunnel, bridge or jail block, or include",
-			     q(s->key, q1));
+			cv_err(c, s->loc, "unknown key '%s' at the top level; expected a tunnel, bridge or jail block, or include",
+			       cv_quote(s->key, q1));
 			continue;
 		}
 		if (!ks && spec_block(bs, s->key)) {
-			verr(c, s->loc, "%s: '%s' is a block, not a key: %s NAME { ... }",
-			     label, s->key, s->key);
+			cv_err(c, s->loc, "%s: '%s' is a block, not a key: %s NAME { ... }",
+			       label, s->key, s->key);
 			continue;
 		}
 		if (!ks) {
-			verr(c, s->loc, "%s: unknown key '%s'%s", label, q(s->key, q1),
-			     did_you_mean(s->key, cands, nc, hint, sizeof(hint)));
+			cv_err(c, s->loc, "%s: unknown key '%s'%s", label, cv_quote(s->key, q1),
+			       did_you_mean(s->key, cands, nc, hint, sizeof(hint)));
 			continue;
 		}
-		if (!(ks->flags & K_REPEAT)) {
+		if (!(ks->flags & CV_KEY_REPEAT)) {
 			for (size_t j = 0; j < i; j++) {
 				if (strcmp(b->stmts[j].key, s->key) == 0) {
-					verr(c, s->loc, "%s: duplicate key '%s' (first set on line %d)",
-					     label, s->key, b->stmts[j].loc.line);
+					cv_err(c, s->loc, "%s: duplicate key '%s' (first set on line %d)",
+					       label, s->key, b->stmts[j].loc.line);
 					break;
 				}
 			}
 		}
-		if (s->n_vals > 1 && !(ks->flags & K_LIST))
-			verr(c, s->vals[1].loc, "%s: '%s' takes a single value, found %zu",
-			     label, s->key, s->n_vals);
+		if (s->n_vals > 1 && !(ks->flags & CV_KEY_LIST))
+			cv_err(c, s->vals[1].loc, "%s: '%s' takes a single value, found %zu",
+			       label, s->key, s->n_vals);
 	}
 	for (size_t i = 0; i < bs->n_keys && !b->damaged; i++) {
-		if ((bs->keys[i].flags & K_REQ) && !find_key(b, bs->keys[i].name))
-			verr(c, b->name ? b->name_loc : b->loc, "%s: missing required key '%s'",
-			     label, bs->keys[i].name);
+		if ((bs->keys[i].flags & CV_KEY_REQ) && !cv_find_key(b, bs->keys[i].name))
+			cv_err(c, b->name ? b->name_loc : b->loc, "%s: missing required key '%s'",
+			       label, bs->keys[i].name);
 	}
 	for (size_t i = 0; i < b->n_blocks && !c->ctx->diag.full; i++) {
 		const struct conf_block *nb = &b->blocks[i];
@@ -250,16 +178,16 @@ static void check_block(struct vctx *c, const struct conf_block *b,
 		if (spec_block(bs, nb->kind))
 			continue;
 		if (label && spec_key(bs, nb->kind)) {
-			verr(c, nb->loc, "%s: '%s' is a key, not a block: write '%s = VALUE;'",
-			     label, nb->kind, nb->kind);
+			cv_err(c, nb->loc, "%s: '%s' is a key, not a block: write '%s = VALUE;'",
+			       label, nb->kind, nb->kind);
 		} else if (label) {
-			verr(c, nb->loc, "%s: unknown block '%s'%s", label, q(nb->kind, q1),
-			     did_you_mean(nb->kind, bs->blocks, bs->n_blocks, hint, sizeof(hint)));
+			cv_err(c, nb->loc, "%s: unknown block '%s'%s", label, cv_quote(nb->kind, q1),
+			       did_you_mean(nb->kind, bs->blocks, bs->n_blocks, hint, sizeof(hint)));
 		} else {
 			static const char *const top_cands[] = { "tunnel", "bridge", "jail", "include" };
 
-			verr(c, nb->loc, "unknown block '%s'%s", q(nb->kind, q1),
-			     did_you_mean(nb->kind, top_cands, N(top_cands), hint, sizeof(hint)));
+			cv_err(c, nb->loc, "unknown block '%s'%s", cv_quote(nb->kind, q1),
+			       did_you_mean(nb->kind, top_cands, CV_N(top_cands), hint, sizeof(hint)));
 		}
 	}
 }
@@ -272,33 +200,28 @@ static bool name_char_ok(char ch)
 	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
 }
 
-/*
- * Check an interface or jail name: 1..max characters of [A-Za-z0-9_.-], not
- * starting with '-' (nor '.', for jails), not "." or "..". what is e.g.
- * "tunnel name" or "jail 'x': interface name"; why explains max if set.
- */
-static bool check_name(struct vctx *c, const char *s, struct conf_loc loc,
-		       const char *what, size_t max, bool jail, const char *why)
+bool cv_check_name(struct cv_ctx *c, const char *s, struct conf_loc loc,
+		   const char *what, size_t max, bool jail, const char *why)
 {
-	char q1[QMAX];
+	char q1[CV_QMAX];
 	size_t n = strlen(s);
 	bool chars = true;
 
 	for (size_t i = 0; i < n; i++)
 		chars = chars && name_char_ok(s[i]);
 	if (n == 0) {
-		verr(c, loc, "%s is empty", what);
+		cv_err(c, loc, "%s is empty", what);
 		return false;
 	}
 	if (!chars || s[0] == '-' || (jail && s[0] == '.') ||
 	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
-		verr(c, loc, "%s '%s' is not valid: use letters, digits, '_', '.' and '-', not starting with '-'%s",
-		     what, q(s, q1), jail ? " or '.'" : "");
+		cv_err(c, loc, "%s '%s' is not valid: use letters, digits, '_', '.' and '-', not starting with '-'%s",
+		       what, cv_quote(s, q1), jail ? " or '.'" : "");
 		return false;
 	}
 	if (n > max) {
-		verr(c, loc, "%s '%s' is too long (%zu characters, at most %zu%s)",
-		     what, q(s, q1), n, max, why ? why : "");
+		cv_err(c, loc, "%s '%s' is too long (%zu characters, at most %zu%s)",
+		       what, cv_quote(s, q1), n, max, why ? why : "");
 		return false;
 	}
 	return true;
@@ -306,7 +229,7 @@ static bool check_name(struct vctx *c, const char *s, struct conf_loc loc,
 
 /* A key looked up in a registry, for reg_eq(). */
 struct reg_key {
-	const struct reg *r;
+	const struct cv_reg *r;
 	const void *key;
 	size_t klen;
 };
@@ -320,12 +243,12 @@ static uint64_t reg_hash(const void *key, size_t klen)
 static bool reg_eq(const void *arg, size_t i)
 {
 	const struct reg_key *k = arg;
-	const struct reg_ent *e = &k->r->v[i];
+	const struct cv_reg_ent *e = &k->r->v[i];
 
 	return e->klen == k->klen && memcmp(e->key, k->key, k->klen) == 0;
 }
 
-static const struct reg_ent *reg_find(const struct reg *r, const void *key, size_t klen)
+static const struct cv_reg_ent *reg_find(const struct cv_reg *r, const void *key, size_t klen)
 {
 	struct reg_key k = { r, key, klen };
 	const size_t *i = hmap_find(&r->idx, reg_hash(key, klen), reg_eq, &k);
@@ -334,10 +257,10 @@ static const struct reg_ent *reg_find(const struct reg *r, const void *key, size
 }
 
 /* Add an entry (the caller checked it is new). Returns 0 or -ENOMEM. */
-static int reg_add(struct reg *r, const void *key, size_t klen, enum reg_kind kind,
+static int reg_add(struct cv_reg *r, const void *key, size_t klen, enum cv_reg_kind kind,
 		   const char *desc, struct conf_loc loc)
 {
-	struct reg_ent *v, *e;
+	struct cv_reg_ent *v, *e;
 	struct reg_key k = { r, NULL, 0 };
 	int put;
 
@@ -347,8 +270,8 @@ static int reg_add(struct reg *r, const void *key, size_t klen, enum reg_kind ki
 	r->v = v;
 	e = &v[r->n];
 	memset(e, 0, sizeof(*e));
-	memcpy(e->key, key, klen < REG_KEY_MAX ? klen : REG_KEY_MAX);
-	e->klen = klen < REG_KEY_MAX ? klen : REG_KEY_MAX;
+	memcpy(e->key, key, klen < CV_REG_KEY_MAX ? klen : CV_REG_KEY_MAX);
+	e->klen = klen < CV_REG_KEY_MAX ? klen : CV_REG_KEY_MAX;
 	e->kind = kind;
 	snprintf(e->desc, sizeof(e->desc), "%s", desc);
 	e->loc = loc;
@@ -361,7 +284,7 @@ static int reg_add(struct reg *r, const void *key, size_t klen, enum reg_kind ki
 	return 0;
 }
 
-static void reg_free(struct reg *r)
+void cv_reg_free(struct cv_reg *r)
 {
 	free(r->v);
 	hmap_free(&r->idx);
@@ -370,44 +293,59 @@ static void reg_free(struct reg *r)
 
 /* How a registered name is called in messages: the object itself, or a
  * member of it, or one end of its epair. */
-static const char *subject(enum reg_kind kind, const char *desc, const char *name,
+static const char *subject(enum cv_reg_kind kind, const char *desc, const char *name,
 			   char *buf, size_t len)
 {
-	if (kind == REG_MEMBER)
+	if (kind == CV_REG_MEMBER)
 		snprintf(buf, len, "%s: member '%s'", desc, name);
-	else if (kind == REG_IFACE_END)
+	else if (kind == CV_REG_IFACE_END)
 		snprintf(buf, len, "%s: epair end '%s'", desc, name);
 	else
 		snprintf(buf, len, "%s", desc);
 	return buf;
 }
 
-/* Record a host interface name used by the object desc; on a clash report
- * it (at loc) and return false. */
-static bool reg_name(struct vctx *c, const char *name, enum reg_kind kind,
-		     const char *desc, struct conf_loc loc)
+bool cv_reg_name(struct cv_ctx *c, const char *name, enum cv_reg_kind kind,
+		 const char *desc, struct conf_loc loc)
 {
 	static const char *const kinds[] = { "tunnel", "bridge", "member", "interface", "interface", "" };
-	const struct reg_ent *r = reg_find(&c->names, name, strlen(name));
-	char w[256], s1[DESC_MAX + 64], s2[DESC_MAX + 64];
+	const struct cv_reg_ent *r = reg_find(&c->names, name, strlen(name));
+	char w[256], s1[CV_DESC_MAX + 64], s2[CV_DESC_MAX + 64];
 	int e;
 
 	if (r) {
-		where(c, r->loc, w, sizeof(w));
-		if (kind == REG_MEMBER && r->kind == REG_MEMBER && strcmp(desc, r->desc) == 0)
-			verr(c, loc, "%s: member '%s' is listed twice", desc, name);
-		else if (kind == REG_MEMBER && r->kind == REG_MEMBER)
-			verr(c, loc, "%s: member '%s' is already a member of %s (defined at %s)",
-			     desc, name, r->desc, w);
-		else if (kind == r->kind && kind != REG_IFACE_END)
-			verr(c, loc, "duplicate %s '%s' (first defined at %s)", kinds[kind], name, w);
+		cv_where(c, r->loc, w, sizeof(w));
+		if (kind == CV_REG_MEMBER && r->kind == CV_REG_MEMBER && strcmp(desc, r->desc) == 0)
+			cv_err(c, loc, "%s: member '%s' is listed twice", desc, name);
+		else if (kind == CV_REG_MEMBER && r->kind == CV_REG_MEMBER)
+			cv_err(c, loc, "%s: member '%s' is already a member of %s (defined at %s)",
+			       desc, name, r->desc, w);
+		else if (kind == r->kind && kind != CV_REG_IFACE_END)
+			cv_err(c, loc, "duplicate %s '%s' (first defined at %s)", kinds[kind], name, w);
 		else
-			verr(c, loc, "%s clashes with %s (defined at %s)",
-			     subject(kind, desc, name, s1, sizeof(s1)),
-			     subject(r->kind, r->desc, name, s2, sizeof(s2)), w);
+			cv_err(c, loc, "%s clashes with %s (defined at %s)",
+			       subject(kind, desc, name, s1, sizeof(s1)),
+			       subject(r->kind, r->desc, name, s2, sizeof(s2)), w);
 		return false;
 	}
 	e = reg_add(&c->names, name, strlen(name), kind, desc, loc);
+	if (e < 0)
+		c->err = e;
+	return e == 0;
+}
+
+bool cv_reg_jail(struct cv_ctx *c, const char *name, const char *desc, struct conf_loc loc)
+{
+	const struct cv_reg_ent *r = reg_find(&c->jail_names, name, strlen(name));
+	char w[256];
+	int e;
+
+	if (r) {
+		cv_err(c, loc, "duplicate jail '%s' (first defined at %s)", name,
+		       cv_where(c, r->loc, w, sizeof(w)));
+		return false;
+	}
+	e = reg_add(&c->jail_names, name, strlen(name), CV_REG_OTHER, desc, loc);
 	if (e < 0)
 		c->err = e;
 	return e == 0;
@@ -421,49 +359,46 @@ static size_t addr_key(const struct addr *a, uint8_t key[17])
 	return 17;
 }
 
-/* Record an address in use (host part); report a second use and return false. */
-static bool reg_addr(struct vctx *c, const struct addr *a, const char *desc, struct conf_loc loc)
+bool cv_reg_addr(struct cv_ctx *c, const struct addr *a, const char *desc, struct conf_loc loc)
 {
 	char s[ADDR_STRLEN], w[256];
 	uint8_t key[17];
 	size_t klen = addr_key(a, key);
-	const struct reg_ent *r = reg_find(&c->addrs, key, klen);
+	const struct cv_reg_ent *r = reg_find(&c->addrs, key, klen);
 	int e;
 
 	if (r) {
 		addr_format_host(a, s, sizeof(s));
 		if (strcmp(r->desc, desc) == 0)
-			verr(c, loc, "%s: address %s is listed twice", desc, s);
+			cv_err(c, loc, "%s: address %s is listed twice", desc, s);
 		else
-			verr(c, loc, "%s: address %s is already used by %s (%s)",
-			     desc, s, r->desc, where(c, r->loc, w, sizeof(w)));
+			cv_err(c, loc, "%s: address %s is already used by %s (%s)",
+			       desc, s, r->desc, cv_where(c, r->loc, w, sizeof(w)));
 		return false;
 	}
-	e = reg_add(&c->addrs, key, klen, REG_OTHER, desc, loc);
+	e = reg_add(&c->addrs, key, klen, CV_REG_OTHER, desc, loc);
 	if (e < 0)
 		c->err = e;
 	return e == 0;
 }
 
-/* Record a MAC address in use; report a second use. */
-static void reg_mac(struct vctx *c, const uint8_t mac[6], const char *desc, struct conf_loc loc)
+void cv_reg_mac(struct cv_ctx *c, const uint8_t mac[6], const char *desc, struct conf_loc loc)
 {
-	const struct reg_ent *r = reg_find(&c->macs, mac, 6);
+	const struct cv_reg_ent *r = reg_find(&c->macs, mac, 6);
 	char s[18], w[256];
 	int e;
 
 	if (r) {
-		verr(c, loc, "%s: mac %s is already used by %s (%s)", desc,
-		     mac_format(mac, s, sizeof(s)), r->desc, where(c, r->loc, w, sizeof(w)));
+		cv_err(c, loc, "%s: mac %s is already used by %s (%s)", desc,
+		       mac_format(mac, s, sizeof(s)), r->desc, cv_where(c, r->loc, w, sizeof(w)));
 		return;
 	}
-	e = reg_add(&c->macs, mac, 6, REG_OTHER, desc, loc);
+	e = reg_add(&c->macs, mac, 6, CV_REG_OTHER, desc, loc);
 	if (e < 0)
 		c->err = e;
 }
 
-/* Whether name was declared as a block of the given list (even a broken one). */
-static bool declared(const struct conf_block *const *v, size_t n, const char *name)
+bool cv_declared(const struct conf_block *const *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->name && strcmp(v[i]->name, name) == 0)
@@ -471,12 +406,11 @@ static bool declared(const struct conf_block *const *v, size_t n, const char *na
 	return false;
 }
 
-/* Report a reference to an undefined object, suggesting a declared one. */
-static void undefined(struct vctx *c, const char *label, const char *kind,
-		      const struct conf_value *v, const struct conf_block *const *decl, size_t n)
+void cv_undefined(struct cv_ctx *c, const char *label, const char *kind,
+		  const struct conf_value *v, const struct conf_block *const *decl, size_t n)
 {
 	const char **cands = calloc(n ? n : 1, sizeof(*cands));
-	char q1[QMAX], hint[96];
+	char q1[CV_QMAX], hint[96];
 	size_t nc = 0;
 
 	if (!cands) {
@@ -486,68 +420,59 @@ static void undefined(struct vctx *c, const char *label, const char *kind,
 	for (size_t i = 0; i < n; i++)
 		if (decl[i]->name)
 			cands[nc++] = decl[i]->name;
-	verr(c, v->loc, "%s: %s '%s' is not defined%s", label, kind, q(v->text, q1),
-	     did_you_mean(v->text, cands, nc, hint, sizeof(hint)));
+	cv_err(c, v->loc, "%s: %s '%s' is not defined%s", label, kind, cv_quote(v->text, q1),
+	       did_you_mean(v->text, cands, nc, hint, sizeof(hint)));
 	free(cands);
 }
 
 /* ---- values ---- */
 
-#define PFX_NONE 0
-#define PFX_OPTIONAL 1
-#define PFX_REQUIRED 2
-
-/*
- * Parse an address value of the given family (0 = either) with or without
- * "/N" as pfx says; report why not at the value. key names the setting.
- */
-static bool get_addr(struct vctx *c, const char *label, const char *key,
-		     const struct conf_value *v, int family, int pfx, struct addr *out)
+bool cv_get_addr(struct cv_ctx *c, const char *label, const char *key,
+		 const struct conf_value *v, int family, int pfx, struct addr *out)
 {
 	const char *slash = strchr(v->text, '/');
 	size_t hl = slash ? (size_t)(slash - v->text) : strlen(v->text);
 	const char *fam = family == AF_INET ? "an IPv4 address" :
 			  family == AF_INET6 ? "an IPv6 address" : "an IPv4 or IPv6 address";
-	char host[ADDR_STRLEN], q1[QMAX];
+	char host[ADDR_STRLEN], q1[CV_QMAX];
 	struct addr a;
 
-	q(v->text, q1);
+	cv_quote(v->text, q1);
 	if (hl == 0 || hl >= sizeof(host)) {
-		verr(c, v->loc, "%s: %s: '%s' is not %s", label, key, q1, fam);
+		cv_err(c, v->loc, "%s: %s: '%s' is not %s", label, key, q1, fam);
 		return false;
 	}
 	memcpy(host, v->text, hl);
 	host[hl] = '\0';
 	if (addr_parse(host, ADDR_PREFIX_NONE, &a, NULL) < 0) {
-		verr(c, v->loc, "%s: %s: '%s' is not %s", label, key, q1, fam);
+		cv_err(c, v->loc, "%s: %s: '%s' is not %s", label, key, q1, fam);
 		return false;
 	}
 	if (family && a.family != family) {
-		verr(c, v->loc, "%s: %s: '%s' is an %s address, expected %s", label, key, q1,
-		     a.family == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "IPv4" : "IPv6");
+		cv_err(c, v->loc, "%s: %s: '%s' is an %s address, expected %s", label, key, q1,
+		       a.family == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "IPv4" : "IPv6");
 		return false;
 	}
-	if (slash && pfx == PFX_NONE) {
-		verr(c, v->loc, "%s: %s: '%s' must not have a prefix length", label, key, q1);
+	if (slash && pfx == CV_PFX_NONE) {
+		cv_err(c, v->loc, "%s: %s: '%s' must not have a prefix length", label, key, q1);
 		return false;
 	}
 	if (slash && addr_parse(v->text, ADDR_PREFIX_OPTIONAL, &a, NULL) < 0) {
-		verr(c, v->loc, "%s: %s: '%s' has a bad prefix length (0..%d)", label, key, q1,
-		     a.family == AF_INET ? 32 : 128);
+		cv_err(c, v->loc, "%s: %s: '%s' has a bad prefix length (0..%d)", label, key, q1,
+		       a.family == AF_INET ? 32 : 128);
 		return false;
 	}
-	if (!slash && pfx == PFX_REQUIRED) {
-		verr(c, v->loc, "%s: %s: '%s' needs a prefix length, e.g. '%s/%d'", label, key,
-		     q1, q1, a.family == AF_INET ? 24 : 64);
+	if (!slash && pfx == CV_PFX_REQUIRED) {
+		cv_err(c, v->loc, "%s: %s: '%s' needs a prefix length, e.g. '%s/%d'", label, key,
+		       q1, q1, a.family == AF_INET ? 24 : 64);
 		return false;
 	}
 	*out = a;
 	return true;
 }
 
-/* Refuse addresses that can't be assigned or routed to. */
-static bool usable(struct vctx *c, const char *label, const char *key,
-		   const struct conf_value *v, const struct addr *a)
+bool cv_usable(struct cv_ctx *c, const char *label, const char *key,
+	       const struct conf_value *v, const struct addr *a)
 {
 	static const uint8_t bcast[4] = { 255, 255, 255, 255 };
 	const char *what = NULL;
@@ -563,40 +488,38 @@ static bool usable(struct vctx *c, const char *label, const char *key,
 		what = "the broadcast address";
 	if (!what)
 		return true;
-	verr(c, v->loc, "%s: %s: %s is %s", label, key, addr_format_host(a, s, sizeof(s)), what);
+	cv_err(c, v->loc, "%s: %s: %s is %s", label, key, addr_format_host(a, s, sizeof(s)), what);
 	return false;
 }
 
-/* A decimal number in [min, max]. */
-static bool get_int(struct vctx *c, const char *label, const char *key,
-		    const struct conf_value *v, int min, int max, int *out)
+bool cv_get_int(struct cv_ctx *c, const char *label, const char *key,
+		const struct conf_value *v, int min, int max, int *out)
 {
 	const char *s = v->text;
-	char q1[QMAX];
+	char q1[CV_QMAX];
 	long n = 0;
 	size_t len = strlen(s);
 
 	if (len == 0 || len > 9 || strspn(s, "0123456789") != len) {
-		verr(c, v->loc, "%s: %s: '%s' is not a number", label, key, q(s, q1));
+		cv_err(c, v->loc, "%s: %s: '%s' is not a number", label, key, cv_quote(s, q1));
 		return false;
 	}
 	n = strtol(s, NULL, 10);
 	if (n < min || n > max) {
-		verr(c, v->loc, "%s: %s %ld is out of range (%d..%d)", label, key, n, min, max);
+		cv_err(c, v->loc, "%s: %s %ld is out of range (%d..%d)", label, key, n, min, max);
 		return false;
 	}
 	*out = (int)n;
 	return true;
 }
 
-/* A boolean: yes/true/on or no/false/off, in any letter case. */
-static bool get_bool(struct vctx *c, const char *label, const char *key,
-		     const struct conf_value *v, bool *out)
+bool cv_get_bool(struct cv_ctx *c, const char *label, const char *key,
+		 const struct conf_value *v, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on" }, *const no[] = { "no", "false", "off" };
-	char q1[QMAX];
+	char q1[CV_QMAX];
 
-	for (size_t i = 0; i < N(yes); i++) {
+	for (size_t i = 0; i < CV_N(yes); i++) {
 		if (strcasecmp(v->text, yes[i]) == 0) {
 			*out = true;
 			return true;
@@ -606,12 +529,11 @@ static bool get_bool(struct vctx *c, const char *label, const char *key,
 			return true;
 		}
 	}
-	verr(c, v->loc, "%s: %s: '%s' is not a boolean (use yes or no)", label, key, q(v->text, q1));
+	cv_err(c, v->loc, "%s: %s: '%s' is not a boolean (use yes or no)", label, key, cv_quote(v->text, q1));
 	return false;
 }
 
-/* Why s is not an acceptable absolute path (a jail root, a key file), or NULL. */
-static const char *path_problem(const char *s)
+const char *cv_path_problem(const char *s)
 {
 	if (s[0] != '/')
 		return "must be an absolute path";
@@ -626,8 +548,7 @@ static const char *path_problem(const char *s)
 	return NULL;
 }
 
-/* Append a to the array *v of *n addresses. Returns 0 or -ENOMEM. */
-static int push_addr(struct addr **v, size_t *n, const struct addr *a)
+int cv_push_addr(struct addr **v, size_t *n, const struct addr *a)
 {
 	struct addr *p = conf_grow(*v, *n, sizeof(*p));
 
@@ -641,10 +562,10 @@ static int push_addr(struct addr **v, size_t *n, const struct addr *a)
 /* ---- tunnel ---- */
 
 /* Parse an IPv4 endpoint setting (remote, local, via) into *out. */
-static bool get_v4(struct vctx *c, const char *label, const char *key,
+static bool get_v4(struct cv_ctx *c, const char *label, const char *key,
 		   const struct conf_value *v, struct addr *out)
 {
-	return get_addr(c, label, key, v, AF_INET, PFX_NONE, out) && usable(c, label, key, v, out);
+	return cv_get_addr(c, label, key, v, AF_INET, CV_PFX_NONE, out) && cv_usable(c, label, key, v, out);
 }
 
 /* Why s is not a value the broker's update API takes (tunnel_id, user), or
@@ -693,18 +614,17 @@ static const char *url_problem(const char *s)
 	return NULL;
 }
 
-/* A string setting checked by problem(); stored (strdup) in *out when valid. */
-static void get_string(struct vctx *c, const char *label, const char *key,
-		       const struct conf_value *v, const char *problem, char **out)
+void cv_get_string(struct cv_ctx *c, const char *label, const char *key,
+		   const struct conf_value *v, const char *problem, char **out)
 {
-	char q1[QMAX];
+	char q1[CV_QMAX];
 
 	if (problem && v->text[0] == '\0') {
-		verr(c, v->loc, "%s: %s is empty", label, key);
+		cv_err(c, v->loc, "%s: %s is empty", label, key);
 		return;
 	}
 	if (problem) {
-		verr(c, v->loc, "%s: %s '%s' %s", label, key, q(v->text, q1), problem);
+		cv_err(c, v->loc, "%s: %s '%s' %s", label, key, cv_quote(v->text, q1), problem);
 		return;
 	}
 	*out = strdup(v->text);
@@ -721,48 +641,48 @@ static bool prefixes_overlap(const struct addr *a, const struct addr *b)
 /* One `routed` prefix of a broker: IPv6 with a length, host bits clear, not
  * the default route nor multicast, not overlapping the tunnel's own prefix
  * or an earlier routed prefix. Returns whether it was added. */
-static bool routed_prefix(struct vctx *c, const char *label, const struct conf_value *v,
+static bool routed_prefix(struct cv_ctx *c, const char *label, const struct conf_value *v,
 			  struct model_tunnel *t)
 {
 	char s1[ADDR_STRLEN], s2[ADDR_STRLEN];
 	struct addr a, net;
 
-	if (!get_addr(c, label, "routed", v, AF_INET6, PFX_REQUIRED, &a))
+	if (!cv_get_addr(c, label, "routed", v, AF_INET6, CV_PFX_REQUIRED, &a))
 		return false;
 	net = addr_network(&a);
 	addr_format(&a, s1, sizeof(s1));
 	if (!addr_equal(&net, &a)) {
-		verr(c, v->loc, "%s: routed %s: host bits are set; did you mean %s?", label, s1,
-		     addr_format(&net, s2, sizeof(s2)));
+		cv_err(c, v->loc, "%s: routed %s: host bits are set; did you mean %s?", label, s1,
+		       addr_format(&net, s2, sizeof(s2)));
 		return false;
 	}
 	if (a.plen == 0) {
-		verr(c, v->loc, "%s: routed %s is the default route; list the prefixes the broker routes to its client",
-		     label, s1);
+		cv_err(c, v->loc, "%s: routed %s is the default route; list the prefixes the broker routes to its client",
+		       label, s1);
 		return false;
 	}
 	if (addr_is_multicast(&a) || addr_is_link_local(&a) || addr_is_loopback(&a)) {
-		verr(c, v->loc, "%s: routed %s is a %s prefix", label, s1,
-		     addr_is_multicast(&a) ? "multicast" : addr_is_link_local(&a) ? "link-local" : "loopback");
+		cv_err(c, v->loc, "%s: routed %s is a %s prefix", label, s1,
+		       addr_is_multicast(&a) ? "multicast" : addr_is_link_local(&a) ? "link-local" : "loopback");
 		return false;
 	}
 	if (t->has_address && prefixes_overlap(&a, &t->address)) {
 		net = addr_network(&t->address);
-		verr(c, v->loc, "%s: routed %s overlaps the tunnel prefix %s", label, s1,
-		     addr_format(&net, s2, sizeof(s2)));
+		cv_err(c, v->loc, "%s: routed %s overlaps the tunnel prefix %s", label, s1,
+		       addr_format(&net, s2, sizeof(s2)));
 		return false;
 	}
 	for (size_t i = 0; i < t->n_routed; i++) {
 		if (!prefixes_overlap(&a, &t->routed[i]))
 			continue;
 		if (addr_equal(&a, &t->routed[i]))
-			verr(c, v->loc, "%s: routed %s is listed twice", label, s1);
+			cv_err(c, v->loc, "%s: routed %s is listed twice", label, s1);
 		else
-			verr(c, v->loc, "%s: routed %s overlaps routed %s", label, s1,
-			     addr_format(&t->routed[i], s2, sizeof(s2)));
+			cv_err(c, v->loc, "%s: routed %s overlaps routed %s", label, s1,
+			       addr_format(&t->routed[i], s2, sizeof(s2)));
 		return false;
 	}
-	if (push_addr(&t->routed, &t->n_routed, &a) < 0) {
+	if (cv_push_addr(&t->routed, &t->n_routed, &a) < 0) {
 		c->err = -ENOMEM;
 		return false;
 	}
@@ -771,33 +691,33 @@ static bool routed_prefix(struct vctx *c, const char *label, const struct conf_v
 
 /* role and routed: a broker routes its `routed` prefixes to the peer; a
  * client has none (its broker routes them to it). */
-static void tunnel_role(struct vctx *c, const struct conf_block *b, const char *label,
+static void tunnel_role(struct cv_ctx *c, const struct conf_block *b, const char *label,
 			struct model_tunnel *t)
 {
-	const struct conf_stmt *first = find_key(b, "routed");
+	const struct conf_stmt *first = cv_find_key(b, "routed");
 	const struct conf_value *v;
-	char q1[QMAX];
+	char q1[CV_QMAX];
 
-	if ((v = value_of(b, "role"))) {
+	if ((v = cv_value_of(b, "role"))) {
 		if (strcmp(v->text, "client") == 0)
 			t->role = MODEL_ROLE_CLIENT;
 		else if (strcmp(v->text, "broker") == 0)
 			t->role = MODEL_ROLE_BROKER;
 		else {
-			verr(c, v->loc, "%s: unknown role '%s' (expected client or broker)", label, q(v->text, q1));
+			cv_err(c, v->loc, "%s: unknown role '%s' (expected client or broker)", label, cv_quote(v->text, q1));
 			return; /* routed would be judged against the wrong role */
 		}
 	}
 	if (!first)
 		return;
 	if (t->role != MODEL_ROLE_BROKER) {
-		verr(c, first->loc, "%s: routed is only for role = broker (a client's prefixes are routed to it by the broker)",
-		     label);
+		cv_err(c, first->loc, "%s: routed is only for role = broker (a client's prefixes are routed to it by the broker)",
+		       label);
 		return;
 	}
-	if (!find_key(b, "peer"))
-		verr(c, first->loc, "%s: routed needs peer: the broker routes each prefix to the client's address",
-		     label);
+	if (!cv_find_key(b, "peer"))
+		cv_err(c, first->loc, "%s: routed needs peer: the broker routes each prefix to the client's address",
+		       label);
 	for (size_t i = 0; i < b->n_stmts && !c->err; i++) {
 		const struct conf_stmt *s = &b->stmts[i];
 
@@ -810,20 +730,20 @@ static void tunnel_role(struct vctx *c, const struct conf_block *b, const char *
 
 /* The settings of `jail6 tunnel update`; all optional here, the command
  * says which it misses. */
-static void tunnel_update_keys(struct vctx *c, const struct conf_block *b, const char *label,
+static void tunnel_update_keys(struct cv_ctx *c, const struct conf_block *b, const char *label,
 			       struct model_tunnel *t)
 {
 	const struct conf_value *v;
 
-	if ((v = value_of(b, "update_url")))
-		get_string(c, label, "update_url", v, url_problem(v->text), &t->update_url);
-	if ((v = value_of(b, "tunnel_id")))
-		get_string(c, label, "tunnel_id", v, token_problem(v->text, false), &t->tunnel_id);
-	if ((v = value_of(b, "user")))
-		get_string(c, label, "user", v, token_problem(v->text, true), &t->user);
-	if ((v = value_of(b, "update_key_file")))
-		get_string(c, label, "update_key_file", v, path_problem(v->text), &t->update_key_file);
-	if ((v = value_of(b, "myip"))) {
+	if ((v = cv_value_of(b, "update_url")))
+		cv_get_string(c, label, "update_url", v, url_problem(v->text), &t->update_url);
+	if ((v = cv_value_of(b, "tunnel_id")))
+		cv_get_string(c, label, "tunnel_id", v, token_problem(v->text, false), &t->tunnel_id);
+	if ((v = cv_value_of(b, "user")))
+		cv_get_string(c, label, "user", v, token_problem(v->text, true), &t->user);
+	if ((v = cv_value_of(b, "update_key_file")))
+		cv_get_string(c, label, "update_key_file", v, cv_path_problem(v->text), &t->update_key_file);
+	if ((v = cv_value_of(b, "myip"))) {
 		if (strcmp(v->text, "auto") == 0)
 			t->myip_auto = true;
 		else
@@ -841,67 +761,66 @@ static void free_tunnel_fields(struct model_tunnel *t)
 	free(t->update_key_file);
 }
 
-/* A tunnel block: endpoints, addresses, limits; defaults for what is unset. */
-static void build_tunnel(struct vctx *c, const struct conf_block *b)
+void cv_build_tunnel(struct cv_ctx *c, const struct conf_block *b)
 {
 	struct model_tunnel t = {
 		.local_auto = true, .mtu = MODEL_TUNNEL_MTU_DEFAULT,
 		.ttl = MODEL_TUNNEL_TTL_DEFAULT, .datapath = MODEL_DATAPATH_AUTO,
 	};
 	const struct conf_value *v;
-	char label[DESC_MAX], q1[QMAX], s1[ADDR_STRLEN], s2[ADDR_STRLEN];
+	char label[CV_DESC_MAX], q1[CV_QMAX], s1[ADDR_STRLEN], s2[ADDR_STRLEN];
 	bool named, remote_ok = false, addr_ok = false;
 	struct model_tunnel *arr;
 
-	snprintf(label, sizeof(label), "tunnel '%s'", q(b->name, q1));
-	check_block(c, b, &tunnel_spec, label);
-	named = check_name(c, b->name, b->name_loc, "tunnel name", MODEL_IFNAMSIZ - 1, false, NULL);
+	snprintf(label, sizeof(label), "tunnel '%s'", cv_quote(b->name, q1));
+	cv_check_block(c, b, &tunnel_spec, label);
+	named = cv_check_name(c, b->name, b->name_loc, "tunnel name", MODEL_IFNAMSIZ - 1, false, NULL);
 	if (named) {
 		snprintf(t.name, sizeof(t.name), "%s", b->name);
-		reg_name(c, t.name, REG_TUNNEL, label, b->name_loc);
+		cv_reg_name(c, t.name, CV_REG_TUNNEL, label, b->name_loc);
 	}
-	t.pos = pos_of(c, b->name_loc);
-	if ((v = value_of(b, "type")) && strcmp(v->text, "6in4") != 0)
-		verr(c, v->loc, "%s: unknown type '%s' (the only type is 6in4)", label, q(v->text, q1));
-	if ((v = value_of(b, "remote")))
+	t.pos = cv_pos(c, b->name_loc);
+	if ((v = cv_value_of(b, "type")) && strcmp(v->text, "6in4") != 0)
+		cv_err(c, v->loc, "%s: unknown type '%s' (the only type is 6in4)", label, cv_quote(v->text, q1));
+	if ((v = cv_value_of(b, "remote")))
 		remote_ok = get_v4(c, label, "remote", v, &t.remote);
-	if ((v = value_of(b, "local")) && strcmp(v->text, "auto") != 0) {
+	if ((v = cv_value_of(b, "local")) && strcmp(v->text, "auto") != 0) {
 		t.local_auto = false;
 		get_v4(c, label, "local", v, &t.local);
 	}
-	if ((v = value_of(b, "via"))) {
+	if ((v = cv_value_of(b, "via"))) {
 		t.has_via = get_v4(c, label, "via", v, &t.via);
 		if (t.has_via && remote_ok && addr_same_host(&t.via, &t.remote))
-			verr(c, v->loc, "%s: via %s is the remote address itself; via is the gateway towards it",
-			     label, addr_format_host(&t.via, s1, sizeof(s1)));
+			cv_err(c, v->loc, "%s: via %s is the remote address itself; via is the gateway towards it",
+			       label, addr_format_host(&t.via, s1, sizeof(s1)));
 	}
-	if ((v = value_of(b, "address"))) {
-		addr_ok = get_addr(c, label, "address", v, AF_INET6, PFX_REQUIRED, &t.address) &&
-			  usable(c, label, "address", v, &t.address);
+	if ((v = cv_value_of(b, "address"))) {
+		addr_ok = cv_get_addr(c, label, "address", v, AF_INET6, CV_PFX_REQUIRED, &t.address) &&
+			  cv_usable(c, label, "address", v, &t.address);
 		t.has_address = addr_ok;
 		if (addr_ok)
-			reg_addr(c, &t.address, label, v->loc);
+			cv_reg_addr(c, &t.address, label, v->loc);
 	}
-	if ((v = value_of(b, "peer"))) {
-		t.has_peer = get_addr(c, label, "peer", v, AF_INET6, PFX_NONE, &t.peer) &&
-			     usable(c, label, "peer", v, &t.peer);
+	if ((v = cv_value_of(b, "peer"))) {
+		t.has_peer = cv_get_addr(c, label, "peer", v, AF_INET6, CV_PFX_NONE, &t.peer) &&
+			     cv_usable(c, label, "peer", v, &t.peer);
 		if (t.has_peer && addr_ok && !addr_in_prefix(&t.peer, &t.address)) {
 			struct addr net = addr_network(&t.address);
 
-			verr(c, v->loc, "%s: peer %s is outside the tunnel prefix %s", label,
-			     addr_format_host(&t.peer, s1, sizeof(s1)), addr_format(&net, s2, sizeof(s2)));
+			cv_err(c, v->loc, "%s: peer %s is outside the tunnel prefix %s", label,
+			       addr_format_host(&t.peer, s1, sizeof(s1)), addr_format(&net, s2, sizeof(s2)));
 		} else if (t.has_peer) {
-			char desc[DESC_MAX];
+			char desc[CV_DESC_MAX];
 
 			snprintf(desc, sizeof(desc), "%.150s (peer)", label);
-			reg_addr(c, &t.peer, desc, v->loc);
+			cv_reg_addr(c, &t.peer, desc, v->loc);
 		}
 	}
-	if ((v = value_of(b, "mtu")))
-		get_int(c, label, "mtu", v, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX, &t.mtu);
-	if ((v = value_of(b, "ttl")))
-		get_int(c, label, "ttl", v, 1, 255, &t.ttl);
-	if ((v = value_of(b, "datapath"))) {
+	if ((v = cv_value_of(b, "mtu")))
+		cv_get_int(c, label, "mtu", v, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX, &t.mtu);
+	if ((v = cv_value_of(b, "ttl")))
+		cv_get_int(c, label, "ttl", v, 1, 255, &t.ttl);
+	if ((v = cv_value_of(b, "datapath"))) {
 		if (strcmp(v->text, "auto") == 0)
 			t.datapath = MODEL_DATAPATH_AUTO;
 		else if (strcmp(v->text, "kernel") == 0)
@@ -909,8 +828,8 @@ static void build_tunnel(struct vctx *c, const struct conf_block *b)
 		else if (strcmp(v->text, "userspace") == 0)
 			t.datapath = MODEL_DATAPATH_USERSPACE;
 		else
-			verr(c, v->loc, "%s: unknown datapath '%s' (expected auto, kernel or userspace)",
-			     label, q(v->text, q1));
+			cv_err(c, v->loc, "%s: unknown datapath '%s' (expected auto, kernel or userspace)",
+			       label, cv_quote(v->text, q1));
 	}
 	tunnel_role(c, b, label, &t);
 	tunnel_update_keys(c, b, label, &t);
@@ -918,7 +837,7 @@ static void build_tunnel(struct vctx *c, const struct conf_block *b)
 	 * references to it are not also reported as undefined. */
 	if (!named || c->err)
 		goto fail;
-	arr = grow(c->m->tunnels, c->m->n_tunnels, sizeof(*arr), &c->err);
+	arr = cv_grow(c->m->tunnels, c->m->n_tunnels, sizeof(*arr), &c->err);
 	if (!arr)
 		goto fail;
 	c->m->tunnels = arr;
@@ -931,7 +850,7 @@ fail:
 /* ---- bridge ---- */
 
 /* Reject a bridge prefix that overlaps one of an earlier bridge. */
-static bool check_overlap(struct vctx *c, const char *label, const struct conf_value *v,
+static bool check_overlap(struct cv_ctx *c, const char *label, const struct conf_value *v,
 			  const struct addr *a)
 {
 	char s1[ADDR_STRLEN], s2[ADDR_STRLEN];
@@ -949,8 +868,8 @@ static bool check_overlap(struct vctx *c, const char *label, const struct conf_v
 				continue;
 			n1 = addr_network(a);
 			n2 = addr_network(p);
-			verr(c, v->loc, "%s: prefix %s overlaps bridge '%s' prefix %s", label,
-			     addr_format(&n1, s1, sizeof(s1)), o->name, addr_format(&n2, s2, sizeof(s2)));
+			cv_err(c, v->loc, "%s: prefix %s overlaps bridge '%s' prefix %s", label,
+			       addr_format(&n1, s1, sizeof(s1)), o->name, addr_format(&n2, s2, sizeof(s2)));
 			return false;
 		}
 	}
@@ -958,7 +877,7 @@ static bool check_overlap(struct vctx *c, const char *label, const struct conf_v
 }
 
 /* The bridge's addresses: IPv6 ones first, then IPv4, each in file order. */
-static void bridge_addrs(struct vctx *c, const struct conf_block *b, const char *label,
+static void bridge_addrs(struct cv_ctx *c, const struct conf_block *b, const char *label,
 			 struct model_bridge *br)
 {
 	struct parsed { struct addr a; const struct conf_value *v; } *all = NULL;
@@ -974,12 +893,12 @@ static void bridge_addrs(struct vctx *c, const struct conf_block *b, const char 
 			struct parsed *p;
 			struct addr a;
 
-			if (!get_addr(c, label, "address", &s->vals[j], 0, PFX_REQUIRED, &a) ||
-			    !usable(c, label, "address", &s->vals[j], &a)) {
+			if (!cv_get_addr(c, label, "address", &s->vals[j], 0, CV_PFX_REQUIRED, &a) ||
+			    !cv_usable(c, label, "address", &s->vals[j], &a)) {
 				ok = false;
 				continue;
 			}
-			p = grow(all, n, sizeof(*p), &c->err);
+			p = cv_grow(all, n, sizeof(*p), &c->err);
 			if (!p)
 				goto cleanup;
 			all = p;
@@ -995,67 +914,66 @@ static void bridge_addrs(struct vctx *c, const struct conf_block *b, const char 
 				ok = false;
 				continue;
 			}
-			if (!reg_addr(c, &all[i].a, label, all[i].v->loc))
+			if (!cv_reg_addr(c, &all[i].a, label, all[i].v->loc))
 				continue;
-			if (push_addr(&br->addrs, &br->n_addrs, &all[i].a) < 0) {
+			if (cv_push_addr(&br->addrs, &br->n_addrs, &all[i].a) < 0) {
 				c->err = -ENOMEM;
 				goto cleanup;
 			}
 		}
 	}
-	if (ok && find_key(b, "address") && n6 == 0)
-		verr(c, b->name_loc, "%s: needs at least one IPv6 address (address = PREFIX/LEN)", label);
+	if (ok && cv_find_key(b, "address") && n6 == 0)
+		cv_err(c, b->name_loc, "%s: needs at least one IPv6 address (address = PREFIX/LEN)", label);
 cleanup:
 	free(all);
 }
 
-/* A bridge block: its prefixes, members and tunnel. */
-static void build_bridge(struct vctx *c, const struct conf_block *b)
+void cv_build_bridge(struct cv_ctx *c, const struct conf_block *b)
 {
 	struct model_bridge br = { 0 };
 	const struct conf_stmt *s;
 	const struct conf_value *v;
-	char label[DESC_MAX], what[DESC_MAX + 16], q1[QMAX];
+	char label[CV_DESC_MAX], what[CV_DESC_MAX + 16], q1[CV_QMAX];
 	bool named;
 	struct model_bridge *arr;
 
-	snprintf(label, sizeof(label), "bridge '%s'", q(b->name, q1));
-	check_block(c, b, &bridge_spec, label);
-	named = check_name(c, b->name, b->name_loc, "bridge name", MODEL_IFNAMSIZ - 1, false, NULL);
+	snprintf(label, sizeof(label), "bridge '%s'", cv_quote(b->name, q1));
+	cv_check_block(c, b, &bridge_spec, label);
+	named = cv_check_name(c, b->name, b->name_loc, "bridge name", MODEL_IFNAMSIZ - 1, false, NULL);
 	if (named) {
 		snprintf(br.name, sizeof(br.name), "%s", b->name);
-		reg_name(c, br.name, REG_BRIDGE, label, b->name_loc);
+		cv_reg_name(c, br.name, CV_REG_BRIDGE, label, b->name_loc);
 	}
-	br.pos = pos_of(c, b->name_loc);
+	br.pos = cv_pos(c, b->name_loc);
 	bridge_addrs(c, b, label, &br);
-	if ((s = find_key(b, "members"))) {
+	if ((s = cv_find_key(b, "members"))) {
 		snprintf(what, sizeof(what), "%s: member name", label);
 		for (size_t i = 0; i < s->n_vals && !c->err; i++) {
 			char (*m)[MODEL_IFNAMSIZ];
 
 			v = &s->vals[i];
-			if (!check_name(c, v->text, v->loc, what, MODEL_IFNAMSIZ - 1, false, NULL) ||
-			    !reg_name(c, v->text, REG_MEMBER, label, v->loc))
+			if (!cv_check_name(c, v->text, v->loc, what, MODEL_IFNAMSIZ - 1, false, NULL) ||
+			    !cv_reg_name(c, v->text, CV_REG_MEMBER, label, v->loc))
 				continue;
-			m = grow(br.members, br.n_members, sizeof(*m), &c->err);
+			m = cv_grow(br.members, br.n_members, sizeof(*m), &c->err);
 			if (!m)
 				break;
 			br.members = m;
 			snprintf(m[br.n_members++], MODEL_IFNAMSIZ, "%s", v->text);
 		}
 	}
-	if ((v = value_of(b, "tunnel"))) {
+	if ((v = cv_value_of(b, "tunnel"))) {
 		if (model_find_tunnel(c->m, v->text))
 			snprintf(br.tunnel, sizeof(br.tunnel), "%s", v->text);
-		else if (!declared(c->tunnels, c->n_tunnels, v->text))
-			undefined(c, label, "tunnel", v, c->tunnels, c->n_tunnels);
+		else if (!cv_declared(c->tunnels, c->n_tunnels, v->text))
+			cv_undefined(c, label, "tunnel", v, c->tunnels, c->n_tunnels);
 	}
-	if ((v = value_of(b, "adopt")))
-		get_bool(c, label, "adopt", v, &br.adopt);
+	if ((v = cv_value_of(b, "adopt")))
+		cv_get_bool(c, label, "adopt", v, &br.adopt);
 	/* Kept even when broken, so that interfaces on it are still checked. */
 	if (!named || c->err)
 		goto fail;
-	arr = grow(c->m->bridges, c->m->n_bridges, sizeof(*arr), &c->err);
+	arr = cv_grow(c->m->bridges, c->m->n_bridges, sizeof(*arr), &c->err);
 	if (!arr)
 		goto fail;
 	c->m->bridges = arr;
@@ -1101,13 +1019,13 @@ static const char *hostname_problem(const char *s)
 }
 
 /* exec.start / exec.stop: the values become an argv. */
-static bool build_argv(struct vctx *c, const char *label, const struct conf_stmt *s,
+static bool build_argv(struct cv_ctx *c, const char *label, const struct conf_stmt *s,
 		       struct model_argv *out)
 {
 	if (!s)
 		return true;
 	if (s->vals[0].text[0] == '\0') {
-		verr(c, s->vals[0].loc, "%s: %s: the program (first value) is empty", label, s->key);
+		cv_err(c, s->vals[0].loc, "%s: %s: the program (first value) is empty", label, s->key);
 		return false;
 	}
 	out->argv = calloc(s->n_vals + 1, sizeof(*out->argv));
@@ -1146,7 +1064,7 @@ static void bridge_prefixes(const struct model_bridge *br, int af, char *buf, si
 }
 
 /* One `address` value of an interface: auto, or a prefix inside the bridge's. */
-static bool iface_addr(struct vctx *c, const char *label, const struct conf_value *v,
+static bool iface_addr(struct cv_ctx *c, const char *label, const struct conf_value *v,
 		       const struct model_bridge *br, struct model_iface *ifc)
 {
 	struct addr a;
@@ -1157,8 +1075,8 @@ static bool iface_addr(struct vctx *c, const char *label, const struct conf_valu
 		ifc->n_auto++;
 		return true;
 	}
-	if (!get_addr(c, label, "address", v, 0, PFX_REQUIRED, &a) ||
-	    !usable(c, label, "address", v, &a))
+	if (!cv_get_addr(c, label, "address", v, 0, CV_PFX_REQUIRED, &a) ||
+	    !cv_usable(c, label, "address", v, &a))
 		return false;
 	for (size_t i = 0; br && i < br->n_addrs; i++) {
 		if (br->addrs[i].family != a.family)
@@ -1168,18 +1086,18 @@ static bool iface_addr(struct vctx *c, const char *label, const struct conf_valu
 	}
 	addr_format(&a, s, sizeof(s));
 	if (br && !fam) {
-		verr(c, v->loc, "%s: address %s: bridge '%s' has no %s address", label, s, br->name,
-		     a.family == AF_INET ? "IPv4" : "IPv6");
+		cv_err(c, v->loc, "%s: address %s: bridge '%s' has no %s address", label, s, br->name,
+		       a.family == AF_INET ? "IPv4" : "IPv6");
 		return false;
 	}
 	if (br && !inside) {
 		bridge_prefixes(br, a.family, pfx, sizeof(pfx));
-		verr(c, v->loc, "%s: address %s is outside bridge '%s' %s", label, s, br->name, pfx);
+		cv_err(c, v->loc, "%s: address %s is outside bridge '%s' %s", label, s, br->name, pfx);
 		return false;
 	}
-	if (!reg_addr(c, &a, label, v->loc))
+	if (!cv_reg_addr(c, &a, label, v->loc))
 		return false;
-	if (push_addr(&ifc->addrs, &ifc->n_addrs, &a) < 0) {
+	if (cv_push_addr(&ifc->addrs, &ifc->n_addrs, &a) < 0) {
 		c->err = -ENOMEM;
 		return false;
 	}
@@ -1187,32 +1105,32 @@ static bool iface_addr(struct vctx *c, const char *label, const struct conf_valu
 }
 
 /* The mac setting of an interface: unicast and not all zeroes. */
-static bool iface_mac(struct vctx *c, const char *label, const struct conf_value *v,
+static bool iface_mac(struct cv_ctx *c, const char *label, const struct conf_value *v,
 		      struct model_iface *ifc)
 {
 	static const uint8_t zero[6];
-	char q1[QMAX], s[18];
+	char q1[CV_QMAX], s[18];
 
 	if (mac_parse(v->text, ifc->mac) < 0) {
-		verr(c, v->loc, "%s: mac: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", label, q(v->text, q1));
+		cv_err(c, v->loc, "%s: mac: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", label, cv_quote(v->text, q1));
 		return false;
 	}
 	mac_format(ifc->mac, s, sizeof(s));
 	if (memcmp(ifc->mac, zero, 6) == 0) {
-		verr(c, v->loc, "%s: mac %s is all zeroes", label, s);
+		cv_err(c, v->loc, "%s: mac %s is all zeroes", label, s);
 		return false;
 	}
 	if (ifc->mac[0] & 1) {
-		verr(c, v->loc, "%s: mac %s is a multicast address (the first byte must be even)", label, s);
+		cv_err(c, v->loc, "%s: mac %s is a multicast address (the first byte must be even)", label, s);
 		return false;
 	}
-	reg_mac(c, ifc->mac, label, v->loc);
+	cv_reg_mac(c, ifc->mac, label, v->loc);
 	ifc->has_mac = true;
 	return true;
 }
 
 /* Register the epair's two host-side names NAMEa and NAMEb. */
-static bool reg_epair(struct vctx *c, const char *name, const char *label, struct conf_loc loc)
+static bool reg_epair(struct cv_ctx *c, const char *name, const char *label, struct conf_loc loc)
 {
 	bool ok = true;
 
@@ -1220,41 +1138,41 @@ static bool reg_epair(struct vctx *c, const char *name, const char *label, struc
 		char end[MODEL_IFNAMSIZ + 1];
 
 		snprintf(end, sizeof(end), "%s%c", name, *sfx);
-		ok &= reg_name(c, end, REG_IFACE_END, label, loc);
+		ok &= cv_reg_name(c, end, CV_REG_IFACE_END, label, loc);
 	}
 	return ok;
 }
 
 /* An interface block of jail j: name (and epair ends), bridge, addresses, MAC. */
-static bool build_iface(struct vctx *c, const char *jlabel, const struct conf_block *b,
+static bool build_iface(struct cv_ctx *c, const char *jlabel, const struct conf_block *b,
 			struct model_jail *j)
 {
 	struct model_iface ifc = { 0 };
 	const struct model_bridge *br = NULL;
 	const struct conf_value *v;
-	char label[DESC_MAX], what[DESC_MAX], q1[QMAX];
+	char label[CV_DESC_MAX], what[CV_DESC_MAX], q1[CV_QMAX];
 	struct model_iface *arr;
 	bool ok;
 
-	snprintf(label, sizeof(label), "%.100s: interface '%s'", jlabel, q(b->name, q1));
+	snprintf(label, sizeof(label), "%.100s: interface '%s'", jlabel, cv_quote(b->name, q1));
 	snprintf(what, sizeof(what), "%.100s: interface name", jlabel);
-	check_block(c, b, &iface_spec, label);
-	ok = check_name(c, b->name, b->name_loc, what, MODEL_IFNAMSIZ - 2, false,
-			": jail6 appends 'a' and 'b' for the epair ends");
+	cv_check_block(c, b, &iface_spec, label);
+	ok = cv_check_name(c, b->name, b->name_loc, what, MODEL_IFNAMSIZ - 2, false,
+			   ": jail6 appends 'a' and 'b' for the epair ends");
 	if (ok) {
 		snprintf(ifc.name, sizeof(ifc.name), "%s", b->name);
-		ok = reg_name(c, ifc.name, REG_IFACE, label, b->name_loc) &&
+		ok = cv_reg_name(c, ifc.name, CV_REG_IFACE, label, b->name_loc) &&
 		     reg_epair(c, ifc.name, label, b->name_loc);
 	}
-	ifc.pos = pos_of(c, b->name_loc);
-	if ((v = value_of(b, "bridge"))) {
+	ifc.pos = cv_pos(c, b->name_loc);
+	if ((v = cv_value_of(b, "bridge"))) {
 		br = model_find_bridge(c->m, v->text);
 		if (br) {
 			snprintf(ifc.bridge, sizeof(ifc.bridge), "%s", br->name);
 		} else {
 			ok = false;
-			if (!declared(c->bridges, c->n_bridges, v->text))
-				undefined(c, label, "bridge", v, c->bridges, c->n_bridges);
+			if (!cv_declared(c->bridges, c->n_bridges, v->text))
+				cv_undefined(c, label, "bridge", v, c->bridges, c->n_bridges);
 		}
 	}
 	for (size_t i = 0; i < b->n_stmts && !c->err; i++) {
@@ -1265,11 +1183,11 @@ static bool build_iface(struct vctx *c, const char *jlabel, const struct conf_bl
 		for (size_t k = 0; k < s->n_vals; k++)
 			ok &= iface_addr(c, label, &s->vals[k], br, &ifc);
 	}
-	if ((v = value_of(b, "mac")))
+	if ((v = cv_value_of(b, "mac")))
 		ok &= iface_mac(c, label, v, &ifc);
 	if (!ok || c->err)
 		goto fail;
-	arr = grow(j->ifaces, j->n_ifaces, sizeof(*arr), &c->err);
+	arr = cv_grow(j->ifaces, j->n_ifaces, sizeof(*arr), &c->err);
 	if (!arr)
 		goto fail;
 	j->ifaces = arr;
@@ -1281,57 +1199,57 @@ fail:
 }
 
 /* A route block of jail j: destination (default, default4 or a prefix) and gateway. */
-static bool build_route(struct vctx *c, const char *jlabel, const struct conf_block *b,
+static bool build_route(struct cv_ctx *c, const char *jlabel, const struct conf_block *b,
 			struct model_jail *j)
 {
-	struct model_route r = { .pos = pos_of(c, b->name_loc) };
+	struct model_route r = { .pos = cv_pos(c, b->name_loc) };
 	const struct conf_value *v;
-	char label[DESC_MAX], q1[QMAX], s1[ADDR_STRLEN], s2[ADDR_STRLEN];
+	char label[CV_DESC_MAX], q1[CV_QMAX], s1[ADDR_STRLEN], s2[ADDR_STRLEN];
 	struct conf_value dest = { b->name, false, b->name_loc };
 	struct model_route *arr;
 	bool ok = true;
 
-	snprintf(label, sizeof(label), "%.100s: route %s", jlabel, q(b->name, q1));
-	check_block(c, b, &route_spec, label);
+	snprintf(label, sizeof(label), "%.100s: route %s", jlabel, cv_quote(b->name, q1));
+	cv_check_block(c, b, &route_spec, label);
 	if (strcmp(b->name, "default") == 0) {
 		r.dst = (struct addr){ .family = AF_INET6, .plen = 0 };
 	} else if (strcmp(b->name, "default4") == 0) {
 		r.dst = (struct addr){ .family = AF_INET, .plen = 0 };
-	} else if (get_addr(c, jlabel, "route", &dest, 0, PFX_OPTIONAL, &r.dst)) {
+	} else if (cv_get_addr(c, jlabel, "route", &dest, 0, CV_PFX_OPTIONAL, &r.dst)) {
 		struct addr net;
 
 		if (r.dst.plen < 0)
 			r.dst.plen = (int)addr_len(&r.dst) * 8;
 		net = addr_network(&r.dst);
 		if (!addr_equal(&net, &r.dst)) {
-			verr(c, b->name_loc, "%s: host bits are set; did you mean %s?", label,
-			     addr_format(&net, s1, sizeof(s1)));
+			cv_err(c, b->name_loc, "%s: host bits are set; did you mean %s?", label,
+			       addr_format(&net, s1, sizeof(s1)));
 			ok = false;
 		}
 	} else {
 		ok = false;
 	}
-	if ((v = value_of(b, "via"))) {
-		if (!get_addr(c, label, "via", v, 0, PFX_NONE, &r.gw) || !usable(c, label, "via", v, &r.gw))
+	if ((v = cv_value_of(b, "via"))) {
+		if (!cv_get_addr(c, label, "via", v, 0, CV_PFX_NONE, &r.gw) || !cv_usable(c, label, "via", v, &r.gw))
 			ok = false;
 		else if (r.dst.family && r.gw.family != r.dst.family) {
-			verr(c, v->loc, "%s: via %s is an %s address but the destination is %s", label,
-			     addr_format_host(&r.gw, s1, sizeof(s1)),
-			     r.gw.family == AF_INET ? "IPv4" : "IPv6",
-			     r.dst.family == AF_INET ? "IPv4" : "IPv6");
+			cv_err(c, v->loc, "%s: via %s is an %s address but the destination is %s", label,
+			       addr_format_host(&r.gw, s1, sizeof(s1)),
+			       r.gw.family == AF_INET ? "IPv4" : "IPv6",
+			       r.dst.family == AF_INET ? "IPv4" : "IPv6");
 			ok = false;
 		}
 	}
 	for (size_t i = 0; ok && i < j->n_routes; i++) {
 		if (addr_equal(&j->routes[i].dst, &r.dst)) {
-			verr(c, b->name_loc, "%s: duplicate route %s (first on line %d)", jlabel,
-			     addr_format(&r.dst, s2, sizeof(s2)), j->routes[i].pos.line);
+			cv_err(c, b->name_loc, "%s: duplicate route %s (first on line %d)", jlabel,
+			       addr_format(&r.dst, s2, sizeof(s2)), j->routes[i].pos.line);
 			ok = false;
 		}
 	}
 	if (!ok)
 		return false;
-	arr = grow(j->routes, j->n_routes, sizeof(*arr), &c->err);
+	arr = cv_grow(j->routes, j->n_routes, sizeof(*arr), &c->err);
 	if (!arr)
 		return false;
 	j->routes = arr;
@@ -1348,51 +1266,42 @@ static void free_jail(struct model_jail *j)
 	model_free(&m);
 }
 
-/* A jail and its interfaces and routes. Even a broken jail goes into the
- * model (which is then discarded) so that later duplicates are still found. */
-static void build_jail(struct vctx *c, const struct conf_block *b)
+void cv_build_jail(struct cv_ctx *c, const struct conf_block *b)
 {
 	struct model_jail *j = calloc(1, sizeof(*j));
 	const struct conf_value *v;
 	const char *why;
-	char label[DESC_MAX], q1[QMAX], w[256];
+	char label[CV_DESC_MAX], q1[CV_QMAX];
 	struct model_jail *arr;
-	int e;
 
 	if (!j) {
 		c->err = -ENOMEM;
 		return;
 	}
 	j->autostart = true;
-	snprintf(label, sizeof(label), "jail '%s'", q(b->name, q1));
-	check_block(c, b, &jail_spec, label);
-	if (check_name(c, b->name, b->name_loc, "jail name", MODEL_NAME_MAX - 1, true, NULL)) {
-		const struct reg_ent *r = reg_find(&c->jail_names, b->name, strlen(b->name));
-
+	snprintf(label, sizeof(label), "jail '%s'", cv_quote(b->name, q1));
+	cv_check_block(c, b, &jail_spec, label);
+	if (cv_check_name(c, b->name, b->name_loc, "jail name", MODEL_NAME_MAX - 1, true, NULL)) {
 		snprintf(j->name, sizeof(j->name), "%s", b->name);
-		if (r)
-			verr(c, b->name_loc, "duplicate jail '%s' (first defined at %s)", j->name,
-			     where(c, r->loc, w, sizeof(w)));
-		else if ((e = reg_add(&c->jail_names, b->name, strlen(b->name), REG_OTHER, label, b->name_loc)) < 0)
-			c->err = e;
+		cv_reg_jail(c, j->name, label, b->name_loc);
 	}
-	j->pos = pos_of(c, b->name_loc);
-	if ((v = value_of(b, "hostname"))) {
+	j->pos = cv_pos(c, b->name_loc);
+	if ((v = cv_value_of(b, "hostname"))) {
 		if ((why = hostname_problem(v->text)))
-			verr(c, v->loc, "%s: hostname '%s' is not valid: %s", label, q(v->text, q1), why);
+			cv_err(c, v->loc, "%s: hostname '%s' is not valid: %s", label, cv_quote(v->text, q1), why);
 		else if (!(j->hostname = strdup(v->text)))
 			c->err = -ENOMEM;
 	}
-	if ((v = value_of(b, "path"))) {
-		if ((why = path_problem(v->text)))
-			verr(c, v->loc, "%s: path '%s' %s", label, q(v->text, q1), why);
+	if ((v = cv_value_of(b, "path"))) {
+		if ((why = cv_path_problem(v->text)))
+			cv_err(c, v->loc, "%s: path '%s' %s", label, cv_quote(v->text, q1), why);
 		else if (!(j->path = strdup(v->text)))
 			c->err = -ENOMEM;
 	}
-	build_argv(c, label, find_key(b, "exec.start"), &j->exec_start);
-	build_argv(c, label, find_key(b, "exec.stop"), &j->exec_stop);
-	if ((v = value_of(b, "autostart")))
-		get_bool(c, label, "autostart", v, &j->autostart);
+	build_argv(c, label, cv_find_key(b, "exec.start"), &j->exec_start);
+	build_argv(c, label, cv_find_key(b, "exec.stop"), &j->exec_stop);
+	if ((v = cv_value_of(b, "autostart")))
+		cv_get_bool(c, label, "autostart", v, &j->autostart);
 	for (size_t i = 0; i < b->n_blocks && !c->err && !c->ctx->diag.full; i++) {
 		const struct conf_block *nb = &b->blocks[i];
 
@@ -1403,7 +1312,7 @@ static void build_jail(struct vctx *c, const struct conf_block *b)
 		else if (strcmp(nb->kind, "route") == 0)
 			build_route(c, label, nb, j);
 	}
-	arr = grow(c->m->jails, c->m->n_jails, sizeof(*arr), &c->err);
+	arr = cv_grow(c->m->jails, c->m->n_jails, sizeof(*arr), &c->err);
 	if (!arr) {
 		free_jail(j);
 		return;
@@ -1431,10 +1340,10 @@ static int collect(const struct conf_block *root, const char *kind,
 
 int conf_build_model(struct conf_ctx *ctx, const struct conf_block *root, struct model *out)
 {
-	struct vctx c = { .ctx = ctx, .m = out };
+	struct cv_ctx c = { .ctx = ctx, .m = out };
 
 	memset(out, 0, sizeof(*out));
-	check_block(&c, root, &top_spec, NULL);
+	cv_check_block(&c, root, &top_spec, NULL);
 	if (collect(root, "tunnel", &c.tunnels, &c.n_tunnels) < 0 ||
 	    collect(root, "bridge", &c.bridges, &c.n_bridges) < 0 ||
 	    collect(root, "jail", &c.jails, &c.n_jails) < 0) {
@@ -1444,16 +1353,16 @@ int conf_build_model(struct conf_ctx *ctx, const struct conf_block *root, struct
 	/* Tunnels before bridges before jails: each may refer to the previous
 	 * kind regardless of where it appears in the file. */
 	for (size_t i = 0; i < c.n_tunnels && !c.err && !ctx->diag.full; i++)
-		build_tunnel(&c, c.tunnels[i]);
+		cv_build_tunnel(&c, c.tunnels[i]);
 	for (size_t i = 0; i < c.n_bridges && !c.err && !ctx->diag.full; i++)
-		build_bridge(&c, c.bridges[i]);
+		cv_build_bridge(&c, c.bridges[i]);
 	for (size_t i = 0; i < c.n_jails && !c.err && !ctx->diag.full; i++)
-		build_jail(&c, c.jails[i]);
+		cv_build_jail(&c, c.jails[i]);
 cleanup:
-	reg_free(&c.names);
-	reg_free(&c.jail_names);
-	reg_free(&c.addrs);
-	reg_free(&c.macs);
+	cv_reg_free(&c.names);
+	cv_reg_free(&c.jail_names);
+	cv_reg_free(&c.addrs);
+	cv_reg_free(&c.macs);
 	free(c.tunnels);
 	free(c.bridges);
 	free(c.jails);
