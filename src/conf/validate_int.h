@@ -183,7 +183,7 @@ int cv_push_addr(struct addr **v, size_t *n, const struct addr *a);
 /* ---- one builder per block kind ---- */
 
 /* A tunnel block: endpoints, addresses, limits; defaults for what is unset
- * (validate.c). */
+ * (validate_tunnel.c). */
 void cv_build_tunnel(struct cv_ctx *c, const struct conf_block *b);
 
 /* A bridge block: its prefixes, members and tunnel (validate.c). */
