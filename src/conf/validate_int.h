@@ -186,7 +186,7 @@ int cv_push_addr(struct addr **v, size_t *n, const struct addr *a);
  * (validate_tunnel.c). */
 void cv_build_tunnel(struct cv_ctx *c, const struct conf_block *b);
 
-/* A bridge block: its prefixes, members and tunnel (validate.c). */
+/* A bridge block: its prefixes, members and tunnel (validate_bridge.c). */
 void cv_build_bridge(struct cv_ctx *c, const struct conf_block *b);
 
 /* A jail and its interfaces and routes (validate.c). Even a broken jail
