@@ -189,7 +189,7 @@ void cv_build_tunnel(struct cv_ctx *c, const struct conf_block *b);
 /* A bridge block: its prefixes, members and tunnel (validate_bridge.c). */
 void cv_build_bridge(struct cv_ctx *c, const struct conf_block *b);
 
-/* A jail and its interfaces and routes (validate.c). Even a broken jail
+/* A jail and its interfaces and routes (validate_jail.c). Even a broken jail
  * goes into the model (which is then discarded) so that later duplicates are
  * still found. */
 void cv_build_jail(struct cv_ctx *c, const struct conf_block *b);
