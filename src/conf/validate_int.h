@@ -136,7 +136,7 @@ void cv_reg_mac(struct cv_ctx *c, const uint8_t mac[6], const char *desc, struct
 /* Free a registry; it is empty and usable after. */
 void cv_reg_free(struct cv_reg *r);
 
-/* ---- typed values (validate.c) ---- */
+/* ---- typed values (validate_value.c) ---- */
 
 /* Whether an address value may, or must, carry "/N" (cv_get_addr's pfx). */
 #define CV_PFX_NONE 0
