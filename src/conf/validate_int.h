@@ -1,6 +1,9 @@
 /*
- * Internals of the validator, shared by its files (validate*.c). Not for
- * use outside src/conf: the rest of jail6 calls conf_load().
+ * Internals of the validator, shared by its files: validate.c (entry point,
+ * block specs, references), validate_reg.c (what is in use, and clashes),
+ * validate_value.c (typed values), and one file per block kind:
+ * validate_tunnel.c, validate_bridge.c, validate_jail.c. Not for use outside
+ * src/conf: the rest of jail6 calls conf_load().
  */
 #ifndef JAIL6_CONF_VALIDATE_INT_H
 #define JAIL6_CONF_VALIDATE_INT_H
@@ -40,7 +43,7 @@ struct cv_blockspec {
 	size_t n_blocks;
 };
 
-/* ---- registries (validate.c) ---- */
+/* ---- registries (validate_reg.c) ---- */
 
 enum cv_reg_kind { CV_REG_TUNNEL, CV_REG_BRIDGE, CV_REG_MEMBER, CV_REG_IFACE, CV_REG_IFACE_END, CV_REG_OTHER };
 
@@ -117,7 +120,7 @@ bool cv_declared(const struct conf_block *const *v, size_t n, const char *name);
 void cv_undefined(struct cv_ctx *c, const char *label, const char *kind,
 		  const struct conf_value *v, const struct conf_block *const *decl, size_t n);
 
-/* ---- what is in use (validate.c) ---- */
+/* ---- what is in use (validate_reg.c) ---- */
 
 /* Record a host interface name used by the object desc; on a clash report
  * it (at loc) and return false. */
