@@ -152,7 +152,8 @@ static bool iface_mac(struct cv_ctx *c, const char *label, const struct conf_val
 	char q1[CV_QMAX], s[18];
 
 	if (mac_parse(v->text, ifc->mac) < 0) {
-		cv_err(c, v->loc, "%s: mac: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", label, cv_quote(v->text, q1));
+		cv_err(c, v->loc, "%s: mac: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", label,
+		       cv_quote(v->text, q1));
 		return false;
 	}
 	mac_format(ifc->mac, s, sizeof(s));
@@ -270,7 +271,8 @@ static bool build_route(struct cv_ctx *c, const char *jlabel, const struct conf_
 		ok = false;
 	}
 	if ((v = cv_value_of(b, "via"))) {
-		if (!cv_get_addr(c, label, "via", v, 0, CV_PFX_NONE, &r.gw) || !cv_usable(c, label, "via", v, &r.gw))
+		if (!cv_get_addr(c, label, "via", v, 0, CV_PFX_NONE, &r.gw) ||
+		    !cv_usable(c, label, "via", v, &r.gw))
 			ok = false;
 		else if (r.dst.family && r.gw.family != r.dst.family) {
 			cv_err(c, v->loc, "%s: via %s is an %s address but the destination is %s", label,

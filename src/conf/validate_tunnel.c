@@ -23,7 +23,8 @@ static const struct cv_blockspec tunnel_spec = { "tunnel", tunnel_keys, CV_N(tun
 static bool get_v4(struct cv_ctx *c, const char *label, const char *key,
 		   const struct conf_value *v, struct addr *out)
 {
-	return cv_get_addr(c, label, key, v, AF_INET, CV_PFX_NONE, out) && cv_usable(c, label, key, v, out);
+	return cv_get_addr(c, label, key, v, AF_INET, CV_PFX_NONE, out) &&
+	       cv_usable(c, label, key, v, out);
 }
 
 /* Why s is not a value the broker's update API takes (tunnel_id, user), or
@@ -144,7 +145,8 @@ static void tunnel_role(struct cv_ctx *c, const struct conf_block *b, const char
 		else if (strcmp(v->text, "broker") == 0)
 			t->role = MODEL_ROLE_BROKER;
 		else {
-			cv_err(c, v->loc, "%s: unknown role '%s' (expected client or broker)", label, cv_quote(v->text, q1));
+			cv_err(c, v->loc, "%s: unknown role '%s' (expected client or broker)", label,
+			       cv_quote(v->text, q1));
 			return; /* routed would be judged against the wrong role */
 		}
 	}

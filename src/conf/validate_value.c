@@ -146,7 +146,8 @@ bool cv_get_bool(struct cv_ctx *c, const char *label, const char *key,
 			return true;
 		}
 	}
-	cv_err(c, v->loc, "%s: %s: '%s' is not a boolean (use yes or no)", label, key, cv_quote(v->text, q1));
+	cv_err(c, v->loc, "%s: %s: '%s' is not a boolean (use yes or no)", label, key,
+	       cv_quote(v->text, q1));
 	return false;
 }
 
