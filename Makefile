@@ -126,8 +126,10 @@ sanitize:
 
 FUZZ_SECONDS ?= 30
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
-# the harnesses need the parser and the model, and the pure datapath logic
-FUZZ_LIB_SRCS := $(sort $(wildcard src/conf/*.c src/model/*.c)) src/util/hmap.c src/util/strmap.c src/util/fs.c src/tunnel/datapath.c
+# the harnesses need the parser and the model, the util helpers they use
+# (hash index, string map, whole-file read), and the pure datapath logic
+FUZZ_LIB_SRCS := $(sort $(wildcard src/conf/*.c src/model/*.c)) \
+		 src/util/fs.c src/util/hmap.c src/util/strmap.c src/tunnel/datapath.c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p build-fuzz
 	$(Q)clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)

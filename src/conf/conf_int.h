@@ -1,5 +1,5 @@
 /*
- * Internals of the config reader shared by lexer.c, parser.c, validate.c
+ * Internals of the config reader shared by lexer.c, parser.c, validate*.c
  * and diag.c; not for use outside src/conf and its unit tests.
  */
 #ifndef JAIL6_CONF_CONF_INT_H

@@ -97,8 +97,9 @@ static int diag_after(const struct conf_error *a, const struct conf_error *b,
 
 void conf_diag_finish(struct conf_diag *d, char *const *files, size_t n_files)
 {
-	struct conf_error *v = d->errs->v + d->n0;
 	size_t n = conf_diag_count(d);
+	/* errs->v is NULL until the first error, and NULL + 0 is undefined. */
+	struct conf_error *v = n ? d->errs->v + d->n0 : NULL;
 
 	/* Insertion sort: stable, and n is at most CONF_MAX_ERRORS. */
 	for (size_t i = 1; i < n; i++) {

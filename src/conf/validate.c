@@ -2,116 +2,22 @@
  * Validation of the syntax tree and construction of the desired model. Every
  * check reports at the offending token and carries on, so one run lists all
  * the problems of a file; the caller throws the model away if any was found.
+ * This file has the entry point, the block specs and the references between
+ * blocks; validate_int.h says which file does the rest.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 
-#include "conf/conf_int.h"
-#include "model/addr.h"
-#include "model/model.h"
+#include "conf/validate_int.h"
 
-#define K_REQ    0x1 /* must be present */
-#define K_REPEAT 0x2 /* may appear more than once */
-#define K_LIST   0x4 /* may have more than one value */
-
-struct keyspec {
-	const char *name;
-	unsigned flags;
-};
-
-struct blockspec {
-	const char *kind;
-	const struct keyspec *keys;
-	size_t n_keys;
-	const char *const *blocks; /* block kinds allowed inside */
-	size_t n_blocks;
-};
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct keyspec tunnel_keys[] = {
-	{ "type", K_REQ }, { "remote", K_REQ }, { "local", 0 }, { "via", 0 },
-	{ "address", 0 }, { "peer", 0 }, { "mtu", 0 }, { "ttl", 0 }, { "datapath", 0 },
-	{ "role", 0 }, { "routed", K_REPEAT | K_LIST }, { "update_url", 0 }, { "tunnel_id", 0 },
-	{ "user", 0 }, { "update_key_file", 0 }, { "myip", 0 },
-};
-static const struct keyspec bridge_keys[] = {
-	{ "address", K_REQ | K_REPEAT | K_LIST }, { "members", K_LIST },
-	{ "tunnel", 0 }, { "adopt", 0 },
-};
-static const struct keyspec jail_keys[] = {
-	{ "hostname", 0 }, { "path", 0 }, { "exec.start", K_LIST },
-	{ "exec.stop", K_LIST }, { "autostart", 0 },
-};
-static const struct keyspec iface_keys[] = {
-	{ "bridge", K_REQ }, { "address", K_REPEAT | K_LIST }, { "mac", 0 },
-};
-static const struct keyspec route_keys[] = {
-	{ "via", K_REQ },
-};
 static const char *const top_blocks[] = { "tunnel", "bridge", "jail" };
-static const char *const jail_blocks[] = { "interface", "route" };
 
-static const struct blockspec top_spec = { NULL, NULL, 0, top_blocks, N(top_blocks) };
-static const struct blockspec tunnel_spec = { "tunnel", tunnel_keys, N(tunnel_keys), NULL, 0 };
-static const struct blockspec bridge_spec = { "bridge", bridge_keys, N(bridge_keys), NULL, 0 };
-static const struct blockspec jail_spec = { "jail", jail_keys, N(jail_keys), jail_blocks, N(jail_blocks) };
-static const struct blockspec iface_spec = { "interface", iface_keys, N(iface_keys), NULL, 0 };
-static const struct blockspec route_spec = { "route", route_keys, N(route_keys), NULL, 0 };
+static const struct cv_blockspec top_spec = { NULL, NULL, 0, top_blocks, CV_N(top_blocks) };
 
-/* Object descriptions in messages: "jail 'x': interface 'epair1'". */
-#define DESC_MAX 200
-/* A quoted user string inside a message. */
-#define QMAX 72
-
-enum reg_kind { REG_TUNNEL, REG_BRIDGE, REG_MEMBER, REG_IFACE, REG_IFACE_END, REG_OTHER };
-
-/* Longest registry key: a name, or a family byte and 16 address bytes. */
-#define REG_KEY_MAX MODEL_NAME_MAX
-
-/* Something in use (an interface name, an address, a MAC) and who uses it. */
-struct reg_ent {
-	uint8_t key[REG_KEY_MAX];
-	size_t klen;
-	enum reg_kind kind;
-	char desc[DESC_MAX];
-	struct conf_loc loc;
-	size_t next;         /* chain in the bucket: index + 1, 0 = end */
-};
-
-/* A hash set of reg_ent, so that thousands of jails are checked in linear
- * time rather than by comparing every pair. */
-struct reg {
-	struct reg_ent *v;
-	size_t n;
-	size_t *buckets;     /* index + 1 of the first entry, 0 = empty */
-	size_t nb;           /* a power of two */
-};
-
-struct vctx {
-	struct conf_ctx *ctx;
-	struct model *m;
-	int err;                     /* sticky -ENOMEM */
-	struct reg names;            /* host interface names */
-	struct reg jail_names;
-	struct reg addrs;
-	struct reg macs;
-	/* Every declared tunnel/bridge/jail, valid or not: a reference to a
-	 * declared but broken object is not also reported as undefined. */
-	const struct conf_block **tunnels, **bridges, **jails;
-	size_t n_tunnels, n_bridges, n_jails;
-};
-
-/* Report one error at loc. */
-static void verr(struct vctx *c, struct conf_loc loc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void verr(struct vctx *c, struct conf_loc loc, const char *fmt, ...)
+void cv_err(struct cv_ctx *c, struct conf_loc loc, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -122,26 +28,23 @@ static void verr(struct vctx *c, struct conf_loc loc, const char *fmt, ...)
 	conf_diag_add(&c->ctx->diag, c->ctx->files[loc.file], loc.line, loc.col, "%s", msg);
 }
 
-static const char *q(const char *s, char buf[QMAX])
+const char *cv_quote(const char *s, char buf[CV_QMAX])
 {
-	return conf_quote(s, buf, QMAX);
+	return conf_quote(s, buf, CV_QMAX);
 }
 
-/* "FILE:LINE:COL" of loc, for "first defined at ..." notes. */
-static const char *where(const struct vctx *c, struct conf_loc loc, char *buf, size_t len)
+const char *cv_where(const struct cv_ctx *c, struct conf_loc loc, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s:%d:%d", c->ctx->files[loc.file], loc.line, loc.col);
 	return buf;
 }
 
-static struct model_pos pos_of(const struct vctx *c, struct conf_loc loc)
+struct model_pos cv_pos(const struct cv_ctx *c, struct conf_loc loc)
 {
 	return (struct model_pos){ c->ctx->files[loc.file], loc.line, loc.col };
 }
 
-/* Grow an array by one element; returns the new array or NULL (the old one
- * is still valid then and *err is set). */
-static void *grow(void *v, size_t n, size_t size, int *err)
+void *cv_grow(void *v, size_t n, size_t size, int *err)
 {
 	void *p = conf_grow(v, n, size);
 
@@ -152,7 +55,7 @@ static void *grow(void *v, size_t n, size_t size, int *err)
 
 /* ---- keys and blocks ---- */
 
-static const struct keyspec *spec_key(const struct blockspec *bs, const char *key)
+static const struct cv_keyspec *spec_key(const struct cv_blockspec *bs, const char *key)
 {
 	for (size_t i = 0; i < bs->n_keys; i++)
 		if (strcmp(bs->keys[i].name, key) == 0)
@@ -160,7 +63,7 @@ static const struct keyspec *spec_key(const struct blockspec *bs, const char *ke
 	return NULL;
 }
 
-static bool spec_block(const struct blockspec *bs, const char *kind)
+static bool spec_block(const struct cv_blockspec *bs, const char *kind)
 {
 	for (size_t i = 0; i < bs->n_blocks; i++)
 		if (strcmp(bs->blocks[i], kind) == 0)
@@ -168,8 +71,7 @@ static bool spec_block(const struct blockspec *bs, const char *kind)
 	return false;
 }
 
-/* The first statement setting key, or NULL. */
-static const struct conf_stmt *find_key(const struct conf_block *b, const char *key)
+const struct conf_stmt *cv_find_key(const struct conf_block *b, const char *key)
 {
 	for (size_t i = 0; i < b->n_stmts; i++)
 		if (strcmp(b->stmts[i].key, key) == 0)
@@ -177,10 +79,9 @@ static const struct conf_stmt *find_key(const struct conf_block *b, const char *
 	return NULL;
 }
 
-/* The value of a single-valued key, or NULL when absent. */
-static const struct conf_value *value_of(const struct conf_block *b, const char *key)
+const struct conf_value *cv_value_of(const struct conf_block *b, const char *key)
 {
-	const struct conf_stmt *s = find_key(b, key);
+	const struct conf_stmt *s = cv_find_key(b, key);
 
 	return s ? &s->vals[0] : NULL;
 }
@@ -197,53 +98,51 @@ static const char *did_you_mean(const char *word, const char *const *cands, size
 	return buf;
 }
 
-/* Check a block's keys and nested block kinds against its spec: unknown,
- * repeated, multi-valued and missing keys. label is NULL at the top level. */
-static void check_block(struct vctx *c, const struct conf_block *b,
-			const struct blockspec *bs, const char *label)
+void cv_check_block(struct cv_ctx *c, const struct conf_block *b,
+		    const struct cv_blockspec *bs, const char *label)
 {
 	const char *cands[16];
-	char q1[QMAX], hint[96];
+	char q1[CV_QMAX], hint[96];
 	size_t nc = 0;
 
-	for (size_t i = 0; i < bs->n_keys && nc < N(cands); i++)
+	for (size_t i = 0; i < bs->n_keys && nc < CV_N(cands); i++)
 		cands[nc++] = bs->keys[i].name;
 	for (size_t i = 0; i < b->n_stmts && !c->ctx->diag.full; i++) {
 		const struct conf_stmt *s = &b->stmts[i];
-		const struct keyspec *ks = spec_key(bs, s->key);
+		const struct cv_keyspec *ks = spec_key(bs, s->key);
 
 		if (!ks && !label) {
-			verr(c, s->loc, "unknown key '%s' at the top level; expected a tunnel, bridge or jail block, or include",
-			     q(s->key, q1));
+			cv_err(c, s->loc, "unknown key '%s' at the top level; expected a tunnel, bridge or jail block, or include",
+			       cv_quote(s->key, q1));
 			continue;
 		}
 		if (!ks && spec_block(bs, s->key)) {
-			verr(c, s->loc, "%s: '%s' is a block, not a key: %s NAME { ... }",
-			     label, s->key, s->key);
+			cv_err(c, s->loc, "%s: '%s' is a block, not a key: %s NAME { ... }",
+			       label, s->key, s->key);
 			continue;
 		}
 		if (!ks) {
-			verr(c, s->loc, "%s: unknown key '%s'%s", label, q(s->key, q1),
-			     did_you_mean(s->key, cands, nc, hint, sizeof(hint)));
+			cv_err(c, s->loc, "%s: unknown key '%s'%s", label, cv_quote(s->key, q1),
+			       did_you_mean(s->key, cands, nc, hint, sizeof(hint)));
 			continue;
 		}
-		if (!(ks->flags & K_REPEAT)) {
+		if (!(ks->flags & CV_KEY_REPEAT)) {
 			for (size_t j = 0; j < i; j++) {
 				if (strcmp(b->stmts[j].key, s->key) == 0) {
-					verr(c, s->loc, "%s: duplicate key '%s' (first set on line %d)",
-					     label, s->key, b->stmts[j].loc.line);
+					cv_err(c, s->loc, "%s: duplicate key '%s' (first set on line %d)",
+					       label, s->key, b->stmts[j].loc.line);
 					break;
 				}
 			}
 		}
-		if (s->n_vals > 1 && !(ks->flags & K_LIST))
-			verr(c, s->vals[1].loc, "%s: '%s' takes a single value, found %zu",
-			     label, s->key, s->n_vals);
+		if (s->n_vals > 1 && !(ks->flags & CV_KEY_LIST))
+			cv_err(c, s->vals[1].loc, "%s: '%s' takes a single value, found %zu",
+			       label, s->key, s->n_vals);
 	}
 	for (size_t i = 0; i < bs->n_keys && !b->damaged; i++) {
-		if ((bs->keys[i].flags & K_REQ) && !find_key(b, bs->keys[i].name))
-			verr(c, b->name ? b->name_loc : b->loc, "%s: missing required key '%s'",
-			     label, bs->keys[i].name);
+		if ((bs->keys[i].flags & CV_KEY_REQ) && !cv_find_key(b, bs->keys[i].name))
+			cv_err(c, b->name ? b->name_loc : b->loc, "%s: missing required key '%s'",
+			       label, bs->keys[i].name);
 	}
 	for (size_t i = 0; i < b->n_blocks && !c->ctx->diag.full; i++) {
 		const struct conf_block *nb = &b->blocks[i];
@@ -251,226 +150,23 @@ static void check_block(struct vctx *c, const struct conf_block *b,
 		if (spec_block(bs, nb->kind))
 			continue;
 		if (label && spec_key(bs, nb->kind)) {
-			verr(c, nb->loc, "%s: '%s' is a key, not a block: write '%s = VALUE;'",
-			     label, nb->kind, nb->kind);
+			cv_err(c, nb->loc, "%s: '%s' is a key, not a block: write '%s = VALUE;'",
+			       label, nb->kind, nb->kind);
 		} else if (label) {
-			verr(c, nb->loc, "%s: unknown block '%s'%s", label, q(nb->kind, q1),
-			     did_you_mean(nb->kind, bs->blocks, bs->n_blocks, hint, sizeof(hint)));
+			cv_err(c, nb->loc, "%s: unknown block '%s'%s", label, cv_quote(nb->kind, q1),
+			       did_you_mean(nb->kind, bs->blocks, bs->n_blocks, hint, sizeof(hint)));
 		} else {
 			static const char *const top_cands[] = { "tunnel", "bridge", "jail", "include" };
 
-			verr(c, nb->loc, "unknown block '%s'%s", q(nb->kind, q1),
-			     did_you_mean(nb->kind, top_cands, N(top_cands), hint, sizeof(hint)));
+			cv_err(c, nb->loc, "unknown block '%s'%s", cv_quote(nb->kind, q1),
+			       did_you_mean(nb->kind, top_cands, CV_N(top_cands), hint, sizeof(hint)));
 		}
 	}
 }
 
-/* ---- names ---- */
+/* ---- references between blocks ---- */
 
-static bool name_char_ok(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
-}
-
-/*
- * Check an interface or jail name: 1..max characters of [A-Za-z0-9_.-], not
- * starting with '-' (nor '.', for jails), not "." or "..". what is e.g.
- * "tunnel name" or "jail 'x': interface name"; why explains max if set.
- */
-static bool check_name(struct vctx *c, const char *s, struct conf_loc loc,
-		       const char *what, size_t max, bool jail, const char *why)
-{
-	char q1[QMAX];
-	size_t n = strlen(s);
-	bool chars = true;
-
-	for (size_t i = 0; i < n; i++)
-		chars = chars && name_char_ok(s[i]);
-	if (n == 0) {
-		verr(c, loc, "%s is empty", what);
-		return false;
-	}
-	if (!chars || s[0] == '-' || (jail && s[0] == '.') ||
-	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
-		verr(c, loc, "%s '%s' is not valid: use letters, digits, '_', '.' and '-', not starting with '-'%s",
-		     what, q(s, q1), jail ? " or '.'" : "");
-		return false;
-	}
-	if (n > max) {
-		verr(c, loc, "%s '%s' is too long (%zu characters, at most %zu%s)",
-		     what, q(s, q1), n, max, why ? why : "");
-		return false;
-	}
-	return true;
-}
-
-static uint64_t reg_hash(const uint8_t *k, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ k[i]) * 1099511628211ULL;
-	return h;
-}
-
-static const struct reg_ent *reg_find(const struct reg *r, const void *key, size_t klen)
-{
-	size_t i;
-
-	if (!r->nb)
-		return NULL;
-	for (i = r->buckets[reg_hash(key, klen) & (r->nb - 1)]; i; i = r->v[i - 1].next) {
-		const struct reg_ent *e = &r->v[i - 1];
-
-		if (e->klen == klen && memcmp(e->key, key, klen) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-/* Add an entry (the caller checked it is new). Returns 0 or -ENOMEM. */
-static int reg_add(struct reg *r, const void *key, size_t klen, enum reg_kind kind,
-		   const char *desc, struct conf_loc loc)
-{
-	struct reg_ent *v, *e;
-	size_t h;
-
-	if (r->n >= r->nb) { /* keep the load factor at most 1 */
-		size_t nb = r->nb ? r->nb * 2 : 64;
-		size_t *b = calloc(nb, sizeof(*b));
-
-		if (!b)
-			return -ENOMEM;
-		for (size_t i = 0; i < r->n; i++) {
-			h = reg_hash(r->v[i].key, r->v[i].klen) & (nb - 1);
-			r->v[i].next = b[h];
-			b[h] = i + 1;
-		}
-		free(r->buckets);
-		r->buckets = b;
-		r->nb = nb;
-	}
-	v = conf_grow(r->v, r->n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	r->v = v;
-	e = &v[r->n];
-	memset(e, 0, sizeof(*e));
-	memcpy(e->key, key, klen < REG_KEY_MAX ? klen : REG_KEY_MAX);
-	e->klen = klen < REG_KEY_MAX ? klen : REG_KEY_MAX;
-	e->kind = kind;
-	snprintf(e->desc, sizeof(e->desc), "%s", desc);
-	e->loc = loc;
-	h = reg_hash(e->key, e->klen) & (r->nb - 1);
-	e->next = r->buckets[h];
-	r->buckets[h] = ++r->n;
-	return 0;
-}
-
-static void reg_free(struct reg *r)
-{
-	free(r->v);
-	free(r->buckets);
-	memset(r, 0, sizeof(*r));
-}
-
-/* How a registered name is called in messages: the object itself, or a
- * member of it, or one end of its epair. */
-static const char *subject(enum reg_kind kind, const char *desc, const char *name,
-			   char *buf, size_t len)
-{
-	if (kind == REG_MEMBER)
-		snprintf(buf, len, "%s: member '%s'", desc, name);
-	else if (kind == REG_IFACE_END)
-		snprintf(buf, len, "%s: epair end '%s'", desc, name);
-	else
-		snprintf(buf, len, "%s", desc);
-	return buf;
-}
-
-/* Record a host interface name used by the object desc; on a clash report
- * it (at loc) and return false. */
-static bool reg_name(struct vctx *c, const char *name, enum reg_kind kind,
-		     const char *desc, struct conf_loc loc)
-{
-	static const char *const kinds[] = { "tunnel", "bridge", "member", "interface", "interface", "" };
-	const struct reg_ent *r = reg_find(&c->names, name, strlen(name));
-	char w[256], s1[DESC_MAX + 64], s2[DESC_MAX + 64];
-	int e;
-
-	if (r) {
-		where(c, r->loc, w, sizeof(w));
-		if (kind == REG_MEMBER && r->kind == REG_MEMBER && strcmp(desc, r->desc) == 0)
-			verr(c, loc, "%s: member '%s' is listed twice", desc, name);
-		else if (kind == REG_MEMBER && r->kind == REG_MEMBER)
-			verr(c, loc, "%s: member '%s' is already a member of %s (defined at %s)",
-			     desc, name, r->desc, w);
-		else if (kind == r->kind && kind != REG_IFACE_END)
-			verr(c, loc, "duplicate %s '%s' (first defined at %s)", kinds[kind], name, w);
-		else
-			verr(c, loc, "%s clashes with %s (defined at %s)",
-			     subject(kind, desc, name, s1, sizeof(s1)),
-			     subject(r->kind, r->desc, name, s2, sizeof(s2)), w);
-		return false;
-	}
-	e = reg_add(&c->names, name, strlen(name), kind, desc, loc);
-	if (e < 0)
-		c->err = e;
-	return e == 0;
-}
-
-/* Registry key of an address: its family and bytes (not the prefix). */
-static size_t addr_key(const struct addr *a, uint8_t key[17])
-{
-	key[0] = a->family == AF_INET ? 4 : 6;
-	memcpy(key + 1, a->bytes, 16);
-	return 17;
-}
-
-/* Record an address in use (host part); report a second use and return false. */
-static bool reg_addr(struct vctx *c, const struct addr *a, const char *desc, struct conf_loc loc)
-{
-	char s[ADDR_STRLEN], w[256];
-	uint8_t key[17];
-	size_t klen = addr_key(a, key);
-	const struct reg_ent *r = reg_find(&c->addrs, key, klen);
-	int e;
-
-	if (r) {
-		addr_format_host(a, s, sizeof(s));
-		if (strcmp(r->desc, desc) == 0)
-			verr(c, loc, "%s: address %s is listed twice", desc, s);
-		else
-			verr(c, loc, "%s: address %s is already used by %s (%s)",
-			     desc, s, r->desc, where(c, r->loc, w, sizeof(w)));
-		return false;
-	}
-	e = reg_add(&c->addrs, key, klen, REG_OTHER, desc, loc);
-	if (e < 0)
-		c->err = e;
-	return e == 0;
-}
-
-/* Record a MAC address in use; report a second use. */
-static void reg_mac(struct vctx *c, const uint8_t mac[6], const char *desc, struct conf_loc loc)
-{
-	const struct reg_ent *r = reg_find(&c->macs, mac, 6);
-	char s[18], w[256];
-	int e;
-
-	if (r) {
-		verr(c, loc, "%s: mac %s is already used by %s (%s)", desc,
-		     mac_format(mac, s, sizeof(s)), r->desc, where(c, r->loc, w, sizeof(w)));
-		return;
-	}
-	e = reg_add(&c->macs, mac, 6, REG_OTHER, desc, loc);
-	if (e < 0)
-		c->err = e;
-}
-
-/* Whether name was declared as a block of the given list (even a broken one). */
-static bool declared(const struct conf_block *const *v, size_t n, const char *name)
+bool cv_declared(const struct conf_block *const *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->name && strcmp(v[i]->name, name) == 0)
@@ -478,12 +174,11 @@ static bool declared(const struct conf_block *const *v, size_t n, const char *na
 	return false;
 }
 
-/* Report a reference to an undefined object, suggesting a declared one. */
-static void undefined(struct vctx *c, const char *label, const char *kind,
-		      const struct conf_value *v, const struct conf_block *const *decl, size_t n)
+void cv_undefined(struct cv_ctx *c, const char *label, const char *kind,
+		  const struct conf_value *v, const struct conf_block *const *decl, size_t n)
 {
 	const char **cands = calloc(n ? n : 1, sizeof(*cands));
-	char q1[QMAX], hint[96];
+	char q1[CV_QMAX], hint[96];
 	size_t nc = 0;
 
 	if (!cands) {
@@ -493,931 +188,9 @@ static void undefined(struct vctx *c, const char *label, const char *kind,
 	for (size_t i = 0; i < n; i++)
 		if (decl[i]->name)
 			cands[nc++] = decl[i]->name;
-	verr(c, v->loc, "%s: %s '%s' is not defined%s", label, kind, q(v->text, q1),
-	     did_you_mean(v->text, cands, nc, hint, sizeof(hint)));
+	cv_err(c, v->loc, "%s: %s '%s' is not defined%s", label, kind, cv_quote(v->text, q1),
+	       did_you_mean(v->text, cands, nc, hint, sizeof(hint)));
 	free(cands);
-}
-
-/* ---- values ---- */
-
-#define PFX_NONE 0
-#define PFX_OPTIONAL 1
-#define PFX_REQUIRED 2
-
-/*
- * Parse an address value of the given family (0 = either) with or without
- * "/N" as pfx says; report why not at the value. key names the setting.
- */
-static bool get_addr(struct vctx *c, const char *label, const char *key,
-		     const struct conf_value *v, int family, int pfx, struct addr *out)
-{
-	const char *slash = strchr(v->text, '/');
-	size_t hl = slash ? (size_t)(slash - v->text) : strlen(v->text);
-	const char *fam = family == AF_INET ? "an IPv4 address" :
-			  family == AF_INET6 ? "an IPv6 address" : "an IPv4 or IPv6 address";
-	char host[ADDR_STRLEN], q1[QMAX];
-	struct addr a;
-
-	q(v->text, q1);
-	if (hl == 0 || hl >= sizeof(host)) {
-		verr(c, v->loc, "%s: %s: '%s' is not %s", label, key, q1, fam);
-		return false;
-	}
-	memcpy(host, v->text, hl);
-	host[hl] = '\0';
-	if (addr_parse(host, ADDR_PREFIX_NONE, &a, NULL) < 0) {
-		verr(c, v->loc, "%s: %s: '%s' is not %s", label, key, q1, fam);
-		return false;
-	}
-	if (family && a.family != family) {
-		verr(c, v->loc, "%s: %s: '%s' is an %s address, expected %s", label, key, q1,
-		     a.family == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "IPv4" : "IPv6");
-		return false;
-	}
-	if (slash && pfx == PFX_NONE) {
-		verr(c, v->loc, "%s: %s: '%s' must not have a prefix length", label, key, q1);
-		return false;
-	}
-	if (slash && addr_parse(v->text, ADDR_PREFIX_OPTIONAL, &a, NULL) < 0) {
-		verr(c, v->loc, "%s: %s: '%s' has a bad prefix length (0..%d)", label, key, q1,
-		     a.family == AF_INET ? 32 : 128);
-		return false;
-	}
-	if (!slash && pfx == PFX_REQUIRED) {
-		verr(c, v->loc, "%s: %s: '%s' needs a prefix length, e.g. '%s/%d'", label, key,
-		     q1, q1, a.family == AF_INET ? 24 : 64);
-		return false;
-	}
-	*out = a;
-	return true;
-}
-
-/* Refuse addresses that can't be assigned or routed to. */
-static bool usable(struct vctx *c, const char *label, const char *key,
-		   const struct conf_value *v, const struct addr *a)
-{
-	static const uint8_t bcast[4] = { 255, 255, 255, 255 };
-	const char *what = NULL;
-	char s[ADDR_STRLEN];
-
-	if (addr_is_unspecified(a))
-		what = "the unspecified address";
-	else if (addr_is_multicast(a))
-		what = "a multicast address";
-	else if (addr_is_loopback(a))
-		what = "a loopback address";
-	else if (a->family == AF_INET && memcmp(a->bytes, bcast, 4) == 0)
-		what = "the broadcast address";
-	if (!what)
-		return true;
-	verr(c, v->loc, "%s: %s: %s is %s", label, key, addr_format_host(a, s, sizeof(s)), what);
-	return false;
-}
-
-/* A decimal number in [min, max]. */
-static bool get_int(struct vctx *c, const char *label, const char *key,
-		    const struct conf_value *v, int min, int max, int *out)
-{
-	const char *s = v->text;
-	char q1[QMAX];
-	long n = 0;
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 9 || strspn(s, "0123456789") != len) {
-		verr(c, v->loc, "%s: %s: '%s' is not a number", label, key, q(s, q1));
-		return false;
-	}
-	n = strtol(s, NULL, 10);
-	if (n < min || n > max) {
-		verr(c, v->loc, "%s: %s %ld is out of range (%d..%d)", label, key, n, min, max);
-		return false;
-	}
-	*out = (int)n;
-	return true;
-}
-
-/* A boolean: yes/true/on or no/false/off, in any letter case. */
-static bool get_bool(struct vctx *c, const char *label, const char *key,
-		     const struct conf_value *v, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on" }, *const no[] = { "no", "false", "off" };
-	char q1[QMAX];
-
-	for (size_t i = 0; i < N(yes); i++) {
-		if (strcasecmp(v->text, yes[i]) == 0) {
-			*out = true;
-			return true;
-		}
-		if (strcasecmp(v->text, no[i]) == 0) {
-			*out = false;
-			return true;
-		}
-	}
-	verr(c, v->loc, "%s: %s: '%s' is not a boolean (use yes or no)", label, key, q(v->text, q1));
-	return false;
-}
-
-/* Why s is not an acceptable absolute path (a jail root, a key file), or NULL. */
-static const char *path_problem(const char *s)
-{
-	if (s[0] != '/')
-		return "must be an absolute path";
-	if (strlen(s) >= PATH_MAX)
-		return "is too long";
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return "must not contain control characters";
-	for (const char *p = s; (p = strstr(p, "..")); p += 2)
-		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
-			return "must not contain '..' components";
-	return NULL;
-}
-
-/* Append a to the array *v of *n addresses. Returns 0 or -ENOMEM. */
-static int push_addr(struct addr **v, size_t *n, const struct addr *a)
-{
-	struct addr *p = conf_grow(*v, *n, sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	p[(*n)++] = *a;
-	return 0;
-}
-
-/* ---- tunnel ---- */
-
-/* Parse an IPv4 endpoint setting (remote, local, via) into *out. */
-static bool get_v4(struct vctx *c, const char *label, const char *key,
-		   const struct conf_value *v, struct addr *out)
-{
-	return get_addr(c, label, key, v, AF_INET, PFX_NONE, out) && usable(c, label, key, v, out);
-}
-
-/* Why s is not a value the broker's update API takes (tunnel_id, user), or
- * NULL. A user may not contain ':', which ends the user in HTTP basic auth. */
-static const char *token_problem(const char *s, bool is_user)
-{
-	if (*s == '\0')
-		return "is empty";
-	if (strlen(s) > 255)
-		return "is longer than 255 characters";
-	for (const char *p = s; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == ' ')
-			return "must not contain spaces";
-		if (ch < 0x20 || ch == 0x7f)
-			return "must not contain control characters";
-		if (ch > 0x7e)
-			return "must be printable ASCII";
-		if (ch == ':' && is_user)
-			return "must not contain ':' (it ends the user name in HTTP basic authentication)";
-	}
-	return NULL;
-}
-
-/* Why s is not an http:// or https:// URL with a host, or NULL. */
-static const char *url_problem(const char *s)
-{
-	size_t n;
-
-	if (strcasecmp(s, "http:") == 0 || strcasecmp(s, "https:") == 0)
-		return "is cut short: write the URL in double quotes ('//' starts a comment)";
-	if (strncasecmp(s, "https://", 8) == 0)
-		n = 8;
-	else if (strncasecmp(s, "http://", 7) == 0)
-		n = 7;
-	else
-		return "must start with http:// or https://";
-	if (s[n] == '\0' || strchr("/?#", s[n]))
-		return "has no host";
-	if (strlen(s) > 2048)
-		return "is longer than 2048 characters";
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-			return "must not contain spaces or control characters";
-	return NULL;
-}
-
-/* A string setting checked by problem(); stored (strdup) in *out when valid. */
-static void get_string(struct vctx *c, const char *label, const char *key,
-		       const struct conf_value *v, const char *problem, char **out)
-{
-	char q1[QMAX];
-
-	if (problem && v->text[0] == '\0') {
-		verr(c, v->loc, "%s: %s is empty", label, key);
-		return;
-	}
-	if (problem) {
-		verr(c, v->loc, "%s: %s '%s' %s", label, key, q(v->text, q1), problem);
-		return;
-	}
-	*out = strdup(v->text);
-	if (!*out)
-		c->err = -ENOMEM;
-}
-
-/* Whether prefixes a and b share any address. */
-static bool prefixes_overlap(const struct addr *a, const struct addr *b)
-{
-	return addr_in_prefix(a, b) || addr_in_prefix(b, a);
-}
-
-/* One `routed` prefix of a broker: IPv6 with a length, host bits clear, not
- * the default route nor multicast, not overlapping the tunnel's own prefix
- * or an earlier routed prefix. Returns whether it was added. */
-static bool routed_prefix(struct vctx *c, const char *label, const struct conf_value *v,
-			  struct model_tunnel *t)
-{
-	char s1[ADDR_STRLEN], s2[ADDR_STRLEN];
-	struct addr a, net;
-
-	if (!get_addr(c, label, "routed", v, AF_INET6, PFX_REQUIRED, &a))
-		return false;
-	net = addr_network(&a);
-	addr_format(&a, s1, sizeof(s1));
-	if (!addr_equal(&net, &a)) {
-		verr(c, v->loc, "%s: routed %s: host bits are set; did you mean %s?", label, s1,
-		     addr_format(&net, s2, sizeof(s2)));
-		return false;
-	}
-	if (a.plen == 0) {
-		verr(c, v->loc, "%s: routed %s is the default route; list the prefixes the broker routes to its client",
-		     label, s1);
-		return false;
-	}
-	if (addr_is_multicast(&a) || addr_is_link_local(&a) || addr_is_loopback(&a)) {
-		verr(c, v->loc, "%s: routed %s is a %s prefix", label, s1,
-		     addr_is_multicast(&a) ? "multicast" : addr_is_link_local(&a) ? "link-local" : "loopback");
-		return false;
-	}
-	if (t->has_address && prefixes_overlap(&a, &t->address)) {
-		net = addr_network(&t->address);
-		verr(c, v->loc, "%s: routed %s overlaps the tunnel prefix %s", label, s1,
-		     addr_format(&net, s2, sizeof(s2)));
-		return false;
-	}
-	for (size_t i = 0; i < t->n_routed; i++) {
-		if (!prefixes_overlap(&a, &t->routed[i]))
-			continue;
-		if (addr_equal(&a, &t->routed[i]))
-			verr(c, v->loc, "%s: routed %s is listed twice", label, s1);
-		else
-			verr(c, v->loc, "%s: routed %s overlaps routed %s", label, s1,
-			     addr_format(&t->routed[i], s2, sizeof(s2)));
-		return false;
-	}
-	if (push_addr(&t->routed, &t->n_routed, &a) < 0) {
-		c->err = -ENOMEM;
-		return false;
-	}
-	return true;
-}
-
-/* role and routed: a broker routes its `routed` prefixes to the peer; a
- * client has none (its broker routes them to it). */
-static void tunnel_role(struct vctx *c, const struct conf_block *b, const char *label,
-			struct model_tunnel *t)
-{
-	const struct conf_stmt *first = find_key(b, "routed");
-	const struct conf_value *v;
-	char q1[QMAX];
-
-	if ((v = value_of(b, "role"))) {
-		if (strcmp(v->text, "client") == 0)
-			t->role = MODEL_ROLE_CLIENT;
-		else if (strcmp(v->text, "broker") == 0)
-			t->role = MODEL_ROLE_BROKER;
-		else {
-			verr(c, v->loc, "%s: unknown role '%s' (expected client or broker)", label, q(v->text, q1));
-			return; /* routed would be judged against the wrong role */
-		}
-	}
-	if (!first)
-		return;
-	if (t->role != MODEL_ROLE_BROKER) {
-		verr(c, first->loc, "%s: routed is only for role = broker (a client's prefixes are routed to it by the broker)",
-		     label);
-		return;
-	}
-	if (!find_key(b, "peer"))
-		verr(c, first->loc, "%s: routed needs peer: the broker routes each prefix to the client's address",
-		     label);
-	for (size_t i = 0; i < b->n_stmts && !c->err; i++) {
-		const struct conf_stmt *s = &b->stmts[i];
-
-		if (strcmp(s->key, "routed") != 0)
-			continue;
-		for (size_t k = 0; k < s->n_vals && !c->err; k++)
-			routed_prefix(c, label, &s->vals[k], t);
-	}
-}
-
-/* The settings of `jail6 tunnel update`; all optional here, the command
- * says which it misses. */
-static void tunnel_update_keys(struct vctx *c, const struct conf_block *b, const char *label,
-			       struct model_tunnel *t)
-{
-	const struct conf_value *v;
-
-	if ((v = value_of(b, "update_url")))
-		get_string(c, label, "update_url", v, url_problem(v->text), &t->update_url);
-	if ((v = value_of(b, "tunnel_id")))
-		get_string(c, label, "tunnel_id", v, token_problem(v->text, false), &t->tunnel_id);
-	if ((v = value_of(b, "user")))
-		get_string(c, label, "user", v, token_problem(v->text, true), &t->user);
-	if ((v = value_of(b, "update_key_file")))
-		get_string(c, label, "update_key_file", v, path_problem(v->text), &t->update_key_file);
-	if ((v = value_of(b, "myip"))) {
-		if (strcmp(v->text, "auto") == 0)
-			t->myip_auto = true;
-		else
-			t->has_myip = get_v4(c, label, "myip", v, &t->myip);
-	}
-}
-
-/* Free what a tunnel that never made it into the model owns. */
-static void free_tunnel_fields(struct model_tunnel *t)
-{
-	free(t->routed);
-	free(t->update_url);
-	free(t->tunnel_id);
-	free(t->user);
-	free(t->update_key_file);
-}
-
-/* A tunnel block: endpoints, addresses, limits; defaults for what is unset. */
-static void build_tunnel(struct vctx *c, const struct conf_block *b)
-{
-	struct model_tunnel t = {
-		.local_auto = true, .mtu = MODEL_TUNNEL_MTU_DEFAULT,
-		.ttl = MODEL_TUNNEL_TTL_DEFAULT, .datapath = MODEL_DATAPATH_AUTO,
-	};
-	const struct conf_value *v;
-	char label[DESC_MAX], q1[QMAX], s1[ADDR_STRLEN], s2[ADDR_STRLEN];
-	bool named, remote_ok = false, addr_ok = false;
-	struct model_tunnel *arr;
-
-	snprintf(label, sizeof(label), "tunnel '%s'", q(b->name, q1));
-	check_block(c, b, &tunnel_spec, label);
-	named = check_name(c, b->name, b->name_loc, "tunnel name", MODEL_IFNAMSIZ - 1, false, NULL);
-	if (named) {
-		snprintf(t.name, sizeof(t.name), "%s", b->name);
-		reg_name(c, t.name, REG_TUNNEL, label, b->name_loc);
-	}
-	t.pos = pos_of(c, b->name_loc);
-	if ((v = value_of(b, "type")) && strcmp(v->text, "6in4") != 0)
-		verr(c, v->loc, "%s: unknown type '%s' (the only type is 6in4)", label, q(v->text, q1));
-	if ((v = value_of(b, "remote")))
-		remote_ok = get_v4(c, label, "remote", v, &t.remote);
-	if ((v = value_of(b, "local")) && strcmp(v->text, "auto") != 0) {
-		t.local_auto = false;
-		get_v4(c, label, "local", v, &t.local);
-	}
-	if ((v = value_of(b, "via"))) {
-		t.has_via = get_v4(c, label, "via", v, &t.via);
-		if (t.has_via && remote_ok && addr_same_host(&t.via, &t.remote))
-			verr(c, v->loc, "%s: via %s is the remote address itself; via is the gateway towards it",
-			     label, addr_format_host(&t.via, s1, sizeof(s1)));
-	}
-	if ((v = value_of(b, "address"))) {
-		addr_ok = get_addr(c, label, "address", v, AF_INET6, PFX_REQUIRED, &t.address) &&
-			  usable(c, label, "address", v, &t.address);
-		t.has_address = addr_ok;
-		if (addr_ok)
-			reg_addr(c, &t.address, label, v->loc);
-	}
-	if ((v = value_of(b, "peer"))) {
-		t.has_peer = get_addr(c, label, "peer", v, AF_INET6, PFX_NONE, &t.peer) &&
-			     usable(c, label, "peer", v, &t.peer);
-		if (t.has_peer && addr_ok && !addr_in_prefix(&t.peer, &t.address)) {
-			struct addr net = addr_network(&t.address);
-
-			verr(c, v->loc, "%s: peer %s is outside the tunnel prefix %s", label,
-			     addr_format_host(&t.peer, s1, sizeof(s1)), addr_format(&net, s2, sizeof(s2)));
-		} else if (t.has_peer) {
-			char desc[DESC_MAX];
-
-			snprintf(desc, sizeof(desc), "%.150s (peer)", label);
-			reg_addr(c, &t.peer, desc, v->loc);
-		}
-	}
-	if ((v = value_of(b, "mtu")))
-		get_int(c, label, "mtu", v, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX, &t.mtu);
-	if ((v = value_of(b, "ttl")))
-		get_int(c, label, "ttl", v, 1, 255, &t.ttl);
-	if ((v = value_of(b, "datapath"))) {
-		if (strcmp(v->text, "auto") == 0)
-			t.datapath = MODEL_DATAPATH_AUTO;
-		else if (strcmp(v->text, "kernel") == 0)
-			t.datapath = MODEL_DATAPATH_KERNEL;
-		else if (strcmp(v->text, "userspace") == 0)
-			t.datapath = MODEL_DATAPATH_USERSPACE;
-		else
-			verr(c, v->loc, "%s: unknown datapath '%s' (expected auto, kernel or userspace)",
-			     label, q(v->text, q1));
-	}
-	tunnel_role(c, b, label, &t);
-	tunnel_update_keys(c, b, label, &t);
-	/* A broken tunnel is kept (the model is discarded anyway) so that
-	 * references to it are not also reported as undefined. */
-	if (!named || c->err)
-		goto fail;
-	arr = grow(c->m->tunnels, c->m->n_tunnels, sizeof(*arr), &c->err);
-	if (!arr)
-		goto fail;
-	c->m->tunnels = arr;
-	arr[c->m->n_tunnels++] = t;
-	return;
-fail:
-	free_tunnel_fields(&t);
-}
-
-/* ---- bridge ---- */
-
-/* Reject a bridge prefix that overlaps one of an earlier bridge. */
-static bool check_overlap(struct vctx *c, const char *label, const struct conf_value *v,
-			  const struct addr *a)
-{
-	char s1[ADDR_STRLEN], s2[ADDR_STRLEN];
-
-	for (size_t i = 0; i < c->m->n_bridges; i++) {
-		const struct model_bridge *o = &c->m->bridges[i];
-
-		for (size_t j = 0; j < o->n_addrs; j++) {
-			const struct addr *p = &o->addrs[j];
-			struct addr n1, n2;
-
-			if (p->family != a->family || addr_same_host(p, a))
-				continue; /* the same address is reported as such */
-			if (!addr_in_prefix(a, p) && !addr_in_prefix(p, a))
-				continue;
-			n1 = addr_network(a);
-			n2 = addr_network(p);
-			verr(c, v->loc, "%s: prefix %s overlaps bridge '%s' prefix %s", label,
-			     addr_format(&n1, s1, sizeof(s1)), o->name, addr_format(&n2, s2, sizeof(s2)));
-			return false;
-		}
-	}
-	return true;
-}
-
-/* The bridge's addresses: IPv6 ones first, then IPv4, each in file order. */
-static void bridge_addrs(struct vctx *c, const struct conf_block *b, const char *label,
-			 struct model_bridge *br)
-{
-	struct parsed { struct addr a; const struct conf_value *v; } *all = NULL;
-	size_t n = 0, n6 = 0;
-	bool ok = true;
-
-	for (size_t i = 0; i < b->n_stmts; i++) {
-		const struct conf_stmt *s = &b->stmts[i];
-
-		if (strcmp(s->key, "address") != 0)
-			continue;
-		for (size_t j = 0; j < s->n_vals; j++) {
-			struct parsed *p;
-			struct addr a;
-
-			if (!get_addr(c, label, "address", &s->vals[j], 0, PFX_REQUIRED, &a) ||
-			    !usable(c, label, "address", &s->vals[j], &a)) {
-				ok = false;
-				continue;
-			}
-			p = grow(all, n, sizeof(*p), &c->err);
-			if (!p)
-				goto cleanup;
-			all = p;
-			all[n++] = (struct parsed){ a, &s->vals[j] };
-			n6 += a.family == AF_INET6;
-		}
-	}
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < n; i++) {
-			if ((all[i].a.family == AF_INET6) != (pass == 0))
-				continue;
-			if (!check_overlap(c, label, all[i].v, &all[i].a)) {
-				ok = false;
-				continue;
-			}
-			if (!reg_addr(c, &all[i].a, label, all[i].v->loc))
-				continue;
-			if (push_addr(&br->addrs, &br->n_addrs, &all[i].a) < 0) {
-				c->err = -ENOMEM;
-				goto cleanup;
-			}
-		}
-	}
-	if (ok && find_key(b, "address") && n6 == 0)
-		verr(c, b->name_loc, "%s: needs at least one IPv6 address (address = PREFIX/LEN)", label);
-cleanup:
-	free(all);
-}
-
-/* A bridge block: its prefixes, members and tunnel. */
-static void build_bridge(struct vctx *c, const struct conf_block *b)
-{
-	struct model_bridge br = { 0 };
-	const struct conf_stmt *s;
-	const struct conf_value *v;
-	char label[DESC_MAX], what[DESC_MAX + 16], q1[QMAX];
-	bool named;
-	struct model_bridge *arr;
-
-	snprintf(label, sizeof(label), "bridge '%s'", q(b->name, q1));
-	check_block(c, b, &bridge_spec, label);
-	named = check_name(c, b->name, b->name_loc, "bridge name", MODEL_IFNAMSIZ - 1, false, NULL);
-	if (named) {
-		snprintf(br.name, sizeof(br.name), "%s", b->name);
-		reg_name(c, br.name, REG_BRIDGE, label, b->name_loc);
-	}
-	br.pos = pos_of(c, b->name_loc);
-	bridge_addrs(c, b, label, &br);
-	if ((s = find_key(b, "members"))) {
-		snprintf(what, sizeof(what), "%s: member name", label);
-		for (size_t i = 0; i < s->n_vals && !c->err; i++) {
-			char (*m)[MODEL_IFNAMSIZ];
-
-			v = &s->vals[i];
-			if (!check_name(c, v->text, v->loc, what, MODEL_IFNAMSIZ - 1, false, NULL) ||
-			    !reg_name(c, v->text, REG_MEMBER, label, v->loc))
-				continue;
-			m = grow(br.members, br.n_members, sizeof(*m), &c->err);
-			if (!m)
-				break;
-			br.members = m;
-			snprintf(m[br.n_members++], MODEL_IFNAMSIZ, "%s", v->text);
-		}
-	}
-	if ((v = value_of(b, "tunnel"))) {
-		if (model_find_tunnel(c->m, v->text))
-			snprintf(br.tunnel, sizeof(br.tunnel), "%s", v->text);
-		else if (!declared(c->tunnels, c->n_tunnels, v->text))
-			undefined(c, label, "tunnel", v, c->tunnels, c->n_tunnels);
-	}
-	if ((v = value_of(b, "adopt")))
-		get_bool(c, label, "adopt", v, &br.adopt);
-	/* Kept even when broken, so that interfaces on it are still checked. */
-	if (!named || c->err)
-		goto fail;
-	arr = grow(c->m->bridges, c->m->n_bridges, sizeof(*arr), &c->err);
-	if (!arr)
-		goto fail;
-	c->m->bridges = arr;
-	arr[c->m->n_bridges++] = br;
-	return;
-fail:
-	free(br.addrs);
-	free(br.members);
-}
-
-/* ---- jail ---- */
-
-/* Why s is not a valid host name (RFC 1123), or NULL when it is. */
-static const char *hostname_problem(const char *s)
-{
-	size_t n = strlen(s), label = 0;
-
-	if (n == 0)
-		return "it is empty";
-	if (n > 253)
-		return "it is longer than 253 characters";
-	for (size_t i = 0; i <= n; i++) {
-		char ch = s[i];
-
-		if (ch == '.' || ch == '\0') {
-			if (label == 0)
-				return "it has an empty label";
-			if (s[i - 1] == '-')
-				return "a label ends with '-'";
-			if (label > 63)
-				return "a label is longer than 63 characters";
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-'))
-			return "only letters, digits, '-' and '.' are allowed";
-		if (label == 0 && ch == '-')
-			return "a label starts with '-'";
-		label++;
-	}
-	return NULL;
-}
-
-/* exec.start / exec.stop: the values become an argv. */
-static bool build_argv(struct vctx *c, const char *label, const struct conf_stmt *s,
-		       struct model_argv *out)
-{
-	if (!s)
-		return true;
-	if (s->vals[0].text[0] == '\0') {
-		verr(c, s->vals[0].loc, "%s: %s: the program (first value) is empty", label, s->key);
-		return false;
-	}
-	out->argv = calloc(s->n_vals + 1, sizeof(*out->argv));
-	if (!out->argv) {
-		c->err = -ENOMEM;
-		return false;
-	}
-	for (size_t i = 0; i < s->n_vals; i++) {
-		out->argv[i] = strdup(s->vals[i].text);
-		if (!out->argv[i]) {
-			c->err = -ENOMEM;
-			return false;
-		}
-		out->argc++;
-	}
-	return true;
-}
-
-/* "prefix A" or "prefixes A, B" of the bridge's addresses of family af. */
-static void bridge_prefixes(const struct model_bridge *br, int af, char *buf, size_t len)
-{
-	size_t o = 0, n = 0;
-
-	for (size_t i = 0; i < br->n_addrs; i++)
-		n += br->addrs[i].family == af;
-	o = (size_t)snprintf(buf, len, n > 1 ? "prefixes " : "prefix ");
-	for (size_t i = 0, k = 0; i < br->n_addrs && o < len; i++) {
-		struct addr net;
-		char s[ADDR_STRLEN];
-
-		if (br->addrs[i].family != af)
-			continue;
-		net = addr_network(&br->addrs[i]);
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", k++ ? ", " : "", addr_format(&net, s, sizeof(s)));
-	}
-}
-
-/* One `address` value of an interface: auto, or a prefix inside the bridge's. */
-static bool iface_addr(struct vctx *c, const char *label, const struct conf_value *v,
-		       const struct model_bridge *br, struct model_iface *ifc)
-{
-	struct addr a;
-	char s[ADDR_STRLEN], pfx[256];
-	bool inside = false, fam = false;
-
-	if (strcmp(v->text, "auto") == 0) {
-		ifc->n_auto++;
-		return true;
-	}
-	if (!get_addr(c, label, "address", v, 0, PFX_REQUIRED, &a) ||
-	    !usable(c, label, "address", v, &a))
-		return false;
-	for (size_t i = 0; br && i < br->n_addrs; i++) {
-		if (br->addrs[i].family != a.family)
-			continue;
-		fam = true;
-		inside = inside || addr_in_prefix(&a, &br->addrs[i]);
-	}
-	addr_format(&a, s, sizeof(s));
-	if (br && !fam) {
-		verr(c, v->loc, "%s: address %s: bridge '%s' has no %s address", label, s, br->name,
-		     a.family == AF_INET ? "IPv4" : "IPv6");
-		return false;
-	}
-	if (br && !inside) {
-		bridge_prefixes(br, a.family, pfx, sizeof(pfx));
-		verr(c, v->loc, "%s: address %s is outside bridge '%s' %s", label, s, br->name, pfx);
-		return false;
-	}
-	if (!reg_addr(c, &a, label, v->loc))
-		return false;
-	if (push_addr(&ifc->addrs, &ifc->n_addrs, &a) < 0) {
-		c->err = -ENOMEM;
-		return false;
-	}
-	return true;
-}
-
-/* The mac setting of an interface: unicast and not all zeroes. */
-static bool iface_mac(struct vctx *c, const char *label, const struct conf_value *v,
-		      struct model_iface *ifc)
-{
-	static const uint8_t zero[6];
-	char q1[QMAX], s[18];
-
-	if (mac_parse(v->text, ifc->mac) < 0) {
-		verr(c, v->loc, "%s: mac: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", label, q(v->text, q1));
-		return false;
-	}
-	mac_format(ifc->mac, s, sizeof(s));
-	if (memcmp(ifc->mac, zero, 6) == 0) {
-		verr(c, v->loc, "%s: mac %s is all zeroes", label, s);
-		return false;
-	}
-	if (ifc->mac[0] & 1) {
-		verr(c, v->loc, "%s: mac %s is a multicast address (the first byte must be even)", label, s);
-		return false;
-	}
-	reg_mac(c, ifc->mac, label, v->loc);
-	ifc->has_mac = true;
-	return true;
-}
-
-/* Register the epair's two host-side names NAMEa and NAMEb. */
-static bool reg_epair(struct vctx *c, const char *name, const char *label, struct conf_loc loc)
-{
-	bool ok = true;
-
-	for (const char *sfx = "ab"; *sfx; sfx++) {
-		char end[MODEL_IFNAMSIZ + 1];
-
-		snprintf(end, sizeof(end), "%s%c", name, *sfx);
-		ok &= reg_name(c, end, REG_IFACE_END, label, loc);
-	}
-	return ok;
-}
-
-/* An interface block of jail j: name (and epair ends), bridge, addresses, MAC. */
-static bool build_iface(struct vctx *c, const char *jlabel, const struct conf_block *b,
-			struct model_jail *j)
-{
-	struct model_iface ifc = { 0 };
-	const struct model_bridge *br = NULL;
-	const struct conf_value *v;
-	char label[DESC_MAX], what[DESC_MAX], q1[QMAX];
-	struct model_iface *arr;
-	bool ok;
-
-	snprintf(label, sizeof(label), "%.100s: interface '%s'", jlabel, q(b->name, q1));
-	snprintf(what, sizeof(what), "%.100s: interface name", jlabel);
-	check_block(c, b, &iface_spec, label);
-	ok = check_name(c, b->name, b->name_loc, what, MODEL_IFNAMSIZ - 2, false,
-			": jail6 appends 'a' and 'b' for the epair ends");
-	if (ok) {
-		snprintf(ifc.name, sizeof(ifc.name), "%s", b->name);
-		ok = reg_name(c, ifc.name, REG_IFACE, label, b->name_loc) &&
-		     reg_epair(c, ifc.name, label, b->name_loc);
-	}
-	ifc.pos = pos_of(c, b->name_loc);
-	if ((v = value_of(b, "bridge"))) {
-		br = model_find_bridge(c->m, v->text);
-		if (br) {
-			snprintf(ifc.bridge, sizeof(ifc.bridge), "%s", br->name);
-		} else {
-			ok = false;
-			if (!declared(c->bridges, c->n_bridges, v->text))
-				undefined(c, label, "bridge", v, c->bridges, c->n_bridges);
-		}
-	}
-	for (size_t i = 0; i < b->n_stmts && !c->err; i++) {
-		const struct conf_stmt *s = &b->stmts[i];
-
-		if (strcmp(s->key, "address") != 0)
-			continue;
-		for (size_t k = 0; k < s->n_vals; k++)
-			ok &= iface_addr(c, label, &s->vals[k], br, &ifc);
-	}
-	if ((v = value_of(b, "mac")))
-		ok &= iface_mac(c, label, v, &ifc);
-	if (!ok || c->err)
-		goto fail;
-	arr = grow(j->ifaces, j->n_ifaces, sizeof(*arr), &c->err);
-	if (!arr)
-		goto fail;
-	j->ifaces = arr;
-	arr[j->n_ifaces++] = ifc;
-	return true;
-fail:
-	free(ifc.addrs);
-	return false;
-}
-
-/* A route block of jail j: destination (default, default4 or a prefix) and gateway. */
-static bool build_route(struct vctx *c, const char *jlabel, const struct conf_block *b,
-			struct model_jail *j)
-{
-	struct model_route r = { .pos = pos_of(c, b->name_loc) };
-	const struct conf_value *v;
-	char label[DESC_MAX], q1[QMAX], s1[ADDR_STRLEN], s2[ADDR_STRLEN];
-	struct conf_value dest = { b->name, false, b->name_loc };
-	struct model_route *arr;
-	bool ok = true;
-
-	snprintf(label, sizeof(label), "%.100s: route %s", jlabel, q(b->name, q1));
-	check_block(c, b, &route_spec, label);
-	if (strcmp(b->name, "default") == 0) {
-		r.dst = (struct addr){ .family = AF_INET6, .plen = 0 };
-	} else if (strcmp(b->name, "default4") == 0) {
-		r.dst = (struct addr){ .family = AF_INET, .plen = 0 };
-	} else if (get_addr(c, jlabel, "route", &dest, 0, PFX_OPTIONAL, &r.dst)) {
-		struct addr net;
-
-		if (r.dst.plen < 0)
-			r.dst.plen = (int)addr_len(&r.dst) * 8;
-		net = addr_network(&r.dst);
-		if (!addr_equal(&net, &r.dst)) {
-			verr(c, b->name_loc, "%s: host bits are set; did you mean %s?", label,
-			     addr_format(&net, s1, sizeof(s1)));
-			ok = false;
-		}
-	} else {
-		ok = false;
-	}
-	if ((v = value_of(b, "via"))) {
-		if (!get_addr(c, label, "via", v, 0, PFX_NONE, &r.gw) || !usable(c, label, "via", v, &r.gw))
-			ok = false;
-		else if (r.dst.family && r.gw.family != r.dst.family) {
-			verr(c, v->loc, "%s: via %s is an %s address but the destination is %s", label,
-			     addr_format_host(&r.gw, s1, sizeof(s1)),
-			     r.gw.family == AF_INET ? "IPv4" : "IPv6",
-			     r.dst.family == AF_INET ? "IPv4" : "IPv6");
-			ok = false;
-		}
-	}
-	for (size_t i = 0; ok && i < j->n_routes; i++) {
-		if (addr_equal(&j->routes[i].dst, &r.dst)) {
-			verr(c, b->name_loc, "%s: duplicate route %s (first on line %d)", jlabel,
-			     addr_format(&r.dst, s2, sizeof(s2)), j->routes[i].pos.line);
-			ok = false;
-		}
-	}
-	if (!ok)
-		return false;
-	arr = grow(j->routes, j->n_routes, sizeof(*arr), &c->err);
-	if (!arr)
-		return false;
-	j->routes = arr;
-	arr[j->n_routes++] = r;
-	return true;
-}
-
-/* Free a heap-allocated jail and what it owns. */
-static void free_jail(struct model_jail *j)
-{
-	struct model m = { .jails = j, .n_jails = 1 };
-
-	/* model_free() knows how to free a jail (and frees j itself). */
-	model_free(&m);
-}
-
-/* A jail and its interfaces and routes. Even a broken jail goes into the
- * model (which is then discarded) so that later duplicates are still found. */
-static void build_jail(struct vctx *c, const struct conf_block *b)
-{
-	struct model_jail *j = calloc(1, sizeof(*j));
-	const struct conf_value *v;
-	const char *why;
-	char label[DESC_MAX], q1[QMAX], w[256];
-	struct model_jail *arr;
-	int e;
-
-	if (!j) {
-		c->err = -ENOMEM;
-		return;
-	}
-	j->autostart = true;
-	snprintf(label, sizeof(label), "jail '%s'", q(b->name, q1));
-	check_block(c, b, &jail_spec, label);
-	if (check_name(c, b->name, b->name_loc, "jail name", MODEL_NAME_MAX - 1, true, NULL)) {
-		const struct reg_ent *r = reg_find(&c->jail_names, b->name, strlen(b->name));
-
-		snprintf(j->name, sizeof(j->name), "%s", b->name);
-		if (r)
-			verr(c, b->name_loc, "duplicate jail '%s' (first defined at %s)", j->name,
-			     where(c, r->loc, w, sizeof(w)));
-		else if ((e = reg_add(&c->jail_names, b->name, strlen(b->name), REG_OTHER, label, b->name_loc)) < 0)
-			c->err = e;
-	}
-	j->pos = pos_of(c, b->name_loc);
-	if ((v = value_of(b, "hostname"))) {
-		if ((why = hostname_problem(v->text)))
-			verr(c, v->loc, "%s: hostname '%s' is not valid: %s", label, q(v->text, q1), why);
-		else if (!(j->hostname = strdup(v->text)))
-			c->err = -ENOMEM;
-	}
-	if ((v = value_of(b, "path"))) {
-		if ((why = path_problem(v->text)))
-			verr(c, v->loc, "%s: path '%s' %s", label, q(v->text, q1), why);
-		else if (!(j->path = strdup(v->text)))
-			c->err = -ENOMEM;
-	}
-	build_argv(c, label, find_key(b, "exec.start"), &j->exec_start);
-	build_argv(c, label, find_key(b, "exec.stop"), &j->exec_stop);
-	if ((v = value_of(b, "autostart")))
-		get_bool(c, label, "autostart", v, &j->autostart);
-	for (size_t i = 0; i < b->n_blocks && !c->err && !c->ctx->diag.full; i++) {
-		const struct conf_block *nb = &b->blocks[i];
-
-		if (!nb->name)
-			continue; /* a syntax error was reported */
-		if (strcmp(nb->kind, "interface") == 0)
-			build_iface(c, label, nb, j);
-		else if (strcmp(nb->kind, "route") == 0)
-			build_route(c, label, nb, j);
-	}
-	arr = grow(c->m->jails, c->m->n_jails, sizeof(*arr), &c->err);
-	if (!arr) {
-		free_jail(j);
-		return;
-	}
-	c->m->jails = arr;
-	arr[c->m->n_jails++] = *j;
-	free(j);
 }
 
 /* ---- top level ---- */
@@ -1438,10 +211,10 @@ static int collect(const struct conf_block *root, const char *kind,
 
 int conf_build_model(struct conf_ctx *ctx, const struct conf_block *root, struct model *out)
 {
-	struct vctx c = { .ctx = ctx, .m = out };
+	struct cv_ctx c = { .ctx = ctx, .m = out };
 
 	memset(out, 0, sizeof(*out));
-	check_block(&c, root, &top_spec, NULL);
+	cv_check_block(&c, root, &top_spec, NULL);
 	if (collect(root, "tunnel", &c.tunnels, &c.n_tunnels) < 0 ||
 	    collect(root, "bridge", &c.bridges, &c.n_bridges) < 0 ||
 	    collect(root, "jail", &c.jails, &c.n_jails) < 0) {
@@ -1451,16 +224,16 @@ int conf_build_model(struct conf_ctx *ctx, const struct conf_block *root, struct
 	/* Tunnels before bridges before jails: each may refer to the previous
 	 * kind regardless of where it appears in the file. */
 	for (size_t i = 0; i < c.n_tunnels && !c.err && !ctx->diag.full; i++)
-		build_tunnel(&c, c.tunnels[i]);
+		cv_build_tunnel(&c, c.tunnels[i]);
 	for (size_t i = 0; i < c.n_bridges && !c.err && !ctx->diag.full; i++)
-		build_bridge(&c, c.bridges[i]);
+		cv_build_bridge(&c, c.bridges[i]);
 	for (size_t i = 0; i < c.n_jails && !c.err && !ctx->diag.full; i++)
-		build_jail(&c, c.jails[i]);
+		cv_build_jail(&c, c.jails[i]);
 cleanup:
-	reg_free(&c.names);
-	reg_free(&c.jail_names);
-	reg_free(&c.addrs);
-	reg_free(&c.macs);
+	cv_reg_free(&c.names);
+	cv_reg_free(&c.jail_names);
+	cv_reg_free(&c.addrs);
+	cv_reg_free(&c.macs);
 	free(c.tunnels);
 	free(c.bridges);
 	free(c.jails);
