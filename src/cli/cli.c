@@ -20,21 +20,26 @@ void cli_usage(const char *name)
 		}
 }
 
-int cli_dry_run_opts(struct cli_global *g, int argc, char **argv, const char *name,
-		     const char *help, int *dry)
+int cli_opts(struct cli_global *g, int argc, char **argv, const char *name, const char *help,
+	     const char *flag, int letter, int *set)
 {
-	static const struct option opts[] = {
+	const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
+		{ flag, no_argument, NULL, letter },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char shorts[8];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "f:nh", opts, NULL)) != -1) {
+	snprintf(shorts, sizeof(shorts), "f:%ch", letter);
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		if (c == letter) {
+			*set = 1;
+			continue;
+		}
 		switch (c) {
 		case 'f': g->conf = optarg; break;
-		case 'n': *dry = 1; break;
 		case 'h':
 			for (const struct cli_command *k = cli_commands; k->name; k++)
 				if (!strcmp(k->name, name))
@@ -97,8 +102,8 @@ int cli_engine_open(const struct cli_global *g, struct engine **e, bool readonly
 	return 0;
 }
 
-int cli_report(struct engine *e, int r, const struct engine_result *res, bool dry_run, const char *empty,
-	       const char *what)
+int cli_report(const struct cli_global *g, struct engine *e, int r, const struct engine_result *res,
+	       bool dry_run, const char *empty, const char *what)
 {
 	if (r == -EEXIST && res->conflicts.n) {
 		for (size_t i = 0; i < res->conflicts.n; i++)
@@ -113,7 +118,10 @@ int cli_report(struct engine *e, int r, const struct engine_result *res, bool dr
 		return CLI_EXIT_FAIL;
 	}
 	if (res->plan.n_actions == 0) {
-		printf("jail6: %s\n", empty);
+		if (empty)
+			printf("jail6: %s\n", empty);
+		else
+			printf("jail6: nothing to do: the host already matches %s\n", g->conf);
 		return CLI_EXIT_OK;
 	}
 	if (dry_run) {

@@ -63,12 +63,13 @@ int cmd_tunnel_update(struct cli_global *g, int argc, char **argv);
 /* Print "usage: jail6 NAME USAGE" for a subcommand to stderr. */
 void cli_usage(const char *name);
 
-/* Parse the options that apply, destroy, start, stop and restart share:
- * -f FILE, -n/--dry-run (sets *dry), -h (prints "usage: jail6 NAME USAGE",
- * a blank line and help to stdout). Returns 0, -1 after the help, or
- * CLI_EXIT_CONFIG for an unknown option (the usage on stderr). */
-int cli_dry_run_opts(struct cli_global *g, int argc, char **argv, const char *name,
-		     const char *help, int *dry);
+/* Parse the options most subcommands share: -f FILE, -h (prints "usage:
+ * jail6 NAME USAGE", a blank line and help to stdout) and one flag of
+ * their own (--dry-run/-n, --json/-j, --quiet/-q), which sets *set.
+ * Returns 0, -1 after the help, or CLI_EXIT_CONFIG for an unknown option
+ * (the usage on stderr). */
+int cli_opts(struct cli_global *g, int argc, char **argv, const char *name, const char *help,
+	     const char *flag, int letter, int *set);
 
 /* Load and validate the config of g, printing every error as FILE:LINE:COL.
  * Returns 0, or the exit code to use (CLI_EXIT_CONFIG). */
@@ -85,9 +86,10 @@ void cli_warn_lines(const char *msg);
  * Report the end of a run that planned and executed (apply, destroy, start,
  * stop, restart), as r and res say: the conflicts, the error and how far it
  * got (what: what to do next), or "N actions applied"; with dry_run, the
- * plan. empty: what to print when there was nothing to do. An exit code.
+ * plan. empty: what to print when there was nothing to do (NULL: that the
+ * host matches g's config). An exit code.
  */
-int cli_report(struct engine *e, int r, const struct engine_result *res, bool dry_run, const char *empty,
-	       const char *what);
+int cli_report(const struct cli_global *g, struct engine *e, int r, const struct engine_result *res,
+	       bool dry_run, const char *empty, const char *what);
 
 #endif

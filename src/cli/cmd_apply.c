@@ -11,7 +11,7 @@ int cmd_apply(struct cli_global *g, int argc, char **argv)
 	struct engine_result res = { 0 };
 	struct model m = { 0 };
 	struct engine *e = NULL;
-	char help[1024], empty[512];
+	char help[1024];
 	int r, rc, dry = 0;
 
 	snprintf(help, sizeof(help),
@@ -22,7 +22,7 @@ int cmd_apply(struct cli_global *g, int argc, char **argv)
 		 "clash with one (say an existing bridge0) stops apply before anything\n"
 		 "changes, unless the bridge says `adopt = yes`.\n\n"
 		 "  -n, --dry-run   print the plan, change nothing\n", g->conf);
-	rc = cli_dry_run_opts(g, argc, argv, "apply", help, &dry);
+	rc = cli_opts(g, argc, argv, "apply", help, "dry-run", 'n', &dry);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (optind < argc) {
@@ -35,8 +35,7 @@ int cmd_apply(struct cli_global *g, int argc, char **argv)
 	if (rc == 0) {
 		o.dry_run = dry;
 		r = engine_converge(e, &m, &o, &res);
-		snprintf(empty, sizeof(empty), "nothing to do: the host already matches %s", g->conf);
-		rc = cli_report(e, r, &res, dry, empty, "run apply again once fixed");
+		rc = cli_report(g, e, r, &res, dry, NULL, "run apply again once fixed");
 	}
 	engine_result_free(&res);
 	engine_close(e);

@@ -17,27 +17,16 @@ static size_t count_ifaces(const struct model *m)
 
 int cmd_check(struct cli_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct model m = { 0 };
-	int c, r, quiet = 0;
+	char help[512];
+	int r, quiet = 0;
 
-	while ((c = getopt_long(argc, argv, "f:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': g->conf = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'h':
-			printf("usage: jail6 check [-f FILE] [-q]\n\n"
-			       "Validate FILE (default %s) without touching the host. Every error\n"
-			       "is printed as FILE:LINE:COL: message. Exit 0 when valid, 2 when not.\n", g->conf);
-			return CLI_EXIT_OK;
-		default: cli_usage("check"); return CLI_EXIT_CONFIG;
-		}
-	}
+	snprintf(help, sizeof(help),
+		 "Validate FILE (default %s) without touching the host. Every error\n"
+		 "is printed as FILE:LINE:COL: message. Exit 0 when valid, 2 when not.\n", g->conf);
+	r = cli_opts(g, argc, argv, "check", help, "quiet", 'q', &quiet);
+	if (r)
+		return r < 0 ? CLI_EXIT_OK : r;
 	if (optind < argc) {
 		warnx("check: unexpected argument '%s'", argv[optind]);
 		return CLI_EXIT_CONFIG;

@@ -21,7 +21,7 @@ int cmd_destroy(struct cli_global *g, int argc, char **argv)
 	struct engine *e = NULL;
 	int r, rc, dry = 0;
 
-	rc = cli_dry_run_opts(g, argc, argv, "destroy", help, &dry);
+	rc = cli_opts(g, argc, argv, "destroy", help, "dry-run", 'n', &dry);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	for (int i = optind; i < argc; i++)
@@ -36,7 +36,7 @@ int cmd_destroy(struct cli_global *g, int argc, char **argv)
 	if (rc == 0) {
 		r = engine_teardown(e, &m, (const char *const *)argv + optind, (size_t)(argc - optind), dry, false,
 				    &res);
-		rc = cli_report(e, r, &res, dry, "nothing to destroy", "run destroy again once fixed");
+		rc = cli_report(g, e, r, &res, dry, "nothing to destroy", "run destroy again once fixed");
 	}
 	engine_result_free(&res);
 	engine_close(e);

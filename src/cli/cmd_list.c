@@ -1,4 +1,5 @@
 /* jail6 list: the jails of the config, their state and addresses. */
+#include <err.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -37,30 +38,22 @@ static void print_table(json_t *arr)
 
 int cmd_list(struct cli_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct engine_jail_info *v = NULL;
 	struct model m = { 0 };
 	struct engine *e = NULL;
 	json_t *arr = NULL;
 	size_t n = 0;
-	int c, rc, json = 0;
+	int rc, json = 0;
 
-	while ((c = getopt_long(argc, argv, "f:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': g->conf = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: jail6 list [-f FILE] [--json]\n\n"
-			       "One line per jail of FILE: name, state (running, stopped, or absent:\n"
-			       "wanted but not up), hostname, root path and addresses.\n");
-			return CLI_EXIT_OK;
-		default: cli_usage("list"); return CLI_EXIT_CONFIG;
-		}
+	rc = cli_opts(g, argc, argv, "list",
+		      "One line per jail of FILE: name, state (running, stopped, or absent:\n"
+		      "wanted but not up), hostname, root path and addresses.\n",
+		      "json", 'j', &json);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (optind < argc) {
+		warnx("list: unexpected argument '%s'", argv[optind]);
+		return CLI_EXIT_CONFIG;
 	}
 	rc = cli_load_conf(g, &m);
 	if (rc == 0)

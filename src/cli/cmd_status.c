@@ -106,31 +106,23 @@ static void print_text(json_t *s, const char *conf)
 
 int cmd_status(struct cli_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct model m = { 0 };
 	struct engine *e = NULL;
 	json_t *js = NULL;
 	bool in_sync = false;
-	int c, rc, json = 0;
+	int rc, json = 0;
 
-	while ((c = getopt_long(argc, argv, "f:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': g->conf = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: jail6 status [-f FILE] [--json]\n\n"
-			       "Show the tunnel, the bridge (addresses, members) and each jail\n"
-			       "(state, interfaces, addresses, routing table) as the host has them,\n"
-			       "then whether the host matches FILE. Exit 0 when it does, 3 when it\n"
-			       "drifted (the actions apply would take are listed), 1 on error.\n");
-			return CLI_EXIT_OK;
-		default: cli_usage("status"); return CLI_EXIT_CONFIG;
-		}
+	rc = cli_opts(g, argc, argv, "status",
+		      "Show the tunnel, the bridge (addresses, members) and each jail\n"
+		      "(state, interfaces, addresses, routing table) as the host has them,\n"
+		      "then whether the host matches FILE. Exit 0 when it does, 3 when it\n"
+		      "drifted (the actions apply would take are listed), 1 on error.\n",
+		      "json", 'j', &json);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (optind < argc) {
+		warnx("status: unexpected argument '%s'", argv[optind]);
+		return CLI_EXIT_CONFIG;
 	}
 	rc = cli_load_conf(g, &m);
 	if (rc == 0)

@@ -16,7 +16,7 @@ int cli_jail_cmd(struct cli_global *g, int argc, char **argv, const char *what, 
 	struct engine *e = NULL;
 	int r, rc, dry = 0;
 
-	rc = cli_dry_run_opts(g, argc, argv, what, help, &dry);
+	rc = cli_opts(g, argc, argv, what, help, "dry-run", 'n', &dry);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (optind >= argc) {
@@ -32,10 +32,8 @@ int cli_jail_cmd(struct cli_global *g, int argc, char **argv, const char *what, 
 	if (rc == 0)
 		rc = cli_engine_open(g, &e, false, false);
 	if (rc == 0) {
-		char empty[512];
 		r = op(e, &m, (const char *const *)argv + optind, (size_t)(argc - optind), dry, &res);
-		snprintf(empty, sizeof(empty), "nothing to do: the host already matches %s", g->conf);
-		rc = cli_report(e, r, &res, dry, empty, "run it again once fixed");
+		rc = cli_report(g, e, r, &res, dry, NULL, "run it again once fixed");
 	}
 	engine_result_free(&res);
 	engine_close(e);

@@ -128,46 +128,19 @@ static int own_check(struct store *s, const struct store_own *o)
 	return 0;
 }
 
-/* Bind the key of *o to parameters 1..7 of st. */
-static int bind_key(sqlite3_stmt *st, const struct store_own *o)
-{
-	const struct addr *a = &o->addr;
-
-	return store_bind(st, "tttti" "bi" "i", kind_names[o->kind], o->ns, o->name, o->ifname,
-			  family_code(a->family), a->bytes, (int)addr_len(a), a->family ? a->plen : -1);
-}
-
-/* Run the cached key statement id for *o with the extra parameters after
- * the key; 'rows' as store_exists. */
-static int run_keyed(struct store *s, enum store_stmt id, bool rows, const struct store_own *o)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = store_stmt(s, id, &st), step;
-
-	if (rc < 0)
-		return rc;
-	step = bind_key(st, o);
-	if (step == SQLITE_OK && id == STMT_OWN_ADD)
-		step = store_bind_from(st, 8, "tiI", o->has_detail ? o->detail : NULL, (int)o->flags,
-				       (int64_t)time(NULL));
-	if (step == SQLITE_OK)
-		step = sqlite3_step(st);
-	if (rows && (step == SQLITE_ROW || step == SQLITE_DONE))
-		rc = step == SQLITE_ROW;
-	else if (!rows && step == SQLITE_DONE)
-		rc = sqlite3_changes(s->db);
-	else
-		rc = store_sql_err(s, step);
-	store_stmt_done(st);
-	return rc;
-}
+/* The key of *o as the bound parameters 1..7 of the OWN statements. */
+#define KEY_TYPES "tttti" "bi" "i"
+#define KEY_ARGS(o)                                                                                  \
+	kind_names[(o)->kind], (o)->ns, (o)->name, (o)->ifname, family_code((o)->addr.family),       \
+		(o)->addr.bytes, (int)addr_len(&(o)->addr), (o)->addr.family ? (o)->addr.plen : -1
 
 int store_own_add(struct store *s, const struct store_own *o)
 {
 	int rc = own_check(s, o);
 
 	if (rc == 0)
-		rc = run_keyed(s, STMT_OWN_ADD, false, o);
+		rc = store_run(s, STMT_OWN_ADD, KEY_TYPES "tiI", KEY_ARGS(o), o->has_detail ? o->detail : NULL,
+			       (int)o->flags, (int64_t)time(NULL));
 	return rc < 0 ? rc : 0;
 }
 
@@ -177,7 +150,7 @@ int store_own_del(struct store *s, const struct store_own *o)
 	int rc = own_check(s, o);
 
 	if (rc == 0)
-		rc = run_keyed(s, STMT_OWN_DEL, false, o);
+		rc = store_run(s, STMT_OWN_DEL, KEY_TYPES, KEY_ARGS(o));
 	if (rc == 0)
 		rc = store_set_err(s, -ENOENT, "%s: no owned %s", s->path,
 				   store_own_describe(o, what, sizeof(what)));
@@ -188,7 +161,7 @@ int store_own_has(struct store *s, const struct store_own *o)
 {
 	int rc = own_check(s, o);
 
-	return rc < 0 ? rc : run_keyed(s, STMT_OWN_HAS, true, o);
+	return rc < 0 ? rc : store_exists(s, STMT_OWN_HAS, KEY_TYPES, KEY_ARGS(o));
 }
 
 /* Read the columns of an own row (in the order of OWN_COLUMNS) into *o. */
