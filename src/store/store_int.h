@@ -90,6 +90,15 @@ int store_col_copy(struct store *s, sqlite3_stmt *st, int i, char *dst, size_t l
 /* SQLite's result code rc as -errno (0 for OK, ROW and DONE). */
 int store_rc_errno(sqlite3 *db, int rc);
 
+/*
+ * Run sql on a statement of its own (so that row may call the store, even
+ * walk it again) with parameters bound by types (store_bind's letters),
+ * calling row(s, st, ctx) for each row. A non-zero return from row stops
+ * the walk and is returned; else 0 or -errno with the store's message.
+ */
+int store_walk(struct store *s, const char *sql, int (*row)(struct store *s, sqlite3_stmt *st, void *ctx),
+	       void *ctx, const char *types, ...);
+
 /* Run a pragma that returns one integer into *out; 0 or -errno. */
 int store_pragma_int(struct store *s, const char *sql, int *out);
 

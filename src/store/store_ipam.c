@@ -296,44 +296,39 @@ int store_ipam_release_jail(struct store *s, const char *jail)
 	return store_run(s, STMT_LEASE_DEL_JAIL, "t", jail);
 }
 
+struct lease_walk {
+	int (*cb)(const struct store_lease *l, void *ctx);
+	void *ctx;
+};
+
+static int lease_walk_row(struct store *s, sqlite3_stmt *st, void *arg)
+{
+	struct lease_walk *w = arg;
+	struct store_lease l;
+	const char *text;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	rc = store_col_copy(s, st, 0, l.jail, sizeof(l.jail));
+	if (rc == 0)
+		rc = store_col_copy(s, st, 1, l.iface, sizeof(l.iface));
+	if (rc < 0)
+		return rc;
+	l.slot = sqlite3_column_int(st, 2);
+	text = (const char *)sqlite3_column_text(st, 3);
+	if (!text || addr_parse(text, ADDR_PREFIX_REQUIRED, &l.addr, NULL) < 0)
+		return store_set_err(s, -EIO, "%s: jail %s: %s: bad leased address %s", s->path, l.jail, l.iface,
+				     text ? text : "NULL");
+	return w->cb(&l, w->ctx);
+}
+
 int store_ipam_list(struct store *s, const char *jail,
 		    int (*cb)(const struct store_lease *l, void *ctx), void *ctx)
 {
 	static const char sql[] =
 		"SELECT jail, iface, slot, addr FROM ipam_lease"
 		" WHERE ?1 IS NULL OR jail = ?1 ORDER BY jail, iface, slot";
-	sqlite3_stmt *st = NULL;
-	struct store_lease l;
-	const char *text;
-	int rc;
+	struct lease_walk w = { cb, ctx };
 
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = store_bind(st, "t", jail);
-	if (rc != SQLITE_OK) {
-		rc = store_sql_err(s, rc);
-		goto cleanup;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&l, 0, sizeof(l));
-		rc = store_col_copy(s, st, 0, l.jail, sizeof(l.jail));
-		if (rc == 0)
-			rc = store_col_copy(s, st, 1, l.iface, sizeof(l.iface));
-		if (rc < 0)
-			goto cleanup;
-		l.slot = sqlite3_column_int(st, 2);
-		text = (const char *)sqlite3_column_text(st, 3);
-		if (!text || addr_parse(text, ADDR_PREFIX_REQUIRED, &l.addr, NULL) < 0) {
-			rc = store_set_err(s, -EIO, "%s: jail %s: %s: bad leased address %s",
-					   s->path, l.jail, l.iface, text ? text : "NULL");
-			goto cleanup;
-		}
-		rc = cb(&l, ctx);
-		if (rc != 0)
-			goto cleanup;
-	}
-	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
-cleanup:
-	sqlite3_finalize(st);
-	return rc;
+	return store_walk(s, sql, lease_walk_row, &w, "t", jail);
 }

@@ -112,35 +112,31 @@ int store_jail_del(struct store *s, const char *name)
 	return no_record(s, store_run(s, STMT_JAIL_DEL, "t", name), name);
 }
 
+struct jail_walk {
+	int (*cb)(const struct store_jail *j, void *ctx);
+	void *ctx;
+	struct store_jail *j;   /* a PATH_MAX buffer: kept off the stack */
+};
+
+static int jail_walk_row(struct store *s, sqlite3_stmt *st, void *arg)
+{
+	struct jail_walk *w = arg;
+	int rc = jail_row(s, st, w->j);
+
+	return rc ? rc : w->cb(w->j, w->ctx);
+}
+
 int store_jail_list(struct store *s,
 		    int (*cb)(const struct store_jail *j, void *ctx), void *ctx)
 {
-	sqlite3_stmt *st = NULL;
-	struct store_jail *j;
+	struct jail_walk w = { cb, ctx, malloc(sizeof(*w.j)) };
 	int rc;
 
-	/* struct store_jail carries a PATH_MAX buffer: keep it off the stack */
-	j = malloc(sizeof(*j));
-	if (!j)
+	if (!w.j)
 		return store_set_err(s, -ENOMEM, "%s: out of memory", s->path);
-	rc = sqlite3_prepare_v2(s->db,
-				"SELECT name, state, hostname, path, updated_at FROM jail ORDER BY name",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		rc = store_sql_err(s, rc);
-		goto cleanup;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = jail_row(s, st, j);
-		if (rc == 0)
-			rc = cb(j, ctx);
-		if (rc != 0)
-			goto cleanup;
-	}
-	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
-cleanup:
-	sqlite3_finalize(st);
-	free(j);
+	rc = store_walk(s, "SELECT name, state, hostname, path, updated_at FROM jail ORDER BY name", jail_walk_row,
+			&w, "");
+	free(w.j);
 	return rc;
 }
 
@@ -196,6 +192,26 @@ int store_event(struct store *s, const char *fmt, ...)
 	return rc;
 }
 
+struct event_walk {
+	int (*cb)(const struct store_event_rec *e, void *ctx);
+	void *ctx;
+};
+
+static int event_walk_row(struct store *s, sqlite3_stmt *st, void *arg)
+{
+	struct event_walk *w = arg;
+	struct store_event_rec e = {
+		.id = sqlite3_column_int64(st, 0),
+		.time = sqlite3_column_int64(st, 1),
+		.text = (const char *)sqlite3_column_text(st, 2),
+	};
+
+	(void)s;
+	if (!e.text)
+		e.text = "";
+	return w->cb(&e, w->ctx);
+}
+
 int store_event_list(struct store *s, int limit,
 		     int (*cb)(const struct store_event_rec *e, void *ctx), void *ctx)
 {
@@ -203,29 +219,7 @@ int store_event_list(struct store *s, int limit,
 		"SELECT id, time, text FROM"
 		" (SELECT id, time, text FROM event ORDER BY id DESC LIMIT ?1)"
 		" ORDER BY id";
-	sqlite3_stmt *st = NULL;
-	struct store_event_rec e;
-	int rc;
+	struct event_walk w = { cb, ctx };
 
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = store_bind(st, "i", limit > 0 ? limit : -1);
-	if (rc != SQLITE_OK) {
-		rc = store_sql_err(s, rc);
-		goto cleanup;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e.id = sqlite3_column_int64(st, 0);
-		e.time = sqlite3_column_int64(st, 1);
-		e.text = (const char *)sqlite3_column_text(st, 2);
-		if (!e.text)
-			e.text = "";
-		rc = cb(&e, ctx);
-		if (rc != 0)
-			goto cleanup;
-	}
-	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
-cleanup:
-	sqlite3_finalize(st);
-	return rc;
+	return store_walk(s, sql, event_walk_row, &w, "i", limit > 0 ? limit : -1);
 }

@@ -198,8 +198,21 @@ static int own_row(struct store *s, sqlite3_stmt *st, struct store_own *o)
 	return 0;
 }
 
-/* A fresh statement per walk so that the callback may call the store,
- * even this function, without resetting the walk under it. */
+/* A list callback and its context, for the row function. */
+struct own_walk {
+	int (*cb)(const struct store_own *o, void *ctx);
+	void *ctx;
+};
+
+static int own_walk_row(struct store *s, sqlite3_stmt *st, void *arg)
+{
+	struct own_walk *w = arg;
+	struct store_own o;
+	int rc = own_row(s, st, &o);
+
+	return rc ? rc : w->cb(&o, w->ctx);
+}
+
 int store_own_list(struct store *s, int kind, const char *ns,
 		   int (*cb)(const struct store_own *o, void *ctx), void *ctx)
 {
@@ -207,28 +220,9 @@ int store_own_list(struct store *s, int kind, const char *ns,
 		"SELECT kind, ns, name, ifname, family, addr, plen, detail, flags, created_at FROM own"
 		" WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR ns = ?2)"
 		" ORDER BY kind, ns, name, ifname, family, addr, plen";
-	sqlite3_stmt *st = NULL;
-	struct store_own o;
-	int rc;
+	struct own_walk w = { cb, ctx };
 
 	if (kind >= STORE_OWN_KIND_COUNT)
 		return store_set_err(s, -EINVAL, "ownership: unknown kind %d", kind);
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = store_bind(st, "tt", kind >= 0 ? kind_names[kind] : NULL, ns);
-	if (rc != SQLITE_OK) {
-		rc = store_sql_err(s, rc);
-		goto cleanup;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = own_row(s, st, &o);
-		if (rc == 0)
-			rc = cb(&o, ctx);
-		if (rc != 0)
-			goto cleanup;
-	}
-	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
-cleanup:
-	sqlite3_finalize(st);
-	return rc;
+	return store_walk(s, sql, own_walk_row, &w, "tt", kind >= 0 ? kind_names[kind] : NULL, ns);
 }

@@ -285,6 +285,31 @@ bool store_name_ok(const char *name, size_t max)
 	return name && name[0] && strnlen(name, max) < max;
 }
 
+int store_walk(struct store *s, const char *sql, int (*row)(struct store *s, sqlite3_stmt *st, void *ctx),
+	       void *ctx, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		va_start(ap, types);
+		rc = store_vbind(st, types, ap);
+		va_end(ap);
+	}
+	if (rc != SQLITE_OK) {
+		rc = store_sql_err(s, rc);
+		goto cleanup;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = row(s, st, ctx)) != 0)
+			goto cleanup;
+	rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
+cleanup:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Run a pragma that returns one integer. */
 int store_pragma_int(struct store *s, const char *sql, int *out)
 {
