@@ -145,26 +145,89 @@ cleanup:
 }
 
 /* Open the database file itself and set it up (pragmas, check, schema). */
+/*
+ * A database file that exists but holds nothing (0 bytes, and no WAL with
+ * its pages) was not left by jail6, which makes its store whole before it
+ * gives it its name (create_db): a truncated or stray file. Taking it as a
+ * new store would forget everything jail6 created.
+ */
+static int refuse_empty(struct store *s)
+{
+	char wal[PATH_MAX + 8];
+	struct stat st;
+
+	if (stat(s->path, &st) < 0 || st.st_size > 0)
+		return 0;
+	snprintf(wal, sizeof(wal), "%s-wal", s->path);
+	if (stat(wal, &st) == 0 && st.st_size > 0)
+		return 0;
+	return store_set_err(s, -EIO, "%s: empty file, not a jail6 store (move it away to start a new one; "
+			     "jail6 then no longer knows what it created)", s->path);
+}
+
+/* After the integrity check: a database with tables but no schema version
+ * is some other program's. */
+static int refuse_foreign(struct store *s)
+{
+	int v = 0, tables = 0;
+	int rc = store_pragma_int(s, "PRAGMA user_version", &v);
+
+	if (rc == 0 && v == 0)
+		rc = store_pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables);
+	if (rc == 0 && v == 0)
+		return store_set_err(s, -EIO, "%s: %s, not a jail6 store", s->path,
+				     tables ? "a database of another program" : "a database without jail6's schema");
+	return rc;
+}
+
+/* Make a new store at s->path whole before it has that name: the schema in
+ * DIR/jail6.db.new (0600: SQLite's WAL and shm files copy the database
+ * file's mode), then rename(2). A killed jail6 leaves at most the .new
+ * file, which the next run starts again. */
+static int create_db(struct store *s)
+{
+	char tmp[PATH_MAX + 8];
+	sqlite3 *db = s->db;
+	int rc, fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", s->path);
+	unlink(tmp);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return store_set_err(s, -errno, "%s: %s", tmp, strerror(errno));
+	close(fd);
+	rc = sqlite3_open_v2(tmp, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+	rc = rc == SQLITE_OK ? store_migrate(s) : store_sql_err(s, rc);
+	sqlite3_close(s->db);
+	s->db = db;
+	if (rc == 0 && rename(tmp, s->path) < 0)
+		rc = store_set_err(s, -errno, "%s: %s", s->path, strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
 static int db_open(struct store *s)
 {
 	bool ro = s->flags & STORE_READONLY;
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW;
 	sqlite3_stmt *st = NULL;
 	const char *mode;
-	int rc, fd;
+	int rc;
 
-	if (ro) {
-		if (access(s->path, F_OK) < 0)
+	if (access(s->path, F_OK) < 0) {
+		if (ro || errno != ENOENT)
 			return store_set_err(s, -errno, "%s: %s%s", s->path, strerror(errno),
 					     errno == ENOENT ? " (nothing was applied yet)" : "");
-	} else {
-		/* create it ourselves so that it is 0600 (SQLite's WAL and shm
-		 * files copy the database file's mode) */
-		fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			return store_set_err(s, -errno, "%s: %s", s->path, strerror(errno));
-		close(fd);
+		rc = create_db(s);
+		if (rc < 0)
+			return rc;
 	}
+	rc = refuse_empty(s);
+	if (rc < 0)
+		return rc;
 	rc = sqlite3_open_v2(s->path, &s->db, oflags, NULL);
 	if (rc != SQLITE_OK)
 		return store_sql_err(s, rc);
@@ -172,6 +235,8 @@ static int db_open(struct store *s)
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 
 	rc = check_integrity(s);
+	if (rc == 0)
+		rc = refuse_foreign(s);
 	if (rc < 0)
 		return rc;
 	if (!ro) {
@@ -228,6 +293,7 @@ int store_open(const char *dir, int flags, int lock_timeout_ms,
 		return -ENOMEM;
 	}
 	s->lock_fd = -1;
+	s->journal_fd = -1;
 	s->flags = flags;
 	n = snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	if (n > 0 && (size_t)n < sizeof(s->dir))
@@ -285,7 +351,58 @@ void store_close(struct store *s)
 		}
 		close(s->lock_fd);
 	}
+	if (s->journal_fd >= 0)
+		close(s->journal_fd);
 	free(s);
+}
+
+/* DIR/journal, opened once (read-write, or read-only for a reader). */
+static int journal_fd(struct store *s)
+{
+	char path[PATH_MAX + 16];
+	bool ro = s->flags & STORE_READONLY;
+
+	if (s->journal_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", s->dir, STORE_JOURNAL_NAME);
+	s->journal_fd = open(path, (ro ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->journal_fd < 0)
+		return store_set_err(s, -errno, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+int store_journal_set(struct store *s, int64_t started)
+{
+	int rc = journal_fd(s);
+
+	if (rc < 0)
+		return rc;
+	if (s->flags & STORE_READONLY)
+		return store_set_err(s, -EROFS, "%s: read-only", s->dir);
+	/* one write(2), no fsync: the journal only has to outlive a killed
+	 * process, and what it speaks of (links, namespaces) does not outlive
+	 * a power loss either */
+	if (pwrite(s->journal_fd, &started, sizeof(started), 0) != (ssize_t)sizeof(started))
+		return store_set_err(s, errno ? -errno : -EIO, "%s/%s: %s", s->dir, STORE_JOURNAL_NAME,
+				     strerror(errno ? errno : EIO));
+	return 0;
+}
+
+int store_journal_get(struct store *s, int64_t *started)
+{
+	int64_t v = -1;
+	ssize_t n;
+	int rc = journal_fd(s);
+
+	*started = -1;
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	n = pread(s->journal_fd, &v, sizeof(v), 0);
+	if (n == (ssize_t)sizeof(v))
+		*started = v;
+	return 0;
 }
 
 const char *store_path(const struct store *s)

@@ -28,6 +28,7 @@
 #define STORE_DIR_DEFAULT "/var/lib/jail6"
 #define STORE_DB_NAME     "jail6.db"
 #define STORE_LOCK_NAME   "lock"
+#define STORE_JOURNAL_NAME "journal"
 
 /* The schema version this code writes (PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION 3
@@ -77,6 +78,18 @@ int store_begin(struct store *s);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
 
+/*
+ * The journal: where the run that holds the lock has got to in its plan,
+ * written before each action (one pwrite, no transaction). A run that was
+ * killed leaves its claims (STORE_OWN_F_CLAIMED, with the action's place in
+ * seq) and the journal; the next writer keeps the claims of the actions
+ * that had started and whose object exists, and drops the others.
+ * started: the place of the last action begun, -1 = no run in progress.
+ * store_journal_get gives -1 when there is no journal.
+ */
+int store_journal_set(struct store *s, int64_t started);
+int store_journal_get(struct store *s, int64_t *started);
+
 /* ---- ownership: the objects jail6 created ---- */
 
 enum store_own_kind {
@@ -90,6 +103,10 @@ enum store_own_kind {
 
 /* Flags of an ownership record. */
 #define STORE_OWN_F_START_PENDING 0x1 /* jail: its exec.start has not completed */
+#define STORE_OWN_F_CLAIMED       0x2 /* claimed for action seq of a run that has
+				       * not confirmed it yet (see the journal) */
+#define STORE_OWN_F_UNMARKED      0x4 /* addr/route made before jail6 marked
+				       * its own: any protocol is accepted */
 
 /*
  * One owned object, typed: the key is (kind, ns, name, ifname, addr), of
@@ -105,6 +122,10 @@ struct store_own {
 	bool has_detail;                  /* sysctl: the value before jail6 is known */
 	char detail[STORE_OWN_DETAIL_MAX];
 	unsigned flags;                   /* STORE_OWN_F_* */
+	uint64_t ident;                   /* what tells the very object from a look-
+					   * alike: a link's ifindex, a jail's netns
+					   * cookie; 0 = not known */
+	int64_t seq;                      /* CLAIMED: the action's place in its plan */
 	int64_t created_at;               /* unix seconds; set by the store */
 };
 

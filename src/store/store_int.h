@@ -32,6 +32,7 @@ enum store_stmt {
 struct store {
 	sqlite3 *db;
 	int lock_fd;
+	int journal_fd;                  /* DIR/journal, opened on first use; -1 */
 	int flags;
 	int tx_depth;                    /* store_begin() nesting */
 	int version;

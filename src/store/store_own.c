@@ -38,6 +38,7 @@ static struct store_own own_new(enum store_own_kind k, const char *ns)
 
 	memset(&o, 0, sizeof(o));
 	o.kind = k;
+	o.seq = -1;
 	snprintf(o.ns, sizeof(o.ns), "%s", ns ? ns : "");
 	return o;
 }
@@ -139,8 +140,8 @@ int store_own_add(struct store *s, const struct store_own *o)
 	int rc = own_check(s, o);
 
 	if (rc == 0)
-		rc = store_run(s, STMT_OWN_ADD, KEY_TYPES "tiI", KEY_ARGS(o), o->has_detail ? o->detail : NULL,
-			       (int)o->flags, (int64_t)time(NULL));
+		rc = store_run(s, STMT_OWN_ADD, KEY_TYPES "tiIII", KEY_ARGS(o), o->has_detail ? o->detail : NULL,
+			       (int)o->flags, (int64_t)o->ident, (int64_t)o->seq, (int64_t)time(NULL));
 	return rc < 0 ? rc : 0;
 }
 
@@ -194,7 +195,9 @@ static int own_row(struct store *s, sqlite3_stmt *st, struct store_own *o)
 			return -EIO;
 	}
 	o->flags = (unsigned)sqlite3_column_int(st, 8);
-	o->created_at = sqlite3_column_int64(st, 9);
+	o->ident = (uint64_t)sqlite3_column_int64(st, 9);
+	o->seq = sqlite3_column_int64(st, 10);
+	o->created_at = sqlite3_column_int64(st, 11);
 	return 0;
 }
 
@@ -217,7 +220,7 @@ int store_own_list(struct store *s, int kind, const char *ns,
 		   int (*cb)(const struct store_own *o, void *ctx), void *ctx)
 {
 	static const char sql[] =
-		"SELECT kind, ns, name, ifname, family, addr, plen, detail, flags, created_at FROM own"
+		"SELECT kind, ns, name, ifname, family, addr, plen, detail, flags, ident, seq, created_at FROM own"
 		" WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR ns = ?2)"
 		" ORDER BY kind, ns, name, ifname, family, addr, plen";
 	struct own_walk w = { cb, ctx };

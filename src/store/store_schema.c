@@ -81,6 +81,8 @@ static const struct migration migrations[] = {
 	  " plen INTEGER NOT NULL DEFAULT -1,"
 	  " detail TEXT,"
 	  " flags INTEGER NOT NULL DEFAULT 0,"
+	  " ident INTEGER NOT NULL DEFAULT 0,"
+	  " seq INTEGER NOT NULL DEFAULT -1,"
 	  " created_at INTEGER NOT NULL,"
 	  " CHECK ((kind IN ('addr','route')) = (family <> 0)),"
 	  " CHECK ((kind IN ('addr','route')) = (name = '')),"
@@ -109,8 +111,8 @@ static int migrate_own_v3(struct store *s)
 {
 	static const char sel[] = "SELECT kind, ns, name, created_at FROM own WHERE kind IN ('addr','route')";
 	static const char ins[] =
-		"INSERT OR IGNORE INTO own_v3 (kind, ns, ifname, family, addr, plen, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+		"INSERT OR IGNORE INTO own_v3 (kind, ns, ifname, family, addr, plen, flags, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 	sqlite3_stmt *q = NULL, *w = NULL;
 	int rc = sqlite3_prepare_v2(s->db, sel, -1, &q, NULL);
 
@@ -141,9 +143,11 @@ static int migrate_own_v3(struct store *s)
 		if (a.plen < 0)
 			a.plen = (int)addr_len(&a) * 8;
 		sqlite3_reset(w);
-		rc = store_bind(w, "ttti" "bi" "iI", kind, (const char *)sqlite3_column_text(q, 1), ifname,
+		/* made before jail6 marked its addresses and routes: whatever
+		 * protocol they carry, they stay jail6's */
+		rc = store_bind(w, "ttti" "bi" "iiI", kind, (const char *)sqlite3_column_text(q, 1), ifname,
 				a.family == AF_INET ? 4 : 6, a.bytes, (int)addr_len(&a), a.plen,
-				(int64_t)sqlite3_column_int64(q, 3));
+				STORE_OWN_F_UNMARKED, (int64_t)sqlite3_column_int64(q, 3));
 		if (rc == SQLITE_OK)
 			rc = sqlite3_step(w);
 		if (rc != SQLITE_DONE) {

@@ -13,10 +13,11 @@
 /* SQL of the cached statements, indexed by enum store_stmt. */
 static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_OWN_ADD] =
-		"INSERT INTO own (kind, ns, name, ifname, family, addr, plen, detail, flags, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+		"INSERT INTO own (kind, ns, name, ifname, family, addr, plen, detail, flags, ident, seq,"
+		" created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
 		" ON CONFLICT (kind, ns, name, ifname, family, addr, plen)"
-		" DO UPDATE SET detail = excluded.detail, flags = excluded.flags",
+		" DO UPDATE SET detail = excluded.detail, flags = excluded.flags,"
+		" ident = excluded.ident, seq = excluded.seq",
 	[STMT_OWN_DEL] =
 		"DELETE FROM own WHERE kind = ?1 AND ns = ?2 AND name = ?3 AND ifname = ?4"
 		" AND family = ?5 AND addr = ?6 AND plen = ?7",

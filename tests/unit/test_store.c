@@ -432,6 +432,67 @@ static void scribble(const char *path, off_t off, size_t len)
 	close(fd);
 }
 
+/* 5b. A state dir whose jail6.db exists but is empty (0 bytes, no WAL) or
+ * is another program's database is refused with a message naming it, and
+ * left as it is: never taken as a new store. A half-made new store (a
+ * leftover jail6.db.new of a killed run) is made again. */
+static void test_not_a_store(void **state)
+{
+	struct fixture *f = *state;
+	char tmp[512], buf[64];
+	struct stat st;
+	int fd;
+
+	make_db(f, "CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+	assert_int_equal(store_open(f->dir, STORE_WRITE, 0, &f->s, f->err, sizeof(f->err)), -EIO);
+	assert_null(f->s);
+	assert_non_null(strstr(f->err, f->db));
+	assert_non_null(strstr(f->err, "not a jail6 store"));
+	raw_query(f->db, "SELECT count(*) FROM t", buf, sizeof(buf));
+	assert_string_equal(buf, "1");
+	assert_int_equal(store_open(f->dir, STORE_READONLY, 0, &f->s, f->err, sizeof(f->err)), -EIO);
+
+	assert_int_equal(truncate(f->db, 0), 0);
+	assert_int_equal(store_open(f->dir, STORE_WRITE, 0, &f->s, f->err, sizeof(f->err)), -EIO);
+	assert_non_null(strstr(f->err, "empty file, not a jail6 store"));
+	assert_int_equal(stat(f->db, &st), 0);
+	assert_int_equal(st.st_size, 0);
+
+	assert_int_equal(unlink(f->db), 0);
+	snprintf(tmp, sizeof(tmp), "%s.new", f->db);
+	fd = open(tmp, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "junk", 4), 4);
+	close(fd);
+	open_rw(f);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+	assert_int_equal(stat(tmp, &st), -1);
+}
+
+/* 5c. The journal: -1 without one, then what was written, across opens. */
+static void test_journal(void **state)
+{
+	struct fixture *f = *state;
+	int64_t v;
+
+	open_rw(f);
+	assert_int_equal(store_journal_get(f->s, &v), 0);
+	assert_true(v == -1);
+	assert_int_equal(store_journal_set(f->s, 41), 0);
+	assert_int_equal(store_journal_get(f->s, &v), 0);
+	assert_true(v == 41);
+	reopen(f);
+	assert_int_equal(store_journal_get(f->s, &v), 0);
+	assert_true(v == 41);
+	assert_int_equal(store_journal_set(f->s, -1), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->dir, STORE_READONLY, 0, &f->s, NULL, 0), 0);
+	assert_int_equal(store_journal_get(f->s, &v), 0);
+	assert_true(v == -1);
+	assert_int_equal(store_journal_set(f->s, 3), -EROFS);
+}
+
 /* 6. A database damaged in the middle is reported as corrupt (not a crash),
  * naming the file; so is a file that is no database at all. */
 static void test_corrupt(void **state)
@@ -1023,6 +1084,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v2_bad_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_wait_then_acquire, setup, teardown),
