@@ -27,8 +27,9 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
 		warnx("exec: '%s' is not a valid jail name", argv[1]);
 		return CLI_EXIT_CONFIG;
 	}
-	/* no store: the lock would be held while the command runs */
-	if (cli_engine_open(g, &e, true, true))
+	/* read-only: who owns the jail; the engine lets the lock go before
+	 * the command runs */
+	if (cli_engine_open(g, &e, true, false))
 		return CLI_EXIT_FAIL;
 	r = engine_jail_exec(e, argv[1], argv + 2, &status);
 	if (r < 0)

@@ -32,7 +32,8 @@ static void help_run(FILE *f)
 		"                      when it dies; the TUN device must exist\n"
 		"  --pidfile P, --stats S, --log L\n"
 		"                      the supervisor's pidfile, the stats JSON, the log; with\n"
-		"                      --supervise they default to DIR/../jail6/tunnel/NS/NAME.*\n",
+		"                      --supervise they default to STATE/run/tunnel/NAME.*\n"
+		"                      (STATE: the state directory, -s)\n",
 		MODEL_TUNNEL_TTL_DEFAULT, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX,
 		MODEL_TUNNEL_MTU_DEFAULT);
 }
@@ -192,6 +193,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 	if (rc)
 		goto cleanup;
 	d.tunnel = &t;
+	d.state_dir = g->state_dir;
 	d.host_netns = g->host_netns;
 	d.runtime_dir = g->runtime_dir;
 	d.supervise = a.supervise;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,15 +48,30 @@ void engine_warn(struct engine *e, const char *fmt, ...)
 	va_end(ap);
 }
 
+int engine_run_dir(const char *state_dir, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/run", state_dir);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int engine_open(const struct engine_opts *o, struct engine **out, char *err, size_t errlen)
 {
 	struct backend_opts bo = { .host_netns = o->host_netns, .runtime_dir = o->runtime_dir };
 	struct engine *e = calloc(1, sizeof(*e));
+	char run[PATH_MAX];
 	int r;
 
 	*out = NULL;
 	if (!e)
 		return msg_fail(err, errlen, -ENOMEM, "out of memory");
+	if (o->state_dir) {
+		if (engine_run_dir(o->state_dir, run, sizeof(run)) < 0) {
+			free(e);
+			return msg_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", o->state_dir);
+		}
+		bo.run_dir = run;
+	}
 	e->log = o->log;
 	e->warn = o->warn;
 	e->ops = backend_native();

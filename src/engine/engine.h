@@ -55,6 +55,11 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 /* Release everything; NULL-tolerant. */
 void engine_close(struct engine *e);
 
+/* The instance's run directory, STATE_DIR/run: what it keeps at run time
+ * (jails' extra namespaces, the userspace datapath's pidfile, stats and
+ * log). Two instances never share it. 0 or -ENAMETOOLONG. */
+int engine_run_dir(const char *state_dir, char *buf, size_t len);
+
 /* The message of the last failure ("" when none). */
 const char *engine_error(const struct engine *e);
 
@@ -137,8 +142,10 @@ struct engine_jail_info {
 int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info **out, size_t *n);
 
 /* Run argv inside jail name (like jexec); *status as the backend gives it.
- * -ESRCH when the jail is not running, -ENOENT when the command is not
- * found in it. Works on an engine opened without a state dir. */
+ * Only a jail jail6 made and that is whole: -ESRCH when it is not running
+ * or incomplete, -EPERM when a namespace of that name is not jail6's,
+ * -ENOENT when the command is not found in it. The store's lock is let go
+ * before the command runs (the engine then has no store). */
 int engine_jail_exec(struct engine *e, const char *name, char *const argv[], int *status);
 
 /* Whether apply should run jail j: autostart and not stopped by the user. */
@@ -164,12 +171,13 @@ int engine_plan_print(FILE *out, const struct plan *p);
  * `jail6 tunnel run`: the userspace 6in4 datapath of tunnel *t (its name,
  * endpoints, ttl, mtu and address) in this process until SIGTERM/SIGINT,
  * or with supervise as a daemon that restarts it. Paths NULL: none in the
- * foreground; with supervise the backend's defaults, beside the runtime
- * dir. -EINVAL for a bad setting (err says which), -EEXIST when a
+ * foreground; with supervise the backend's defaults, in the instance's run
+ * dir (engine_run_dir). -EINVAL for a bad setting (err says which), -EEXIST when a
  * supervisor already runs, or -errno.
  */
 struct engine_datapath {
 	const struct model_tunnel *tunnel;
+	const char *state_dir;   /* the instance: default paths in its run dir */
 	const char *host_netns, *runtime_dir;
 	bool supervise;
 	const char *pidfile, *stats, *log;

@@ -27,23 +27,43 @@ void engine_warn(struct engine *e, const char *fmt, ...) __attribute__((format(p
  * lookup_only only existing leases are used. */
 int engine_resolve_auto(struct engine *e, struct model *m, bool lookup_only);
 
-/* An ownership record the store holds whose object is gone. */
+/*
+ * What observe found the store's records to need, for a run that writes:
+ * drop: records whose object is gone, or is another object now (another
+ * ifindex, namespace cookie, or no jail6 mark), and claims of a killed run
+ * whose action never ran; keep: claims of a killed run whose object is
+ * there, and records that did not know their object's identity yet, to be
+ * confirmed with it (ident).
+ */
 struct engine_stale {
-	struct store_own *v;
-	size_t n;
+	struct store_own *drop;
+	size_t n_drop;
+	struct store_own *keep;
+	size_t n_keep;
+	bool journal;              /* a killed run's journal is to be reset */
 };
 void engine_stale_free(struct engine_stale *s);
 
 /*
  * Observe the host and every jail that *m names or the store owns, and
- * mark the facts jail6 owns. Changes nothing: the records whose object is
- * gone are handed back in *stale (may be NULL) for engine_forget to drop in
- * a run that writes.
+ * mark the facts jail6 owns: a record counts when its object is there and
+ * is the very one (identity, jail6's mark), and a claim of a killed run
+ * when its action had started (the journal) and its object is there.
+ * Changes nothing: what the records need is handed back in *stale (may be
+ * NULL) for engine_forget to do in a run that writes.
  */
 int engine_observe(struct engine *e, const struct model *m, struct state *st, struct engine_stale *stale);
 
-/* Drop the stale records (a write-mode run's explicit step). */
+/* Do what *stale says (a write-mode run's explicit step), in the store's
+ * transaction if one is open. */
 int engine_forget(struct engine *e, const struct engine_stale *stale);
+
+/* The journal of a killed run has been read and its claims settled: reset
+ * it (not transactional: only after engine_forget was committed). */
+int engine_journal_reset(struct engine *e, const struct engine_stale *stale);
+
+/* Whether the fact record o names is in st (identity not looked at). */
+bool engine_fact_present(const struct state *st, const struct store_own *o);
 
 /* A copy of *m with only the jails apply should run, plus only[] (strings
  * borrowed: free with engine_view_free). */

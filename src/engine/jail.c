@@ -114,18 +114,32 @@ int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info 
 
 int engine_jail_exec(struct engine *e, const char *name, char *const argv[], int *status)
 {
+	struct model one = { 0 };
+	struct model_jail j = { 0 };
 	struct state st = { 0 };
-	const char *one[1] = { name };
+	const struct state_jail *sj;
 	int r;
 
 	if (!model_jailname_ok(name))
 		return engine_fail(e, -EINVAL, "'%s' is not a valid jail name", name);
-	e->err[0] = '\0';
-	r = e->ops->observe(e->be, one, 1, &st, e->err, sizeof(e->err));
-	if (r == 0 && !state_find_jail(&st, name))
-		r = engine_fail(e, -ESRCH, "jail %s is not running", name);
+	snprintf(j.name, sizeof(j.name), "%s", name);
+	one.jails = &j;
+	one.n_jails = 1;
+	r = engine_observe(e, &one, &st, NULL);
+	sj = r == 0 ? state_find_jail(&st, name) : NULL;
+	if (r == 0 && (!sj || !sj->owned))
+		r = sj ? engine_fail(e, -EPERM, "%s: not a jail of jail6's (a namespace of that name that jail6 did "
+				 "not create, or another one now)", name)
+		       : engine_fail(e, -ESRCH, "jail %s is not running", name);
+	else if (r == 0 && !sj->complete)
+		r = engine_fail(e, -ESRCH, "jail %s is incomplete (a part of it is missing): apply makes it again",
+				name);
 	state_free(&st);
-	if (r == 0)
-		r = e->ops->jail_exec(e->be, name, argv, status, e->err, sizeof(e->err));
-	return r;
+	if (r < 0)
+		return r;
+	/* the command may run for long: the lock is not held meanwhile */
+	store_close(e->store);
+	e->store = NULL;
+	e->err[0] = '\0';
+	return e->ops->jail_exec(e->be, name, argv, status, e->err, sizeof(e->err));
 }

@@ -18,63 +18,135 @@ void engine_stale_free(struct engine_stale *s)
 {
 	if (!s)
 		return;
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
+	free(s->drop);
+	free(s->keep);
+	memset(s, 0, sizeof(*s));
 }
 
 struct mark_ctx {
 	struct state *st;
+	int64_t started;             /* the journal: -1 = no killed run */
 	struct engine_stale *stale;  /* NULL: not wanted */
 };
 
-/* Mark the observed fact that record o names as owned; true when found. */
-static bool mark(struct state *st, const struct store_own *o)
+/* The observed fact record o names (links, addresses, routes and jails;
+ * NULL for sysctls and when absent), with its identity in *ident (0 for
+ * addresses and routes) and whether it carries jail6's mark. */
+static void *fact_of(const struct state *st, const struct store_own *o, uint64_t *ident, bool *marked)
 {
+	*ident = 0;
+	*marked = true;
 	switch (o->kind) {
 	case STORE_OWN_LINK: {
-		struct state_link *l = (struct state_link *)state_find_link(st, o->ns, o->name);
-		return l ? (l->owned = true) : false;
+		const struct state_link *l = state_find_link(st, o->ns, o->name);
+		*ident = l ? l->ident : 0;
+		return (void *)l;
 	}
 	case STORE_OWN_ADDR: {
-		struct state_addr *x = (struct state_addr *)state_find_addr(st, o->ns, o->ifname, &o->addr);
+		const struct state_addr *x = state_find_addr(st, o->ns, o->ifname, &o->addr);
 		/* the same address with another prefix length is another fact */
-		return x && x->addr.plen == o->addr.plen ? (x->owned = true) : false;
+		if (!x || x->addr.plen != o->addr.plen)
+			return NULL;
+		*marked = x->marked;
+		return (void *)x;
 	}
 	case STORE_OWN_ROUTE: {
-		struct state_route *r = (struct state_route *)state_find_route(st, o->ns, &o->addr);
-		return r ? (r->owned = true) : false;
+		const struct state_route *r = state_find_route(st, o->ns, &o->addr);
+		*marked = r && r->marked;
+		return (void *)r;
 	}
 	case STORE_OWN_JAIL: {
-		struct state_jail *j = (struct state_jail *)state_find_jail(st, o->name);
-		if (!j)
-			return false;
-		j->owned = true;
-		j->start_pending = o->flags & STORE_OWN_F_START_PENDING;
-		return true;
+		const struct state_jail *j = state_find_jail(st, o->name);
+		*ident = j ? j->ident : 0;
+		return (void *)j;
 	}
 	case STORE_OWN_SYSCTL:
-		/* a record of the value to restore, not an object: stale only
-		 * when its jail is gone */
-		return !o->ns[0] || state_find_jail(st, o->ns);
+		break;
 	}
-	return false;
+	return NULL;
 }
 
-/* Store callback: mark, or keep the record as stale. */
+bool engine_fact_present(const struct state *st, const struct store_own *o)
+{
+	uint64_t ident;
+	bool marked;
+
+	/* a sysctl record is a value to restore, not an object: it lasts as
+	 * long as its namespace */
+	if (o->kind == STORE_OWN_SYSCTL)
+		return !o->ns[0] || state_find_jail(st, o->ns);
+	return fact_of(st, o, &ident, &marked) != NULL;
+}
+
+/* Set the owned flag of the fact f of record o's kind. */
+static void set_owned(const struct store_own *o, void *f)
+{
+	switch (o->kind) {
+	case STORE_OWN_LINK: ((struct state_link *)f)->owned = true; break;
+	case STORE_OWN_ADDR: ((struct state_addr *)f)->owned = true; break;
+	case STORE_OWN_ROUTE: ((struct state_route *)f)->owned = true; break;
+	case STORE_OWN_JAIL: {
+		struct state_jail *j = f;
+		j->owned = true;
+		j->start_pending = o->flags & STORE_OWN_F_START_PENDING;
+		break;
+	}
+	case STORE_OWN_SYSCTL: break;
+	}
+}
+
+/* Append a copy of o to a list of records. */
+static int push(struct store_own **v, size_t *n, const struct store_own *o)
+{
+	struct store_own *p = realloc(*v, (*n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p[*n] = *o;
+	(*n)++;
+	*v = p;
+	return 0;
+}
+
+/*
+ * Store callback: does record o count, and what does it need? A record
+ * counts when its object is there and is the one jail6 made: the same
+ * ifindex or namespace cookie when the record knows it, jail6's mark on an
+ * address or route (unless the record is older than the marks). A claim
+ * counts when the killed run it belongs to had started its action.
+ */
 static int mark_cb(const struct store_own *o, void *arg)
 {
 	struct mark_ctx *c = arg;
-	struct store_own *v;
+	struct store_own keep = *o;
+	uint64_t ident;
+	bool marked, counts, fill;
+	void *f;
 
-	if (mark(c->st, o) || !c->stale)
+	if (o->kind == STORE_OWN_SYSCTL) {
+		counts = engine_fact_present(c->st, o) && !(o->flags & STORE_OWN_F_CLAIMED && o->seq > c->started);
+		if (!counts && c->stale)
+			return push(&c->stale->drop, &c->stale->n_drop, o);
+		if (o->flags & STORE_OWN_F_CLAIMED && c->stale)
+			return push(&c->stale->keep, &c->stale->n_keep, o);
 		return 0;
-	v = realloc(c->stale->v, (c->stale->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	v[c->stale->n++] = *o;
-	c->stale->v = v;
-	return 0;
+	}
+	f = fact_of(c->st, o, &ident, &marked);
+	counts = f && (!o->ident || o->ident == ident) && (marked || (o->flags & STORE_OWN_F_UNMARKED));
+	if (o->flags & STORE_OWN_F_CLAIMED)
+		counts = counts && o->seq <= c->started;
+	if (counts)
+		set_owned(o, f);
+	if (!c->stale)
+		return 0;
+	if (!counts)
+		return push(&c->stale->drop, &c->stale->n_drop, o);
+	/* confirm a killed run's claim; learn the identity a record lacks */
+	fill = !o->ident && ident;
+	if (!(o->flags & STORE_OWN_F_CLAIMED) && !fill)
+		return 0;
+	keep.ident = fill ? ident : o->ident;
+	return push(&c->stale->keep, &c->stale->n_keep, &keep);
 }
 
 /* The jails to look into: those jail6 owns, then those of *m not yet named. */
@@ -107,7 +179,7 @@ static int owned_jail_cb(const struct store_own *o, void *arg)
 int engine_observe(struct engine *e, const struct model *m, struct state *st, struct engine_stale *stale)
 {
 	struct names names = { 0 };
-	struct mark_ctx mc = { .st = st, .stale = stale };
+	struct mark_ctx mc = { .st = st, .stale = stale, .started = -1 };
 	int r;
 
 	if (stale)
@@ -123,7 +195,11 @@ int engine_observe(struct engine *e, const struct model *m, struct state *st, st
 	r = e->ops->observe(e->be, (const char *const *)names.v, names.n, st, e->err, sizeof(e->err));
 	if (r < 0 || !e->store)
 		goto cleanup;
-	r = store_own_list(e->store, -1, NULL, mark_cb, &mc);
+	r = store_journal_get(e->store, &mc.started);
+	if (r == 0 && stale)
+		stale->journal = mc.started >= 0;
+	if (r == 0)
+		r = store_own_list(e->store, -1, NULL, mark_cb, &mc);
 	if (r < 0)
 		engine_fail(e, r, "store: %s", r == -ENOMEM ? strerror(-r) : store_errmsg(e->store));
 cleanup:
@@ -137,12 +213,31 @@ cleanup:
 int engine_forget(struct engine *e, const struct engine_stale *stale)
 {
 	char what[256];
+	int r = store_begin(e->store);
 
-	for (size_t i = 0; i < stale->n; i++) {
-		int r = store_own_del(e->store, &stale->v[i]);
-		if (r < 0 && r != -ENOENT)
-			return engine_fail(e, r, "store: %s", store_errmsg(e->store));
-		msg_debug("forget %s: it is gone", store_own_describe(&stale->v[i], what, sizeof(what)));
+	for (size_t i = 0; r >= 0 && i < stale->n_drop; i++) {
+		r = store_own_del(e->store, &stale->drop[i]);
+		if (r == -ENOENT)
+			r = 0;
+		msg_debug("forget %s: %s", store_own_describe(&stale->drop[i], what, sizeof(what)),
+			  stale->drop[i].flags & STORE_OWN_F_CLAIMED ? "its action never ran"
+								    : "it is gone, or another object now");
 	}
-	return 0;
+	for (size_t i = 0; r >= 0 && i < stale->n_keep; i++) {
+		r = store_own_confirm(e->store, &stale->keep[i], stale->keep[i].ident);
+		msg_debug("keep %s", store_own_describe(&stale->keep[i], what, sizeof(what)));
+	}
+	if (r < 0) {
+		store_rollback(e->store);
+		return engine_fail(e, r, "store: %s", store_errmsg(e->store));
+	}
+	r = store_commit(e->store);
+	return r < 0 ? engine_fail(e, r, "store: %s", store_errmsg(e->store)) : 0;
+}
+
+int engine_journal_reset(struct engine *e, const struct engine_stale *stale)
+{
+	int r = stale->journal ? store_journal_set(e->store, -1) : 0;
+
+	return r < 0 ? engine_fail(e, r, "store: %s", store_errmsg(e->store)) : 0;
 }

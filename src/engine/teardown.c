@@ -60,6 +60,8 @@ int engine_teardown(struct engine *e, const struct model *m, const char *const *
 	r = engine_observe(e, m, &st, dry_run ? NULL : &stale);
 	if (r == 0)
 		r = engine_forget(e, &stale);
+	if (r == 0)
+		r = engine_journal_reset(e, &stale);
 	if (r < 0)
 		goto cleanup;
 	r = plan_destroy(&st, jails, n, &res->plan);

@@ -28,11 +28,13 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 	if (tunnel_opts_check(&o, &why) < 0)
 		return msg_fail(err, errlen, -EINVAL, "tunnel %s: %s", t->name, why);
 	if (d->supervise) {
-		const char *rt = d->runtime_dir, *ns = d->host_netns;
-		if ((!o.pidfile && tunnel_path(rt, ns, t->name, ".pid", pidfile, sizeof(pidfile)) < 0) ||
-		    (!o.stats && tunnel_path(rt, ns, t->name, ".stats", stats, sizeof(stats)) < 0) ||
-		    (!o.log && tunnel_path(rt, ns, t->name, ".log", logf, sizeof(logf)) < 0))
-			return msg_fail(err, errlen, -EINVAL, "tunnel %s: runtime directory path too long", t->name);
+		char run[PATH_MAX];
+		if (engine_run_dir(d->state_dir, run, sizeof(run)) < 0 ||
+		    (!o.pidfile && tunnel_path(run, t->name, ".pid", pidfile, sizeof(pidfile)) < 0) ||
+		    (!o.stats && tunnel_path(run, t->name, ".stats", stats, sizeof(stats)) < 0) ||
+		    (!o.log && tunnel_path(run, t->name, ".log", logf, sizeof(logf)) < 0))
+			return msg_fail(err, errlen, -EINVAL, "tunnel %s: state directory path too long or not absolute",
+					t->name);
 		o.pidfile = o.pidfile ? o.pidfile : pidfile;
 		o.stats = o.stats ? o.stats : stats;
 		o.log = o.log ? o.log : logf;

@@ -36,6 +36,8 @@ struct state_link {
 	int ttl;
 	bool daemon;                     /* TUN: its userspace datapath runs */
 	int daemon_mtu;                  /* TUN: the MTU the datapath uses, 0 = unknown */
+	uint64_t ident;                  /* what tells this very link from a look-
+					  * alike: its ifindex (Linux); 0 = unknown */
 	bool owned;                      /* jail6 created it */
 };
 
@@ -43,6 +45,7 @@ struct state_addr {
 	char ns[MODEL_NAME_MAX];
 	char ifname[MODEL_IFNAMSIZ];
 	struct addr addr;                /* with prefix */
+	bool marked;                     /* carries jail6's mark (Linux: IFA_PROTO) */
 	bool owned;
 };
 
@@ -51,12 +54,19 @@ struct state_route {
 	struct addr dst;                 /* with prefix; plen 0 = default */
 	struct addr gw;                  /* family 0 = none (on-link) */
 	char dev[MODEL_IFNAMSIZ];        /* "" = unknown / any */
+	bool marked;                     /* carries jail6's mark (Linux: its protocol) */
 	bool owned;
 };
 
 /* A jail: on Linux a named network namespace, on FreeBSD a VNET jail. */
 struct state_jail {
 	char name[MODEL_NAME_MAX];
+	uint64_t ident;                  /* its network namespace's cookie; 0 = unknown */
+	/* all that makes the jail is there (Linux: its netns and the UTS and,
+	 * with a root, mount namespaces jail6 bound beside it); a jail with a
+	 * part missing (a killed create or destroy, one removed by hand) is
+	 * observed with complete = false */
+	bool complete;
 	bool owned;
 	/* its exec.start has not completed yet (the engine's record): an
 	 * apply killed or failed between creating the jail and running it */

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "model/state.h"
@@ -26,19 +27,33 @@ struct backend;
 struct backend_opts {
 	const char *host_netns;   /* NULL = the caller's own namespace */
 	const char *runtime_dir;  /* NULL = the platform's default */
+	const char *run_dir;      /* the instance's own run directory
+				   * (engine_run_dir); NULL = none */
+};
+
+/*
+ * What an action made, read back from the kernel right after it: what
+ * tells that very object from a look-alike made later under its name
+ * (0 = nothing to tell). Links: their ifindex in their namespace, which the
+ * kernel does not give to another link for a long time; a jail: its
+ * network namespace's cookie, which no other namespace ever has.
+ */
+struct backend_made {
+	uint64_t id;       /* the link or jail the action made or moved */
+	uint64_t peer_id;  /* VETH_CREATE: the other end */
 };
 
 /*
  * Progress of execute. start(arg, a) is called before action a runs.
- * done(arg, a) is called once a's effect is in place: the object it creates
- * exists, the one it removes is gone. A backend may batch removals (Linux
- * lets a jail's destruction take its veths along), so done can come after
- * later actions started, but never before the effect, and always before
- * execute returns. A non-zero return from done stops execute with it.
+ * done(arg, a, made) is called once a's effect is in place: the object it
+ * creates exists, the one it removes is gone. A backend may batch removals
+ * (Linux lets a jail's destruction take its veths along), so done can come
+ * after later actions started, but never before the effect, and always
+ * before execute returns. A non-zero return from done stops execute with it.
  */
 struct backend_exec_cb {
 	void (*start)(void *arg, const struct action *a);
-	int (*done)(void *arg, const struct action *a);
+	int (*done)(void *arg, const struct action *a, const struct backend_made *made);
 	void *arg;
 };
 

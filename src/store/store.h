@@ -158,6 +158,25 @@ int store_own_del(struct store *s, const struct store_own *o);
 int store_own_has(struct store *s, const struct store_own *o);
 
 /*
+ * Claim *o for the action at place seq of the plan about to run: a record
+ * flagged STORE_OWN_F_CLAIMED (with o->flags), unless the key is recorded
+ * already (then nothing changes). 1 when claimed, 0 when it was there.
+ */
+int store_own_claim(struct store *s, const struct store_own *o, int64_t seq);
+
+/* The action behind a claim ran: clear CLAIMED, record ident. 1 when the
+ * key was recorded, 0 when not. */
+int store_own_confirm(struct store *s, const struct store_own *o, uint64_t ident);
+
+/* Set and clear flags of the record with the key of *o; 1, or 0 when it
+ * is not recorded. */
+int store_own_set_flags(struct store *s, const struct store_own *o, unsigned set, unsigned clear);
+
+/* Forget every claim still unconfirmed: the actions of the run that made
+ * them did not run. The number dropped, or -errno. */
+int store_own_drop_claims(struct store *s);
+
+/*
  * Call cb for every owned object; kind < 0 lists all kinds, ns NULL lists
  * all namespaces. Ordered by kind name, ns, name, ifname, address. The
  * record is valid only during the callback, which may call the store. A

@@ -165,6 +165,39 @@ int store_own_has(struct store *s, const struct store_own *o)
 	return rc < 0 ? rc : store_exists(s, STMT_OWN_HAS, KEY_TYPES, KEY_ARGS(o));
 }
 
+int store_own_claim(struct store *s, const struct store_own *o, int64_t seq)
+{
+	int rc = own_check(s, o);
+
+	if (rc == 0)
+		rc = store_run(s, STMT_OWN_CLAIM, KEY_TYPES "tiII", KEY_ARGS(o), o->has_detail ? o->detail : NULL,
+			       (int)(o->flags | STORE_OWN_F_CLAIMED), (int64_t)seq, (int64_t)time(NULL));
+	return rc < 0 ? rc : rc > 0;
+}
+
+int store_own_confirm(struct store *s, const struct store_own *o, uint64_t ident)
+{
+	int rc = own_check(s, o);
+
+	if (rc == 0)
+		rc = store_run(s, STMT_OWN_CONFIRM, KEY_TYPES "iI", KEY_ARGS(o), STORE_OWN_F_CLAIMED, (int64_t)ident);
+	return rc < 0 ? rc : rc > 0;
+}
+
+int store_own_set_flags(struct store *s, const struct store_own *o, unsigned set, unsigned clear)
+{
+	int rc = own_check(s, o);
+
+	if (rc == 0)
+		rc = store_run(s, STMT_OWN_FLAGS, KEY_TYPES "ii", KEY_ARGS(o), (int)set, (int)clear);
+	return rc < 0 ? rc : rc > 0;
+}
+
+int store_own_drop_claims(struct store *s)
+{
+	return store_run(s, STMT_OWN_DROP_CLAIMS, "i", STORE_OWN_F_CLAIMED);
+}
+
 /* Read the columns of an own row (in the order of OWN_COLUMNS) into *o. */
 static int own_row(struct store *s, sqlite3_stmt *st, struct store_own *o)
 {

@@ -87,29 +87,13 @@ int tunnel_mtu_of_link(int link_mtu)
 	return link_mtu > MODEL_TUNNEL_MTU_MAX ? MODEL_TUNNEL_MTU_MAX : link_mtu;
 }
 
-int tunnel_path(const char *runtime_dir, const char *host_netns, const char *name,
-		const char *suffix, char *buf, size_t len)
+int tunnel_path(const char *run_dir, const char *name, const char *suffix, char *buf, size_t len)
 {
-	char rt[PATH_MAX];
-	char *slash;
 	int n;
 
-	n = snprintf(rt, sizeof(rt), "%s", runtime_dir ? runtime_dir : TUNNEL_RUNTIME_DIR_DEFAULT);
-	if (n < 0 || (size_t)n >= sizeof(rt))
-		return -ENAMETOOLONG;
-	/* dirname without libgen's surprises: strip trailing slashes, then
-	 * the last component */
-	while (n > 1 && rt[n - 1] == '/')
-		rt[--n] = '\0';
-	slash = strrchr(rt, '/');
-	if (!slash)
-		snprintf(rt, sizeof(rt), ".");
-	else if (slash == rt)
-		rt[1] = '\0';
-	else
-		*slash = '\0';
-	n = snprintf(buf, len, "%s/jail6/tunnel/%s%s%s%s", strcmp(rt, "/") ? rt : "",
-		     host_netns && *host_netns ? host_netns : "-", name ? "/" : "", name ? name : "",
+	if (!run_dir || run_dir[0] != '/')
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/tunnel%s%s%s", run_dir, name ? "/" : "", name ? name : "",
 		     name && suffix ? suffix : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

@@ -58,12 +58,12 @@ int tunnel_opts_check(const struct tunnel_opts *o, const char **why);
 int tunnel_mtu_of_link(int link_mtu);
 
 /*
- * The directory the Linux backend keeps a tunnel's files in,
- * dirname(runtime_dir)/jail6/tunnel/HOSTNS ("-" for the caller's namespace),
- * and with name (not NULL) the file NAME + suffix in it. 0 or -ENAMETOOLONG.
+ * The directory the Linux backend keeps the tunnels' files in, RUN/tunnel
+ * (RUN: the instance's own run directory, STATE/run), and with name (not
+ * NULL) the file NAME + suffix in it. 0, -EINVAL for a run dir that is not
+ * absolute, or -ENAMETOOLONG.
  */
-int tunnel_path(const char *runtime_dir, const char *host_netns, const char *name,
-		const char *suffix, char *buf, size_t len);
+int tunnel_path(const char *run_dir, const char *name, const char *suffix, char *buf, size_t len);
 
 /*
  * Run the datapath in this process until SIGTERM or SIGINT (then the final

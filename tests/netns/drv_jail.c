@@ -81,26 +81,26 @@ static int fail(int code, const char *err, const char *what, int r)
 }
 
 /* Run one subcommand; the process exit code. */
-static int dispatch(const char *rt, const char *cmd, int argc, char **argv)
+static int dispatch(const char *rt, const char *run, const char *cmd, int argc, char **argv)
 {
 	char err[512] = "";
 	int r, status;
 
 	if (strcmp(cmd, "create") == 0 && argc >= 1 && argc <= 3) {
 		const char *host = argc >= 2 && strcmp(argv[1], "-") != 0 ? argv[1] : NULL;
-		r = jail_create(rt, argv[0], host, argc == 3 ? argv[2] : NULL, err, sizeof(err));
+		r = jail_create(rt, run, argv[0], host, argc == 3 ? argv[2] : NULL, err, sizeof(err));
 		return r < 0 ? fail(1, err, argv[0], r) : 0;
 	}
 	if (strcmp(cmd, "destroy") == 0 && argc == 1) {
-		r = jail_destroy(rt, argv[0], err, sizeof(err));
+		r = jail_destroy(rt, run, argv[0], err, sizeof(err));
 		return r < 0 ? fail(1, err, argv[0], r) : 0;
 	}
 	if (strcmp(cmd, "run") == 0 && argc >= 2) {
-		r = jail_run_err(rt, argv[0], argv + 1, &status, err, sizeof(err));
+		r = jail_run_err(rt, run, argv[0], argv + 1, &status, err, sizeof(err));
 		return r < 0 ? fail(125, err, argv[0], r) : status;
 	}
 	if ((strcmp(cmd, "exists") == 0 || strcmp(cmd, "hasroot") == 0) && argc == 1) {
-		r = cmd[0] == 'e' ? jail_exists(rt, argv[0]) : jail_has_root(rt, argv[0]);
+		r = cmd[0] == 'e' ? jail_exists(rt, argv[0]) : jail_has_root(rt, run, argv[0]);
 		printf("%d\n", r);
 		return 0;
 	}
@@ -131,7 +131,7 @@ static int dispatch(const char *rt, const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "statedir") == 0 && argc == 0) {
 		char buf[PATH_MAX];
 
-		r = jail_state_dir(rt, buf, sizeof(buf));
+		r = jail_state_dir(run, buf, sizeof(buf));
 		if (r < 0)
 			return fail(1, NULL, rt, r);
 		printf("%s\n", buf);
@@ -144,20 +144,31 @@ static int dispatch(const char *rt, const char *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct snapshot before, after;
-	const char *rt = NETNS_RUNTIME_DIR;
+	const char *rt = NETNS_RUNTIME_DIR, *run = NULL;
+	char rbuf[PATH_MAX];
 	int rc, crc;
 
-	if (argc >= 3 && strcmp(argv[1], "-r") == 0) {
-		rt = argv[2];
+	for (;;) {
+		if (argc >= 3 && strcmp(argv[1], "-r") == 0)
+			rt = argv[2];
+		else if (argc >= 3 && strcmp(argv[1], "-u") == 0)
+			run = argv[2];
+		else
+			break;
 		argc -= 2;
 		argv += 2;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: drv_jail [-r RUNTIME_DIR] COMMAND [ARGS...]\n");
+		fprintf(stderr, "usage: drv_jail [-r RUNTIME_DIR] [-u RUN_DIR] COMMAND [ARGS...]\n");
 		return 2;
 	}
+	/* the instance's run dir: -u, else beside the runtime dir (R/../run) */
+	if (!run) {
+		snprintf(rbuf, sizeof(rbuf), "%s/../run", rt);
+		run = rbuf;
+	}
 	snap(&before);
-	rc = dispatch(rt, argv[1], argc - 2, argv + 2);
+	rc = dispatch(rt, run, argv[1], argc - 2, argv + 2);
 	fflush(stdout);
 	snap(&after);
 	crc = check(&before, &after, argv[1]);

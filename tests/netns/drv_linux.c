@@ -47,7 +47,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: drv_linux [-n HOSTNS] [-r RUNTIME_DIR] [-j NS] COMMAND ARGS...\n");
+	fprintf(stderr, "usage: drv_linux [-n HOSTNS] [-r RUNTIME_DIR] [-u RUN_DIR] [-j NS] COMMAND ARGS...\n");
 	exit(2);
 }
 
@@ -361,15 +361,16 @@ static int run(struct linux_ctx *c, const char *ns, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *host = NULL, *rundir = NULL, *ns = "";
+	const char *host = NULL, *rundir = NULL, *rundir_own = NULL, *ns = "";
 	char before[64], after[64];
 	struct linux_ctx *c = NULL;
 	int opt, rc, status = 0;
 
-	while ((opt = getopt(argc, argv, "+n:r:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:r:u:j:")) != -1) {
 		switch (opt) {
 		case 'n': host = optarg; break;
 		case 'r': rundir = optarg; break;
+		case 'u': rundir_own = optarg; break;
 		case 'j': ns = optarg; break;
 		default: usage();
 		}
@@ -382,7 +383,7 @@ int main(int argc, char **argv)
 		return ping6(argv[optind + 1]);
 	}
 	own_netns(before, sizeof(before));
-	rc = linux_open(host, rundir, &c);
+	rc = linux_open(host, rundir, rundir_own, &c);
 	if (rc < 0)
 		die("open: %s", strerror(-rc));
 	/* Commands separated by "--": each segment is argv[start..end). */

@@ -117,9 +117,9 @@ static void execute_refusals(void)
 	struct action a = { 0 };
 	char err[256];
 
-	CHECK_INT(linux_open("bad/name", NULL, &c), -EINVAL);
-	CHECK_INT(linux_open(NULL, "relative/dir", &c), -EINVAL);
-	CHECK_INT(linux_open(NULL, "/nonexistent-j6-rundir", &c), 0);
+	CHECK_INT(linux_open("bad/name", NULL, NULL, &c), -EINVAL);
+	CHECK_INT(linux_open(NULL, "relative/dir", NULL, &c), -EINVAL);
+	CHECK_INT(linux_open(NULL, "/nonexistent-j6-rundir", NULL, &c), 0);
 
 	a.kind = ACTION_BRIDGE_CREATE;
 	strcpy(a.ifname, "br/0");

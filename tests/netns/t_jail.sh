@@ -18,7 +18,7 @@ fi
 
 T=$(mktemp -d /tmp/jail6-t_jail.XXXXXX)
 R=$T/netns                  # the runtime directory
-S=$T/jail6/ns               # where jail_state_dir() puts the extras
+S=$T/run/ns                 # where jail_state_dir() puts the extras (drv_jail: run dir R/../run)
 NSLOG=$T/nslog
 export DRV_JAIL_NSLOG=$NSLOG
 id=$$
@@ -202,6 +202,6 @@ out=$(unshare -m --propagation private sh -c '
 	ip netns exec "$2" ip -o link show | cut -d: -f2 | tr -d " "
 	"$1" destroy "$2" >&2 || exit 1
 	ip netns list
-	ls -A /run/netns /run/jail6/ns | grep -v ":$" | grep .
+	ls -A /run/netns /run/run/ns | grep -v ":$" | grep .
 ' sh "$DRV" "i$id" 2>"$T/err")
 expect "ip netns lists exactly the jail and can enter it" "i$id lo" "$(echo $out)" "$(cat "$T/err")"

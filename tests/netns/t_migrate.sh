@@ -4,7 +4,9 @@
 # commit 1d30d7c) is upgraded in place: on a host that holds what that
 # release applied, this jail6 finds nothing to do, changes nothing, shows
 # the host in sync, and destroy then removes exactly what the old release
-# created. Root only; in throwaway namespaces; everything removed on exit.
+# created, and stops the datapath that release started (its pidfile where
+# that release kept it, a bare pid). Root only; in throwaway namespaces;
+# everything removed on exit.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -20,6 +22,7 @@ cleanup() {
 	for s in "$T/new" "$T/old"; do
 		"$BIN" -f "$F/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
 	done
+	pkill -f -- "--runtime-dir $R tunnel run" 2>/dev/null
 	for _ in 1 2 3; do
 		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 			while read -r m; do umount -l "$m" 2>/dev/null; done
@@ -45,9 +48,21 @@ snapshot() {
 make_host || { nok "host namespace" "could not make it"; exit 1; }
 bare=$(snapshot)
 
-# the host as the old release left it (the same actions, by this jail6)
+# the host as the old release left it: the same actions (by this jail6),
+# and its tunnel's datapath where that release kept it, dirname(R)/jail6/
+# tunnel/HOSTNS/NAME.*, with a pidfile that holds a bare pid
 out=$(j6 "$T/new" apply 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok "the host is set up"; else nok "the host is set up" "$out"; exit 1; fi
+read -r sup _ <"$T/new/run/tunnel/he0.pid"
+kill -TERM "$sup"
+for _ in $(seq 100); do kill -0 "$sup" 2>/dev/null || break; sleep 0.05; done
+L=$T/jail6/tunnel/host
+mkdir -p "$L"
+"$BIN" --host-netns host --runtime-dir "$R" tunnel run he0 --local 192.0.2.2 --remote 198.51.100.1 --ttl 64 \
+	--mtu 1480 --supervise --pidfile "$L/he0.pid" --stats "$L/he0.stats" --log "$L/he0.log" >/dev/null 2>&1
+read -r sup _ <"$L/he0.pid"
+echo "$sup" >"$L/he0.pid"
+for _ in $(seq 100); do [ -s "$L/he0.stats" ] && break; sleep 0.05; done
 built=$(snapshot)
 
 mkdir -m 0700 "$T/old"
@@ -74,3 +89,4 @@ out=$(j6 "$T/old" destroy 2>&1); rc=$?
 after=$(snapshot)
 if [ $rc -eq 0 ] && [ "$bare" = "$after" ]; then ok "destroy with the migrated store restores the bare host"; else nok "destroy with the migrated store restores the bare host" "rc=$rc" "$out" "$(diff <(echo "$bare") <(echo "$after"))"; fi
 if pgrep -f -- "--runtime-dir $R .*tunnel run" >/dev/null; then nok "no datapath daemon is left" "$(pgrep -af -- "--runtime-dir $R")"; else ok "no datapath daemon is left"; fi
+if [ -e "$L/he0.pid" ]; then nok "the old release's pidfile is gone" "$(ls "$L")"; else ok "the old release's pidfile is gone"; fi

@@ -37,8 +37,7 @@ MAC2=02:00:00:00:02:0b
 
 cleanup() {
 	for n in "$H" "$J1" "$J2"; do ip netns del "$n" 2>/dev/null; done
-	rmdir "/run/jail6/tunnel/$H" 2>/dev/null # only if a failed run left it, empty
-	for n in h c; do "$DRV" -r "$R2" jail-destroy "$n" >/dev/null 2>&1; done
+	for n in h c; do "$DRV" -r "$R2" -u "$T/run2" jail-destroy "$n" >/dev/null 2>&1; done
 	# Deepest mount points first (jail.c keeps its extras below $T).
 	awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
 		while read -r m; do umount -l "$m" 2>/dev/null; done
@@ -51,7 +50,8 @@ ok() { echo "ok $1"; }
 nok() { echo "not ok $1"; fails=$((fails + 1)); shift; for l in "$@"; do echo "# $l"; done; }
 # expect NAME WANT GOT [detail...]
 expect() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "want: $(printf %q "$2")" "got:  $(printf %q "$3")" "${@:4}"; fi; }
-drv() { timeout 30 "$DRV" -n "$H" "$@"; }
+# -u: the instance's run dir (the datapath's files, jails' extra namespaces)
+drv() { timeout 30 "$DRV" -n "$H" -u "$T/run" "$@"; }
 # run NAME ARGS...: the driver must succeed
 run() { local n=$1; shift; if drv "$@" 2>"$T/err"; then ok "$n"; else nok "$n" "drv $* -> rc $?" "$(cat "$T/err")"; fi; }
 # refuse NAME MESSAGE ARGS...: the driver must fail with exactly that message
@@ -119,13 +119,13 @@ expect "v1b address has nodad, is not tentative" "1 0" \
 run "addr-add again: EEXIST of the same address is success" -j "$J1" addr-add v1b 2001:db8:1::3/64
 expect "still one 2001:db8:1::3" 1 "$(ip -n "$J1" -6 -o addr show dev v1b | grep -c '2001:db8:1::3/')"
 refuse "addr-add with another prefix length" \
-	"$J1: v1b: add address 2001:db8:1::3/80: the address exists with another prefix length" \
+	"$J1: v1b: add address 2001:db8:1::3/80: the address exists with another prefix length or was not made by jail6" \
 	-j "$J1" addr-add v1b 2001:db8:1::3/80
 refuse "addr-add on a missing link" "$J1: nosuch0: add address 2001:db8:1::9/64: No such device" \
 	-j "$J1" addr-add nosuch0 2001:db8:1::9/64
 run "route-add default via the bridge address in J1" -j "$J1" route-add ::/0 2001:db8:1::1
 run "route-add default in J2" -j "$J2" route-add ::/0 2001:db8:1::1
-expect "J1 default route" "default via 2001:db8:1::1 dev v1b proto static" \
+expect "J1 default route" "default via 2001:db8:1::1 dev v1b proto 106" \
 	"$(ip -n "$J1" -6 route show default | awk '{print $1,$2,$3,$4,$5,$6,$7}')"
 run "route-add again: the same route is success" -j "$J1" route-add ::/0 2001:db8:1::1
 refuse "route-add of another default: conflict" \
@@ -193,7 +193,7 @@ expect "observe: the jails that exist, not the missing one" "jail $J1 jail $J2" 
 run "addr-add IPv4 on br0" addr-add br0 192.0.2.1/24
 expect "IPv4 address with IFA_LOCAL" 1 "$(ip -n "$H" -4 -o addr show dev br0 | grep -c 'inet 192.0.2.1/24')"
 run "route-add IPv4 host route to the broker" route-add 198.51.100.1/32 192.0.2.254
-expect "host route" "198.51.100.1 via 192.0.2.254 dev br0 proto static" \
+expect "host route" "198.51.100.1 via 192.0.2.254 dev br0 proto 106" \
 	"$(ip -n "$H" -4 route show 198.51.100.1 | awk '{print $1,$2,$3,$4,$5,$6,$7}')"
 # the userspace datapath: a persistent TUN and a supervised `jail6 tunnel run`
 # (the driver is not jail6: the test build's JAIL6_TEST_EXE names the binary to spawn)
@@ -255,7 +255,7 @@ expect "observe after destroy: only lo in each" "link - lo|link $J1 lo|link $J2 
 # --- jails through jail.c, in a private runtime dir -------------------------
 # "h" plays the host; "c" is a jail made by JAIL_CREATE.
 mkdir -p "$R2"
-d2() { timeout 30 "$DRV" -r "$R2" "$@"; }
+d2() { timeout 30 "$DRV" -r "$R2" -u "$T/run2" "$@"; }
 if d2 jail-create h 2>"$T/err" && d2 jail-create c 2>>"$T/err"; then ok "jail-create (JAIL_CREATE)"; else nok "jail-create (JAIL_CREATE)" "$(cat "$T/err")"; fi
 if d2 -n h veth-create va vb 2>"$T/err" && d2 -n h setns vb c 2>>"$T/err"; then ok "veth into a jail of the private runtime dir"; else nok "veth into a jail of the private runtime dir" "$(cat "$T/err")"; fi
 if d2 -n h jail-exec c ip -o link show vb >"$T/out" 2>"$T/err"; then ok "jail-exec runs in the jail"; else nok "jail-exec runs in the jail" "$(cat "$T/err")"; fi
@@ -278,7 +278,7 @@ d2 jail-destroy h 2>/dev/null
 # --- nothing leaked ----------------------------------------------------------
 for n in "$H" "$J1" "$J2"; do ip netns del "$n"; done
 expect "no j6t-$id namespace left" "" "$(ip netns list | grep "j6t-$id-")"
-expect "no tunnel state directory left for $H" "" "$(ls -d "/run/jail6/tunnel/$H" 2>/dev/null)"
+expect "no tunnel state directory left" "" "$(ls -d "$T/run/tunnel" 2>/dev/null)"
 expect "the machine's own links are unchanged" "$links_before" "$(own_links)"
 expect "the machine's own sysctls are unchanged" "$sysctls_before" "$(own_sysctls)"
 

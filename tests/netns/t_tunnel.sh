@@ -39,8 +39,8 @@ A_PID= SUP= IPERF= STOPPED=
 # (src/util/proc.h), and START is no pid to signal
 pid_of() { local p _; [ -f "$1" ] && read -r p _ <"$1" && echo "$p"; }
 # every process this script starts: a's daemon, iperf3, and whatever
-# supervisor a pidfile in $T (or apply's, under $T/jail6) names
-ours() { local f; echo $A_PID $IPERF; for f in "$T"/*.pid "$T"/jail6/tunnel/*/*.pid; do pid_of "$f"; done; }
+# supervisor a pidfile in $T (or apply's, under $T/state/run) names
+ours() { local f; echo $A_PID $IPERF; for f in "$T"/*.pid "$T"/state/run/tunnel/*.pid; do pid_of "$f"; done; }
 cleanup() {
 	local p alive
 	# a datapath stopped on purpose, if a check left it so
@@ -256,7 +256,7 @@ check "an IPv6 remote is refused (exit 2)" test $rc -eq 2
 # Here the TUN MTU is the tunnel MTU, so a's kernel answers what is too big
 # for the link; the datapath must let through all that the link takes.
 C=$T/jail6.conf S=$T/state
-A_DP_STATS=$T/jail6/tunnel/a/t6.stats
+A_DP_STATS=$T/state/run/tunnel/t6.stats
 j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns a --lock-timeout 20 "$@"; }
 conf() {
 	cat >"$C" <<CONF
@@ -278,8 +278,8 @@ ptb_names() { grep -qiE "packet too big.*mtu[=:] ?$1|message too long, mtu[=:] ?
 	--supervise --pidfile "$T/b.pid" --stats "$B_STATS" --log "$T/b.log" >/dev/null 2>&1
 conf 1400
 out=$(j6 apply 2>&1); rc=$?
-if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .mtu)" = 1400; then ok "apply mtu 1400: the datapath runs with mtu 1400"; else nok "apply mtu 1400" "rc=$rc" "$out" "$(cat "$T"/jail6/tunnel/a/t6.log 2>/dev/null)"; fi
-if wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ping6 through apply's tunnel"; else nok "ping6 through apply's tunnel" "$(tail -5 "$T"/jail6/tunnel/a/t6.log)"; fi
+if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .mtu)" = 1400; then ok "apply mtu 1400: the datapath runs with mtu 1400"; else nok "apply mtu 1400" "rc=$rc" "$out" "$(cat "$T"/state/run/tunnel/t6.log 2>/dev/null)"; fi
+if wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ping6 through apply's tunnel"; else nok "ping6 through apply's tunnel" "$(tail -5 "$T"/state/run/tunnel/t6.log)"; fi
 dp=$(js "$A_DP_STATS" .pid)
 conf 1480
 out=$(j6 apply 2>&1); rc=$?
@@ -288,7 +288,7 @@ if [ $rc -eq 0 ] && [ "$(js "$A_DP_STATS" .mtu)" = 1480 ]; then ok "mtu 1400 -> 
 check "... the TUN link has mtu 1480" grep -q "mtu 1480 " <<<"$(N a ip link show t6)"
 check "... from the same datapath process (no restart)" test "$(js "$A_DP_STATS" .pid)" = "$dp"
 out=$(big_ping 1480)
-if grep -q " 0% packet loss" <<<"$out"; then ok "... a 1480-byte packet passes (the datapath took 1480)"; else nok "1480 bytes after raising the mtu" "$out" "$(tail -3 "$T"/jail6/tunnel/a/t6.log)"; fi
+if grep -q " 0% packet loss" <<<"$out"; then ok "... a 1480-byte packet passes (the datapath took 1480)"; else nok "1480 bytes after raising the mtu" "$out" "$(tail -3 "$T"/state/run/tunnel/t6.log)"; fi
 out=$(big_ping 1481)
 if ptb_names 1480 "$out"; then ok "... 1481 bytes: Packet Too Big with mtu 1480"; else nok "1481 bytes: Packet Too Big with mtu 1480" "$out"; fi
 conf 1300
@@ -299,7 +299,7 @@ out=$(big_ping 1301)
 if ptb_names 1300 "$out"; then ok "... 1301 bytes: Packet Too Big with mtu 1300"; else nok "1301 bytes: Packet Too Big with mtu 1300" "$out"; fi
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "... and the next apply has nothing to do"; else nok "next apply: nothing to do" "rc=$rc" "$out"; fi
-check "the datapath logged the changes" grep -q "mtu 1480 -> 1300" "$T"/jail6/tunnel/a/t6.log
+check "the datapath logged the changes" grep -q "mtu 1480 -> 1300" "$T"/state/run/tunnel/t6.log
 # a datapath that cannot answer (stopped): apply waits a bounded time and
 # says so. The link has the new MTU then, the datapath not: status shows
 # the drift, and the next apply restarts the datapath, which takes it
@@ -321,7 +321,7 @@ if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "... and apply ha
 # its pid is "reused" by a stranger (the pidfile rewritten to name a sleep
 # with the dead supervisor's start time and executable, or as a plain pid):
 # status and apply see the daemon gone, destroy never signals the stranger
-A_PIDF=$T/jail6/tunnel/a/t6.pid
+A_PIDF=$T/state/run/tunnel/t6.pid
 read -r sup_pid sup_start sup_exe <"$A_PIDF"
 kill -KILL "$sup_pid" 2>/dev/null
 wait_until 5 sh -c "! kill -0 $sup_pid 2>/dev/null"
@@ -337,6 +337,6 @@ out=$(j6 destroy 2>&1); rc=$?
 if [ $rc -eq 0 ] && kill -0 "$STRANGER" 2>/dev/null; then ok "destroy leaves the stranger named by the stale pidfile alone"; else nok "destroy leaves the stranger alone" "rc=$rc" "$out"; fi
 kill -KILL "$STRANGER" 2>/dev/null; wait "$STRANGER" 2>/dev/null
 # (pgrep from this shell: in a `sh -c` it would find that sh's own line)
-a_gone() { [ ! -e "$T/jail6/tunnel/a/t6.pid" ] && ! pgrep -f -- "--runtime-dir $R tunnel run t6" >/dev/null; }
+a_gone() { [ ! -e "$T/state/run/tunnel/t6.pid" ] && ! pgrep -f -- "--runtime-dir $R tunnel run t6" >/dev/null; }
 if [ $rc -eq 0 ] && a_gone; then ok "destroy stops apply's datapath"; else nok "destroy stops apply's datapath" "rc=$rc" "$out" "$(pgrep -af -- "--runtime-dir $R tunnel run t6")"; fi
 exit 0

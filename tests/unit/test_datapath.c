@@ -694,18 +694,20 @@ static void test_gro_limits(void **st)
 	(void)st;
 }
 
-/* 16. Default file paths beside the runtime dir. */
+/* 16. Default file paths in the instance's run dir. */
 static void test_paths(void **st)
 {
 	char buf[256];
 
-	assert_int_equal(tunnel_path(NULL, NULL, "he0", ".pid", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/run/jail6/tunnel/-/he0.pid");
-	assert_int_equal(tunnel_path("/tmp/t/netns/", "host", "he0", ".stats", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/tmp/t/jail6/tunnel/host/he0.stats");
-	assert_int_equal(tunnel_path("/netns", NULL, NULL, NULL, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/jail6/tunnel/-");
-	assert_int_equal(tunnel_path("/run/netns", "", "he0", ".log", buf, 10), -ENAMETOOLONG);
+	assert_int_equal(tunnel_path("/var/lib/jail6/run", "he0", ".pid", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/var/lib/jail6/run/tunnel/he0.pid");
+	assert_int_equal(tunnel_path("/tmp/t/state/run", "he0", ".stats", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/tmp/t/state/run/tunnel/he0.stats");
+	assert_int_equal(tunnel_path("/r", NULL, NULL, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/r/tunnel");
+	assert_int_equal(tunnel_path("/var/lib/jail6/run", "he0", ".log", buf, 10), -ENAMETOOLONG);
+	assert_int_equal(tunnel_path(NULL, "he0", ".pid", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(tunnel_path("relative", "he0", ".pid", buf, sizeof(buf)), -EINVAL);
 	(void)st;
 }
 

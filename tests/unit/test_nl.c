@@ -179,6 +179,9 @@ static void test_req_addr(void **st)
 	assert_int_equal(mnl_attr_get_u32(t.a[IFA_FLAGS]), IFA_F_NODAD);
 	assert_memory_equal(mnl_attr_get_payload(t.a[IFA_ADDRESS]), a6.bytes, 16);
 	assert_null(t.a[IFA_LOCAL]);
+	/* an address jail6 adds carries its mark from the start */
+	assert_non_null(t.a[IFA_PROTO]);
+	assert_int_equal(mnl_attr_get_u8(t.a[IFA_PROTO]), NL_PROTO_JAIL6);
 
 	nlh = nl_req_addr(buf, RTM_DELADDR, 5, &a6);
 	ifa = mnl_nlmsg_get_payload(nlh);
@@ -187,6 +190,7 @@ static void test_req_addr(void **st)
 	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST);
 	assert_int_equal(ifa->ifa_flags, 0);
 	assert_null(t.a[IFA_FLAGS]);
+	assert_null(t.a[IFA_PROTO]);
 
 	nlh = nl_req_addr(buf, RTM_NEWADDR, 2, &a4);
 	ifa = mnl_nlmsg_get_payload(nlh);
@@ -221,7 +225,7 @@ static void test_req_route(void **st)
 	assert_int_equal(rtm->rtm_family, AF_INET6);
 	assert_int_equal(rtm->rtm_dst_len, 0);
 	assert_int_equal(rtm->rtm_table, RT_TABLE_MAIN);
-	assert_int_equal(rtm->rtm_protocol, RTPROT_STATIC);
+	assert_int_equal(rtm->rtm_protocol, NL_PROTO_JAIL6); /* jail6's mark */
 	assert_int_equal(rtm->rtm_type, RTN_UNICAST);
 	assert_int_equal(rtm->rtm_scope, RT_SCOPE_UNIVERSE);
 	assert_null(t.a[RTA_DST]);
@@ -451,6 +455,10 @@ static void test_parse_addr(void **st)
 	assert_int_equal(na.index, 3);
 	assert_string_equal(addr_format(&na.addr, s, sizeof(s)), "2001:470:8142:1::1/64");
 	assert_int_equal(na.flags, IFA_F_PERMANENT | IFA_F_NODAD);
+	assert_int_equal(na.proto, 0);
+	mnl_attr_put_u8(nlh, IFA_PROTO, NL_PROTO_JAIL6);
+	assert_int_equal(nl_parse_addr(nlh, &na), 0);
+	assert_int_equal(na.proto, NL_PROTO_JAIL6);
 
 	memset(buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf);

@@ -16,13 +16,15 @@ struct addr_find {
 	bool found;
 };
 
-/* Dump callback: is the sought address (same prefix length) on the link? */
+/* Dump callback: is the sought address (same prefix length), made by
+ * jail6 (its mark), on the link? */
 static int addr_find_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct addr_find *f = data;
 	struct nl_addr na;
 
-	if (nl_parse_addr(nlh, &na) == 0 && na.index == f->index && addr_equal(&na.addr, &f->addr))
+	if (nl_parse_addr(nlh, &na) == 0 && na.index == f->index && addr_equal(&na.addr, &f->addr) &&
+	    na.proto == NL_PROTO_JAIL6)
 		f->found = true;
 	return 0;
 }
@@ -49,15 +51,16 @@ int exec_addr(struct exec *x)
 	if (!add && (rc == -EADDRNOTAVAIL || rc == -ENODEV))
 		return 0;
 	/* EEXIST on add is success only if the very address, with the same
-	 * prefix length, is there (IPv6 refuses the same address with another
-	 * prefix length with EEXIST too). */
+	 * prefix length and jail6's mark, is there (IPv6 refuses the same
+	 * address with another prefix length with EEXIST too); someone else's
+	 * is not taken over. */
 	if (add && rc == -EEXIST) {
 		int rc2 = nl_talk(x->s, nl_req_dump(buf, RTM_GETADDR, a->addr.family), addr_find_cb, &f);
 
 		if (rc2 == 0 && f.found)
 			return 0;
-		return exec_fail_msg(x, rc, "%s: %s: the address exists with another prefix length",
-				     a->ifname, what);
+		return exec_fail_msg(x, rc, "%s: %s: the address exists with another prefix length or "
+				     "was not made by jail6", a->ifname, what);
 	}
 	return rc < 0 ? exec_fail(x, rc, "%s: %s", a->ifname, what) : 0;
 }

@@ -15,6 +15,7 @@
 #include "os/backend.h"
 #include "os/linux/jail.h"
 #include "os/linux/linux.h"
+#include "os/linux/linux_int.h"
 #include "os/linux/tundev.h"
 #include "util/msg.h"
 #include "util/strmap.h"
@@ -31,7 +32,7 @@ static int lb_open(const struct backend_opts *o, struct backend **out, char *err
 	*out = NULL;
 	if (!b)
 		return msg_fail(err, errlen, -ENOMEM, "out of memory");
-	r = linux_open(o->host_netns, o->runtime_dir, &b->lx);
+	r = linux_open(o->host_netns, o->runtime_dir, o->run_dir, &b->lx);
 	if (r < 0) {
 		free(b);
 		if (o->host_netns)
@@ -151,7 +152,7 @@ static int deferred_finish(struct backend *b, struct deferred *d, const struct b
 		if (r < 0)
 			return msg_fail(err, errlen, r, "%s: %s", d->acts[i]->ifname, strerror(-r));
 		if (r == 0) {
-			r = cb->done ? cb->done(cb->arg, d->acts[i]) : 0;
+			r = cb->done ? cb->done(cb->arg, d->acts[i], &(struct backend_made){ 0 }) : 0;
 			if (r)
 				return r;
 			i++;
@@ -170,6 +171,45 @@ static void deferred_free(struct deferred *d)
 	strmap_free(&d->doomed);
 	strmap_free(&d->jail_of_veth);
 	free(d->acts);
+}
+
+/* The ifindex of link name in namespace ns, or 0. */
+static uint64_t ifindex_of(struct backend *b, const char *ns, const char *name)
+{
+	struct nl_sock *s;
+	int index = 0;
+
+	if (linux_ns_sock(b->lx, ns, &s) < 0 || nl_link_index(s, name, &index) < 0)
+		return 0;
+	return (uint64_t)index;
+}
+
+/* Read back what action a (as executed: fused) made; zero where unknown,
+ * which only weakens a later check, never fails the run. */
+static void made_of(struct backend *b, const struct action *a, struct backend_made *m)
+{
+	struct nl_sock *s;
+
+	memset(m, 0, sizeof(*m));
+	switch (a->kind) {
+	case ACTION_BRIDGE_CREATE:
+	case ACTION_TUNNEL_CREATE:
+		m->id = ifindex_of(b, a->ns, a->ifname);
+		break;
+	case ACTION_VETH_CREATE:
+		m->id = ifindex_of(b, a->ns, a->ifname);
+		m->peer_id = ifindex_of(b, a->target[0] ? a->target : a->ns, a->peer);
+		break;
+	case ACTION_LINK_SET_NS:
+		m->id = ifindex_of(b, a->target, a->ifname);
+		break;
+	case ACTION_JAIL_CREATE:
+		if (linux_ns_sock(b->lx, a->target, &s) == 0)
+			nl_sock_netns_cookie(s, &m->id);
+		break;
+	default:
+		break;
+	}
 }
 
 static int lb_execute(struct backend *b, const struct plan *p, const struct state *st,
@@ -197,8 +237,11 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 					 strerror(-r));
 			break;
 		}
-		if (cb->done)
-			r = cb->done(cb->arg, &p->actions[i]);
+		if (cb->done) {
+			struct backend_made made;
+			made_of(b, &v[i], &made);
+			r = cb->done(cb->arg, &p->actions[i], &made);
+		}
 	}
 	/* what was left to destroyed jails is done once gone, failure or not */
 	r2 = deferred_finish(b, &def, cb, err, errlen);
@@ -210,12 +253,12 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 static int lb_jail_exec(struct backend *b, const char *jail, char *const argv[], int *status, char *err,
 			size_t errlen)
 {
-	return jail_run_err(linux_runtime_dir(b->lx), jail, argv, status, err, errlen);
+	return jail_run_err(linux_runtime_dir(b->lx), linux_run_dir(b->lx), jail, argv, status, err, errlen);
 }
 
 static int lb_jail_purge(struct backend *b, const char *name, char *err, size_t errlen)
 {
-	return jail_destroy(linux_runtime_dir(b->lx), name, err, errlen);
+	return jail_destroy(linux_runtime_dir(b->lx), linux_run_dir(b->lx), name, err, errlen);
 }
 
 static int lb_tunnel_stats(struct backend *b, const char *name, struct tunnel_stats *out)

@@ -25,6 +25,7 @@ struct linux_ns {
 
 struct linux_ctx {
 	char runtime_dir[PATH_MAX];
+	char run_dir[PATH_MAX];          /* the instance's own; "" = none */
 	char host_netns[MODEL_NAME_MAX]; /* "" = the caller's own */
 	int self_fd;               /* the caller's netns, to come back to */
 	struct linux_ns *ns;
@@ -163,7 +164,7 @@ void linux_ns_forget(struct linux_ctx *c, const char *ns)
 	}
 }
 
-int linux_open(const char *host_netns, const char *runtime_dir, struct linux_ctx **out)
+int linux_open(const char *host_netns, const char *runtime_dir, const char *run_dir, struct linux_ctx **out)
 {
 	struct linux_ctx *c;
 	struct nl_sock *s;
@@ -175,11 +176,15 @@ int linux_open(const char *host_netns, const char *runtime_dir, struct linux_ctx
 		return -EINVAL;
 	if (host_netns && !model_jailname_ok(host_netns))
 		return -EINVAL;
+	if (run_dir && (run_dir[0] != '/' || strlen(run_dir) >= PATH_MAX - MODEL_NAME_MAX - 16))
+		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->self_fd = -1;
 	strcpy(c->runtime_dir, runtime_dir);
+	if (run_dir)
+		strcpy(c->run_dir, run_dir);
 	c->ns = calloc(1, sizeof(*c->ns));
 	if (!c->ns) {
 		rc = -ENOMEM;
@@ -227,6 +232,11 @@ void linux_close(struct linux_ctx *c)
 const char *linux_runtime_dir(const struct linux_ctx *c)
 {
 	return c->runtime_dir;
+}
+
+const char *linux_run_dir(const struct linux_ctx *c)
+{
+	return c->run_dir[0] ? c->run_dir : NULL;
 }
 
 const char *linux_host_netns(const struct linux_ctx *c)

@@ -73,36 +73,27 @@ void jail_set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-int jail_state_dir(const char *runtime_dir, char *buf, size_t len)
+int jail_state_dir(const char *run_dir, char *buf, size_t len)
 {
-	size_t n;
 	int r;
 
-	if (!runtime_dir || runtime_dir[0] != '/')
+	if (!run_dir || run_dir[0] != '/')
 		return -EINVAL;
-	n = strlen(runtime_dir);
-	while (n > 1 && runtime_dir[n - 1] == '/')
-		n--;
-	while (n > 0 && runtime_dir[n - 1] != '/')
-		n--;
-	/* n now covers "dirname/"; runtime_dir "/" has no dirname. */
-	if (n == 0 || strspn(runtime_dir, "/") == strlen(runtime_dir))
-		return -EINVAL;
-	r = snprintf(buf, len, "%.*sjail6/ns", (int)n, runtime_dir);
-	if (r < 0 || (size_t)r >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	r = snprintf(buf, len, "%s/ns", run_dir);
+	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Fill every path of jail NAME; -EINVAL for a bad name or runtime_dir. */
-int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *name)
+/* Fill every path of jail NAME; -EINVAL for a bad name or directory. With
+ * no run dir only the netns path is set (the others are ""). */
+int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *run_dir, const char *name)
 {
 	int r;
 
-	r = jail_state_dir(runtime_dir, p->state, sizeof(p->state));
-	if (r < 0)
-		return r;
+	memset(p, 0, sizeof(*p));
 	r = netns_path(p->netns, sizeof(p->netns), runtime_dir, name);
+	if (r < 0 || !run_dir)
+		return r;
+	r = jail_state_dir(run_dir, p->state, sizeof(p->state));
 	if (r < 0)
 		return r;
 	r = netns_path(p->dir, sizeof(p->dir), p->state, name);
@@ -245,7 +236,7 @@ static int root_check(const char *path, char *buf)
 	return 0;
 }
 
-int jail_create(const char *runtime_dir, const char *name, const char *hostname,
+int jail_create(const char *runtime_dir, const char *run_dir, const char *name, const char *hostname,
                 const char *path, char *err, size_t errlen)
 {
 	struct netns_holder h = { .pid = -1, .release_fd = -1 };
@@ -261,10 +252,10 @@ int jail_create(const char *runtime_dir, const char *name, const char *hostname,
 		jail_set_err(err, errlen, "'%s': invalid jail name", name ? name : "");
 		return -EINVAL;
 	}
-	r = jail_paths_init(&p, runtime_dir, name);
+	r = run_dir ? jail_paths_init(&p, runtime_dir, run_dir, name) : -EINVAL;
 	if (r < 0) {
-		jail_set_err(err, errlen, "%s: runtime directory '%s': %s", name,
-		        runtime_dir ? runtime_dir : "", strerror(-r));
+		jail_set_err(err, errlen, "%s: runtime directory '%s', run directory '%s': %s", name,
+		        runtime_dir ? runtime_dir : "", run_dir ? run_dir : "", strerror(-r));
 		return r;
 	}
 	js.hostname = hostname ? hostname : name;
@@ -351,11 +342,11 @@ int jail_exists(const char *runtime_dir, const char *name)
 	return netns_exists(runtime_dir, name);
 }
 
-int jail_has_root(const char *runtime_dir, const char *name)
+int jail_has_root(const char *runtime_dir, const char *run_dir, const char *name)
 {
 	struct jail_paths p;
 
-	if (jail_paths_init(&p, runtime_dir, name) < 0)
+	if (!run_dir || jail_paths_init(&p, runtime_dir, run_dir, name) < 0)
 		return 0;
 	return netns_is_nsfs(p.mnt) == 1;
 }

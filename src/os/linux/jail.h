@@ -3,14 +3,16 @@
  * it, a UTS namespace carrying the jail's hostname and, for a jail with a
  * root path, a mount namespace whose root is that path.
  *
- * Layout, for a runtime directory R (NETNS_RUNTIME_DIR = /run/netns):
- *   R/NAME                          the network namespace (`ip netns` sees it)
- *   dirname(R)/jail6/ns/NAME/uts    the UTS namespace
- *   dirname(R)/jail6/ns/NAME/mnt    the mount namespace (jails with a path)
+ * Layout, for a runtime directory R (NETNS_RUNTIME_DIR = /run/netns) and
+ * the instance's run directory U (STATE/run: every jail6 instance has its
+ * own, so two never share one):
+ *   R/NAME               the network namespace (`ip netns` sees it)
+ *   U/ns/NAME/uts        the UTS namespace
+ *   U/ns/NAME/mnt        the mount namespace (jails with a path)
  * The extras live outside R because `ip netns list` (and `ip -all netns
- * exec`) treat every entry of R as a namespace. dirname(R)/jail6/ns is a
- * private mount point: a mount namespace may only be bind-mounted where the
- * mount cannot propagate, or the namespace would end up holding itself.
+ * exec`) treat every entry of R as a namespace. U/ns is a private mount
+ * point: a mount namespace may only be bind-mounted where the mount cannot
+ * propagate, or the namespace would end up holding itself.
  *
  * Decisions:
  * - Every jail gets its own UTS namespace, with or without a path: the
@@ -44,21 +46,23 @@
 /* How long jail_destroy lets processes exit after SIGTERM before SIGKILL. */
 #define JAIL_TERM_TIMEOUT_MS 2000
 
-/* buf = dirname(runtime_dir)/jail6/ns, where the jails' extra namespaces live. */
-int jail_state_dir(const char *runtime_dir, char *buf, size_t len);
+/* buf = RUN/ns, where the jails' extra namespaces live. */
+int jail_state_dir(const char *run_dir, char *buf, size_t len);
 
 /* Create jail NAME: network + UTS namespaces, and a mount namespace rooted at
  * path when path != NULL (an existing directory other than /). hostname NULL
  * means the jail name. -EEXIST if a namespace NAME exists. On failure nothing
  * is left behind. */
-int jail_create(const char *runtime_dir, const char *name, const char *hostname,
+int jail_create(const char *runtime_dir, const char *run_dir, const char *name, const char *hostname,
                 const char *path, char *err, size_t errlen);
 
 /* Kill every process still in the jail (SIGTERM, up to JAIL_TERM_TIMEOUT_MS,
  * then SIGKILL), then unmount and remove all that jail_create made. Also
- * removes a plain netns_create() namespace. -ENOENT if there is no such jail;
- * -EBUSY if processes survive SIGKILL (everything is unmounted anyway). */
-int jail_destroy(const char *runtime_dir, const char *name, char *err, size_t errlen);
+ * removes a plain netns_create() namespace (run_dir NULL: only the netns is
+ * looked at), and what a killed create or destroy left half made. -ENOENT
+ * if there is no such jail; -EBUSY if processes survive SIGKILL
+ * (everything is unmounted anyway). */
+int jail_destroy(const char *runtime_dir, const char *run_dir, const char *name, char *err, size_t errlen);
 
 /*
  * Run argv in the jail, like jexec(8), and wait for it; stdio is inherited.
@@ -72,18 +76,19 @@ int jail_destroy(const char *runtime_dir, const char *name, char *err, size_t er
  * with it; if the caller dies first, the command is killed.
  * *status is the exit status, or 128+N when killed by signal N. Returns -errno
  * when the command could not be started (e.g. -ENOENT: no such jail or
- * command); argv[0] is looked up in PATH inside the jail.
+ * command, or a jail whose UTS namespace is gone: it never runs with a
+ * part of the jail missing); argv[0] is looked up in PATH inside the jail.
  */
-int jail_run(const char *runtime_dir, const char *name, char *const argv[], int *status);
+int jail_run(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[], int *status);
 
 /* jail_run, with a message naming the jail and the failed step in err. */
-int jail_run_err(const char *runtime_dir, const char *name, char *const argv[],
+int jail_run_err(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
                  int *status, char *err, size_t errlen);
 
 /* 1 if the jail's network namespace exists, else 0. */
 int jail_exists(const char *runtime_dir, const char *name);
 
 /* 1 if jail NAME has a root path (its own mount namespace), 0 if not. */
-int jail_has_root(const char *runtime_dir, const char *name);
+int jail_has_root(const char *runtime_dir, const char *run_dir, const char *name);
 
 #endif

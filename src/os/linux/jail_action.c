@@ -11,7 +11,7 @@
 int exec_jail(struct exec *x)
 {
 	const struct action *a = x->a;
-	const char *rt = linux_runtime_dir(x->c);
+	const char *rt = linux_runtime_dir(x->c), *run = linux_run_dir(x->c);
 	int rc, status = 0;
 
 	if (!model_jailname_ok(a->target))
@@ -23,10 +23,10 @@ int exec_jail(struct exec *x)
 		x->err[0] = '\0';
 	switch (a->kind) {
 	case ACTION_JAIL_CREATE:
-		rc = jail_create(rt, a->target, a->hostname, a->path, x->err, x->errlen);
+		rc = jail_create(rt, run, a->target, a->hostname, a->path, x->err, x->errlen);
 		break;
 	case ACTION_JAIL_DESTROY:
-		rc = jail_destroy(rt, a->target, x->err, x->errlen);
+		rc = jail_destroy(rt, run, a->target, x->err, x->errlen);
 		/* No such jail: destroyed already, what was asked for. */
 		if (rc == -ENOENT)
 			return 0;
@@ -34,7 +34,7 @@ int exec_jail(struct exec *x)
 	default:
 		if (!a->argv || a->argv->argc == 0 || !a->argv->argv || !a->argv->argv[0])
 			return exec_fail_msg(x, -EINVAL, "%s: exec: empty command", a->target);
-		rc = jail_run_err(rt, a->target, a->argv->argv, &status, x->err, x->errlen);
+		rc = jail_run_err(rt, run, a->target, a->argv->argv, &status, x->err, x->errlen);
 		if (rc == 0 && status != 0)
 			return exec_fail_msg(x, -EIO, "%s: exec %s: exited with status %d", a->target,
 					     a->argv->argv[0], status);

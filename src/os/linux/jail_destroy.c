@@ -123,7 +123,7 @@ static int kill_jail(const struct ns_id ids[3])
 	return n;
 }
 
-int jail_destroy(const char *runtime_dir, const char *name, char *err, size_t errlen)
+int jail_destroy(const char *runtime_dir, const char *run_dir, const char *name, char *err, size_t errlen)
 {
 	struct ns_id ids[3];
 	struct jail_paths p;
@@ -131,7 +131,7 @@ int jail_destroy(const char *runtime_dir, const char *name, char *err, size_t er
 	int r, kr;
 
 	jail_set_err(err, errlen, "%s", "");
-	r = jail_paths_init(&p, runtime_dir, name);
+	r = jail_paths_init(&p, runtime_dir, run_dir, name);
 	if (r < 0) {
 		jail_set_err(err, errlen, "%s: invalid jail name or runtime directory", name ? name : "");
 		return r;

@@ -62,7 +62,7 @@ const char *jail_step_what(int step);
 void jail_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Every path of jail name under runtime_dir; 0, -EINVAL or -ENAMETOOLONG. */
-int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *name);
+int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *run_dir, const char *name);
 
 /* Unmount and remove what jail_create made beside the netns (the uts and
  * mnt binds and their directory); 0 or -errno. */

@@ -140,7 +140,7 @@ static _Noreturn void run_child(const struct run_fds *fds, const char *state,
 	_exit(WEXITSTATUS(status));
 }
 
-int jail_run_err(const char *runtime_dir, const char *name, char *const argv[],
+int jail_run_err(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
                  int *status, char *err, size_t errlen)
 {
 	struct run_fds fds = { -1, -1, -1, -1 };
@@ -156,7 +156,7 @@ int jail_run_err(const char *runtime_dir, const char *name, char *const argv[],
 		jail_set_err(err, errlen, "%s: no command to run", name ? name : "");
 		return -EINVAL;
 	}
-	r = jail_paths_init(&p, runtime_dir, name);
+	r = jail_paths_init(&p, runtime_dir, run_dir, name);
 	if (r < 0) {
 		jail_set_err(err, errlen, "%s: invalid jail name or runtime directory", name ? name : "");
 		return r;
@@ -165,6 +165,14 @@ int jail_run_err(const char *runtime_dir, const char *name, char *const argv[],
 	if (fds.net < 0) {
 		r = fds.net;
 		jail_set_err(err, errlen, "%s: %s", name, r == -ENOENT ? "no such jail" : strerror(-r));
+		goto cleanup;
+	}
+	/* every part of the jail, or nothing: a command that ran with the
+	 * caller's UTS namespace could rename the caller's host */
+	if (run_dir && netns_is_nsfs(p.uts) != 1) {
+		r = -ENOENT;
+		jail_set_err(err, errlen, "%s: its UTS namespace is missing: an incomplete jail (apply repairs it)",
+			     name);
 		goto cleanup;
 	}
 	if (netns_is_nsfs(p.uts) == 1 && (fds.uts = open(p.uts, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -230,8 +238,8 @@ cleanup:
 	return r;
 }
 
-int jail_run(const char *runtime_dir, const char *name, char *const argv[], int *status)
+int jail_run(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[], int *status)
 {
-	return jail_run_err(runtime_dir, name, argv, status, NULL, 0);
+	return jail_run_err(runtime_dir, run_dir, name, argv, status, NULL, 0);
 }
 

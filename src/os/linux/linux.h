@@ -26,9 +26,15 @@ struct linux_ctx;
 /*
  * Open a backend context. host_netns: NULL = the caller's namespace, else a
  * namespace name under runtime_dir that plays the host. runtime_dir: NULL =
- * LINUX_RUNTIME_DIR_DEFAULT. Returns 0 or -errno (-ENOENT: no such host ns).
+ * LINUX_RUNTIME_DIR_DEFAULT. run_dir: the instance's own directory for what
+ * it keeps at run time (jails' extra namespaces, the datapath's files);
+ * NULL = none (then jails and userspace tunnels cannot be made). Returns 0
+ * or -errno (-ENOENT: no such host ns).
  */
-int linux_open(const char *host_netns, const char *runtime_dir, struct linux_ctx **out);
+int linux_open(const char *host_netns, const char *runtime_dir, const char *run_dir, struct linux_ctx **out);
+
+/* The run dir c was opened with, or NULL. */
+const char *linux_run_dir(const struct linux_ctx *c);
 
 /* Close every socket and fd of c; NULL-tolerant. */
 void linux_close(struct linux_ctx *c);
@@ -42,8 +48,8 @@ const char *linux_host_netns(const struct linux_ctx *c);
 /* ---- the userspace 6in4 datapath (tundev.c) ---- */
 
 /* Where the datapath daemon of tunnel name keeps its files:
- * dirname(runtime_dir)/jail6/tunnel/HOSTNS/NAME.SUFFIX, HOSTNS being the
- * host namespace's name or "-". 0 or -ENAMETOOLONG. */
+ * RUN/tunnel/NAME.SUFFIX (the dir itself with name NULL). 0, -EINVAL
+ * without a run dir, or -ENAMETOOLONG. */
 int linux_tun_path(const struct linux_ctx *c, const char *name, const char *suffix, char *buf, size_t len);
 
 /* The pid of tunnel name's running supervisor (from its pidfile), or 0. */

@@ -20,6 +20,15 @@
 #include "model/addr.h"
 #include "model/model.h"
 
+/*
+ * The protocol number jail6 gives its routes (rtm_protocol) and addresses
+ * (IFA_PROTO): what it made carries it from the moment the kernel made it,
+ * so a route or address someone else put in its place never passes for
+ * jail6's. `ip route show proto 106` lists jail6's routes; unused in
+ * /etc/iproute2/rt_protos.
+ */
+#define NL_PROTO_JAIL6 106
+
 /* Room for any one request below (the largest, a veth pair, is < 200 B). */
 #define NL_REQ_SIZE 1024
 /* Receive buffer: the kernel sizes dump messages up to 32 KiB. */
@@ -99,6 +108,7 @@ struct nl_addr {
 	struct addr addr;       /* with prefix */
 	uint32_t flags;         /* IFA_F_*, from IFA_FLAGS when present */
 	uint8_t scope;
+	uint8_t proto;          /* IFA_PROTO; 0 when absent */
 };
 /* One route of RTM_NEWROUTE. */
 struct nl_route {
@@ -155,6 +165,10 @@ bool nl_req_needs_ack(const struct nlmsghdr *req);
 const char *nl_sock_ext_ack(const struct nl_sock *s);
 /* Forget that text (a new operation starts). */
 void nl_sock_clear_ext_ack(struct nl_sock *s);
+
+/* The cookie of the network namespace s is bound to (SO_NETNS_COOKIE): a
+ * number no other namespace ever has, unlike its inode. 0 or -errno. */
+int nl_sock_netns_cookie(struct nl_sock *s, uint64_t *cookie);
 
 /* Index of link name as seen by s: 0 or -errno (-ENODEV when absent). */
 int nl_link_index(struct nl_sock *s, const char *name, int *index);

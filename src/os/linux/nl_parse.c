@@ -147,6 +147,7 @@ int nl_parse_addr(const struct nlmsghdr *nlh, struct nl_addr *out)
 	struct nl_attr_tab t = { tb, IFA_MAX };
 	static const enum mnl_attr_data_type types[IFA_MAX + 1] = {
 		[IFA_FLAGS] = MNL_TYPE_U32,
+		[IFA_PROTO] = MNL_TYPE_U8,
 	};
 	const struct ifaddrmsg *ifa;
 	const struct nlattr *a;
@@ -168,6 +169,7 @@ int nl_parse_addr(const struct nlmsghdr *nlh, struct nl_addr *out)
 	out->index = (int)ifa->ifa_index;
 	out->scope = ifa->ifa_scope;
 	out->flags = tb[IFA_FLAGS] ? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
+	out->proto = tb[IFA_PROTO] ? mnl_attr_get_u8(tb[IFA_PROTO]) : 0;
 	return 0;
 }
 

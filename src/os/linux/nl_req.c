@@ -200,6 +200,8 @@ struct nlmsghdr *nl_req_addr(void *buf, uint16_t type, int ifindex, const struct
 	ifa->ifa_prefixlen = full_plen(a);
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (uint32_t)ifindex;
+	if (type == RTM_NEWADDR)
+		mnl_attr_put_u8(nlh, IFA_PROTO, NL_PROTO_JAIL6);
 	if (a->family == AF_INET) {
 		/* IFA_LOCAL is the address itself; IFA_ADDRESS the peer, the
 		 * same on a non-point-to-point link. */
@@ -234,7 +236,7 @@ struct nlmsghdr *nl_req_route(void *buf, uint16_t type, const struct addr *dst,
 	rtm->rtm_dst_len = full_plen(dst);
 	rtm->rtm_table = RT_TABLE_MAIN;
 	if (type == RTM_NEWROUTE) {
-		rtm->rtm_protocol = RTPROT_STATIC;
+		rtm->rtm_protocol = NL_PROTO_JAIL6;
 		rtm->rtm_type = RTN_UNICAST;
 		rtm->rtm_scope = has_gw || dst->family == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	} else {

@@ -225,3 +225,13 @@ int nl_link_index(struct nl_sock *s, const char *name, int *index)
 		return rc;
 	return *index > 0 ? 0 : -ENODEV;
 }
+
+int nl_sock_netns_cookie(struct nl_sock *s, uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+	*cookie = 0;
+	if (getsockopt(mnl_socket_get_fd(s->mnl), SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0)
+		return -errno;
+	return 0;
+}

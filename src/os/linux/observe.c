@@ -6,14 +6,20 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <net/if.h>
 #include <netinet/in.h>
 #include <linux/rtnetlink.h>
 
 #include "os/linux/linux.h"
+#include "os/linux/jail.h"
 #include "os/linux/linux_int.h"
+#include "os/linux/netns.h"
+#include "util/hmap.h"
 
 /* Times to redo a namespace whose dump the kernel interrupted because the
  * tables changed meanwhile (NLM_F_DUMP_INTR, seen as -EINTR). */
@@ -23,10 +29,13 @@ static const char *const observed_sysctls[] = {
 	"ipv6.forwarding", "ipv4.forwarding", "ipv6.accept_ra",
 };
 
-/* The links of one namespace, kept to turn ifindexes into names. */
+/* The links of one namespace, kept to turn ifindexes into names (through a
+ * hash index: a host with thousands of bridge ports looks one up for each
+ * of its addresses and routes). */
 struct link_list {
 	struct nl_link *v;
 	size_t n;
+	struct hmap by_index;
 };
 
 /* What the dump callbacks need: where facts go and how to name links. */
@@ -37,12 +46,41 @@ struct walk {
 	struct state *out;
 };
 
+/* The hash of an ifindex for the index. */
+static uint64_t index_hash(const int *index)
+{
+	return hmap_fin(hmap_hash(HMAP_SEED, index, sizeof(*index)));
+}
+
+struct index_key {
+	const struct link_list *l;
+	int index;
+};
+
+static bool index_eq(const void *arg, size_t pos)
+{
+	const struct index_key *k = arg;
+
+	return k->l->v[pos].index == k->index;
+}
+
 static const char *link_name(const struct link_list *l, int index)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].index == index)
-			return l->v[i].name;
-	return NULL;
+	struct index_key k = { l, index };
+	size_t *pos = hmap_find(&l->by_index, index_hash(&index), index_eq, &k);
+
+	return pos ? l->v[*pos].name : NULL;
+}
+
+/* Index the dumped links by ifindex; 0 or -ENOMEM. */
+static int index_links(struct link_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct index_key k = { l, l->v[i].index };
+		if (hmap_put(&l->by_index, index_hash(&k.index), i, index_eq, &k) < 0)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static enum state_link_kind link_kind(const char *kind)
@@ -85,6 +123,7 @@ static int add_links(const struct walk *w)
 
 		strcpy(sl.ns, w->ns);
 		strcpy(sl.name, nl->name);
+		sl.ident = (uint64_t)nl->index;
 		sl.kind = link_kind(nl->kind);
 		if (master)
 			strcpy(sl.master, master);
@@ -129,6 +168,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	strcpy(sa.ns, w->ns);
 	strcpy(sa.ifname, ifname);
 	sa.addr = na.addr;
+	sa.marked = na.proto == NL_PROTO_JAIL6;
 	return state_add_addr(w->out, &sa);
 }
 
@@ -160,6 +200,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	strcpy(sr.ns, w->ns);
 	sr.dst = nr.dst;
 	sr.gw = nr.gw;
+	sr.marked = nr.protocol == NL_PROTO_JAIL6;
 	dev = nr.oif ? link_name(&w->links, nr.oif) : NULL;
 	if (dev)
 		strcpy(sr.dev, dev);
@@ -179,6 +220,8 @@ static int observe_pass(struct nl_sock *s, struct walk *w)
 	int rc;
 
 	rc = dump(s, RTM_GETLINK, AF_UNSPEC, link_cb, &w->links);
+	if (rc == 0)
+		rc = index_links(&w->links);
 	if (rc == 0)
 		rc = add_links(w);
 	if (rc == 0)
@@ -203,6 +246,7 @@ static int observe_ns(struct linux_ctx *c, const char *ns, struct state *out)
 		return rc;
 	for (int tries = 0; tries < OBSERVE_TRIES; tries++) {
 		free(w.links.v);
+		hmap_free(&w.links.by_index);
 		w.links.v = NULL;
 		w.links.n = 0;
 		state_free(&tmp);
@@ -233,8 +277,45 @@ static int observe_ns(struct linux_ctx *c, const char *ns, struct state *out)
 	rc = state_append(out, &tmp);
 cleanup:
 	free(w.links.v);
+	hmap_free(&w.links.by_index);
 	state_free(&tmp);
 	return rc;
+}
+
+/*
+ * Jail name as it stands: whether its netns is live, and whether the rest
+ * jail_create made (the UTS binding in the run dir) is there. A jail with a
+ * part but not all (a killed create or destroy left it, or someone removed
+ * a piece) is reported incomplete, so that apply makes it again and destroy
+ * removes what is left. 1 with *sj filled, 0 when nothing of it is there.
+ */
+static int jail_state(struct linux_ctx *c, const char *name, struct state_jail *sj)
+{
+	char netns[PATH_MAX], state[PATH_MAX], dir[PATH_MAX], uts[PATH_MAX];
+	const char *run = linux_run_dir(c);
+	bool net_file, net_live, uts_live = false, extras = false;
+	struct stat st;
+	int rc;
+
+	memset(sj, 0, sizeof(*sj));
+	strcpy(sj->name, name);
+	if (netns_path(netns, sizeof(netns), linux_runtime_dir(c), name) < 0)
+		return -ENAMETOOLONG;
+	net_file = lstat(netns, &st) == 0;
+	rc = linux_ns_exists(c, name);
+	if (rc < 0)
+		return rc;
+	net_live = rc == 1;
+	if (run && jail_state_dir(run, state, sizeof(state)) == 0 &&
+	    netns_path(dir, sizeof(dir), state, name) == 0 && netns_path(uts, sizeof(uts), dir, "uts") == 0) {
+		uts_live = netns_is_nsfs(uts) == 1;
+		extras = lstat(dir, &st) == 0;
+	}
+	if (!net_file && !extras)
+		return 0;
+	/* without a run dir only the netns can be judged */
+	sj->complete = net_live && (uts_live || !run);
+	return 1;
 }
 
 int linux_observe(struct linux_ctx *c, const char *const *jails, size_t n_jails, struct state *out)
@@ -246,16 +327,21 @@ int linux_observe(struct linux_ctx *c, const char *const *jails, size_t n_jails,
 			return -EINVAL;
 	rc = observe_ns(c, "", out);
 	for (size_t i = 0; rc == 0 && i < n_jails; i++) {
-		struct state_jail sj = { 0 };
+		struct state_jail sj;
+		struct nl_sock *s;
 
 		if (state_find_jail(out, jails[i]))
 			continue; /* named twice */
-		rc = linux_ns_exists(c, jails[i]);
+		rc = jail_state(c, jails[i], &sj);
 		if (rc <= 0)
 			continue;
-		strcpy(sj.name, jails[i]);
-		rc = state_add_jail(out, &sj);
+		/* the namespace's cookie: a jail made again under the same
+		 * name, or someone else's namespace, has another one */
+		if (linux_ns_exists(c, jails[i]) == 1 && (rc = linux_ns_sock(c, jails[i], &s)) == 0)
+			rc = nl_sock_netns_cookie(s, &sj.ident);
 		if (rc == 0)
+			rc = state_add_jail(out, &sj);
+		if (rc == 0 && linux_ns_exists(c, jails[i]) == 1)
 			rc = observe_ns(c, jails[i], out);
 	}
 	return rc;

@@ -39,10 +39,38 @@ extern char **environ;
 #define RELOAD_WAIT_MS 3000
 #define POLL_STEP_MS   10
 
+/*
+ * Where the release before the run dir kept a daemon's files:
+ * dirname(runtime_dir)/jail6/tunnel/HOSTNS (HOSTNS: the host namespace's
+ * name, or "-"). A daemon that release started still runs after an
+ * upgrade; it is found (and stopped) there until it is restarted.
+ */
+static int legacy_path(const struct linux_ctx *c, const char *name, const char *suffix, char *buf, size_t len)
+{
+	const char *rt = linux_runtime_dir(c), *host = linux_host_netns(c), *slash = strrchr(rt, '/');
+	int n;
+
+	if (!slash || slash == rt)
+		return -EINVAL;
+	n = snprintf(buf, len, "%.*s/jail6/tunnel/%s/%s%s", (int)(slash - rt), rt, host[0] ? host : "-", name,
+		     suffix ? suffix : "");
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int linux_tun_path(const struct linux_ctx *c, const char *name, const char *suffix, char *buf, size_t len)
 {
+	char pid[PATH_MAX];
+	int r;
+
 	/* one scheme for the backend and the daemon: tunnel_path() */
-	return tunnel_path(linux_runtime_dir(c), linux_host_netns(c), name, suffix, buf, len);
+	if (!linux_run_dir(c))
+		return -EINVAL;
+	r = tunnel_path(linux_run_dir(c), name, suffix, buf, len);
+	/* a daemon of the previous release: its files, until it is gone */
+	if (r == 0 && name && tunnel_path(linux_run_dir(c), name, ".pid", pid, sizeof(pid)) == 0 &&
+	    access(pid, F_OK) < 0 && legacy_path(c, name, ".pid", pid, sizeof(pid)) == 0 && access(pid, F_OK) == 0)
+		return legacy_path(c, name, suffix, buf, len);
+	return r;
 }
 
 /* mkdir -p of the tunnel directory (0700: pidfiles steer kill(2)). */
@@ -54,13 +82,49 @@ static int tun_dir_make(const struct linux_ctx *c)
 	return r < 0 ? r : fs_mkdir_p(path, 0755, 0700);
 }
 
-int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name)
+/* 1 if one argument of /proc/PID/cmdline is exactly word. */
+static bool cmdline_has(pid_t pid, const char *word)
+{
+	char path[64], *text = NULL;
+	size_t len = 0;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if (fs_read_file(path, 65536, 0, &text, &len, NULL) < 0)
+		return false;
+	for (char *p = text; p < text + len && !found; p += strlen(p) + 1)
+		found = !strcmp(p, word);
+	free(text);
+	return found;
+}
+
+/*
+ * The identity of tunnel name's running supervisor, from its pidfile: 0,
+ * or -ESRCH when none runs. A pidfile of the release before the run dir
+ * holds a bare pid; it names the daemon only when that process is a jail6
+ * whose command line gives this very pidfile.
+ */
+static int daemon_id(const struct linux_ctx *c, const char *name, struct proc_id *id)
 {
 	char path[PATH_MAX];
+	pid_t pid;
 
-	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0)
-		return 0;
-	return (int)proc_pidfile_live(path);
+	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0 || proc_pidfile_read(path, id) < 0)
+		return -ESRCH;
+	if (id->start)
+		return proc_alive(id) ? 0 : -ESRCH;
+	pid = id->pid;
+	if (proc_of(pid, id) < 0 || strncmp(strrchr(id->exe, '/') ? strrchr(id->exe, '/') + 1 : id->exe, "jail6", 5) ||
+	    !cmdline_has(pid, path))
+		return -ESRCH;
+	return 0;
+}
+
+int linux_tun_daemon_pid(const struct linux_ctx *c, const char *name)
+{
+	struct proc_id id;
+
+	return daemon_id(c, name, &id) == 0 ? (int)id.pid : 0;
 }
 
 bool linux_tun_has_pidfile(const struct linux_ctx *c, const char *name)
@@ -218,7 +282,7 @@ int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
 		return -ENAMETOOLONG;
 	/* only the process the pidfile records (pid, start time, exe) is
 	 * signalled, through a pidfd: never a stranger with a reused pid */
-	if (proc_pidfile_read(path, &id) == 0)
+	if (daemon_id(c, name, &id) == 0)
 		proc_stop(&id, 5000, NULL, NULL);
 	unlink(path);
 	unlink(stats);
@@ -245,7 +309,7 @@ int linux_tun_daemon_reload(struct linux_ctx *c, const char *name, int mtu, char
 		return -ENAMETOOLONG;
 	}
 	/* no datapath for this link (or not a TUN link at all): nothing to tell */
-	if (proc_pidfile_read(pidf, &id) < 0)
+	if (daemon_id(c, name, &id) < 0)
 		return 0;
 	/* through a pidfd, and only to the process the pidfile records */
 	r = proc_signal(&id, SIGHUP);
