@@ -14,7 +14,7 @@ static json_t *jail_json(const struct engine_jail_info *ji)
 	json_t *addrs = json_array();
 	char buf[ADDR_STRLEN];
 
-	for (size_t f = 0; f < j->n_ifaces; f++)
+	for (size_t f = 0; ji->state != ENGINE_JAIL_CONFLICT && f < j->n_ifaces; f++)
 		for (size_t k = 0; k < j->ifaces[f].n_addrs; k++)
 			json_array_append_new(addrs, json_string(addr_format(&j->ifaces[f].addrs[k], buf, sizeof(buf))));
 	return json_pack("{s:s, s:s, s:s, s:s?, s:o}", "name", j->name, "state", engine_jail_state_name(ji->state),
@@ -46,8 +46,11 @@ int cmd_list(struct cli_global *g, int argc, char **argv)
 	int rc, json = 0;
 
 	rc = cli_opts(g, argc, argv, "list",
-		      "One line per jail of FILE: name, state (running, stopped, or absent:\n"
-		      "wanted but not up), hostname, root path and addresses.\n",
+		      "One line per jail of FILE: name, state, hostname, root path and\n"
+		      "addresses. The state is running, stopped, absent (wanted but not up),\n"
+		      "incomplete (jail6's, a part missing: apply makes it again) or conflict\n"
+		      "(a namespace of that name that jail6 did not create: nothing of it is\n"
+		      "shown).\n",
 		      "json", 'j', &json);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;

@@ -99,6 +99,10 @@ static void print_text(json_t *s, const char *conf)
 		printf("in sync with %s\n", conf);
 		return;
 	}
+	json_array_foreach(json_object_get(s, "conflicts"), i, v)
+		printf("conflict: %s\n", json_string_value(v));
+	if (!json_array_size(json_object_get(s, "drift")))
+		return;
 	printf("drift from %s: apply would\n", conf);
 	json_array_foreach(json_object_get(s, "drift"), i, v)
 		printf("  %3zu  %s\n", i + 1, json_string_value(v));
@@ -116,7 +120,8 @@ int cmd_status(struct cli_global *g, int argc, char **argv)
 		      "Show the tunnel, the bridge (addresses, members) and each jail\n"
 		      "(state, interfaces, addresses, routing table) as the host has them,\n"
 		      "then whether the host matches FILE. Exit 0 when it does, 3 when it\n"
-		      "drifted (the actions apply would take are listed), 1 on error.\n",
+		      "drifted (the actions apply would take are listed) or an object\n"
+		      "jail6 did not create stands in the way (a conflict), 1 on error.\n",
 		      "json", 'j', &json);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;

@@ -15,7 +15,7 @@
 const struct cli_command cli_commands[] = {
 	{ "check", cmd_check, "[-f FILE] [-q]", "validate a config file; print every error as FILE:LINE:COL" },
 	{ "plan", cmd_plan, "[-f FILE] [--target linux|freebsd] [--json]", "print the actions that set up an empty host" },
-	{ "apply", cmd_apply, "[-f FILE] [-n|--dry-run]", "make the host match the config" },
+	{ "apply", cmd_apply, "[-f FILE] [-n|--dry-run] [--prune]", "make the host match the config" },
 	{ "status", cmd_status, "[-f FILE] [--json]", "show tunnel, bridge and jails; exit 3 when drifted" },
 	{ "destroy", cmd_destroy, "[-f FILE] [-n|--dry-run] [JAIL...]", "remove what jail6 created (all, or the jails)" },
 	{ "start", cmd_start, "[-f FILE] [-n|--dry-run] JAIL...", "create and start jails" },

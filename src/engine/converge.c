@@ -27,6 +27,35 @@ static int plan_into(struct engine *e, const struct model *view, const struct st
 	return r < 0 ? engine_fail(e, r, "plan: %s", strerror(-r)) : 0;
 }
 
+/*
+ * The guard against a file that says less than it meant to (empty, cut
+ * short, or pointed at the wrong file): a plan that removes every object
+ * jail6 made, or more than half of its jails, is not run without prune.
+ */
+static int guard(struct engine *e, const struct model *m, const struct state *st, const struct plan *p)
+{
+	size_t owned = 0, doomed = 0, removals = 0, off;
+
+	for (size_t i = 0; i < st->n_jails; i++)
+		owned += st->jails[i].owned;
+	for (size_t i = 0; i < p->n_actions; i++) {
+		doomed += p->actions[i].kind == ACTION_JAIL_DESTROY;
+		removals += removes(p->actions[i].kind);
+	}
+	if (!(owned && doomed * 2 > owned) && !(removals && !m->n_tunnels && !m->n_bridges && !m->n_jails))
+		return 0;
+	off = (size_t)snprintf(e->err, sizeof(e->err), "the plan removes %zu of the %zu jails jail6 made", doomed,
+			       owned);
+	for (size_t i = 0, k = 0; i < p->n_actions && off < sizeof(e->err); i++)
+		if (p->actions[i].kind == ACTION_JAIL_DESTROY)
+			off += (size_t)snprintf(e->err + off, sizeof(e->err) - off, "%s%s", k++ ? ", " : " (",
+						 p->actions[i].target);
+	if (off < sizeof(e->err))
+		snprintf(e->err + off, sizeof(e->err) - off, "%s%s; nothing was changed: apply --prune removes them",
+			 doomed ? ")" : "", m->n_jails ? "" : ", and the file has no jail");
+	return -ECANCELED;
+}
+
 int engine_converge(struct engine *e, struct model *m, const struct engine_converge_opts *o,
 		    struct engine_result *res)
 {
@@ -59,6 +88,8 @@ int engine_converge(struct engine *e, struct model *m, const struct engine_conve
 	}
 	if (r == 0)
 		r = plan_into(e, &view, &st, o->additive, res);
+	if (r == 0 && !o->prune)
+		r = guard(e, m, &st, &res->plan);
 	msg_debug("converge: %zu links, %zu addresses, %zu routes, %zu jails observed; %zu actions",
 		  st.n_links, st.n_addrs, st.n_routes, st.n_jails, res->plan.n_actions);
 	if (r == 0 && !o->dry_run && res->plan.n_actions)

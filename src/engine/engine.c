@@ -125,8 +125,21 @@ const char *engine_jail_state_name(enum engine_jail_state s)
 	case ENGINE_JAIL_RUNNING: return "running";
 	case ENGINE_JAIL_ABSENT: return "absent";
 	case ENGINE_JAIL_STOPPED: return "stopped";
+	case ENGINE_JAIL_INCOMPLETE: return "incomplete";
+	case ENGINE_JAIL_CONFLICT: return "conflict";
 	}
 	return "?";
+}
+
+enum engine_jail_state engine_jail_state_of(struct engine *e, const struct model_jail *j, const struct state *st)
+{
+	const struct state_jail *sj = state_find_jail(st, j->name);
+
+	if (!sj)
+		return engine_jail_wanted(e, j) ? ENGINE_JAIL_ABSENT : ENGINE_JAIL_STOPPED;
+	if (!sj->owned)
+		return ENGINE_JAIL_CONFLICT;
+	return sj->incomplete ? ENGINE_JAIL_INCOMPLETE : ENGINE_JAIL_RUNNING;
 }
 
 bool engine_jail_wanted(struct engine *e, const struct model_jail *j)

@@ -79,6 +79,7 @@ struct engine_converge_opts {
 	size_t n_only;
 	bool dry_run;            /* plan only: leases and records roll back */
 	bool additive;           /* never remove anything (start NAME) */
+	bool prune;              /* let a plan remove most of jail6's jails */
 };
 
 /*
@@ -87,8 +88,11 @@ struct engine_converge_opts {
  * observe, plan for the jails that should run (engine_jail_wanted, plus
  * only[]), and execute. Returns 0 (res->plan may be empty: nothing to do),
  * -EEXIST when objects jail6 did not create clash with the model
- * (res->conflicts lists them; nothing changed), or -errno with res->done
- * telling how far execution got.
+ * (res->conflicts lists them; nothing changed), -ECANCELED when the plan
+ * would remove everything or more than half of the jails jail6 made (an
+ * empty, jail-less or truncated file?) and prune is not set (res->plan
+ * holds it; nothing changed), or -errno with res->done telling how far
+ * execution got.
  */
 int engine_converge(struct engine *e, struct model *m, const struct engine_converge_opts *o,
 		    struct engine_result *res);
@@ -106,9 +110,11 @@ int engine_teardown(struct engine *e, const struct model *m, const char *const *
 
 /* The state of one jail as status and list report it. */
 enum engine_jail_state {
-	ENGINE_JAIL_RUNNING,     /* up */
+	ENGINE_JAIL_RUNNING,     /* up, and jail6's */
 	ENGINE_JAIL_ABSENT,      /* wanted, but not up */
 	ENGINE_JAIL_STOPPED,     /* stopped by the user (or autostart = no) */
+	ENGINE_JAIL_INCOMPLETE,  /* jail6's, with a part missing: apply makes it again */
+	ENGINE_JAIL_CONFLICT,    /* a namespace of its name that jail6 did not make */
 };
 const char *engine_jail_state_name(enum engine_jail_state s);
 
@@ -138,7 +144,8 @@ struct engine_jail_info {
 };
 
 /* The jails of *m with their state, in model order (*out: free()). Auto
- * addresses already leased are filled into *m. */
+ * addresses already leased are filled into *m. Nothing of a jail in
+ * conflict is jail6's: front ends show no address for it. */
 int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info **out, size_t *n);
 
 /* Run argv inside jail name (like jexec); *status as the backend gives it.

@@ -65,6 +65,9 @@ int engine_journal_reset(struct engine *e, const struct engine_stale *stale);
 /* Whether the fact record o names is in st (identity not looked at). */
 bool engine_fact_present(const struct state *st, const struct store_own *o);
 
+/* The state of jail j as status and list report it, from observed st. */
+enum engine_jail_state engine_jail_state_of(struct engine *e, const struct model_jail *j, const struct state *st);
+
 /* A copy of *m with only the jails apply should run, plus only[] (strings
  * borrowed: free with engine_view_free). */
 int engine_view(struct engine *e, const struct model *m, struct model *view, const char *const *only,

@@ -99,8 +99,7 @@ int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info 
 	for (size_t i = 0; r == 0 && i < m->n_jails; i++) {
 		const struct model_jail *j = &m->jails[i];
 		v[i].jail = j;
-		v[i].state = state_find_jail(&st, j->name) ? ENGINE_JAIL_RUNNING
-			     : engine_jail_wanted(e, j) ? ENGINE_JAIL_ABSENT : ENGINE_JAIL_STOPPED;
+		v[i].state = engine_jail_state_of(e, j, &st);
 	}
 	state_free(&st);
 	if (r < 0) {
@@ -131,7 +130,7 @@ int engine_jail_exec(struct engine *e, const char *name, char *const argv[], int
 		r = sj ? engine_fail(e, -EPERM, "%s: not a jail of jail6's (a namespace of that name that jail6 did "
 				 "not create, or another one now)", name)
 		       : engine_fail(e, -ESRCH, "jail %s is not running", name);
-	else if (r == 0 && !sj->complete)
+	else if (r == 0 && sj->incomplete)
 		r = engine_fail(e, -ESRCH, "jail %s is incomplete (a part of it is missing): apply makes it again",
 				name);
 	state_free(&st);

@@ -103,10 +103,10 @@ static json_t *bridge_json(const struct model_bridge *b, const struct state *st)
 
 static json_t *jail_json(struct engine *e, const struct model_jail *j, const struct state *st)
 {
-	const struct state_jail *sj = state_find_jail(st, j->name);
 	json_t *o = json_pack("{s:s}", "name", j->name), *ifs = json_array();
-	enum engine_jail_state s = sj ? ENGINE_JAIL_RUNNING
-				   : engine_jail_wanted(e, j) ? ENGINE_JAIL_ABSENT : ENGINE_JAIL_STOPPED;
+	enum engine_jail_state s = engine_jail_state_of(e, j, st);
+	/* only what is jail6's is shown as the jail's */
+	bool sj = s == ENGINE_JAIL_RUNNING || s == ENGINE_JAIL_INCOMPLETE;
 	char buf[MODEL_IFNAMSIZ + 1];
 
 	json_object_set_new(o, "state", json_string(engine_jail_state_name(s)));
@@ -122,9 +122,10 @@ static json_t *jail_json(struct engine *e, const struct model_jail *j, const str
 
 /* The whole document. */
 static json_t *status_doc(struct engine *e, const struct model *m, const struct state *st,
-			  const struct plan *drift)
+			  const struct plan *drift, const struct plan_conflicts *cf)
 {
 	json_t *root = json_object(), *tun = json_array(), *br = json_array(), *jails = json_array(), *d = json_array();
+	json_t *c = json_array();
 	char buf[512];
 
 	for (size_t i = 0; i < m->n_tunnels; i++)
@@ -135,16 +136,20 @@ static json_t *status_doc(struct engine *e, const struct model *m, const struct 
 		json_array_append_new(jails, jail_json(e, &m->jails[i], st));
 	for (size_t i = 0; i < drift->n_actions; i++)
 		json_array_append_new(d, json_string(action_describe(&drift->actions[i], buf, sizeof(buf))));
+	for (size_t i = 0; i < cf->n; i++)
+		json_array_append_new(c, json_string(cf->msgs[i]));
 	json_object_set_new(root, "tunnels", tun);
 	json_object_set_new(root, "bridges", br);
 	json_object_set_new(root, "jails", jails);
-	json_object_set_new(root, "in_sync", json_boolean(drift->n_actions == 0));
+	json_object_set_new(root, "in_sync", json_boolean(drift->n_actions == 0 && cf->n == 0));
 	json_object_set_new(root, "drift", d);
+	json_object_set_new(root, "conflicts", c);
 	return root;
 }
 
 int engine_status(struct engine *e, struct model *m, json_t **out, bool *in_sync)
 {
+	struct plan_conflicts cf = { 0 };
 	struct model view = { 0 };
 	struct state st = { 0 };
 	struct plan drift = { 0 };
@@ -162,15 +167,18 @@ int engine_status(struct engine *e, struct model *m, json_t **out, bool *in_sync
 		r = engine_view(e, m, &view, NULL, 0);
 	if (!r)
 		r = plan_build(&view, &st, &drift);
+	if (!r)
+		r = plan_conflicts(&view, &st, &cf);
 	if (r < 0 && !e->err[0])
 		engine_fail(e, r, "status: %s", strerror(-r));
 	if (r == 0) {
-		*out = status_doc(e, m, &st, &drift);
-		*in_sync = drift.n_actions == 0;
+		*out = status_doc(e, m, &st, &drift, &cf);
+		*in_sync = drift.n_actions == 0 && cf.n == 0;
 		if (!*out)
 			r = engine_fail(e, -ENOMEM, "status: out of memory");
 	}
 	plan_free(&drift);
+	plan_conflicts_free(&cf);
 	engine_view_free(&view);
 	state_free(&st);
 	return r;

@@ -62,11 +62,10 @@ struct state_route {
 struct state_jail {
 	char name[MODEL_NAME_MAX];
 	uint64_t ident;                  /* its network namespace's cookie; 0 = unknown */
-	/* all that makes the jail is there (Linux: its netns and the UTS and,
-	 * with a root, mount namespaces jail6 bound beside it); a jail with a
-	 * part missing (a killed create or destroy, one removed by hand) is
-	 * observed with complete = false */
-	bool complete;
+	/* a part of what makes the jail is missing (Linux: its netns, or the
+	 * UTS namespace jail6 bound beside it): a killed create or destroy,
+	 * or a piece removed by hand */
+	bool incomplete;
 	bool owned;
 	/* its exec.start has not completed yet (the engine's record): an
 	 * apply killed or failed between creating the jail and running it */

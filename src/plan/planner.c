@@ -356,6 +356,15 @@ static void plan_jail(struct planner *P, const struct model_jail *j)
 	bool created = false;
 	struct action a;
 
+	/* a jail of jail6's with a part missing (its UTS namespace gone, a
+	 * killed create or destroy): made again, as what is left of it cannot
+	 * be trusted to be whole */
+	if (sj && sj->owned && sj->incomplete) {
+		a = plan_act(ACTION_JAIL_DESTROY, "", "");
+		PLAN_SCOPY(a.target, j->name);
+		plan_emit(P, &a);
+		sj = state_find_jail(&P->w, j->name);
+	}
 	if (!sj) {
 		a = plan_act(ACTION_JAIL_CREATE, "", "");
 		PLAN_SCOPY(a.target, j->name);

@@ -49,11 +49,15 @@ make_host || { nok "host namespace" "could not make it"; exit 1; }
 bare=$(snapshot)
 
 # the host as the old release left it: the same actions (by this jail6),
-# and its tunnel's datapath where that release kept it, dirname(R)/jail6/
-# tunnel/HOSTNS/NAME.*, with a pidfile that holds a bare pid
+# the jails' UTS namespaces where that release bound them, dirname(R)/
+# jail6/ns/NAME (this jail6's run dir points there), and its tunnel's
+# datapath with files where it kept them, dirname(R)/jail6/tunnel/HOSTNS/
+# NAME.*, its pidfile holding a bare pid
+mkdir -p -m 0700 "$T/new" "$T/jail6"
+ln -s "$T/jail6" "$T/new/run"
 out=$(j6 "$T/new" apply 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok "the host is set up"; else nok "the host is set up" "$out"; exit 1; fi
-read -r sup _ <"$T/new/run/tunnel/he0.pid"
+read -r sup _ <"$T/jail6/tunnel/he0.pid"
 kill -TERM "$sup"
 for _ in $(seq 100); do kill -0 "$sup" 2>/dev/null || break; sleep 0.05; done
 L=$T/jail6/tunnel/host

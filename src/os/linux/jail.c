@@ -83,10 +83,32 @@ int jail_state_dir(const char *run_dir, char *buf, size_t len)
 	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
 }
 
+/*
+ * The directory of jail name's extras as the release before the run dir
+ * kept them, dirname(runtime_dir)/jail6/ns/NAME; -ENOENT when there is
+ * none. A jail that release made still has them there after an upgrade.
+ */
+static int legacy_dir(const char *runtime_dir, const char *name, char *buf, size_t len)
+{
+	const char *slash = strrchr(runtime_dir, '/');
+	struct stat st;
+	int n;
+
+	if (!slash || slash == runtime_dir)
+		return -ENOENT;
+	n = snprintf(buf, len, "%.*s/jail6/ns/%s", (int)(slash - runtime_dir), runtime_dir, name);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return lstat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOENT;
+}
+
 /* Fill every path of jail NAME; -EINVAL for a bad name or directory. With
- * no run dir only the netns path is set (the others are ""). */
+ * no run dir only the netns path is set (the others are ""). The extras
+ * of a jail the previous release made are where it left them. */
 int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *run_dir, const char *name)
 {
+	char old[PATH_MAX];
+	struct stat st;
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -99,6 +121,10 @@ int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *r
 	r = netns_path(p->dir, sizeof(p->dir), p->state, name);
 	if (r < 0)
 		return r;
+	if (lstat(p->dir, &st) < 0 && legacy_dir(runtime_dir, name, old, sizeof(old)) == 0) {
+		snprintf(p->dir, sizeof(p->dir), "%s", old);
+		snprintf(p->state, sizeof(p->state), "%.*s", (int)(strrchr(old, '/') - old), old);
+	}
 	r = netns_path(p->uts, sizeof(p->uts), p->dir, "uts");
 	if (r < 0)
 		return r;
@@ -335,6 +361,17 @@ cleanup:
 			netns_unbind(p.netns);
 	}
 	return r;
+}
+
+int jail_extras(const char *runtime_dir, const char *run_dir, const char *name, char *uts, size_t len)
+{
+	struct jail_paths p;
+	struct stat st;
+
+	if (!run_dir || jail_paths_init(&p, runtime_dir, run_dir, name) < 0)
+		return -EINVAL;
+	snprintf(uts, len, "%s", p.uts);
+	return lstat(p.dir, &st) == 0;
 }
 
 int jail_exists(const char *runtime_dir, const char *name)

@@ -85,6 +85,12 @@ int jail_run(const char *runtime_dir, const char *run_dir, const char *name, cha
 int jail_run_err(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
                  int *status, char *err, size_t errlen);
 
+/* Whether jail name has extras (the directory of its UTS and mount
+ * namespaces, in the run dir or where the previous release kept them):
+ * 1 or 0, with the path of its UTS binding in uts; -EINVAL without a run
+ * dir. */
+int jail_extras(const char *runtime_dir, const char *run_dir, const char *name, char *uts, size_t len);
+
 /* 1 if the jail's network namespace exists, else 0. */
 int jail_exists(const char *runtime_dir, const char *name);
 

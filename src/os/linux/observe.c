@@ -291,7 +291,7 @@ cleanup:
  */
 static int jail_state(struct linux_ctx *c, const char *name, struct state_jail *sj)
 {
-	char netns[PATH_MAX], state[PATH_MAX], dir[PATH_MAX], uts[PATH_MAX];
+	char netns[PATH_MAX], uts[PATH_MAX];
 	const char *run = linux_run_dir(c);
 	bool net_file, net_live, uts_live = false, extras = false;
 	struct stat st;
@@ -306,15 +306,14 @@ static int jail_state(struct linux_ctx *c, const char *name, struct state_jail *
 	if (rc < 0)
 		return rc;
 	net_live = rc == 1;
-	if (run && jail_state_dir(run, state, sizeof(state)) == 0 &&
-	    netns_path(dir, sizeof(dir), state, name) == 0 && netns_path(uts, sizeof(uts), dir, "uts") == 0) {
+	if (run && jail_extras(linux_runtime_dir(c), run, name, uts, sizeof(uts)) == 1) {
+		extras = true;
 		uts_live = netns_is_nsfs(uts) == 1;
-		extras = lstat(dir, &st) == 0;
 	}
 	if (!net_file && !extras)
 		return 0;
 	/* without a run dir only the netns can be judged */
-	sj->complete = net_live && (uts_live || !run);
+	sj->incomplete = !net_live || (!uts_live && run);
 	return 1;
 }
 
