@@ -4,5 +4,5 @@
 int cmd_restart(struct cli_global *g, int argc, char **argv)
 {
 	return cli_jail_cmd(g, argc, argv, "restart", "Stop (when running) and start the named jails.\n",
-			    engine_jail_restart);
+			    NULL, engine_jail_restart);
 }

@@ -7,5 +7,5 @@ int cmd_start(struct cli_global *g, int argc, char **argv)
 			    "Create and start the named jails of FILE: the namespace, its epair on\n"
 			    "the bridge, its addresses and routes (and the bridge and tunnel when\n"
 			    "missing), then exec.start inside. apply starts them again from now on.\n",
-			    engine_jail_start);
+			    NULL, engine_jail_start);
 }

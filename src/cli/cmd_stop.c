@@ -14,5 +14,5 @@ int cmd_stop(struct cli_global *g, int argc, char **argv)
 			    "Run exec.stop inside the named jails, then remove them and their\n"
 			    "epairs. Their auto addresses are kept for the next start; apply leaves\n"
 			    "them stopped until `jail6 start`.\n",
-			    stop);
+			    "nothing to stop: they do not run", stop);
 }

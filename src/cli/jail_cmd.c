@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "cli/jail_cmd.h"
 
-int cli_jail_cmd(struct cli_global *g, int argc, char **argv, const char *what, const char *help,
+int cli_jail_cmd(struct cli_global *g, int argc, char **argv, const char *what, const char *help, const char *empty,
 		 int (*op)(struct engine *e, struct model *m, const char *const *names, size_t n, bool dry_run,
 			   struct engine_result *res))
 {
@@ -33,7 +33,7 @@ int cli_jail_cmd(struct cli_global *g, int argc, char **argv, const char *what, 
 		rc = cli_engine_open(g, &e, false, false);
 	if (rc == 0) {
 		r = op(e, &m, (const char *const *)argv + optind, (size_t)(argc - optind), dry, &res);
-		rc = cli_report(g, e, r, &res, dry, NULL, "run it again once fixed");
+		rc = cli_report(g, e, r, &res, dry, empty, "run it again once fixed");
 	}
 	engine_result_free(&res);
 	engine_close(e);

@@ -27,6 +27,16 @@ static int plan_into(struct engine *e, const struct model *view, const struct st
 	return r < 0 ? engine_fail(e, r, "plan: %s", strerror(-r)) : 0;
 }
 
+/* Whether the jail action i destroys is made again later in p (an
+ * incomplete jail is remade, not removed). */
+static bool remade(const struct plan *p, size_t i)
+{
+	for (size_t k = i + 1; k < p->n_actions; k++)
+		if (p->actions[k].kind == ACTION_JAIL_CREATE && !strcmp(p->actions[k].target, p->actions[i].target))
+			return true;
+	return false;
+}
+
 /*
  * The guard against a file that says less than it meant to (empty, cut
  * short, or pointed at the wrong file): a plan that removes every object
@@ -39,7 +49,7 @@ static int guard(struct engine *e, const struct model *m, const struct state *st
 	for (size_t i = 0; i < st->n_jails; i++)
 		owned += st->jails[i].owned;
 	for (size_t i = 0; i < p->n_actions; i++) {
-		doomed += p->actions[i].kind == ACTION_JAIL_DESTROY;
+		doomed += p->actions[i].kind == ACTION_JAIL_DESTROY && !remade(p, i);
 		removals += removes(p->actions[i].kind);
 	}
 	if (!(owned && doomed * 2 > owned) && !(removals && !m->n_tunnels && !m->n_bridges && !m->n_jails))
@@ -47,7 +57,7 @@ static int guard(struct engine *e, const struct model *m, const struct state *st
 	off = (size_t)snprintf(e->err, sizeof(e->err), "the plan removes %zu of the %zu jails jail6 made", doomed,
 			       owned);
 	for (size_t i = 0, k = 0; i < p->n_actions && off < sizeof(e->err); i++)
-		if (p->actions[i].kind == ACTION_JAIL_DESTROY)
+		if (p->actions[i].kind == ACTION_JAIL_DESTROY && !remade(p, i))
 			off += (size_t)snprintf(e->err + off, sizeof(e->err) - off, "%s%s", k++ ? ", " : " (",
 						 p->actions[i].target);
 	if (off < sizeof(e->err))
@@ -60,8 +70,8 @@ int engine_converge(struct engine *e, struct model *m, const struct engine_conve
 		    struct engine_result *res)
 {
 	struct engine_stale stale = { 0 };
+	struct model *view = &res->view;
 	struct state st = { 0 };
-	struct model view = { 0 };
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -76,18 +86,18 @@ int engine_converge(struct engine *e, struct model *m, const struct engine_conve
 		r = engine_forget(e, &stale);
 	if (r == 0 && !o->dry_run)
 		r = engine_journal_reset(e, &stale);
-	if (r == 0 && (r = engine_view(e, m, &view, o->only, o->n_only)) < 0)
+	if (r == 0 && (r = engine_view(e, m, view, o->only, o->n_only)) < 0)
 		engine_fail(e, r, "out of memory");
 	if (r < 0)
 		goto cleanup;
-	r = plan_conflicts(&view, &st, &res->conflicts);
+	r = plan_conflicts(view, &st, &res->conflicts);
 	if (r == 0 && res->conflicts.n) {
 		r = engine_fail(e, -EEXIST, "%zu conflict%s with objects jail6 did not create; nothing was changed",
 				res->conflicts.n, res->conflicts.n == 1 ? "" : "s");
 		goto cleanup;
 	}
 	if (r == 0)
-		r = plan_into(e, &view, &st, o->additive, res);
+		r = plan_into(e, view, &st, o->additive, res);
 	if (r == 0 && !o->prune)
 		r = guard(e, m, &st, &res->plan);
 	msg_debug("converge: %zu links, %zu addresses, %zu routes, %zu jails observed; %zu actions",
@@ -98,7 +108,6 @@ cleanup:
 	if (o->dry_run)
 		store_rollback(e->store);
 	engine_stale_free(&stale);
-	engine_view_free(&view);
 	state_free(&st);
 	return r;
 }

@@ -116,6 +116,7 @@ void engine_result_free(struct engine_result *r)
 		return;
 	plan_free(&r->plan);
 	plan_conflicts_free(&r->conflicts);
+	engine_view_free(&r->view);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -68,6 +68,7 @@ struct engine_result {
 	struct plan plan;        /* what was (or, dry, would be) executed */
 	size_t done;             /* how many actions of it succeeded */
 	struct plan_conflicts conflicts; /* clashes that stopped it (-EEXIST) */
+	struct model view;       /* what the plan's strings borrow (private) */
 };
 
 /* Free a result; NULL-tolerant; a zeroed result is empty. */
@@ -129,7 +130,9 @@ struct json_t;
 int engine_status(struct engine *e, struct model *m, struct json_t **out, bool *in_sync);
 
 /* start / stop / restart of jails named in *m (apply then keeps them in
- * that state). Results as engine_converge and engine_teardown. */
+ * that state; stop records it before it tears down, so a stop killed half
+ * way leaves them stopped too, and stopping a jail that does not run is
+ * no error). Results as engine_converge and engine_teardown. */
 int engine_jail_start(struct engine *e, struct model *m, const char *const *names, size_t n,
 		      bool dry_run, struct engine_result *res);
 int engine_jail_stop(struct engine *e, const struct model *m, const char *const *names, size_t n,

@@ -119,6 +119,9 @@ static int claim(struct engine *e, struct claims *c, const struct action *a, int
 		return store_own_claim(e->store, &o, i);
 	case ACTION_SYSCTL_SET:
 		/* remember the value it had first, once: destroy restores it */
+		o = store_own_sysctl(a->ns, a->key, NULL);
+		if (store_own_has(e->store, &o) == 1)
+			return 0;
 		old = st ? state_find_sysctl(st, a->ns, a->key) : NULL;
 		o = store_own_sysctl(a->ns, a->key, old ? old->value : NULL);
 		return store_own_claim(e->store, &o, i);
@@ -174,7 +177,9 @@ static int confirm(struct engine *e, const struct action *a, const struct backen
 	}
 }
 
-/* Forget the record of what removal a removed, at once. */
+/* Forget the record of what removal a removed, at once; a record that a
+ * later action of the plan claims (it makes the object again) stays, and
+ * a jail made again keeps its leases. */
 static int forget_removed(struct engine *e, const struct action *a)
 {
 	struct store_own o;
@@ -182,7 +187,8 @@ static int forget_removed(struct engine *e, const struct action *a)
 	switch (a->kind) {
 	case ACTION_JAIL_DESTROY:
 		o = store_own_jail(a->target);
-		store_own_del(e->store, &o);
+		if (store_own_del_unclaimed(e->store, &o) == 0)
+			return 0;
 		if (e->keep_leases) { /* stop: the jail keeps its addresses */
 			store_jail_set_state(e->store, a->target, STORE_JAIL_STOPPED);
 			return 0;
@@ -202,7 +208,7 @@ static int forget_removed(struct engine *e, const struct action *a)
 	default:
 		return 0;
 	}
-	store_own_del(e->store, &o);
+	store_own_del_unclaimed(e->store, &o);
 	return 0;
 }
 

@@ -45,14 +45,26 @@ int engine_jail_start(struct engine *e, struct model *m, const char *const *name
 int engine_jail_stop(struct engine *e, const struct model *m, const char *const *names, size_t n, bool dry_run,
 		     struct engine_result *res)
 {
-	int r = known(e, m, names, n);
+	struct state st = { 0 };
+	const char **up = calloc(n ? n : 1, sizeof(*up));
+	size_t k = 0;
+	int r = up ? known(e, m, names, n) : engine_fail(e, -ENOMEM, "out of memory");
 
 	memset(res, 0, sizeof(*res));
-	if (r == 0)
-		r = engine_teardown(e, m, names, n, dry_run, true, res);
-	for (size_t i = 0; i < n && !dry_run && r == 0; i++)
+	/* the wish first: a stop killed half way still leaves them stopped */
+	for (size_t i = 0; r == 0 && i < n && !dry_run; i++)
 		if ((r = set_wish(e, m, names[i], STORE_JAIL_STOPPED)) < 0)
 			engine_fail(e, r, "store: %s", store_errmsg(e->store));
+	/* a jail that does not run is stopped already */
+	if (r == 0)
+		r = engine_observe(e, m, &st, NULL);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (state_find_jail(&st, names[i]))
+			up[k++] = names[i];
+	state_free(&st);
+	if (r == 0 && k)
+		r = engine_teardown(e, m, up, k, dry_run, true, res);
+	free(up);
 	return r;
 }
 

@@ -119,12 +119,13 @@ static int mark_cb(const struct store_own *o, void *arg)
 {
 	struct mark_ctx *c = arg;
 	struct store_own keep = *o;
+	bool claimed = o->flags & STORE_OWN_F_CLAIMED, started = claimed && o->seq <= c->started;
 	uint64_t ident;
 	bool marked, counts, fill;
 	void *f;
 
 	if (o->kind == STORE_OWN_SYSCTL) {
-		counts = engine_fact_present(c->st, o) && !(o->flags & STORE_OWN_F_CLAIMED && o->seq > c->started);
+		counts = engine_fact_present(c->st, o) && !(claimed && !started);
 		if (!counts && c->stale)
 			return push(&c->stale->drop, &c->stale->n_drop, o);
 		if (o->flags & STORE_OWN_F_CLAIMED && c->stale)
@@ -132,20 +133,27 @@ static int mark_cb(const struct store_own *o, void *arg)
 		return 0;
 	}
 	f = fact_of(c->st, o, &ident, &marked);
-	counts = f && (!o->ident || o->ident == ident) && (marked || (o->flags & STORE_OWN_F_UNMARKED));
-	if (o->flags & STORE_OWN_F_CLAIMED)
-		counts = counts && o->seq <= c->started;
+	marked = marked || (o->flags & STORE_OWN_F_UNMARKED);
+	if (claimed && started)
+		/* its action had started: the object there is the one it made */
+		counts = f && marked;
+	else if (claimed && !(o->flags & STORE_OWN_F_RECLAIMED))
+		/* a claim whose action never started */
+		counts = false;
+	else
+		/* a record (or one a never-started claim was made over) */
+		counts = f && (!o->ident || o->ident == ident) && marked;
 	if (counts)
 		set_owned(o, f);
 	if (!c->stale)
 		return 0;
 	if (!counts)
 		return push(&c->stale->drop, &c->stale->n_drop, o);
-	/* confirm a killed run's claim; learn the identity a record lacks */
+	/* settle a killed run's claim; learn the identity a record lacks */
 	fill = !o->ident && ident;
-	if (!(o->flags & STORE_OWN_F_CLAIMED) && !fill)
+	if (!claimed && !fill)
 		return 0;
-	keep.ident = fill ? ident : o->ident;
+	keep.ident = (claimed && started) || fill ? ident : o->ident;
 	return push(&c->stale->keep, &c->stale->n_keep, &keep);
 }
 

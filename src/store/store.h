@@ -107,6 +107,9 @@ enum store_own_kind {
 				       * not confirmed it yet (see the journal) */
 #define STORE_OWN_F_UNMARKED      0x4 /* addr/route made before jail6 marked
 				       * its own: any protocol is accepted */
+#define STORE_OWN_F_RECLAIMED     0x8 /* CLAIMED over a record that was there:
+				       * if its action does not run, the record
+				       * is as it was */
 
 /*
  * One owned object, typed: the key is (kind, ns, name, ifname, addr), of
@@ -159,10 +162,15 @@ int store_own_has(struct store *s, const struct store_own *o);
 
 /*
  * Claim *o for the action at place seq of the plan about to run: a record
- * flagged STORE_OWN_F_CLAIMED (with o->flags), unless the key is recorded
- * already (then nothing changes). 1 when claimed, 0 when it was there.
+ * flagged STORE_OWN_F_CLAIMED (with o->flags). A record of the key that is
+ * there already is claimed too (a plan that makes an object again, after
+ * removing it, makes its record a claim until the making ran). 1.
  */
 int store_own_claim(struct store *s, const struct store_own *o, int64_t seq);
+
+/* store_own_del, but a claimed record stays (a later action of the plan
+ * makes its object again); 1 when deleted, 0 when not. */
+int store_own_del_unclaimed(struct store *s, const struct store_own *o);
 
 /* The action behind a claim ran: clear CLAIMED, record ident. 1 when the
  * key was recorded, 0 when not. */
@@ -172,8 +180,9 @@ int store_own_confirm(struct store *s, const struct store_own *o, uint64_t ident
  * is not recorded. */
 int store_own_set_flags(struct store *s, const struct store_own *o, unsigned set, unsigned clear);
 
-/* Forget every claim still unconfirmed: the actions of the run that made
- * them did not run. The number dropped, or -errno. */
+/* Settle every claim still unconfirmed (the actions of the run that made
+ * them did not run): a new one is forgotten, one over a record that was
+ * there gives the record back. 0 or -errno. */
 int store_own_drop_claims(struct store *s);
 
 /*

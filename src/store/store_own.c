@@ -172,7 +172,7 @@ int store_own_claim(struct store *s, const struct store_own *o, int64_t seq)
 	if (rc == 0)
 		rc = store_run(s, STMT_OWN_CLAIM, KEY_TYPES "tiII", KEY_ARGS(o), o->has_detail ? o->detail : NULL,
 			       (int)(o->flags | STORE_OWN_F_CLAIMED), (int64_t)seq, (int64_t)time(NULL));
-	return rc < 0 ? rc : rc > 0;
+	return rc < 0 ? rc : 1;
 }
 
 int store_own_confirm(struct store *s, const struct store_own *o, uint64_t ident)
@@ -180,7 +180,8 @@ int store_own_confirm(struct store *s, const struct store_own *o, uint64_t ident
 	int rc = own_check(s, o);
 
 	if (rc == 0)
-		rc = store_run(s, STMT_OWN_CONFIRM, KEY_TYPES "iI", KEY_ARGS(o), STORE_OWN_F_CLAIMED, (int64_t)ident);
+		rc = store_run(s, STMT_OWN_CONFIRM, KEY_TYPES "iI", KEY_ARGS(o),
+			       STORE_OWN_F_CLAIMED | STORE_OWN_F_RECLAIMED, (int64_t)ident);
 	return rc < 0 ? rc : rc > 0;
 }
 
@@ -193,9 +194,18 @@ int store_own_set_flags(struct store *s, const struct store_own *o, unsigned set
 	return rc < 0 ? rc : rc > 0;
 }
 
+int store_own_del_unclaimed(struct store *s, const struct store_own *o)
+{
+	int rc = own_check(s, o);
+
+	return rc < 0 ? rc : store_run(s, STMT_OWN_DEL_UNCLAIMED, KEY_TYPES "i", KEY_ARGS(o), STORE_OWN_F_CLAIMED);
+}
+
 int store_own_drop_claims(struct store *s)
 {
-	return store_run(s, STMT_OWN_DROP_CLAIMS, "i", STORE_OWN_F_CLAIMED);
+	int rc = store_run(s, STMT_OWN_DROP_CLAIMS, "ii", STORE_OWN_F_CLAIMED, STORE_OWN_F_RECLAIMED);
+
+	return rc < 0 ? rc : store_run(s, STMT_OWN_UNCLAIM, "ii", STORE_OWN_F_CLAIMED, STORE_OWN_F_RECLAIMED);
 }
 
 /* Read the columns of an own row (in the order of OWN_COLUMNS) into *o. */

@@ -24,14 +24,20 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_OWN_CLAIM] =
 		"INSERT INTO own (kind, ns, name, ifname, family, addr, plen, detail, flags, ident, seq,"
 		" created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)"
-		" ON CONFLICT (kind, ns, name, ifname, family, addr, plen) DO NOTHING",
+		" ON CONFLICT (kind, ns, name, ifname, family, addr, plen)"
+		" DO UPDATE SET flags = flags | excluded.flags | (CASE WHEN flags & 2 THEN 0 ELSE 8 END),"
+		" seq = excluded.seq",
 	[STMT_OWN_CONFIRM] =
 		"UPDATE own SET flags = flags & ~?8, ident = ?9, seq = -1 WHERE kind = ?1 AND ns = ?2"
 		" AND name = ?3 AND ifname = ?4 AND family = ?5 AND addr = ?6 AND plen = ?7",
 	[STMT_OWN_FLAGS] =
 		"UPDATE own SET flags = (flags | ?8) & ~?9 WHERE kind = ?1 AND ns = ?2"
 		" AND name = ?3 AND ifname = ?4 AND family = ?5 AND addr = ?6 AND plen = ?7",
-	[STMT_OWN_DROP_CLAIMS] = "DELETE FROM own WHERE flags & ?1",
+	[STMT_OWN_DROP_CLAIMS] = "DELETE FROM own WHERE flags & ?1 AND NOT (flags & ?2)",
+	[STMT_OWN_UNCLAIM] = "UPDATE own SET flags = flags & ~(?1 | ?2), seq = -1 WHERE flags & ?2",
+	[STMT_OWN_DEL_UNCLAIMED] =
+		"DELETE FROM own WHERE kind = ?1 AND ns = ?2 AND name = ?3 AND ifname = ?4"
+		" AND family = ?5 AND addr = ?6 AND plen = ?7 AND NOT (flags & ?8)",
 	[STMT_OWN_HAS] =
 		"SELECT 1 FROM own WHERE kind = ?1 AND ns = ?2 AND name = ?3 AND ifname = ?4"
 		" AND family = ?5 AND addr = ?6 AND plen = ?7",

@@ -142,6 +142,39 @@ static bool deferred_take(struct deferred *d, const struct action *a, const stru
 	return true;
 }
 
+/* A jail made again after it is destroyed (an incomplete one): the host
+ * ends of its veths go with its namespace, asynchronously; wait (bounded)
+ * until they are gone, or making them again would find them there. */
+static int wait_veths_gone(struct backend *b, const struct state *st, const char *jail, char *err, size_t errlen)
+{
+	for (size_t i = 0; st && i < st->n_links; i++) {
+		const struct state_link *l = &st->links[i];
+		char peer[MODEL_IFNAMSIZ];
+		size_t len = strlen(l->name);
+
+		if (strcmp(l->ns, jail) || l->kind != STATE_LINK_VETH || len < 2 || l->name[len - 1] != 'b')
+			continue;
+		snprintf(peer, sizeof(peer), "%s", l->name);
+		peer[len - 1] = 'a';
+		for (int polls = 0; linux_link_exists(b->lx, "", peer) == 1; polls++) {
+			if (polls > 1500)
+				return msg_fail(err, errlen, -ETIMEDOUT, "%s: still there 30 s after jail %s was destroyed",
+						peer, jail);
+			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+		}
+	}
+	return 0;
+}
+
+/* Whether jail action i destroys is made again later in p. */
+static bool remade(const struct plan *p, size_t i)
+{
+	for (size_t k = i + 1; k < p->n_actions; k++)
+		if (p->actions[k].kind == ACTION_JAIL_CREATE && !strcmp(p->actions[k].target, p->actions[i].target))
+			return true;
+	return false;
+}
+
 /* Wait until the deferred links are gone (20 ms polls, at most 30 s), and
  * report each as done once it is. */
 static int deferred_finish(struct backend *b, struct deferred *d, const struct backend_exec_cb *cb,
@@ -231,6 +264,8 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 			continue;
 		err[0] = '\0';
 		r = linux_execute(b->lx, &v[i], err, errlen);
+		if (r == 0 && v[i].kind == ACTION_JAIL_DESTROY && remade(p, i))
+			r = wait_veths_gone(b, st, v[i].target, err, errlen);
 		if (r < 0) {
 			if (!err[0])
 				msg_fail(err, errlen, r, "%s: %s", v[i].ifname[0] ? v[i].ifname : v[i].target,
