@@ -45,40 +45,35 @@ static int stop_pidfile(struct lab *l, const char *path, const char *what)
 	return 0;
 }
 
-/* Stop every tunnel daemon whose pidfile is under DIR/jail6/tunnel. */
+/* Stop every tunnel daemon whose pidfile is in an end's run dir
+ * (DIR/STATE/run/tunnel/NAME.pid). */
 static int stop_tunnels(struct lab *l)
 {
-	char base[PATH_MAX];
+	const struct lab_end *ends[] = { &lab_host_end, &lab_broker_end };
 	int first = 0;
-	DIR *d;
-	struct dirent *de;
 
-	if (lab_path(l, "jail6/tunnel", base, sizeof(base)) < 0 || !(d = opendir(base)))
-		return 0;
-	while ((de = readdir(d))) {
-		char sub[PATH_MAX + 256];
-		DIR *s;
+	for (size_t i = 0; i < 2; i++) {
+		char base[PATH_MAX], sub[64];
 		struct dirent *f;
+		DIR *d;
 
-		if (de->d_name[0] == '.')
+		snprintf(sub, sizeof(sub), "%s/run/tunnel", ends[i]->state_name);
+		if (lab_path(l, sub, base, sizeof(base)) < 0 || !(d = opendir(base)))
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", base, de->d_name);
-		if (!(s = opendir(sub)))
-			continue;
-		while ((f = readdir(s))) {
+		while ((f = readdir(d))) {
 			size_t n = strlen(f->d_name);
 			char path[PATH_MAX * 2], what[600];
+			int rc;
 			if (n < 5 || strcmp(f->d_name + n - 4, ".pid") != 0)
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", sub, f->d_name);
-			snprintf(what, sizeof(what), "tunnel %.*s (%s)", (int)(n - 4), f->d_name, de->d_name);
-			int rc = stop_pidfile(l, path, what);
+			snprintf(path, sizeof(path), "%s/%s", base, f->d_name);
+			snprintf(what, sizeof(what), "tunnel %.*s (%s)", (int)(n - 4), f->d_name, ends[i]->what);
+			rc = stop_pidfile(l, path, what);
 			if (rc < 0 && !first)
 				first = rc;
 		}
-		closedir(s);
+		closedir(d);
 	}
-	closedir(d);
 	return first;
 }
 

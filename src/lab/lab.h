@@ -163,7 +163,8 @@ int lab_find_program(const char *name, char *buf, size_t len);
 int lab_path(const struct lab *l, const char *name, char *buf, size_t len);
 
 /* The pidfile of a tunnel daemon as the backend writes it:
- * DIR/jail6/tunnel/NS/NAME.pid (and .stats with ext "stats"). */
+ * DIR/STATE/run/tunnel/NAME.pid (STATE: the state dir of the end whose host
+ * namespace is ns; .stats with ext "stats"). */
 int lab_tunnel_file(const struct lab *l, const char *ns, const char *name, const char *ext,
 		    char *buf, size_t len);
 

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "lab/lab.h"
+#include "lab/lab_int.h"
 
 /* One veth pair: end a lives in ns_a, end b in ns_b. The a end is the one
  * the backend creates (with IPv6 address generation off, as for a bridge
@@ -208,8 +209,10 @@ int lab_path(const struct lab *l, const char *name, char *buf, size_t len)
 int lab_tunnel_file(const struct lab *l, const char *ns, const char *name, const char *ext,
 		    char *buf, size_t len)
 {
-	/* the backend's TUNDIR: dirname(runtime dir)/jail6/tunnel/HOSTNS */
-	int n = snprintf(buf, len, "%s/jail6/tunnel/%s/%s.%s", l->dir, ns, name, ext);
+	/* the files the backend keeps in its instance's run dir: each end's
+	 * state dir (lab_end) holds run/tunnel/NAME.EXT */
+	const char *state = !strcmp(ns, lab_broker_end.ns) ? lab_broker_end.state_name : lab_host_end.state_name;
+	int n = snprintf(buf, len, "%s/%s/run/tunnel/%s.%s", l->dir, state, name, ext);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

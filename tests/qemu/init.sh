@@ -62,7 +62,7 @@ link_type() { X "$1" cat "/sys/class/net/$2/type" 2>/dev/null; }
 # the pid a pidfile names: it holds "PID START EXE" (src/util/proc.h)
 pid_of() { [ -f "$1" ] && read -r p _ <"$1" && echo "$p"; }
 # stats counter $2 of the userspace tunnel in namespace $1
-stat_of() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "/run/jail6/tunnel/$1/he0.stats" 2>/dev/null; }
+stat_of() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "/tmp/state-$1/run/tunnel/he0.stats" 2>/dev/null; }
 # links jail6 may leave behind in $1: anything but lo, the test's veth and
 # the fallback devices the sit module puts in every namespace (sit0)
 stray_links() { ip -n "$1" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -v -x -e lo -e va -e vb -e sit0; }
@@ -142,7 +142,7 @@ if [ $rc -eq 0 ]; then ok "B: apply with datapath = userspace"; else nok "B: app
 echo "J6TEST # apply B: $t -> $(uptime_s) s"
 check "B: he0 is a TUN device (type 65534 = ARPHRD_NONE)" test "$(link_type B he0)" = 65534
 check "B: ip -d link says tun" has -F "tun type tun" "$(ip -n B -d link show he0 2>&1)"
-pid=$(pid_of /run/jail6/tunnel/B/he0.pid)
+pid=$(pid_of /tmp/state-B/run/tunnel/he0.pid)
 check "B: the pidfile names a live jail6 supervisor" \
 	test "$(readlink "/proc/${pid:-none}/exe" 2>/dev/null)" = /usr/sbin/jail6
 check "B: default route via 2001:db8:ffff::1 dev he0" has -F "via 2001:db8:ffff::1 dev he0" "$(ip -n B -6 route show default 2>&1)"
@@ -171,7 +171,7 @@ check "B: daemon counted encapsulated packets" test "$(stat_of B tx_packets)" -g
 check "B: daemon dropped nothing from the kernel end" test "$(stat_of B wrong_source)$(stat_of B bad_header)$(stat_of B not_ipv6)" = 000
 
 # the supervisor restarts a killed datapath and the kernel end talks to it again
-sup=$(pid_of /run/jail6/tunnel/B/he0.pid)
+sup=$(pid_of /tmp/state-B/run/tunnel/he0.pid)
 child=
 for p in $(j6_pids); do
 	[ "$(cut -d' ' -f4 "/proc/$p/stat" 2>/dev/null)" = "${sup:-none}" ] && child=$p
@@ -194,7 +194,7 @@ if [ $rc -eq 0 ]; then ok "C: apply with datapath = auto"; else nok "C: apply wi
 check "C: auto made a sit link (type 776)" test "$(link_type C he0)" = 776
 out=$(j6 C status --json 2>&1)
 check "C: status --json says datapath kernel" has -E '"datapath": *"kernel"' "$out"
-check "C: no userspace daemon for auto when sit works" test ! -e /run/jail6/tunnel/C/he0.pid
+check "C: no userspace daemon for auto when sit works" test ! -e /tmp/state-C/run/tunnel/he0.pid
 
 # ---- (e) destroy leaves no link, route or process behind
 for ns in A B C; do
@@ -211,7 +211,7 @@ i=0
 while [ $i -lt 10 ] && [ -n "$(j6_pids)" ]; do sleep 1; i=$((i + 1)); done
 check "no jail6 process left" test -z "$(j6_pids)"
 # (the daemon's log may stay, for a post-mortem)
-check "no pidfile or stats file left" test -z "$(ls /run/jail6/tunnel/*/*.pid /run/jail6/tunnel/*/*.stats* 2>/dev/null)"
+check "no pidfile or stats file left" test -z "$(ls /tmp/state-*/run/tunnel/*.pid /tmp/state-*/run/tunnel/*.stats* 2>/dev/null)"
 
 echo "J6TEST # total: $t0 -> $(uptime_s) s after boot"
 echo "J6TEST done"

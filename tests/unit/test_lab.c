@@ -314,7 +314,9 @@ static void test_init(void **state)
 	assert_int_equal(lab_path(&l, "vpn.key", path, sizeof(path)), 0);
 	assert_string_equal(path, LAB_DIR_DEFAULT "/vpn.key");
 	assert_int_equal(lab_tunnel_file(&l, LAB_NS_HOST, LAB_TUNNEL_HOST, "pid", path, sizeof(path)), 0);
-	assert_string_equal(path, LAB_DIR_DEFAULT "/jail6/tunnel/host/he0.pid");
+	assert_string_equal(path, LAB_DIR_DEFAULT "/state-host/run/tunnel/he0.pid");
+	assert_int_equal(lab_tunnel_file(&l, LAB_NS_INTERNET, LAB_TUNNEL_BROKER, "stats", path, sizeof(path)), 0);
+	assert_string_equal(path, LAB_DIR_DEFAULT "/state-broker/run/tunnel/he-broker.stats");
 	assert_int_equal(lab_path(&l, "vpn.key", path, 8), -ENAMETOOLONG);
 
 	assert_int_equal(lab_init(&l, "relative/lab", NULL, NULL), -EINVAL);
