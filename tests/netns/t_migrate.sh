@@ -92,5 +92,7 @@ j6 "$T/new" status >/dev/null 2>&1
 out=$(j6 "$T/old" destroy 2>&1); rc=$?
 after=$(snapshot)
 if [ $rc -eq 0 ] && [ "$bare" = "$after" ]; then ok "destroy with the migrated store restores the bare host"; else nok "destroy with the migrated store restores the bare host" "rc=$rc" "$out" "$(diff <(echo "$bare") <(echo "$after"))"; fi
+n=$(sqlite3 "$T/old/jail6.db" "SELECT count(*) FROM own WHERE kind <> 'sysctl'")
+[ "$n" = 0 ] && ok "no ownership record is left" || nok "no ownership record is left" "$n"
 if pgrep -f -- "--runtime-dir $R .*tunnel run" >/dev/null; then nok "no datapath daemon is left" "$(pgrep -af -- "--runtime-dir $R")"; else ok "no datapath daemon is left"; fi
 if [ -e "$L/he0.pid" ]; then nok "the old release's pidfile is gone" "$(ls "$L")"; else ok "the old release's pidfile is gone"; fi
