@@ -35,13 +35,15 @@ ok() { echo "ok $1"; }
 nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
 j6() { local s=$1; shift; "$BIN" -f "$F/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 H() { nsenter --net="$R/host" "$@"; }
+# Addresses as (device, prefix) only: a link-local address's flags move
+# on their own (DAD ends, "tentative" goes) and are not jail6's doing.
 snapshot() {
 	H ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
 	H ip -o addr show | awk '{print $2, $4}' | grep -v ' fe80:' | sort
 	H ip -6 route show | sort; H ip -4 route show | sort
 	H sysctl -n net.ipv6.conf.all.forwarding
 	ls "$R" | sort
-	for j in www db; do [ -e "$R/$j" ] && nsenter --net="$R/$j" sh -c 'ip -o addr show; ip -6 route show' | sort; done
+	for j in www db; do [ -e "$R/$j" ] && { nsenter --net="$R/$j" ip -o addr show | awk '{print $2, $4}'; nsenter --net="$R/$j" ip -6 route show; } | sort; done
 }
 
 . "$F/host.sh"
