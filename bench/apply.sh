@@ -19,7 +19,15 @@ BIN=$PWD/build/jail6
 mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
 mkdir -p /run/jail6 && mount -t tmpfs tmpfs /run/jail6
 T=$(mktemp -d /tmp/jail6-bench.XXXXXX)
-trap 'umount -l /run/netns /run/jail6 2>/dev/null; rm -rf "$T"' EXIT
+# On any exit: the jails' namespace files are mounts under the state dir
+# (STATE/run/ns) and a failed run can leave them; unmount them deepest first
+# so that rm can remove the files.
+cleanup() {
+	findmnt -rn -o TARGET | grep -F "$T/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	umount -l /run/netns /run/jail6 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
 mkdir -p bench/results
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l; }

@@ -16,7 +16,9 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
 		printf("usage: jail6 exec JAIL COMMAND [ARG...]\n\n"
 		       "Run COMMAND inside JAIL (its network, hostname and, for a jail with a\n"
 		       "root path, its root and a fresh PID namespace), like jexec(8). The exit\n"
-		       "status is the command's (128+N when killed by signal N).\n");
+		       "status is the command's (128+N when killed by signal N). Only a whole\n"
+		       "jail that jail6 made: a namespace it did not create, or a jail with a\n"
+		       "part missing (apply makes it again), is refused.\n");
 		return CLI_EXIT_OK;
 	}
 	if (argc < 3) {
