@@ -4,7 +4,9 @@
 # the same with one `ip` command per step, in the same run; then a no-op
 # re-apply. Root only. Everything happens inside a private mount namespace
 # (tmpfs on /run/netns) and throwaway network namespaces: nothing reaches the
-# machine's own namespace or its /run/netns.
+# machine's own namespace or its /run/netns. jail6's state dir (with its run
+# dir, where each jail's hostname namespace is bound) is under /tmp, on the
+# machine's disk, as /var/lib/jail6 would be.
 #   bench/apply.sh [N...]        default: 100 1000
 # Prints one line per N and writes bench/results/apply.txt.
 set -euo pipefail
@@ -17,14 +19,13 @@ Ns=("$@"); [ ${#Ns[@]} -gt 0 ] || Ns=(100 1000)
 BIN=$PWD/build/jail6
 [ -x "$BIN" ] || make -s
 mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
-mkdir -p /run/jail6 && mount -t tmpfs tmpfs /run/jail6
 T=$(mktemp -d /tmp/jail6-bench.XXXXXX)
 # On any exit: the jails' namespace files are mounts under the state dir
 # (STATE/run/ns) and a failed run can leave them; unmount them deepest first
 # so that rm can remove the files.
 cleanup() {
 	findmnt -rn -o TARGET | grep -F "$T/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-	umount -l /run/netns /run/jail6 2>/dev/null || true
+	umount -l /run/netns 2>/dev/null || true
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -221,6 +221,19 @@ exec 9>&-
 if [ $rc -ne 0 ] && grep -q "locked by another jail6 run" <<<"$out"; then ok "a held lock times out with a clear message"; else nok "lock timeout" "rc=$rc" "$out"; fi
 j6 destroy >/dev/null 2>&1
 
+# Many jails with few file descriptors: jail6 keeps a bounded number of
+# jails' namespaces open (16), so 40 jails fit under 64 open files, where
+# one netns fd and one socket per jail would not.
+{ echo "bridge bridge0 { address = 2001:db8:1::1/64; }"
+  for i in $(seq 1 40); do printf 'jail m%d { interface f%d { bridge = bridge0; address = 2001:db8:1::%x/64; } }\n' $i $i $((i + 16)); done
+} >"$C"
+out=$( (ulimit -n 64 && j6 apply) 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(grep -c 'create jail' <<<"$out")" -eq 40 ]; then ok "40 jails apply under 64 open files"; else nok "40 jails apply under 64 open files" "rc=$rc" "$out"; fi
+out=$( (ulimit -n 64 && j6 status) 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(grep -c '^jail m[0-9]*: running' <<<"$out")" -eq 40 ]; then ok "status of 40 jails under 64 open files: in sync, all running"; else nok "status of 40 jails" "rc=$rc" "$(tail -5 <<<"$out")"; fi
+out=$( (ulimit -n 64 && j6 destroy) 2>&1); rc=$?
+check "destroy of 40 jails under 64 open files" test $rc -eq 0 -a "$(ls "$R" | grep -c '^m')" -eq 0
+
 # a jail with a root path: its own root and hostname
 if [ -x /bin/busybox ]; then
 	root=$T/root; mkdir -p "$root/bin" "$root/proc"; cp /bin/busybox "$root/bin/"

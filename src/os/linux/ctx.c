@@ -1,12 +1,17 @@
 /*
- * The backend context: one netlink socket and one netns fd per namespace
- * entered, the caller's own netns to come back to, and the runtime dir
- * where jails' namespaces are bound.
+ * The backend context: the caller's own netns to come back to, the runtime
+ * dir where jails' namespaces are bound, and a small cache of namespaces
+ * entered (each a netns fd and a netlink socket). The cache is bounded:
+ * a run over thousands of jails would otherwise hold two descriptors and a
+ * socket's receive buffer per jail (~33 KiB each, and past the usual 1024
+ * open files); the least recently used jail is closed to make room, and
+ * opened again if it is needed later. The host entry is never evicted.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +22,15 @@
 
 #include "os/linux/linux_int.h"
 
+/* Jails open at once, beside the host. Apply works a jail at a time and
+ * observe visits each once, so a few are enough for every hit. */
+#define NS_CACHE_JAILS 16
+
 struct linux_ns {
 	char name[MODEL_NAME_MAX]; /* "" = host */
 	int fd;                    /* netns fd; -1 = the caller's own */
 	struct nl_sock *sock;
+	unsigned long used;        /* when last asked for (LRU) */
 };
 
 struct linux_ctx {
@@ -28,8 +38,9 @@ struct linux_ctx {
 	char run_dir[PATH_MAX];          /* the instance's own; "" = none */
 	char host_netns[MODEL_NAME_MAX]; /* "" = the caller's own */
 	int self_fd;               /* the caller's netns, to come back to */
-	struct linux_ns *ns;
+	struct linux_ns ns[1 + NS_CACHE_JAILS]; /* [0]: the host */
 	size_t n_ns;
+	unsigned long clock;
 };
 
 /* Open RUNTIME_DIR/name as a network namespace fd: -ENOENT when absent,
@@ -63,9 +74,9 @@ static int ns_enter(const struct linux_ns *n)
 
 /* Back to the caller's namespace. Staying elsewhere would aim every later
  * change at the wrong namespace, so failure here is fatal. */
-static void ns_leave(const struct linux_ctx *c, const struct linux_ns *n)
+static void ns_leave(const struct linux_ctx *c, bool entered)
 {
-	if (n->fd < 0)
+	if (!entered)
 		return;
 	if (setns(c->self_fd, CLONE_NEWNET) < 0) {
 		fprintf(stderr, "jail6: cannot return to the original network namespace: %s\n",
@@ -74,7 +85,33 @@ static void ns_leave(const struct linux_ctx *c, const struct linux_ns *n)
 	}
 }
 
-/* Find ns in c, or add it (opening its netns fd) when absent. */
+static void ns_close(struct linux_ns *n)
+{
+	nl_sock_close(n->sock);
+	n->sock = NULL;
+	if (n->fd >= 0)
+		close(n->fd);
+	n->fd = -1;
+}
+
+/* A free slot for a jail: a new one while the cache has room, else the
+ * least recently used jail's, closed. */
+static struct linux_ns *ns_slot(struct linux_ctx *c)
+{
+	struct linux_ns *n;
+
+	if (c->n_ns < sizeof(c->ns) / sizeof(c->ns[0]))
+		return &c->ns[c->n_ns++];
+	n = &c->ns[1];
+	for (size_t i = 2; i < c->n_ns; i++)
+		if (c->ns[i].used < n->used)
+			n = &c->ns[i];
+	ns_close(n);
+	return n;
+}
+
+/* Find ns in c, or add it (opening its netns fd) when absent. A pointer
+ * stays good until NS_CACHE_JAILS other jails were asked for. */
 static int ns_get(struct linux_ctx *c, const char *ns, struct linux_ns **out)
 {
 	struct linux_ns *n;
@@ -82,6 +119,7 @@ static int ns_get(struct linux_ctx *c, const char *ns, struct linux_ns **out)
 
 	for (size_t i = 0; i < c->n_ns; i++) {
 		if (strcmp(c->ns[i].name, ns) == 0) {
+			c->ns[i].used = ++c->clock;
 			*out = &c->ns[i];
 			return 0;
 		}
@@ -92,16 +130,11 @@ static int ns_get(struct linux_ctx *c, const char *ns, struct linux_ns **out)
 	rc = netns_fd_open(c, ns, &fd);
 	if (rc < 0)
 		return rc;
-	n = realloc(c->ns, (c->n_ns + 1) * sizeof(*n));
-	if (!n) {
-		close(fd);
-		return -ENOMEM;
-	}
-	c->ns = n;
-	n = &c->ns[c->n_ns++];
+	n = ns_slot(c);
 	memset(n, 0, sizeof(*n));
 	strcpy(n->name, ns);
 	n->fd = fd;
+	n->used = ++c->clock;
 	*out = n;
 	return 0;
 }
@@ -119,7 +152,7 @@ int linux_ns_sock(struct linux_ctx *c, const char *ns, struct nl_sock **out)
 		if (rc < 0)
 			return rc;
 		rc = nl_sock_open(&n->sock);
-		ns_leave(c, n);
+		ns_leave(c, n->fd >= 0);
 		if (rc < 0)
 			return rc;
 	}
@@ -156,9 +189,7 @@ void linux_ns_forget(struct linux_ctx *c, const char *ns)
 	for (size_t i = 0; i < c->n_ns; i++) {
 		if (strcmp(c->ns[i].name, ns) != 0 || ns[0] == '\0')
 			continue;
-		nl_sock_close(c->ns[i].sock);
-		if (c->ns[i].fd >= 0)
-			close(c->ns[i].fd);
+		ns_close(&c->ns[i]);
 		c->ns[i] = c->ns[--c->n_ns];
 		return;
 	}
@@ -185,11 +216,6 @@ int linux_open(const char *host_netns, const char *runtime_dir, const char *run_
 	strcpy(c->runtime_dir, runtime_dir);
 	if (run_dir)
 		strcpy(c->run_dir, run_dir);
-	c->ns = calloc(1, sizeof(*c->ns));
-	if (!c->ns) {
-		rc = -ENOMEM;
-		goto cleanup;
-	}
 	c->n_ns = 1;
 	c->ns[0].fd = -1;
 	c->self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -218,12 +244,8 @@ void linux_close(struct linux_ctx *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_ns; i++) {
-		nl_sock_close(c->ns[i].sock);
-		if (c->ns[i].fd >= 0)
-			close(c->ns[i].fd);
-	}
-	free(c->ns);
+	for (size_t i = 0; i < c->n_ns; i++)
+		ns_close(&c->ns[i]);
 	if (c->self_fd >= 0)
 		close(c->self_fd);
 	free(c);
@@ -247,14 +269,17 @@ const char *linux_host_netns(const struct linux_ctx *c)
 int linux_in_ns(struct linux_ctx *c, const char *ns, int (*fn)(void *arg), void *arg)
 {
 	struct linux_ns *n;
+	bool entered;
 	int rc = ns_get(c, ns, &n);
 
 	if (rc < 0)
 		return rc;
+	entered = n->fd >= 0;
 	rc = ns_enter(n);
 	if (rc < 0)
 		return rc;
 	rc = fn(arg);
-	ns_leave(c, n);
+	/* entered, not n: fn may have asked for other jails and evicted n */
+	ns_leave(c, entered);
 	return rc;
 }
