@@ -149,23 +149,22 @@ ratio() {
 	echo "# bench/plan.sh $(date -u +%Y-%m-%dT%H:%MZ) $(uname -r), $(nproc) cores, BIN=$BIN," \
 		"$([ "$IR" = 1 ] && echo "instructions" || echo "median of $REPEAT")"
 	printf '%-8s %6s' kind N
-	for cm in "${cmds[@]}"; do printf ' %9s' "$cm"; done
-	printf '   per doubling from the previous N:'
+	for cm in "${cmds[@]}"; do printf ' %8s' "$cm"; done
+	printf '  | per doubling of N:'
 	for cm in "${cmds[@]}"; do printf ' %7s' "$cm"; done
 	printf '\n'
 	for kind in "${KINDS[@]}"; do
 		prev=
 		for n in "${Ns[@]}"; do
 			printf '%-8s %6s' "$kind" "$n"
-			for cm in "${cmds[@]}"; do printf ' %9s' "${t[$kind,$n,$cm]}"; done
-			printf '   %34s' ''
-			for cm in "${cmds[@]}"; do
-				if [ -n "$prev" ]; then
+			for cm in "${cmds[@]}"; do printf ' %8s' "${t[$kind,$n,$cm]}"; done
+			printf '  |'
+			if [ -n "$prev" ]; then
+				printf '%19s' ''
+				for cm in "${cmds[@]}"; do
 					printf ' %7s' "$(ratio "${t[$kind,$prev,$cm]}" "${t[$kind,$n,$cm]}" "$prev" "$n")"
-				else
-					printf ' %7s' ''
-				fi
-			done
+				done
+			fi
 			printf '\n'
 			prev=$n
 		done
