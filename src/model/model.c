@@ -11,10 +11,31 @@
 struct model_index {
 	struct strmap tunnels, bridges, jails, ifaces;
 	size_t n_tunnels, n_bridges, n_jails; /* what it was built for */
+	/* the arrays it points into: appends that left them in place are
+	 * indexed on their own, so that the parser, which looks up bridges
+	 * while it appends jails, does not rebuild the index per jail */
+	const void *tunnels_at, *bridges_at, *jails_at;
 };
 
-/* Build (or rebuild, when objects were added) the name index; NULL when
- * out of memory, and callers then scan. Logically const: a cache. */
+/* Index the objects from position t, b and j of each array on. */
+static int index_add(struct model_index *x, const struct model *m, size_t t, size_t b, size_t j)
+{
+	int r = 0;
+
+	for (size_t i = t; !r && i < m->n_tunnels; i++)
+		r = strmap_put(&x->tunnels, m->tunnels[i].name, &m->tunnels[i]);
+	for (size_t i = b; !r && i < m->n_bridges; i++)
+		r = strmap_put(&x->bridges, m->bridges[i].name, &m->bridges[i]);
+	for (size_t i = j; !r && i < m->n_jails; i++) {
+		r = strmap_put(&x->jails, m->jails[i].name, &m->jails[i]);
+		for (size_t k = 0; !r && k < m->jails[i].n_ifaces; k++)
+			r = strmap_put(&x->ifaces, m->jails[i].ifaces[k].name, &m->jails[i]); /* -> its jail */
+	}
+	return r;
+}
+
+/* Build (or rebuild, or extend, when objects were added) the name index;
+ * NULL when out of memory, and callers then scan. Logically const: a cache. */
 static struct model_index *index_get(const struct model *cm)
 {
 	struct model *m = (struct model *)cm;
@@ -26,26 +47,26 @@ static struct model_index *index_get(const struct model *cm)
 	/* nothing to index (and nothing to allocate for a model nobody frees) */
 	if (!x && !m->n_tunnels && !m->n_bridges && !m->n_jails)
 		return NULL;
-	if (x) {
-		strmap_free(&x->tunnels);
-		strmap_free(&x->bridges);
-		strmap_free(&x->jails);
-		strmap_free(&x->ifaces);
-	} else if (!(x = m->idx = calloc(1, sizeof(*x)))) {
-		return NULL;
-	}
-	for (size_t i = 0; !r && i < m->n_tunnels; i++)
-		r = strmap_put(&x->tunnels, m->tunnels[i].name, &m->tunnels[i]);
-	for (size_t i = 0; !r && i < m->n_bridges; i++)
-		r = strmap_put(&x->bridges, m->bridges[i].name, &m->bridges[i]);
-	for (size_t i = 0; !r && i < m->n_jails; i++) {
-		r = strmap_put(&x->jails, m->jails[i].name, &m->jails[i]);
-		for (size_t k = 0; !r && k < m->jails[i].n_ifaces; k++)
-			r = strmap_put(&x->ifaces, m->jails[i].ifaces[k].name, &m->jails[i]); /* -> its jail */
+	if (x && x->tunnels_at == m->tunnels && x->bridges_at == m->bridges && x->jails_at == m->jails &&
+	    x->n_tunnels <= m->n_tunnels && x->n_bridges <= m->n_bridges && x->n_jails <= m->n_jails) {
+		r = index_add(x, m, x->n_tunnels, x->n_bridges, x->n_jails);
+	} else {
+		if (x) {
+			strmap_free(&x->tunnels);
+			strmap_free(&x->bridges);
+			strmap_free(&x->jails);
+			strmap_free(&x->ifaces);
+		} else if (!(x = m->idx = calloc(1, sizeof(*x)))) {
+			return NULL;
+		}
+		r = index_add(x, m, 0, 0, 0);
 	}
 	x->n_tunnels = m->n_tunnels;
 	x->n_bridges = m->n_bridges;
 	x->n_jails = r ? (size_t)-1 : m->n_jails; /* failed: rebuild next time */
+	x->tunnels_at = m->tunnels;
+	x->bridges_at = m->bridges;
+	x->jails_at = m->jails;
 	return r ? NULL : x;
 }
 

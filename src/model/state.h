@@ -119,4 +119,57 @@ const struct state_route *state_find_route(const struct state *s, const char *ns
 const struct state_jail *state_find_jail(const struct state *s, const char *name);
 const struct state_sysctl *state_find_sysctl(const struct state *s, const char *ns, const char *key);
 
+
+/*
+ * Changes that keep the lookup index valid, so that a simulation that moves
+ * links and removes facts (plan/simulate.c) costs O(1) per fact instead of
+ * a rebuild of the index per change.
+ */
+
+/* Move link i into namespace ns (its key changes in place; the index follows). */
+void state_link_set_ns(struct state *s, size_t i, const char *ns);
+
+/*
+ * Remove fact i. The others keep their positions and their order: the fact
+ * stays in its array as a gap that no lookup or state_select() finds, and
+ * n_* still count it, until state_compact(). Code that walks the arrays
+ * itself must call state_compact() first; state_append() skips the gaps.
+ */
+void state_drop_link(struct state *s, size_t i);
+void state_drop_addr(struct state *s, size_t i);
+void state_drop_route(struct state *s, size_t i);
+void state_drop_jail(struct state *s, size_t i);
+void state_drop_sysctl(struct state *s, size_t i);
+
+/* Close the gaps of dropped facts, keeping the order of the rest, and keep
+ * the index valid; O(facts). */
+void state_compact(struct state *s);
+
+/* The groups of facts state_select() finds through the index. */
+enum state_sel {
+	STATE_SEL_LINKS_NAMED,  /* links called name, in any namespace */
+	STATE_SEL_LINKS_IN,     /* links in namespace ns */
+	STATE_SEL_ADDRS_ON,     /* addresses on link name in ns */
+	STATE_SEL_ADDRS_IN,     /* addresses in namespace ns */
+	STATE_SEL_ROUTES_VIA,   /* routes whose device is link name in ns */
+	STATE_SEL_ROUTES_IN,    /* routes in namespace ns */
+	STATE_SEL_SYSCTLS_IN,   /* sysctls of namespace ns */
+};
+
+/* Positions in one of a state's arrays. */
+struct state_set {
+	size_t *v;
+	size_t n, cap;
+};
+
+/* The positions of the facts that sel selects (ns and name as it says; the
+ * other is ignored), ascending, that is in array order, into *out (its old
+ * content is replaced; reuse it across calls). O(matches) through the
+ * index. 0 or -ENOMEM. */
+int state_select(const struct state *s, enum state_sel sel, const char *ns, const char *name,
+		 struct state_set *out);
+
+/* Free the positions; NULL-tolerant; *x is empty and usable after. */
+void state_set_free(struct state_set *x);
+
 #endif

@@ -73,7 +73,7 @@ void plan_emit(struct planner *P, const struct action *a)
 		return;
 	r = plan_append(P->out, a);
 	if (r == 0)
-		r = plan_state_apply_action(&P->w, a);
+		r = plan_state_play(&P->w, a);
 	if (r == -ENOMEM)
 		P->err = r;
 }
@@ -165,7 +165,8 @@ struct addr plan_broker_dst(const struct model_tunnel *t)
 size_t plan_veth_partner(const struct state *s, size_t i)
 {
 	const struct state_link *l = &s->links[i];
-	size_t len = strlen(l->name), k;
+	size_t len = strlen(l->name), k = SIZE_MAX;
+	struct state_set named = { 0 };
 	char want[MODEL_IFNAMSIZ];
 
 	if (l->kind != STATE_LINK_VETH || len < 2 || (l->name[len - 1] != 'a' && l->name[len - 1] != 'b'))
@@ -175,8 +176,12 @@ size_t plan_veth_partner(const struct state *s, size_t i)
 	const struct state_link *h = state_find_link(s, "", want);
 	if (h && h->kind == STATE_LINK_VETH)
 		return (size_t)(h - s->links);
-	for (k = 0; k < s->n_links; k++)
-		if (k != i && s->links[k].kind == STATE_LINK_VETH && !strcmp(s->links[k].name, want))
-			return k;
-	return SIZE_MAX;
+	/* else the first veth of that name in any namespace, in array order
+	 * (out of memory: none, as if the pair were broken) */
+	if (state_select(s, STATE_SEL_LINKS_NAMED, NULL, want, &named) == 0)
+		for (size_t x = 0; x < named.n && k == SIZE_MAX; x++)
+			if (named.v[x] != i && s->links[named.v[x]].kind == STATE_LINK_VETH)
+				k = named.v[x];
+	state_set_free(&named);
+	return k;
 }

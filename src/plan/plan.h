@@ -30,7 +30,8 @@ void plan_free(struct plan *p);
  * Resolve `address = auto` without a store: each auto address becomes the
  * lowest free address of its bridge's IPv6 prefix (after the network
  * address), never a bridge address nor any static or already assigned one,
- * in jail order. Appends them to the interface's addrs and sets n_auto to 0.
+ * in jail order (model/addr_pool.h: O(addresses) in all). Appends them to
+ * the interface's addrs and sets n_auto to 0.
  * Returns 0, -ENOSPC when a prefix is full, -EINVAL when an interface with
  * auto addresses has no bridge with an IPv6 prefix, or -ENOMEM.
  */
@@ -72,15 +73,6 @@ int plan_conflicts(const struct model *desired, const struct state *observed,
 
 /* Free the messages; NULL-tolerant. */
 void plan_conflicts_free(struct plan_conflicts *c);
-
-/*
- * The lowest free address of *prefix for a jail: index 1 upwards (never the
- * network address, nor the IPv4 broadcast address), skipping every host in
- * used[]. *out gets prefix's length. Returns 0, -ENOSPC when the prefix is
- * full, or -EINVAL for a prefix without a family. Pure; the store reuses it.
- */
-int plan_ipam_pick(const struct addr *prefix, const struct addr *used, size_t n_used,
-		   struct addr *out);
 
 /*
  * A model of what executing an action does to the observed state, as the

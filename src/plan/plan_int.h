@@ -31,6 +31,11 @@ void plan_scopy(char *dst, size_t n, const char *src);
 /* NAME + end ('a' host side, 'b' jail side): the veth names of interface NAME. */
 void plan_veth_name(char out[MODEL_IFNAMSIZ], const char *base, char end);
 
+/* plan_state_apply_action without closing the gaps that drops leave in *s:
+ * the planner's working state is only ever read through lookups and
+ * state_select(), so a plan of N removals costs O(N), not O(N * facts). */
+int plan_state_play(struct state *s, const struct action *a);
+
 /* Append a to the plan and play it on P->w; only -ENOMEM sticks in P->err. */
 void plan_emit(struct planner *P, const struct action *a);
 

@@ -29,19 +29,23 @@ __attribute__((format(printf, 2, 3)))
 static void conflict(struct planner *P, const char *fmt, ...)
 {
 	char buf[256], *msg, **v;
+	size_t n;
 	va_list ap;
 
 	if (!P->conflicts || P->err)
 		return;
+	n = P->conflicts->n;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	msg = strdup(buf);
-	v = realloc(P->conflicts->msgs, (P->conflicts->n + 1) * sizeof(*v));
+	v = P->conflicts->msgs;
+	/* capacity is implicit: powers of two from 16 (a host full of
+	 * foreign jails clashes once per jail) */
+	if (msg && (n == 0 || (n >= 16 && (n & (n - 1)) == 0)))
+		v = realloc(v, (n < 16 ? 16 : n * 2) * sizeof(*v));
 	if (!msg || !v) {
 		free(msg);
-		if (v)
-			P->conflicts->msgs = v;
 		P->err = -ENOMEM;
 		return;
 	}

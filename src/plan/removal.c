@@ -5,6 +5,7 @@
  * jail get no action of their own. Nothing jail6 does not own is touched.
  */
 #include "plan/plan_int.h"
+#include "util/strmap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,19 +23,12 @@ static bool tunnel_kind_ok(const struct model_tunnel *t, enum state_link_kind k)
 	return plan_is_tunnel_kind(k);
 }
 
-static bool in_only(const struct plan_scope *S, const char *jail)
-{
-	for (size_t i = 0; i < S->n_only; i++)
-		if (!strcmp(S->only[i], jail))
-			return true;
-	return false;
-}
-
-/* Whether jail name stays under scope S. */
-static bool jail_wanted(const struct plan_scope *S, const char *name)
+/* Whether jail name stays under scope S (only: S->only as a set, so that
+ * `destroy` of thousands of named jails is not quadratic). */
+static bool jail_wanted(const struct plan_scope *S, const struct strmap *only, const char *name)
 {
 	if (S->n_only)
-		return !in_only(S, name);
+		return !strmap_get(only, name);
 	return S->m && model_find_jail(S->m, name);
 }
 
@@ -185,12 +179,15 @@ static void removal_add(struct removals *R, int rank, const struct action *a)
 
 	if (R->err)
 		return;
-	v = realloc(R->v, (R->n + 1) * sizeof(*v));
-	if (!v) {
-		R->err = -ENOMEM;
-		return;
+	/* capacity is implicit: powers of two from 16 */
+	if (R->n == 0 || (R->n >= 16 && (R->n & (R->n - 1)) == 0)) {
+		v = realloc(R->v, (R->n < 16 ? 16 : R->n * 2) * sizeof(*v));
+		if (!v) {
+			R->err = -ENOMEM;
+			return;
+		}
+		R->v = v;
 	}
-	R->v = v;
 	R->v[R->n].rank = rank;
 	R->v[R->n].seq = R->n;
 	R->v[R->n].a = *a;
@@ -330,24 +327,28 @@ void plan_removals(struct planner *P, const struct plan_scope *S)
 {
 	const struct state *s = &P->w;
 	struct removals R = { 0 };
+	struct strmap only = { 0 };
 	bool *doomed_jail = calloc(s->n_jails + 1, sizeof(bool));
 	bool *gone = calloc(s->n_links + 1, sizeof(bool));
 
-	if (!doomed_jail || !gone) {
-		P->err = -ENOMEM;
-		goto cleanup;
-	}
-	for (size_t i = 0; i < s->n_jails; i++) {
+	if (!doomed_jail || !gone)
+		R.err = -ENOMEM;
+	for (size_t i = 0; i < S->n_only && !R.err; i++)
+		if (strmap_put(&only, S->only[i], &only) < 0)
+			R.err = -ENOMEM;
+	for (size_t i = 0; i < s->n_jails && !R.err; i++) {
 		struct action a = plan_act(ACTION_JAIL_DESTROY, "", "");
-		if (!s->jails[i].owned || jail_wanted(S, s->jails[i].name))
+		if (!s->jails[i].owned || jail_wanted(S, &only, s->jails[i].name))
 			continue;
 		doomed_jail[i] = true;
 		PLAN_SCOPY(a.target, s->jails[i].name);
 		removal_add(&R, RANK_JAIL, &a);
 	}
-	collect_links(&R, S, s, doomed_jail, gone);
-	collect_addrs(&R, S, s, doomed_jail, gone);
-	collect_routes(&R, S, s, doomed_jail, gone);
+	if (!R.err) {
+		collect_links(&R, S, s, doomed_jail, gone);
+		collect_addrs(&R, S, s, doomed_jail, gone);
+		collect_routes(&R, S, s, doomed_jail, gone);
+	}
 	if (R.err) {
 		P->err = R.err;
 		goto cleanup;
@@ -357,6 +358,7 @@ void plan_removals(struct planner *P, const struct plan_scope *S)
 	for (size_t i = 0; i < R.n; i++)
 		plan_emit(P, &R.v[i].a);
 cleanup:
+	strmap_free(&only);
 	free(R.v);
 	free(doomed_jail);
 	free(gone);

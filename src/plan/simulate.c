@@ -11,52 +11,64 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Remove element i of an array of n elements of size sz (order kept); s's
- * lookup index is then stale. */
-#define drop(arr, n, sz, i) drop_at(s, (arr), (n), (sz), (i))
-static void drop_at(struct state *s, void *arr, size_t *n, size_t sz, size_t i)
-{
-	char *base = arr;
-
-	state_touch(s);
-	memmove(base + i * sz, base + (i + 1) * sz, (*n - i - 1) * sz);
-	(*n)--;
-}
-
 static struct state_link *link_at(struct state *s, const char *ns, const char *name)
 {
 	return (struct state_link *)state_find_link(s, ns, name);
 }
 
-/* Forget the addresses and routes that hang on link (ns, name). */
-static void drop_link_facts(struct state *s, const char *ns, const char *name)
+/* The positions sel selects in s (see state_select); -ENOMEM sticks in *err
+ * and selects nothing. */
+static const struct state_set *sel(struct state *s, enum state_sel what, const char *ns, const char *name,
+				   struct state_set *set, int *err)
 {
-	for (size_t i = s->n_addrs; i-- > 0;)
-		if (!strcmp(s->addrs[i].ns, ns) && !strcmp(s->addrs[i].ifname, name))
-			drop(s->addrs, &s->n_addrs, sizeof(s->addrs[0]), i);
-	for (size_t i = s->n_routes; i-- > 0;)
-		if (!strcmp(s->routes[i].ns, ns) && !strcmp(s->routes[i].dev, name))
-			drop(s->routes, &s->n_routes, sizeof(s->routes[0]), i);
+	if (state_select(s, what, ns, name, set) < 0) {
+		*err = -ENOMEM;
+		set->n = 0;
+	}
+	return set;
+}
+
+/* Forget the addresses and routes that hang on link (ns, name). */
+static int drop_link_facts(struct state *s, const char *ns, const char *name)
+{
+	struct state_set set = { 0 };
+	int err = 0;
+
+	sel(s, STATE_SEL_ADDRS_ON, ns, name, &set, &err);
+	for (size_t k = 0; k < set.n; k++)
+		state_drop_addr(s, set.v[k]);
+	sel(s, STATE_SEL_ROUTES_VIA, ns, name, &set, &err);
+	for (size_t k = 0; k < set.n; k++)
+		state_drop_route(s, set.v[k]);
+	state_set_free(&set);
+	return err;
 }
 
 /* Destroy link i and what goes with it: its facts, its bridge ports, and for
  * a veth the other end. */
-static void destroy_link(struct state *s, size_t i)
+static int destroy_link(struct state *s, size_t i)
 {
 	struct state_link l = s->links[i];
 	size_t p = plan_veth_partner(s, i);
+	struct state_set set = { 0 };
+	int err = drop_link_facts(s, l.ns, l.name);
 
-	drop_link_facts(s, l.ns, l.name);
-	for (size_t k = 0; k < s->n_links; k++)
-		if (!strcmp(s->links[k].ns, l.ns) && !strcmp(s->links[k].master, l.name))
-			s->links[k].master[0] = '\0';
-	drop(s->links, &s->n_links, sizeof(s->links[0]), i);
-	if (p != SIZE_MAX) {
-		if (p > i)
-			p--;
-		drop_link_facts(s, s->links[p].ns, s->links[p].name);
-		drop(s->links, &s->n_links, sizeof(s->links[0]), p);
+	/* only a bridge (or a foreign kind of link, a bond say) has ports: a
+	 * veth or a tunnel is never anyone's master */
+	if (l.kind != STATE_LINK_VETH && !plan_is_tunnel_kind(l.kind)) {
+		sel(s, STATE_SEL_LINKS_IN, l.ns, NULL, &set, &err);
+		for (size_t k = 0; k < set.n; k++)
+			if (!strcmp(s->links[set.v[k]].master, l.name))
+				s->links[set.v[k]].master[0] = '\0';
+		state_set_free(&set);
 	}
+	state_drop_link(s, i);
+	if (p != SIZE_MAX) {
+		int r = drop_link_facts(s, s->links[p].ns, s->links[p].name);
+		err = err ? err : r;
+		state_drop_link(s, p);
+	}
+	return err;
 }
 
 static bool jail_exists(const struct state *s, const char *ns)
@@ -85,26 +97,27 @@ static int apply_jail_create(struct state *s, const struct action *a)
 static int apply_jail_destroy(struct state *s, const struct action *a)
 {
 	const struct state_jail *j = state_find_jail(s, a->target);
-	size_t i;
+	struct state_set set = { 0 };
+	int err = 0;
 
 	if (!j)
 		return -ENOENT;
-	drop(s->jails, &s->n_jails, sizeof(s->jails[0]), (size_t)(j - s->jails));
-	for (i = s->n_links; i-- > 0;)
-		if (!strcmp(s->links[i].ns, a->target)) {
-			destroy_link(s, i);
-			i = s->n_links; /* indices moved; rescan */
-		}
-	for (i = s->n_addrs; i-- > 0;)
-		if (!strcmp(s->addrs[i].ns, a->target))
-			drop(s->addrs, &s->n_addrs, sizeof(s->addrs[0]), i);
-	for (i = s->n_routes; i-- > 0;)
-		if (!strcmp(s->routes[i].ns, a->target))
-			drop(s->routes, &s->n_routes, sizeof(s->routes[0]), i);
-	for (i = s->n_sysctls; i-- > 0;)
-		if (!strcmp(s->sysctls[i].ns, a->target))
-			drop(s->sysctls, &s->n_sysctls, sizeof(s->sysctls[0]), i);
-	return 0;
+	state_drop_jail(s, (size_t)(j - s->jails));
+	/* the last of the jail's links first, again and again: destroying one
+	 * may take another along (its veth partner) */
+	while (err == 0 && sel(s, STATE_SEL_LINKS_IN, a->target, NULL, &set, &err)->n)
+		err = destroy_link(s, set.v[set.n - 1]);
+	sel(s, STATE_SEL_ADDRS_IN, a->target, NULL, &set, &err);
+	for (size_t k = 0; k < set.n; k++)
+		state_drop_addr(s, set.v[k]);
+	sel(s, STATE_SEL_ROUTES_IN, a->target, NULL, &set, &err);
+	for (size_t k = 0; k < set.n; k++)
+		state_drop_route(s, set.v[k]);
+	sel(s, STATE_SEL_SYSCTLS_IN, a->target, NULL, &set, &err);
+	for (size_t k = 0; k < set.n; k++)
+		state_drop_sysctl(s, set.v[k]);
+	state_set_free(&set);
+	return err;
 }
 
 /* TUNNEL_CREATE adds an owned SIT (TUN for userspace) link; TUNNEL_CHANGE updates one. */
@@ -166,14 +179,14 @@ static int apply_link_destroy(struct state *s, const struct action *a)
 
 	if (!l)
 		return -ENODEV;
-	destroy_link(s, (size_t)(l - s->links));
-	return 0;
+	return destroy_link(s, (size_t)(l - s->links));
 }
 
 /* LINK_SET_NS from the host into a jail. */
 static int apply_set_ns(struct state *s, const struct action *a)
 {
 	struct state_link *l = link_at(s, a->ns, a->ifname);
+	int r;
 
 	if (!l)
 		return -ENODEV;
@@ -183,10 +196,10 @@ static int apply_set_ns(struct state *s, const struct action *a)
 		return -EEXIST;
 	/* moving a link flushes its addresses and routes, takes it off its
 	 * bridge and brings it down, on Linux and FreeBSD alike */
-	drop_link_facts(s, l->ns, l->name);
-	l = link_at(s, a->ns, a->ifname);
-	PLAN_SCOPY(l->ns, a->target);
-	state_touch(s); /* a key changed in place */
+	r = drop_link_facts(s, l->ns, l->name);
+	if (r < 0)
+		return r;
+	state_link_set_ns(s, (size_t)(l - s->links), a->target);
 	l->master[0] = '\0';
 	l->up = false;
 	return 0;
@@ -233,7 +246,7 @@ static int apply_addr(struct state *s, const struct action *a)
 	if (a->kind == ACTION_ADDR_DEL) {
 		if (!x)
 			return -ESRCH;
-		drop(s->addrs, &s->n_addrs, sizeof(s->addrs[0]), (size_t)(x - s->addrs));
+		state_drop_addr(s, (size_t)(x - s->addrs));
 		return 0;
 	}
 	if (x)
@@ -252,7 +265,7 @@ static int apply_route(struct state *s, const struct action *a)
 	if (a->kind == ACTION_ROUTE_DEL) {
 		if (!x)
 			return -ESRCH;
-		drop(s->routes, &s->n_routes, sizeof(s->routes[0]), (size_t)(x - s->routes));
+		state_drop_route(s, (size_t)(x - s->routes));
 		return 0;
 	}
 	if (x)
@@ -280,7 +293,7 @@ static int apply_sysctl(struct state *s, const struct action *a)
 	return state_add_sysctl(s, &n);
 }
 
-int plan_state_apply_action(struct state *s, const struct action *a)
+int plan_state_play(struct state *s, const struct action *a)
 {
 	if (!jail_exists(s, a->ns))
 		return -ENOENT;
@@ -321,6 +334,14 @@ int plan_state_apply_action(struct state *s, const struct action *a)
 		return apply_sysctl(s, a);
 	}
 	return -EINVAL;
+}
+
+int plan_state_apply_action(struct state *s, const struct action *a)
+{
+	int r = plan_state_play(s, a);
+
+	state_compact(s);
+	return r;
 }
 
 int plan_state_apply(struct state *s, const struct plan *p)

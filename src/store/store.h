@@ -259,19 +259,46 @@ struct store_lease {
 	struct addr addr;       /* with the prefix length of its prefix */
 };
 
+/* One `auto` address to assign: the lease (jail, iface, slot) in prefix (a
+ * network with its length; the bridge's address with its length will do). */
+struct store_ipam_req {
+	const char *jail;
+	const char *iface;
+	int slot;
+	const struct addr *prefix;
+};
+
 /*
- * The address of (jail, iface, slot) in prefix: its existing lease when that
- * is still inside the prefix, not reserved and not taken; otherwise the
- * lowest free host index >= 1 (never the network address, never one of the
- * n_reserved addresses such as the bridge's own and static ones, never an
- * address leased to someone else; for IPv4 never the broadcast address).
- * The lease is stored; *out gets the address with prefix->plen.
- * -ENOSPC when the prefix is full, -EINVAL without a prefix length.
+ * Give each of the n requests its address in out[i], in one savepoint:
+ * every existing lease that is still inside its prefix, not reserved and
+ * not leased to another key (nor kept by an earlier request) is kept; every
+ * other request gets, in request order, the lowest free host index >= 1 of
+ * its prefix (never the network address, never one of the n_reserved
+ * addresses such as the bridge's own and static ones, never an address
+ * leased to someone else; for IPv4 never the broadcast address). Requests
+ * whose prefixes are the same network share its indexes. Each prefix's
+ * leases are read once: O(n log n) for n requests. The leases are stored;
+ * out[i] gets the address with the prefix's length. -ENOSPC when a prefix
+ * is full, -EINVAL for a bad key or a prefix without a length; on any error
+ * nothing changed and, when failed is not NULL, *failed is the request the
+ * error is about (n when it is about none).
  */
+int store_ipam_assign(struct store *s, const struct store_ipam_req *req, size_t n,
+		      const struct addr *reserved, size_t n_reserved, struct addr *out,
+		      size_t *failed);
+
+/* store_ipam_assign for one request. */
 int store_ipam_lease(struct store *s, const char *jail, const char *iface,
 		     int slot, const struct addr *prefix,
 		     const struct addr *reserved, size_t n_reserved,
 		     struct addr *out);
+
+/* The stored leases of n requests (their prefixes are not looked at),
+ * without writing anything: found[i] says whether req[i] has one, out[i]
+ * is then its address (a bad key or a lease that cannot be read counts as
+ * none). Returns how many were found, or -errno when the store fails. */
+int store_ipam_lookup_all(struct store *s, const struct store_ipam_req *req, size_t n,
+			  struct addr *out, bool *found);
 
 /* The stored lease of (jail, iface, slot) without changing anything;
  * -ENOENT when there is none. */

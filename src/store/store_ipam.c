@@ -2,6 +2,9 @@
  * IPAM: persistent leases for `address = auto`. A lease is keyed by
  * (jail, interface, slot) and stores the host index inside its prefix, so a
  * jail keeps its address across applies and while other jails come and go.
+ * A run assigns all its leases in one batch: each prefix's leases are read
+ * once into the allocator of model/addr_pool.h, so N leases cost
+ * O(N log N), not a scan of the prefix per lease.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "model/addr_pool.h"
 #include "store/store_int.h"
 
 /* Validate the key of a lease. */
@@ -24,118 +28,6 @@ static int lease_key_ok(struct store *s, const char *jail, const char *iface, in
 		return store_set_err(s, -EINVAL, "ipam: jail %s: %s: negative slot %d",
 				     jail, iface, slot);
 	return 0;
-}
-
-/*
- * The highest host index a lease may take in prefix p. Indexes are kept in
- * SQLite's signed 64 bits: since the lowest free index is always handed out,
- * they stay below the number of leases plus reserved addresses, far from
- * the limit even in a /64.
- */
-static uint64_t index_max(const struct addr *p)
-{
-	int hostbits = (int)addr_len(p) * 8 - p->plen;
-	uint64_t max;
-
-	if (hostbits >= 63)
-		return (uint64_t)INT64_MAX;
-	max = (UINT64_C(1) << hostbits) - 1;
-	/* the last IPv4 address of a /30 or wider is the broadcast address */
-	if (p->family == AF_INET && hostbits >= 2)
-		max--;
-	return max;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The sorted host indexes of the reserved addresses that lie in prefix p. */
-static int reserved_indexes(const struct addr *p, const struct addr *reserved,
-			    size_t n_reserved, uint64_t **out, size_t *n_out)
-{
-	uint64_t *v = NULL, ix;
-	size_t i, n = 0;
-
-	*out = NULL;
-	*n_out = 0;
-	if (n_reserved == 0)
-		return 0;
-	v = calloc(n_reserved, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < n_reserved; i++)
-		if (addr_index(p, &reserved[i], &ix) == 0)
-			v[n++] = ix;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	*out = v;
-	*n_out = n;
-	return 0;
-}
-
-static bool is_reserved(const uint64_t *res, size_t n, uint64_t ix)
-{
-	return n > 0 && bsearch(&ix, res, n, sizeof(*res), cmp_u64) != NULL;
-}
-
-/* Whether index ix of prefix key is leased to someone other than the key. */
-static int index_taken(struct store *s, const char *key, uint64_t ix, const char *jail,
-		       const char *iface, int slot)
-{
-	return store_exists(s, STMT_LEASE_TAKEN, "tItti", key, (int64_t)ix, jail, iface, slot);
-}
-
-/*
- * The lowest index >= 1 of prefix key that is neither leased nor reserved:
- * one merge of the leases (in index order, from the (prefix, idx) unique
- * index) with the sorted reserved indexes, stopping at the first gap.
- */
-static int lowest_free(struct store *s, const char *key, const uint64_t *res,
-		       size_t n_res, uint64_t *out)
-{
-	sqlite3_stmt *st = NULL;
-	uint64_t cand = 1, leased = 0;
-	size_t r = 0;
-	bool have = false, more = true;
-	int rc;
-
-	rc = store_stmt(s, STMT_LEASE_SCAN, &st);
-	if (rc < 0)
-		return rc;
-	rc = store_bind(st, "t", key);
-	if (rc != SQLITE_OK) {
-		rc = store_sql_err(s, rc);
-		goto cleanup;
-	}
-	for (;;) {
-		while (r < n_res && res[r] < cand)
-			r++;
-		while (more && (!have || leased < cand)) {
-			rc = sqlite3_step(st);
-			if (rc == SQLITE_DONE) {
-				more = have = false;
-			} else if (rc == SQLITE_ROW) {
-				leased = (uint64_t)sqlite3_column_int64(st, 0);
-				have = true;
-			} else {
-				rc = store_sql_err(s, rc);
-				goto cleanup;
-			}
-		}
-		if ((r < n_res && res[r] == cand) || (have && leased == cand)) {
-			cand++;
-			continue;
-		}
-		break;
-	}
-	*out = cand;
-	rc = 0;
-cleanup:
-	store_stmt_done(st);
-	return rc;
 }
 
 /* Delete the lease of (jail, iface, slot); 1 when there was one. */
@@ -159,9 +51,10 @@ static int lease_put(struct store *s, const char *jail, const char *iface, int s
 	return rc < 0 ? rc : 0;
 }
 
-/* The stored lease: its address (with plen) and prefix key; 0, or -ENOENT. */
+/* The stored lease: its address (with plen), and when key is not NULL its
+ * prefix key and index; 0, or -ENOENT. */
 static int lease_get(struct store *s, const char *jail, const char *iface, int slot,
-		     struct addr *a, char *key, size_t keylen)
+		     struct addr *a, char *key, size_t keylen, uint64_t *ix)
 {
 	sqlite3_stmt *st = NULL;
 	const char *text;
@@ -180,6 +73,8 @@ static int lease_get(struct store *s, const char *jail, const char *iface, int s
 	} else {
 		text = (const char *)sqlite3_column_text(st, 2);
 		rc = key ? store_col_copy(s, st, 0, key, keylen) : 0;
+		if (ix)
+			*ix = (uint64_t)sqlite3_column_int64(st, 1);
 		if (rc == 0 && (!text || addr_parse(text, ADDR_PREFIX_REQUIRED, a, NULL) < 0))
 			rc = store_set_err(s, -EIO, "%s: jail %s: %s: bad leased address %s",
 					   s->path, jail, iface, text ? text : "NULL");
@@ -198,71 +93,246 @@ static int prefix_ok(struct store *s, const char *jail, const struct addr *p)
 	return 0;
 }
 
+/* Check a request's key and prefix; 0 or -EINVAL with the message set. */
+static int req_ok(struct store *s, const struct store_ipam_req *q)
+{
+	int rc = lease_key_ok(s, q->jail, q->iface, q->slot);
+
+	if (rc == 0 && !q->prefix)
+		rc = store_set_err(s, -EINVAL, "ipam: jail %s: auto address without a prefix", q->jail);
+	if (rc == 0)
+		rc = prefix_ok(s, q->jail, q->prefix);
+	return rc;
+}
+
+/*
+ * A batch, one pool per prefix in each of four sets that list the prefixes
+ * in the same order: the reserved indexes, the leased ones (as stored),
+ * the ones this batch keeps, and all of these together, from which the
+ * rest get the lowest free.
+ */
+struct batch {
+	struct addr_pools res, leased, kept, all;
+	char (*key)[ADDR_STRLEN];     /* per pool: its prefix key (the network) */
+	size_t *pool;                 /* per request: its prefix's pool */
+	struct held {                 /* per request: its stored lease */
+		bool have;
+		char key[ADDR_STRLEN];
+		uint64_t ix;
+		struct addr addr;
+	} *held;
+	uint64_t *ix;                 /* per request: the index it keeps, 0 = none */
+};
+
+static void batch_free(struct batch *b)
+{
+	addr_pools_free(&b->res);
+	addr_pools_free(&b->leased);
+	addr_pools_free(&b->kept);
+	addr_pools_free(&b->all);
+	free(b->key);
+	free(b->pool);
+	free(b->held);
+	free(b->ix);
+}
+
+/* A pool for each request's prefix, in each set. */
+static int batch_pools(struct batch *b, const struct store_ipam_req *req, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t pos = 0, before = b->all.n;
+		int rc = addr_pools_get(&b->all, req[i].prefix, &pos);
+
+		if (rc == 0)
+			rc = addr_pools_get(&b->res, req[i].prefix, &pos);
+		if (rc == 0)
+			rc = addr_pools_get(&b->leased, req[i].prefix, &pos);
+		if (rc == 0)
+			rc = addr_pools_get(&b->kept, req[i].prefix, &pos);
+		if (rc < 0)
+			return rc;
+		if (b->all.n > before) {
+			void *k = realloc(b->key, b->all.n * sizeof(*b->key));
+			if (!k)
+				return -ENOMEM;
+			b->key = k;
+			addr_format(&b->all.v[pos].net, b->key[pos], sizeof(b->key[pos]));
+		}
+		b->pool[i] = pos;
+	}
+	return 0;
+}
+
+/* Take index ix of pool p in set one and in the union; 0 or -ENOMEM. */
+static int take2(struct addr_pools *one, struct addr_pools *all, size_t p, uint64_t ix)
+{
+	int rc = addr_pool_take(&one->v[p], ix);
+
+	if (rc >= 0)
+		rc = addr_pool_take(&all->v[p], ix);
+	return rc < 0 ? rc : 0;
+}
+
+/* Read every pool's stored leases once. */
+static int batch_scan(struct store *s, struct batch *b)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	for (size_t p = 0; p < b->all.n && rc == 0; p++) {
+		rc = store_stmt(s, STMT_LEASE_SCAN, &st);
+		if (rc < 0)
+			return rc;
+		rc = store_bind(st, "t", b->key[p]);
+		while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW && take2(&b->leased, &b->all, p,
+						      (uint64_t)sqlite3_column_int64(st, 0)) < 0)
+				rc = SQLITE_NOMEM;
+		}
+		rc = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc);
+		store_stmt_done(st);
+	}
+	return rc;
+}
+
+/* Whether request i keeps its stored lease, whose key is (round 0) or is
+ * not (round 1, a prefix that changed) its prefix's: inside it, not
+ * reserved, not leased to another key, not kept by an earlier request. */
+static int batch_keep(struct batch *b, size_t i, int round)
+{
+	const struct held *h = &b->held[i];
+	size_t p = b->pool[i];
+	bool same = h->have && !strcmp(h->key, b->key[p]);
+	uint64_t ix;
+
+	if (!h->have || same != (round == 0) || addr_pool_index(&b->all.v[p], &h->addr, &ix) < 0)
+		return 0;
+	if (addr_pool_taken(&b->res.v[p], ix) || addr_pool_taken(&b->kept.v[p], ix))
+		return 0;
+	if (addr_pool_taken(&b->leased.v[p], ix) && !(same && h->ix == ix))
+		return 0;
+	b->ix[i] = ix;
+	return take2(&b->kept, &b->all, p, ix);
+}
+
+/* Store request i's lease at its address a (index ix) unless it is there. */
+static int batch_put(struct store *s, struct batch *b, const struct store_ipam_req *q, size_t i,
+		     uint64_t ix, const struct addr *a)
+{
+	const struct held *h = &b->held[i];
+	const char *key = b->key[b->pool[i]];
+	int rc = 0;
+
+	if (h->have && !strcmp(h->key, key) && h->ix == ix && addr_equal(&h->addr, a))
+		return 0;
+	/* a lease that moves is a new lease (a new created_at) */
+	if (h->have && !b->ix[i])
+		rc = lease_del(s, q->jail, q->iface, q->slot);
+	return rc < 0 ? rc : lease_put(s, q->jail, q->iface, q->slot, key, ix, a);
+}
+
+/* The batch inside its savepoint: read, keep, pick, write. */
+static int batch_run(struct store *s, struct batch *b, const struct store_ipam_req *req, size_t n,
+		     const struct addr *reserved, size_t n_reserved, struct addr *out, size_t *failed)
+{
+	char ptext[ADDR_STRLEN];
+	int rc = 0;
+
+	for (size_t i = 0; i < n_reserved && rc == 0; i++)
+		if ((rc = addr_pools_take(&b->res, &reserved[i])) == 0)
+			rc = addr_pools_take(&b->all, &reserved[i]);
+	if (rc == 0)
+		rc = batch_scan(s, b);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct held *h = &b->held[i];
+		rc = lease_get(s, req[i].jail, req[i].iface, req[i].slot, &h->addr, h->key, sizeof(h->key),
+			       &h->ix);
+		h->have = rc == 0;
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	/* existing leases first, so that no new one takes their place */
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = batch_keep(b, i, round);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct addr_pool *p = &b->all.v[b->pool[i]];
+		uint64_t ix = b->ix[i];
+
+		if (ix)
+			rc = addr_nth(&p->net, ix, &out[i]);
+		else if ((rc = addr_pool_pick(p, &out[i], &ix)) == -ENOSPC)
+			store_set_err(s, rc, "ipam: jail %s: %s: no free address left in %s", req[i].jail,
+				      req[i].iface, addr_format(req[i].prefix, ptext, sizeof(ptext)));
+		if (rc == 0)
+			rc = batch_put(s, b, &req[i], i, ix, &out[i]);
+		if (rc < 0 && failed)
+			*failed = i;
+	}
+	if (rc == -ENOMEM)
+		store_set_err(s, rc, "%s: out of memory", s->path);
+	return rc;
+}
+
+int store_ipam_assign(struct store *s, const struct store_ipam_req *req, size_t n,
+		      const struct addr *reserved, size_t n_reserved, struct addr *out, size_t *failed)
+{
+	struct batch b = { 0 };
+	int rc = 0;
+
+	if (failed)
+		*failed = n;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((rc = req_ok(s, &req[i])) < 0 && failed)
+			*failed = i;
+	if (rc < 0)
+		return rc;
+	if (n_reserved && !reserved)
+		return store_set_err(s, -EINVAL, "ipam: reserved addresses missing");
+	if (n == 0)
+		return 0;
+	b.pool = calloc(n, sizeof(*b.pool));
+	b.held = calloc(n, sizeof(*b.held));
+	b.ix = calloc(n, sizeof(*b.ix));
+	rc = b.pool && b.held && b.ix ? batch_pools(&b, req, n) : -ENOMEM;
+	if (rc < 0) {
+		batch_free(&b);
+		return store_set_err(s, rc, "%s: out of memory", s->path);
+	}
+	rc = store_sp_begin(s);
+	if (rc == 0)
+		rc = store_sp_end(s, batch_run(s, &b, req, n, reserved, n_reserved, out, failed));
+	batch_free(&b);
+	return rc;
+}
+
 int store_ipam_lease(struct store *s, const char *jail, const char *iface,
 		     int slot, const struct addr *prefix,
 		     const struct addr *reserved, size_t n_reserved,
 		     struct addr *out)
 {
-	char key[ADDR_STRLEN], oldkey[ADDR_STRLEN], ptext[ADDR_STRLEN];
-	uint64_t *res = NULL, ix = 0, max;
-	size_t n_res = 0;
-	struct addr net, old, a = { 0 };
-	int rc;
+	struct store_ipam_req q = { jail, iface, slot, prefix };
 
-	rc = lease_key_ok(s, jail, iface, slot);
-	if (rc == 0)
-		rc = prefix_ok(s, jail, prefix);
-	if (rc < 0)
-		return rc;
-	if (n_reserved && !reserved)
-		return store_set_err(s, -EINVAL, "ipam: reserved addresses missing");
-	net = addr_network(prefix);
-	addr_format(&net, key, sizeof(key));
-	max = index_max(&net);
-	if (reserved_indexes(&net, reserved, n_reserved, &res, &n_res) < 0)
-		return store_set_err(s, -ENOMEM, "%s: out of memory", s->path);
+	return store_ipam_assign(s, &q, 1, reserved, n_reserved, out, NULL);
+}
 
-	rc = store_sp_begin(s);
-	if (rc < 0)
-		goto cleanup;
+int store_ipam_lookup_all(struct store *s, const struct store_ipam_req *req, size_t n,
+			  struct addr *out, bool *found)
+{
+	int rc = 0, got = 0;
 
-	/* keep the existing lease when it is still usable */
-	rc = lease_get(s, jail, iface, slot, &old, oldkey, sizeof(oldkey));
-	if (rc == 0 && addr_index(&net, &old, &ix) == 0 && ix >= 1 && ix <= max &&
-	    !is_reserved(res, n_res, ix)) {
-		rc = index_taken(s, key, ix, jail, iface, slot);
-		if (rc == 0) {
-			rc = addr_nth(&net, ix, &a);
-			if (rc == 0 && (strcmp(oldkey, key) != 0 || !addr_equal(&a, &old)))
-				rc = lease_put(s, jail, iface, slot, key, ix, &a);
-			goto end;
-		}
+	for (size_t i = 0; i < n; i++) {
+		rc = lease_key_ok(s, req[i].jail, req[i].iface, req[i].slot);
+		if (rc == 0)
+			rc = lease_get(s, req[i].jail, req[i].iface, req[i].slot, &out[i], NULL, 0, NULL);
+		found[i] = rc == 0;
+		got += rc == 0;
+		/* no lease, a bad key, a lease that cannot be read: not found */
+		if (rc < 0 && rc != -ENOENT && rc != -EINVAL && rc != -EIO)
+			return rc;
 	}
-	if (rc < 0 && rc != -ENOENT)
-		goto end;
-
-	rc = lease_del(s, jail, iface, slot);
-	if (rc >= 0)
-		rc = lowest_free(s, key, res, n_res, &ix);
-	if (rc < 0)
-		goto end;
-	if (ix > max) {
-		rc = store_set_err(s, -ENOSPC, "ipam: jail %s: %s: no free address left in %s",
-				   jail, iface, addr_format(prefix, ptext, sizeof(ptext)));
-		goto end;
-	}
-	rc = addr_nth(&net, ix, &a);
-	if (rc < 0)
-		store_set_err(s, rc, "ipam: index %llu outside %s", (unsigned long long)ix, key);
-	else
-		rc = lease_put(s, jail, iface, slot, key, ix, &a);
-end:
-	rc = store_sp_end(s, rc);
-	if (rc == 0)
-		*out = a;
-cleanup:
-	free(res);
-	return rc;
+	return got;
 }
 
 int store_ipam_lookup(struct store *s, const char *jail, const char *iface,
@@ -271,7 +341,7 @@ int store_ipam_lookup(struct store *s, const char *jail, const char *iface,
 	int rc = lease_key_ok(s, jail, iface, slot);
 
 	if (rc == 0)
-		rc = lease_get(s, jail, iface, slot, out, NULL, 0);
+		rc = lease_get(s, jail, iface, slot, out, NULL, 0, NULL);
 	if (rc == -ENOENT)
 		store_set_err(s, rc, "ipam: jail %s: %s: no lease for slot %d", jail, iface, slot);
 	return rc;

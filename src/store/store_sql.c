@@ -52,10 +52,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_EVENT_TRIM] = "DELETE FROM event WHERE id <= ?1",
 	[STMT_LEASE_GET] =
 		"SELECT prefix, idx, addr FROM ipam_lease WHERE jail = ?1 AND iface = ?2 AND slot = ?3",
-	[STMT_LEASE_TAKEN] =
-		"SELECT 1 FROM ipam_lease WHERE prefix = ?1 AND idx = ?2"
-		" AND NOT (jail = ?3 AND iface = ?4 AND slot = ?5)",
-	[STMT_LEASE_SCAN] = "SELECT idx FROM ipam_lease WHERE prefix = ?1 ORDER BY idx",
+	[STMT_LEASE_SCAN] = "SELECT idx FROM ipam_lease WHERE prefix = ?1",
 	[STMT_LEASE_PUT] =
 		"INSERT INTO ipam_lease (jail, iface, slot, prefix, idx, addr, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"

@@ -10,12 +10,28 @@
 #include <sys/socket.h>
 
 #include "plan_fixtures.h"
+#include "model/addr_pool.h"
 
 static char *fmt(const struct addr *a)
 {
 	static char buf[ADDR_STRLEN];
 
 	return addr_format(a, buf, sizeof(buf));
+}
+
+/* The lowest free address of prefix with used[] taken, by the allocator
+ * plan_resolve_auto and the store share (model/addr_pool.h). */
+static int pick(const struct addr *prefix, const struct addr *used, size_t n_used, struct addr *out)
+{
+	struct addr_pool p;
+	int r = addr_pool_init(&p, prefix);
+
+	for (size_t i = 0; r == 0 && i < n_used; i++)
+		r = addr_pool_take_addr(&p, &used[i]) < 0 ? -ENOMEM : 0;
+	if (r == 0)
+		r = addr_pool_pick(&p, out, NULL);
+	addr_pool_free(&p);
+	return r;
 }
 
 /* 1: the lowest free index from 1, whatever the order of the used set. */
@@ -25,15 +41,15 @@ static void test_pick_lowest_free(void **st)
 	struct addr used[] = { fx_addr("2001:db8:1::3/64"), fx_addr("2001:db8:1::1"),
 			       fx_addr("2001:db8:1::2/64"), fx_addr("2001:db8:1::5/64") };
 
-	assert_int_equal(plan_ipam_pick(&prefix, NULL, 0, &out), 0);
+	assert_int_equal(pick(&prefix, NULL, 0, &out), 0);
 	assert_string_equal(fmt(&out), "2001:db8:1::1/64");
-	assert_int_equal(plan_ipam_pick(&prefix, used, 4, &out), 0);
+	assert_int_equal(pick(&prefix, used, 4, &out), 0);
 	assert_string_equal(fmt(&out), "2001:db8:1::4/64");
-	assert_int_equal(plan_ipam_pick(&prefix, used, 3, &out), 0);
+	assert_int_equal(pick(&prefix, used, 3, &out), 0);
 	assert_string_equal(fmt(&out), "2001:db8:1::4/64");
 	/* addresses of other prefixes do not count */
 	used[0] = fx_addr("2001:db8:2::4/64");
-	assert_int_equal(plan_ipam_pick(&prefix, used, 4, &out), 0);
+	assert_int_equal(pick(&prefix, used, 4, &out), 0);
 	assert_string_equal(fmt(&out), "2001:db8:1::3/64");
 	(void)st;
 }
@@ -46,13 +62,13 @@ static void test_pick_full(void **st)
 	struct addr used4[] = { fx_addr("192.0.2.1"), fx_addr("192.0.2.2") };
 	struct addr none = { 0 };
 
-	assert_int_equal(plan_ipam_pick(&p126, used6, 2, &out), 0);
+	assert_int_equal(pick(&p126, used6, 2, &out), 0);
 	assert_string_equal(fmt(&out), "2001:db8::3/126");
-	assert_int_equal(plan_ipam_pick(&p126, used6, 3, &out), -ENOSPC);
-	assert_int_equal(plan_ipam_pick(&p30, used4, 1, &out), 0);
+	assert_int_equal(pick(&p126, used6, 3, &out), -ENOSPC);
+	assert_int_equal(pick(&p30, used4, 1, &out), 0);
 	assert_string_equal(fmt(&out), "192.0.2.2/30");
-	assert_int_equal(plan_ipam_pick(&p30, used4, 2, &out), -ENOSPC); /* .3 is broadcast */
-	assert_int_equal(plan_ipam_pick(&none, NULL, 0, &out), -EINVAL);
+	assert_int_equal(pick(&p30, used4, 2, &out), -ENOSPC); /* .3 is broadcast */
+	assert_int_equal(pick(&none, NULL, 0, &out), -EINVAL);
 	(void)st;
 }
 

@@ -1074,6 +1074,203 @@ static void test_ipam_thousand(void **state)
 	lease_is(f->s, "j999", "e0", 0, &p, &bridge, 1, "2001:db8:1::3e9/64");
 }
 
+/* ---- the batch: store_ipam_assign, store_ipam_lookup_all ---- */
+
+/* Requests r[i] = (jails[i], "e0", 0) in prefix p. */
+static void reqs(struct store_ipam_req *r, const char *const *jails, size_t n, const struct addr *p)
+{
+	for (size_t i = 0; i < n; i++)
+		r[i] = (struct store_ipam_req){ jails[i], "e0", 0, p };
+}
+
+/* Assign and assert every address, in request order. */
+static void assign_is(struct store *s, const struct store_ipam_req *r, size_t n, const struct addr *res,
+		      size_t n_res, const char *const *want)
+{
+	struct addr out[16];
+	size_t failed = 99;
+	int rc = store_ipam_assign(s, r, n, res, n_res, out, &failed);
+
+	if (rc)
+		print_error("assign: %s\n", store_errmsg(s));
+	assert_int_equal(rc, 0);
+	assert_int_equal(failed, n);
+	for (size_t i = 0; i < n; i++)
+		assert_addr(&out[i], want[i]);
+}
+
+static int count_leases(struct fixture *f)
+{
+	struct lease_seen v = { 0 };
+
+	assert_int_equal(store_ipam_list(f->s, NULL, collect_lease, &v), 0);
+	return v.n;
+}
+
+/* 23. A batch keeps the existing leases that are still good, whatever the
+ * request order, and gives the new ones the lowest free indexes in request
+ * order, around reserved addresses; asked again it changes nothing. */
+static void test_ipam_batch_keeps(void **state)
+{
+	struct fixture *f = *state;
+	struct addr p = A("2001:db8:1::/64"), res[2] = { A("2001:db8:1::1"), A("2001:db8:1::4/64") };
+	static const char *const first[] = { "a", "b" }, *const later[] = { "n1", "b", "n2", "a", "n3" };
+	struct store_ipam_req r[5];
+
+	open_rw(f);
+	reqs(r, first, 2, &p);
+	assign_is(f->s, r, 2, res, 2, (const char *const[]){ "2001:db8:1::2/64", "2001:db8:1::3/64" });
+	reqs(r, later, 5, &p);
+	assign_is(f->s, r, 5, res, 2,
+		  (const char *const[]){ "2001:db8:1::5/64", "2001:db8:1::3/64", "2001:db8:1::6/64",
+					 "2001:db8:1::2/64", "2001:db8:1::7/64" });
+	assign_is(f->s, r, 5, res, 2,
+		  (const char *const[]){ "2001:db8:1::5/64", "2001:db8:1::3/64", "2001:db8:1::6/64",
+					 "2001:db8:1::2/64", "2001:db8:1::7/64" });
+	assert_int_equal(count_leases(f), 5);
+	/* released indexes are reused lowest first */
+	assert_int_equal(store_ipam_release_jail(f->s, "n2"), 1);
+	assert_int_equal(store_ipam_release_jail(f->s, "a"), 1);
+	r[0] = (struct store_ipam_req){ "x", "e0", 0, &p };
+	r[1] = (struct store_ipam_req){ "y", "e0", 0, &p };
+	assign_is(f->s, r, 2, res, 2, (const char *const[]){ "2001:db8:1::2/64", "2001:db8:1::6/64" });
+	assign_is(f->s, r, 0, res, 2, NULL);
+}
+
+/* 24. A lease whose address became reserved moves to the lowest free one,
+ * after the leases that stay were kept (a later request's lease is never
+ * taken from it); a lease from a prefix that changed keeps its index in the
+ * new one when it lies inside and the index is free there, even ahead of an
+ * earlier request that is new. */
+static void test_ipam_batch_moves(void **state)
+{
+	struct fixture *f = *state;
+	struct addr p = A("2001:db8:1::/64"), wider = A("2001:db8:1::/56"), none = A("2001:db8:9::1"), got;
+	struct addr res[2] = { A("2001:db8:1::1"), A("2001:db8:1::2") };
+	static const char *const abc[] = { "a", "b", "c" };
+	struct store_ipam_req r[3];
+
+	open_rw(f);
+	reqs(r, abc, 3, &p);
+	assign_is(f->s, r, 3, &none, 1,
+		  (const char *const[]){ "2001:db8:1::1/64", "2001:db8:1::2/64", "2001:db8:1::3/64" });
+	/* ::1 and ::2 are now the bridge's and a static address */
+	assign_is(f->s, r, 3, res, 2,
+		  (const char *const[]){ "2001:db8:1::4/64", "2001:db8:1::5/64", "2001:db8:1::3/64" });
+	/* c's bridge prefix widened to a /56 that holds its ::3: c keeps it,
+	 * and n, asked for first, gets the next free one */
+	r[0] = (struct store_ipam_req){ "n", "e0", 0, &wider };
+	r[1] = (struct store_ipam_req){ "c", "e0", 0, &wider };
+	assign_is(f->s, r, 2, res, 2, (const char *const[]){ "2001:db8:1::4/56", "2001:db8:1::3/56" });
+	assert_int_equal(store_ipam_lookup(f->s, "c", "e0", 0, &got), 0);
+	assert_addr(&got, "2001:db8:1::3/56");
+	assert_int_equal(count_leases(f), 4);
+}
+
+/* 25. Two bridges with addresses in one prefix share its indexes; several
+ * autos of one interface are slots; an IPv4 prefix never gives its
+ * broadcast address, and a full prefix fails naming the request, with
+ * nothing changed. */
+static void test_ipam_batch_shared_full(void **state)
+{
+	struct fixture *f = *state;
+	struct addr b1 = A("2001:db8:1::1/64"), b2 = A("2001:db8:1::2/64"), res[2] = { b1, b2 };
+	struct addr p4 = A("192.0.2.0/29"), gw4 = A("192.0.2.1"), out[8];
+	struct store_ipam_req r[8] = {
+		{ "a", "e0", 0, &b1 }, { "b", "e0", 0, &b2 }, { "a", "e0", 1, &b1 }, { "c", "e1", 0, &b2 },
+	};
+	size_t failed;
+
+	open_rw(f);
+	assign_is(f->s, r, 4, res, 2,
+		  (const char *const[]){ "2001:db8:1::3/64", "2001:db8:1::4/64", "2001:db8:1::5/64",
+					 "2001:db8:1::6/64" });
+	/* a /29: .1 is the gateway, .2-.6 are hosts, .7 is the broadcast */
+	for (int i = 0; i < 6; i++)
+		r[i] = (struct store_ipam_req){ (const char *const[]){ "v0", "v1", "v2", "v3", "v4", "v5" }[i],
+						"e0", 0, &p4 };
+	assert_int_equal(store_ipam_assign(f->s, r, 6, &gw4, 1, out, &failed), -ENOSPC);
+	assert_int_equal(failed, 5);
+	assert_non_null(strstr(store_errmsg(f->s), "v5"));
+	assert_non_null(strstr(store_errmsg(f->s), "192.0.2.0/29"));
+	assert_int_equal(count_leases(f), 4); /* none of the five before it either */
+	assign_is(f->s, r, 5, &gw4, 1,
+		  (const char *const[]){ "192.0.2.2/29", "192.0.2.3/29", "192.0.2.4/29", "192.0.2.5/29",
+					 "192.0.2.6/29" });
+	/* a bad request is refused before anything, naming it */
+	r[2].slot = -1;
+	assert_int_equal(store_ipam_assign(f->s, r, 5, &gw4, 1, out, &failed), -EINVAL);
+	assert_int_equal(failed, 2);
+	r[2].prefix = NULL;
+	r[2].slot = 0;
+	assert_int_equal(store_ipam_assign(f->s, r, 5, &gw4, 1, out, &failed), -EINVAL);
+	assert_int_equal(failed, 2);
+	assert_int_equal(store_ipam_assign(f->s, r, 2, NULL, 1, out, &failed), -EINVAL);
+}
+
+/* 26. store_ipam_lookup_all reads without writing, also through a
+ * read-only store: the leases there are, and no others. */
+static void test_ipam_lookup_all(void **state)
+{
+	struct fixture *f = *state;
+	struct addr p = A("2001:db8:1::/64"), out[3];
+	static const char *const jails[] = { "a", "zz", "b" };
+	struct store_ipam_req r[3];
+	bool found[3];
+
+	open_rw(f);
+	lease_is(f->s, "a", "e0", 0, &p, NULL, 0, "2001:db8:1::1/64");
+	lease_is(f->s, "b", "e0", 0, &p, NULL, 0, "2001:db8:1::2/64");
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->dir, STORE_READONLY, 300, &f->s, f->err, sizeof(f->err)), 0);
+	reqs(r, jails, 3, &p);
+	assert_int_equal(store_ipam_lookup_all(f->s, r, 3, out, found), 2);
+	assert_true(found[0]);
+	assert_false(found[1]);
+	assert_true(found[2]);
+	assert_addr(&out[0], "2001:db8:1::1/64");
+	assert_addr(&out[2], "2001:db8:1::2/64");
+	assert_int_equal(count_leases(f), 2);
+}
+
+/* 27. 10,000 requests in one batch are the 10,000 lowest free addresses;
+ * the same batch again, reversed, keeps every one of them. */
+static void test_ipam_batch_ten_thousand(void **state)
+{
+	enum { N = 10000 };
+	struct fixture *f = *state;
+	struct addr p = A("2001:db8:1::/64"), bridge = A("2001:db8:1::1"), want;
+	struct store_ipam_req *r = calloc(N, sizeof(*r));
+	struct addr *out = calloc(N, sizeof(*out));
+	static char names[N][16];
+
+	assert_non_null(r);
+	assert_non_null(out);
+	open_rw(f);
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "j%d", i);
+		r[i] = (struct store_ipam_req){ names[i], "e0", 0, &p };
+	}
+	assert_int_equal(store_ipam_assign(f->s, r, N, &bridge, 1, out, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(addr_nth(&p, (uint64_t)i + 2, &want), 0);
+		assert_true(addr_equal(&out[i], &want));
+	}
+	for (int i = 0; i < N / 2; i++) {
+		struct store_ipam_req t = r[i];
+		r[i] = r[N - 1 - i];
+		r[N - 1 - i] = t;
+	}
+	assert_int_equal(store_ipam_assign(f->s, r, N, &bridge, 1, out, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(addr_nth(&p, (uint64_t)(N - 1 - i) + 2, &want), 0);
+		assert_true(addr_equal(&out[i], &want));
+	}
+	free(r);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1103,6 +1300,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipam_prefix_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipam_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipam_thousand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipam_batch_keeps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipam_batch_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipam_batch_shared_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipam_lookup_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipam_batch_ten_thousand, setup, teardown),
 	};
 
 	/* a child that dies must not take the runner with it through SIGPIPE */

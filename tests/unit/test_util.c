@@ -91,6 +91,90 @@ static void test_hmap_collisions(void **state)
 	hmap_free(&m);
 }
 
+/* The multimap's values and their keys: value v has key mkey[v]. */
+static const int *mkey;
+static bool eq_mkey(const void *arg, size_t v)
+{
+	return mkey[v] == *(const int *)arg;
+}
+
+/* Few distinct hashes for many keys, and hashes whose home slot is the last
+ * of the table, so that probe runs collide and wrap around. */
+static uint64_t mhash(int key)
+{
+	return hmap_fin(key % 3 == 0 ? UINT64_MAX - (uint64_t)(key % 5) : (uint64_t)(key % 7));
+}
+
+/* Each key's chain holds exactly the stored values that have that key. */
+static void check_chains(const struct hmap_multi *m, const bool *in, size_t n, int n_keys)
+{
+	for (int key = 0; key < n_keys; key++) {
+		size_t seen = 0, want = 0;
+		for (size_t v = 0; v < n; v++)
+			want += in[v] && mkey[v] == key;
+		for (size_t v = hmap_multi_first(m, mhash(key), eq_mkey, &key); v != HMAP_NONE;
+		     v = hmap_multi_next(m, v)) {
+			assert_true(v < n && in[v] && mkey[v] == key);
+			seen++;
+		}
+		assert_int_equal(seen, want);
+	}
+}
+
+/* 2b. hmap_multi: random puts and deletes against a plain array, with keys
+ * that thousands of values share (one slot each) and hashes that collide
+ * and wrap (backward-shift deletion of the heads), then a remap as after a
+ * compaction. */
+static void test_hmap_multi(void **state)
+{
+	enum { N = 3000, KEYS = 40 };
+	static int key_of[N];
+	static bool in[N];
+	static size_t to[N];
+	struct hmap_multi m = { 0 };
+	unsigned long long rng = 7;
+	size_t w = 0;
+
+	(void)state;
+	mkey = key_of;
+	for (size_t v = 0; v < N; v++) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		/* key 0 is shared by a third of the values */
+		key_of[v] = (rng >> 40) % 3 == 0 ? 0 : (int)((rng >> 33) % KEYS);
+	}
+	for (int step = 0; step < 20000; step++) {
+		size_t v;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		v = (size_t)(rng >> 33) % N;
+		if (in[v])
+			hmap_multi_del(&m, mhash(key_of[v]), v);
+		else
+			assert_int_equal(hmap_multi_put(&m, mhash(key_of[v]), v, eq_mkey, &key_of[v]), 0);
+		in[v] = !in[v];
+		if (step % 1000 == 0)
+			check_chains(&m, in, N, KEYS);
+	}
+	check_chains(&m, in, N, KEYS);
+	/* compact: the stored values move down to 0..w-1, keys with them */
+	for (size_t v = 0; v < N; v++) {
+		to[v] = in[v] ? w : HMAP_NONE;
+		if (in[v]) {
+			key_of[w] = key_of[v];
+			in[w++] = true;
+		}
+	}
+	hmap_multi_remap(&m, to, N);
+	for (size_t v = w; v < N; v++)
+		in[v] = false;
+	check_chains(&m, in, N, KEYS);
+	hmap_multi_clear(&m);
+	memset(in, 0, sizeof(in));
+	check_chains(&m, in, N, KEYS);
+	hmap_multi_free(&m);
+	hmap_multi_free(NULL);
+}
+
 /* 3. mkdir -p: parents and leaf modes, an existing dir is fine, a file is
  * not a directory. */
 static void test_mkdir_p(void **state)
@@ -325,6 +409,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_hmap_collisions),
+		cmocka_unit_test(test_hmap_multi),
 		cmocka_unit_test(test_mkdir_p),
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_pidfile_parse),
