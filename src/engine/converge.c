@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/msg.h"
+#include "util/strmap.h"
 
 /* Whether an action removes something (start NAME removes nothing). */
 static bool removes(enum action_kind k)
@@ -27,14 +28,12 @@ static int plan_into(struct engine *e, const struct model *view, const struct st
 	return r < 0 ? engine_fail(e, r, "plan: %s", strerror(-r)) : 0;
 }
 
-/* Whether the jail action i destroys is made again later in p (an
- * incomplete jail is remade, not removed). */
-static bool remade(const struct plan *p, size_t i)
+/* Whether p destroys a jail for good at action i: a JAIL_DESTROY of a jail
+ * that p does not create again (an incomplete jail is remade, not removed).
+ * made holds the jails p creates. */
+static bool doomed_at(const struct plan *p, size_t i, const struct strmap *made)
 {
-	for (size_t k = i + 1; k < p->n_actions; k++)
-		if (p->actions[k].kind == ACTION_JAIL_CREATE && !strcmp(p->actions[k].target, p->actions[i].target))
-			return true;
-	return false;
+	return p->actions[i].kind == ACTION_JAIL_DESTROY && !strmap_get(made, p->actions[i].target);
 }
 
 /*
@@ -45,24 +44,36 @@ static bool remade(const struct plan *p, size_t i)
 static int guard(struct engine *e, const struct model *m, const struct state *st, const struct plan *p)
 {
 	size_t owned = 0, doomed = 0, removals = 0, off;
+	struct strmap made = { 0 };
+	int r = 0;
 
 	for (size_t i = 0; i < st->n_jails; i++)
 		owned += st->jails[i].owned;
+	for (size_t i = 0; r == 0 && i < p->n_actions; i++)
+		if (p->actions[i].kind == ACTION_JAIL_CREATE)
+			r = strmap_put(&made, p->actions[i].target, (void *)p->actions[i].target);
+	if (r < 0) {
+		strmap_free(&made);
+		return engine_fail(e, r, "out of memory");
+	}
 	for (size_t i = 0; i < p->n_actions; i++) {
-		doomed += p->actions[i].kind == ACTION_JAIL_DESTROY && !remade(p, i);
+		doomed += doomed_at(p, i, &made);
 		removals += removes(p->actions[i].kind);
 	}
-	if (!(owned && doomed * 2 > owned) && !(removals && !m->n_tunnels && !m->n_bridges && !m->n_jails))
+	if (!(owned && doomed * 2 > owned) && !(removals && !m->n_tunnels && !m->n_bridges && !m->n_jails)) {
+		strmap_free(&made);
 		return 0;
+	}
 	off = (size_t)snprintf(e->err, sizeof(e->err), "the plan removes %zu of the %zu jails jail6 made", doomed,
 			       owned);
 	for (size_t i = 0, k = 0; i < p->n_actions && off < sizeof(e->err); i++)
-		if (p->actions[i].kind == ACTION_JAIL_DESTROY && !remade(p, i))
+		if (doomed_at(p, i, &made))
 			off += (size_t)snprintf(e->err + off, sizeof(e->err) - off, "%s%s", k++ ? ", " : " (",
 						 p->actions[i].target);
 	if (off < sizeof(e->err))
 		snprintf(e->err + off, sizeof(e->err) - off, "%s%s; nothing was changed: apply --prune removes them",
 			 doomed ? ")" : "", m->n_jails ? "" : ", and the file has no jail");
+	strmap_free(&made);
 	return -ECANCELED;
 }
 
