@@ -173,7 +173,7 @@ else
 	# State layout: extras outside the runtime dir, which holds only netns.
 	expect "runtime dir holds only the netns" "$K" "$(ls -A "$R")"
 	expect "list shows the jail" "$K" "$(drv list)"
-	expect "state dir holds uts and mnt" "mnt uts" "$(ls "$S/$K" | tr '\n' ' ' | sed 's/ $//')"
+	expect "run dir holds its uts and mnt" "$K.mnt $K.uts" "$(ls "$S" | grep -F "$K." | tr '\n' ' ' | sed 's/ $//')"
 	drv run "$K" /bin/sleep 300 & BG+=($!); bgpid=$!
 	poll n_sleeps_in "$R/$K" 1
 	mapfile -t victims < <(sleeps_in "$R/$K")

@@ -59,6 +59,13 @@ mkdir -p -m 0700 "$T/new" "$T/jail6"
 ln -s "$T/jail6" "$T/new/run"
 out=$(j6 "$T/new" apply 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok "the host is set up"; else nok "the host is set up" "$out"; exit 1; fi
+# this jail6 binds NAME.uts; that release bound NAME/uts
+for j in www db; do
+	mkdir -m 0700 "$T/jail6/ns/$j" && : >"$T/jail6/ns/$j/uts" &&
+		mount --bind "$T/jail6/ns/$j.uts" "$T/jail6/ns/$j/uts" &&
+		umount "$T/jail6/ns/$j.uts" && rm "$T/jail6/ns/$j.uts" ||
+		{ nok "the old layout of $j's UTS namespace" "could not make it"; exit 1; }
+done
 read -r sup _ <"$T/jail6/tunnel/he0.pid"
 kill -TERM "$sup"
 for _ in $(seq 100); do kill -0 "$sup" 2>/dev/null || break; sleep 0.05; done

@@ -143,7 +143,7 @@ check "k2 keeps its auto address across the stops" test "$(j6 exec k2 ip -6 -o a
 
 # ---- 5. a jail missing its UTS namespace: drift, exec refuses, apply repairs
 hn=$(hostname)
-umount "$S/run/ns/k3/uts" && rm -f "$S/run/ns/k3/uts"
+umount "$S/run/ns/k3.uts" && rm -f "$S/run/ns/k3.uts"
 out=$(j6 status 2>&1); rc=$?
 if [ $rc -eq 3 ] && grep -q "jail k3: incomplete" <<<"$out"; then ok "a jail without its UTS namespace is drift (exit 3)"; else nok "incomplete jail: drift" "rc=$rc" "$out"; fi
 out=$(j6 exec k3 hostname x 2>&1); rc=$?
@@ -169,7 +169,7 @@ jb() { "$BIN" -f "$T/b.conf" -s "$T/sb" --runtime-dir "$R" --host-netns hb "$@";
 ja apply >/dev/null 2>&1; ra=$?; jb apply >/dev/null 2>&1; rb=$?
 check "two instances beside each other both apply" test $ra -eq 0 -a $rb -eq 0
 check "each jail reports its own hostname" test "$(ja exec ja hostname) $(jb exec jb hostname)" = "ja.example jb.example"
-check "their run dirs are their own" test -d "$T/sa/run/ns/ja" -a -d "$T/sb/run/ns/jb" -a ! -e "$T/sa/run/ns/jb"
+check "their run dirs are their own" test -f "$T/sa/run/ns/ja.uts" -a -f "$T/sb/run/ns/jb.uts" -a ! -e "$T/sa/run/ns/jb.uts"
 ja status >/dev/null 2>&1; ra=$?; jb status >/dev/null 2>&1; rb=$?
 check "both in sync" test $ra -eq 0 -a $rb -eq 0
 ja destroy >/dev/null 2>&1; ra=$?

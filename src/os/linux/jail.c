@@ -121,7 +121,16 @@ int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *r
 	r = netns_path(p->dir, sizeof(p->dir), p->state, name);
 	if (r < 0)
 		return r;
-	if (lstat(p->dir, &st) < 0 && legacy_dir(runtime_dir, name, old, sizeof(old)) == 0) {
+	if (lstat(p->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (legacy_dir(runtime_dir, name, old, sizeof(old)) < 0) {
+			/* the current layout: STATE/NAME.uts and STATE/NAME.mnt */
+			p->dir[0] = '\0';
+			r = snprintf(p->uts, sizeof(p->uts), "%s/%s.uts", p->state, name);
+			if (r < 0 || (size_t)r >= sizeof(p->uts))
+				return -ENAMETOOLONG;
+			r = snprintf(p->mnt, sizeof(p->mnt), "%s/%s.mnt", p->state, name);
+			return r < 0 || (size_t)r >= sizeof(p->mnt) ? -ENAMETOOLONG : 0;
+		}
 		snprintf(p->dir, sizeof(p->dir), "%s", old);
 		snprintf(p->state, sizeof(p->state), "%.*s", (int)(strrchr(old, '/') - old), old);
 	}
@@ -129,6 +138,13 @@ int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *r
 	if (r < 0)
 		return r;
 	return netns_path(p->mnt, sizeof(p->mnt), p->dir, "mnt");
+}
+
+bool jail_extras_present(const struct jail_paths *p)
+{
+	struct stat st;
+
+	return lstat(p->uts, &st) == 0 || lstat(p->mnt, &st) == 0 || (p->dir[0] && lstat(p->dir, &st) == 0);
 }
 
 /* A hostname we accept: 1..64 chars of [A-Za-z0-9_.-], not starting with '-' or '.'. */
@@ -152,7 +168,7 @@ int jail_clear_state(const struct jail_paths *p)
 	r = netns_unbind(p->mnt);
 	if (r < 0 && r != -ENOENT && !first)
 		first = r;
-	if (rmdir(p->dir) < 0 && errno != ENOENT && !first)
+	if (p->dir[0] && rmdir(p->dir) < 0 && errno != ENOENT && !first)
 		first = -errno;
 	return first;
 }
@@ -181,9 +197,9 @@ cleanup:
 }
 
 /* Write a short value to a /proc/sys file (async-signal-safe). */
-static int sysctl_write(const char *path, const char *value)
+static int sysctl_write(int dir, const char *name, const char *value)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+	int fd = openat(dir, name, O_WRONLY | O_CLOEXEC), r = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -203,9 +219,15 @@ static int sysctl_write(const char *path, const char *value)
  */
 static void ipv6_quiet_defaults(void)
 {
-	/* absent when IPv6 is off in the kernel: nothing to quiet then */
-	sysctl_write("/proc/sys/net/ipv6/conf/default/dad_transmits", "0");
-	sysctl_write("/proc/sys/net/ipv6/conf/default/router_solicitations", "0");
+	/* One walk to the directory: every name on the way has a dentry per
+	 * network namespace on the machine, and each lookup scans them. */
+	int dir = open("/proc/sys/net/ipv6/conf/default", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir < 0)
+		return;  /* IPv6 is off in the kernel: nothing to quiet */
+	sysctl_write(dir, "dad_transmits", "0");
+	sysctl_write(dir, "router_solicitations", "0");
+	close(dir);
 }
 
 /* Runs in the holder child, in the new namespaces: hostname, lo, the root. */
@@ -317,9 +339,9 @@ int jail_create(const char *runtime_dir, const char *run_dir, const char *name, 
 	if (r < 0)
 		goto cleanup;
 	placed = true;
-	what = p.dir;
+	what = p.dir[0] ? p.dir : p.uts;
 	r = jail_clear_state(&p);  /* leftovers of an interrupted create */
-	if (r == 0 && mkdir(p.dir, 0700) < 0)
+	if (r == 0 && p.dir[0] && mkdir(p.dir, 0700) < 0)
 		r = -errno;
 	if (r < 0)
 		goto cleanup;
@@ -332,8 +354,16 @@ int jail_create(const char *runtime_dir, const char *run_dir, const char *name, 
 	if (r < 0)
 		goto cleanup;
 
-	r = netns_holder_start(&h, CLONE_NEWNET | CLONE_NEWUTS | (js.root ? CLONE_NEWNS : 0),
-	                       jail_setup_child, &js, &stage);
+	if (!js.root) {
+		/* net and uts only: bound from inside, no holder to fork */
+		const char *ns[] = { "net", "uts" }, *targets[] = { p.netns, p.uts };
+		r = netns_spawn_bound(CLONE_NEWNET | CLONE_NEWUTS, jail_setup_child, &js, ns, targets, 2, &stage);
+		if (r < 0 && stage >= NETNS_STAGE_BIND && stage <= NETNS_STAGE_BIND + 1) {
+			what = targets[stage - NETNS_STAGE_BIND];
+			goto cleanup;
+		}
+	} else
+		r = netns_holder_start(&h, CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS, jail_setup_child, &js, &stage);
 	if (r < 0) {
 		jail_set_err(err, errlen, "%s: %s%s%s: %s", name, jail_step_what(stage),
 		        js.root && stage >= STEP_PROPAGATION ? " " : "",
@@ -342,10 +372,12 @@ int jail_create(const char *runtime_dir, const char *run_dir, const char *name, 
 		goto cleanup;
 	}
 	what = p.netns;
-	r = netns_holder_bind(&h, "net", p.netns);
-	if (r == 0) {
-		what = p.uts;
-		r = netns_holder_bind(&h, "uts", p.uts);
+	if (js.root) {
+		r = netns_holder_bind(&h, "net", p.netns);
+		if (r == 0) {
+			what = p.uts;
+			r = netns_holder_bind(&h, "uts", p.uts);
+		}
 	}
 	if (r == 0 && js.root) {
 		what = p.mnt;
@@ -366,12 +398,11 @@ cleanup:
 int jail_extras(const char *runtime_dir, const char *run_dir, const char *name, char *uts, size_t len)
 {
 	struct jail_paths p;
-	struct stat st;
 
 	if (!run_dir || jail_paths_init(&p, runtime_dir, run_dir, name) < 0)
 		return -EINVAL;
 	snprintf(uts, len, "%s", p.uts);
-	return lstat(p.dir, &st) == 0;
+	return jail_extras_present(&p);
 }
 
 int jail_exists(const char *runtime_dir, const char *name)

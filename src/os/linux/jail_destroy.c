@@ -136,7 +136,7 @@ int jail_destroy(const char *runtime_dir, const char *run_dir, const char *name,
 		jail_set_err(err, errlen, "%s: invalid jail name or runtime directory", name ? name : "");
 		return r;
 	}
-	if (lstat(p.netns, &st) < 0 && lstat(p.dir, &st) < 0) {
+	if (lstat(p.netns, &st) < 0 && !jail_extras_present(&p)) {
 		jail_set_err(err, errlen, "%s: no such jail", name);
 		return -ENOENT;
 	}
@@ -149,7 +149,7 @@ int jail_destroy(const char *runtime_dir, const char *run_dir, const char *name,
 
 	r = jail_clear_state(&p);
 	if (r < 0) {
-		jail_set_err(err, errlen, "%s: remove %s: %s", name, p.dir, strerror(-r));
+		jail_set_err(err, errlen, "%s: remove %s: %s", name, p.dir[0] ? p.dir : p.uts, strerror(-r));
 		netns_unbind(p.netns);
 		return r;
 	}

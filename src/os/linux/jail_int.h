@@ -35,11 +35,11 @@ struct step_msg {
 
 /* Every path of one jail, computed before any fork. */
 struct jail_paths {
-	char state[PATH_MAX];  /* dirname(R)/jail6/ns */
+	char state[PATH_MAX];  /* RUN/ns (or dirname(R)/jail6/ns) */
 	char netns[PATH_MAX];  /* R/NAME */
-	char dir[PATH_MAX];    /* state/NAME */
-	char uts[PATH_MAX];    /* state/NAME/uts */
-	char mnt[PATH_MAX];    /* state/NAME/mnt */
+	char dir[PATH_MAX];    /* "" (or state/NAME in an older layout) */
+	char uts[PATH_MAX];    /* state/NAME.uts (or dir/uts) */
+	char mnt[PATH_MAX];    /* state/NAME.mnt (or dir/mnt) */
 };
 
 /* What the holder child sets up in the jail's fresh namespaces. */
@@ -63,6 +63,9 @@ void jail_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__(
 
 /* Every path of jail name under runtime_dir; 0, -EINVAL or -ENAMETOOLONG. */
 int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *run_dir, const char *name);
+
+/* Whether any of the jail's extras (uts, mnt bind, older layouts' dir) is there. */
+bool jail_extras_present(const struct jail_paths *p);
 
 /* Unmount and remove what jail_create made beside the netns (the uts and
  * mnt binds and their directory); 0 or -errno. */

@@ -8,6 +8,7 @@
  * private reference and a deleted netns would never be freed.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -237,11 +239,103 @@ int netns_holder_finish(struct netns_holder *h)
 	return r;
 }
 
+/* What the child of netns_spawn_bound reads and reports, in shared memory. */
+struct spawn_job {
+	int flags;
+	int (*setup)(void *, int *);
+	void *arg;
+	const char *const *ns;
+	const char *const *targets;
+	int n;
+	int stage;
+	int err;
+};
+
+/* Body of netns_spawn_bound's child: only raw, async-signal-safe calls; it
+ * writes nothing but job->stage and job->err (the caller is suspended). */
+static int spawn_child(void *arg)
+{
+	struct spawn_job *job = arg;
+	char src[32];
+
+	job->stage = NETNS_STAGE_UNSHARE;
+	if (unshare(job->flags) < 0)
+		goto fail;
+	if (job->setup) {
+		job->stage = 0;
+		int r = job->setup(job->arg, &job->stage);
+		if (r < 0) {
+			job->err = -r;
+			_exit(1);
+		}
+	}
+	for (int i = 0; i < job->n; i++) {
+		size_t len = strlen(job->ns[i]);
+
+		job->stage = NETNS_STAGE_BIND + i;
+		if (len > 16)
+			_exit(1);
+		memcpy(src, "/proc/self/ns/", 14);
+		memcpy(src + 14, job->ns[i], len + 1);
+		if (mount(src, job->targets[i], NULL, MS_BIND, NULL) < 0)
+			goto fail;
+	}
+	job->err = 0;
+	_exit(0);
+fail:
+	job->err = errno;
+	_exit(1);
+}
+
+int netns_spawn_bound(int flags, int (*setup)(void *arg, int *stage), void *arg,
+                      const char *const *ns, const char *const *targets, int n, int *stage)
+{
+	struct spawn_job job = {
+		.flags = flags, .setup = setup, .arg = arg, .ns = ns, .targets = targets, .n = n,
+		.stage = NETNS_STAGE_FORK, .err = ECHILD,
+	};
+	const size_t stack_len = 64 * 1024;
+	sigset_t all, old;
+	int status, r = 0;
+	void *stack;
+	pid_t pid;
+
+	*stage = NETNS_STAGE_FORK;
+	if (flags & CLONE_NEWNS)
+		return -EINVAL;
+	stack = mmap(NULL, stack_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -errno;
+	/* No handler of the caller may run on the child's side of the
+	 * shared memory: signals stay blocked until the child is gone. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(spawn_child, (char *)stack + stack_len, CLONE_VM | CLONE_VFORK | SIGCHLD, &job);
+	if (pid < 0)
+		r = -errno;
+	else {
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR) {
+				r = -errno;
+				break;
+			}
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, stack_len);
+	if (r < 0)
+		return r;
+	if (job.err) {
+		*stage = job.stage;
+		return -job.err;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
 int netns_create(const char *runtime_dir, const char *name)
 {
-	struct netns_holder h = { .pid = -1, .release_fd = -1 };
+	const char *ns[] = { "net" }, *targets[1];
 	char path[PATH_MAX];
-	bool placed = false;
 	int stage, r;
 
 	r = netns_path(path, sizeof(path), runtime_dir, name);
@@ -253,14 +347,9 @@ int netns_create(const char *runtime_dir, const char *name)
 	r = netns_placeholder(path);
 	if (r < 0)
 		return r;
-	placed = true;
-	r = netns_holder_start(&h, CLONE_NEWNET, NULL, NULL, &stage);
+	targets[0] = path;
+	r = netns_spawn_bound(CLONE_NEWNET, NULL, NULL, ns, targets, 1, &stage);
 	if (r < 0)
-		goto cleanup;
-	r = netns_holder_bind(&h, "net", path);
-cleanup:
-	netns_holder_finish(&h);
-	if (r < 0 && placed)
 		netns_unbind(path);
 	return r;
 }

@@ -82,4 +82,18 @@ int netns_holder_bind(const struct netns_holder *h, const char *ns, const char *
 /* Let the holder exit and reap it; NULL-tolerant and idempotent. */
 int netns_holder_finish(struct netns_holder *h);
 
+/*
+ * The same without a holder, for namespaces that can be bound from inside:
+ * a child that shares the caller's memory (the caller waits, as with
+ * vfork(2), so no page tables are copied) unshares flags, runs setup, binds
+ * /proc/self/ns/NS[i] onto targets[i] for i < n and exits. flags must not
+ * hold CLONE_NEWNS (a mount namespace cannot bind itself where the caller
+ * sees it). Same contract for setup and *stage as netns_holder_start; on
+ * failure *stage may also be NETNS_STAGE_BIND + i. Targets already bound
+ * before a failure stay bound: the caller unbinds them.
+ */
+#define NETNS_STAGE_BIND    (-100)
+int netns_spawn_bound(int flags, int (*setup)(void *arg, int *stage), void *arg,
+                      const char *const *ns, const char *const *targets, int n, int *stage);
+
 #endif
