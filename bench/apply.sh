@@ -16,7 +16,7 @@ if [ "${JAIL6_BENCH_INNER:-}" != 1 ]; then
 	exec unshare -m --propagation private env JAIL6_BENCH_INNER=1 "$0" "$@"
 fi
 Ns=("$@"); [ ${#Ns[@]} -gt 0 ] || Ns=(100 1000)
-BIN=$PWD/build/jail6
+BIN=${BIN:-$PWD/build/jail6}
 [ -x "$BIN" ] || make -s
 mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
 T=$(mktemp -d /tmp/jail6-bench.XXXXXX)
@@ -68,9 +68,18 @@ baseline_clean() {
 }
 
 # Deleting namespaces returns at once and the kernel tears them down in the
-# background holding the rtnl lock: let it finish before the next timed phase
-# (bounded: N/50 seconds, at least 2, at most 30).
-settle() { local t=$(( $1 / 50 )); [ $t -lt 2 ] && t=2; [ $t -gt 30 ] && t=30; sleep $t; }
+# background (the "netns" workqueue) holding the rtnl lock: before the next
+# timed phase, wait until no kworker has been running netns work for three
+# polls in a row (ps shows a busy one as kworker/...+netns), for at most 60 s.
+netns_busy() { ps -eo comm= | grep -c '^kworker/.*+netns' || true; }
+settle() {
+	local i quiet=0
+	for ((i = 0; i < 600 && quiet < 3; i++)); do
+		if [ "$(netns_busy)" -eq 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+		sleep 0.1
+	done
+	[ $quiet -ge 3 ] || echo "bench/apply.sh: namespaces still being torn down after 60 s" >&2
+}
 
 out=bench/results/apply.txt
 : >"$out"
