@@ -321,6 +321,8 @@ void cv_build_jail(struct cv_ctx *c, const struct conf_block *b)
 		return;
 	}
 	j->autostart = true;
+	j->confine = true;
+	j->stop_timeout = 10;
 	snprintf(label, sizeof(label), "jail '%s'", cv_quote(b->name, q1));
 	cv_check_block(c, b, &jail_spec, label);
 	if (cv_check_name(c, b->name, b->name_loc, "jail name", MODEL_NAME_MAX - 1, true, NULL)) {

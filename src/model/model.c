@@ -203,6 +203,7 @@ static void jail_free(struct model_jail *j)
 	free(j->routes);
 	free(j->hostname);
 	free(j->path);
+	free(j->init);
 	argv_free(&j->exec_start);
 	argv_free(&j->exec_stop);
 }

@@ -119,6 +119,27 @@ struct model_argv {
 	size_t argc;
 };
 
+/* What a confined jail may do that it may not by default (allow.NAME = yes). */
+enum model_allow {
+	MODEL_ALLOW_NET_ADMIN   = 1 << 0, /* allow.net_admin: addresses, routes, links of its own netns */
+	MODEL_ALLOW_RAW_SOCKETS = 1 << 1, /* allow.raw_sockets: raw and packet sockets */
+};
+
+/* limit.* of a jail; 0 = no limit (the kernel's default). */
+struct model_limits {
+	uint64_t memory;            /* limit.memory: bytes (config: 64M, 1G...) */
+	uint32_t pids;              /* limit.pids: tasks */
+	uint32_t cpu_weight;        /* limit.cpu_weight: 1..10000, cgroup v2's scale (100 = default) */
+};
+
+/* The user and group ids of a confined jail: its root is host id base,
+ * its id N is base + N, for N < count. Not in the config: the engine
+ * leases a range per jail from the store (like auto addresses). */
+struct model_idmap {
+	uint32_t base;
+	uint32_t count;             /* 0 = not leased yet */
+};
+
 /* jail NAME { ... } */
 struct model_jail {
 	char name[MODEL_NAME_MAX];
@@ -132,6 +153,14 @@ struct model_jail {
 	struct model_argv exec_start;
 	struct model_argv exec_stop;
 	bool autostart;             /* default true */
+	/* Confinement (issue 10). confine = no: a bare network namespace,
+	 * no security boundary; the rest is then ignored. */
+	bool confine;               /* default true */
+	char *init;                 /* init = PATH inside the jail; NULL = jail6's own init */
+	struct model_limits limits;
+	unsigned allow;             /* MODEL_ALLOW_* bits; default 0 */
+	uint32_t stop_timeout;      /* stop.timeout: seconds from SIGTERM to SIGKILL; default 10 */
+	struct model_idmap idmap;   /* filled by the engine */
 };
 
 struct model_index;

@@ -52,6 +52,7 @@ struct action {
 	const char *hostname;           /* borrowed */
 	const char *path;               /* borrowed */
 	const struct model_argv *argv;  /* borrowed */
+	const struct model_jail *jail;  /* borrowed: JAIL_CREATE's jail (confinement, limits, ids) */
 	char key[64];
 	char value[16];
 };

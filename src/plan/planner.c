@@ -374,6 +374,7 @@ static void plan_jail(struct planner *P, const struct model_jail *j)
 		PLAN_SCOPY(a.target, j->name);
 		a.hostname = j->hostname ? j->hostname : j->name;
 		a.path = j->path;
+		a.jail = j;
 		plan_emit(P, &a);
 		created = true;
 	} else if (!sj->owned) {
