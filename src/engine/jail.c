@@ -29,6 +29,21 @@ static int known(struct engine *e, const struct model *m, const char *const *nam
 	return e->store ? 0 : engine_fail(e, -EINVAL, "no state directory");
 }
 
+/* The names[] whose jail exists on the host, in up[] (*k of them). */
+static int which_exist(struct engine *e, const struct model *m, const char *const *names, size_t n,
+		       const char **up, size_t *k)
+{
+	struct state st = { 0 };
+	int r = engine_observe(e, m, &st, NULL);
+
+	*k = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (state_find_jail(&st, names[i]))
+			up[(*k)++] = names[i];
+	state_free(&st);
+	return r;
+}
+
 int engine_jail_start(struct engine *e, struct model *m, const char *const *names, size_t n, bool dry_run,
 		      struct engine_result *res)
 {
@@ -45,7 +60,6 @@ int engine_jail_start(struct engine *e, struct model *m, const char *const *name
 int engine_jail_stop(struct engine *e, const struct model *m, const char *const *names, size_t n, bool dry_run,
 		     struct engine_result *res)
 {
-	struct state st = { 0 };
 	const char **up = calloc(n ? n : 1, sizeof(*up));
 	size_t k = 0;
 	int r = up ? known(e, m, names, n) : engine_fail(e, -ENOMEM, "out of memory");
@@ -57,11 +71,7 @@ int engine_jail_stop(struct engine *e, const struct model *m, const char *const 
 			engine_fail(e, r, "store: %s", store_errmsg(e->store));
 	/* a jail that does not run is stopped already */
 	if (r == 0)
-		r = engine_observe(e, m, &st, NULL);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		if (state_find_jail(&st, names[i]))
-			up[k++] = names[i];
-	state_free(&st);
+		r = which_exist(e, m, names, n, up, &k);
 	if (r == 0 && k)
 		r = engine_teardown(e, m, up, k, dry_run, true, res);
 	free(up);
@@ -71,7 +81,6 @@ int engine_jail_stop(struct engine *e, const struct model *m, const char *const 
 int engine_jail_restart(struct engine *e, struct model *m, const char *const *names, size_t n, bool dry_run,
 			struct engine_result *res)
 {
-	struct state st = { 0 };
 	const char **up = calloc(n ? n : 1, sizeof(*up));
 	size_t k = 0;
 	int r = up ? known(e, m, names, n) : engine_fail(e, -ENOMEM, "out of memory");
@@ -79,11 +88,7 @@ int engine_jail_restart(struct engine *e, struct model *m, const char *const *na
 	memset(res, 0, sizeof(*res));
 	/* stop what runs (a stopped jail is fine), then start */
 	if (r == 0)
-		r = engine_observe(e, m, &st, NULL);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		if (state_find_jail(&st, names[i]))
-			up[k++] = names[i];
-	state_free(&st);
+		r = which_exist(e, m, names, n, up, &k);
 	if (r == 0 && k)
 		r = engine_jail_stop(e, m, up, k, dry_run, res);
 	free(up);
