@@ -313,6 +313,76 @@ static void test_json(void **st)
 	(void)st;
 }
 
+/* 5b: a created jail's confinement, in its line and in JSON: not
+ * confined; confined without ids (no store: plan); confined with its id
+ * range, init, limits and grants. */
+static void test_confinement(void **st)
+{
+	static const char *const want[] = {
+		"web: create jail (hostname web, not confined)",
+		"web: create jail (hostname web, confined)",
+		"web: create jail (hostname web, path /jails/web, confined, ids 1000000000-1000065535, init /sbin/init, "
+		"limit.memory 512M, limit.pids 100, limit.cpu_weight 200, allow.net_admin, allow.raw_sockets)",
+		"web: create jail (hostname web, confined, ids 100000-165535, limit.memory 4097K)",
+	};
+	struct model_jail j[4];
+	struct action v[4];
+	struct plan p = { .actions = v, .n_actions = 4 };
+	json_t *root, *arr, *o;
+	json_error_t jerr;
+	char *out;
+	int rc;
+
+	memset(j, 0, sizeof(j));
+	for (size_t i = 0; i < 4; i++) {
+		j[i].confine = i > 0;
+		j[i].stop_timeout = 10;
+		v[i] = mk(ACTION_JAIL_CREATE, "", "");
+		strcpy(v[i].target, "web");
+		v[i].hostname = "web";
+		v[i].jail = &j[i];
+	}
+	v[2].path = "/jails/web";
+	j[2].idmap = (struct model_idmap){ 1000000000u, 65536 };
+	j[2].init = "/sbin/init";
+	j[2].limits = (struct model_limits){ UINT64_C(512) << 20, 100, 200 };
+	j[2].allow = MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS;
+	j[2].stop_timeout = 30;
+	j[3].idmap = (struct model_idmap){ 100000, 65536 };
+	j[3].limits.memory = 4097 * 1024;
+	fx_assert_plan(&p, want, FX_N(want));
+
+	out = render(plan_render_json, &p, &rc);
+	assert_int_equal(rc, 0);
+	root = json_loads(out, 0, &jerr);
+	if (!root)
+		fail_msg("invalid JSON at line %d: %s\n%s", jerr.line, jerr.text, out);
+	arr = json_object_get(root, "actions");
+	o = json_array_get(arr, 0);
+	assert_true(json_is_false(json_object_get(o, "confined")));
+	assert_int_equal(json_integer_value(json_object_get(o, "stop_timeout")), 10);
+	assert_null(json_object_get(o, "ids"));
+	assert_null(json_object_get(o, "limits"));
+	o = json_array_get(arr, 1);
+	assert_true(json_is_true(json_object_get(o, "confined")));
+	assert_null(json_object_get(o, "ids"));
+	assert_int_equal(json_object_size(json_object_get(o, "limits")), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "allow")), 0);
+	o = json_array_get(arr, 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "ids"), "base")), 1000000000);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "ids"), "count")), 65536);
+	assert_string_equal(json_string_value(json_object_get(o, "init")), "/sbin/init");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "limits"), "memory")), 536870912);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "limits"), "pids")), 100);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "limits"), "cpu_weight")), 200);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "allow"), 0)), "net_admin");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "allow"), 1)), "raw_sockets");
+	assert_int_equal(json_integer_value(json_object_get(o, "stop_timeout")), 30);
+	json_decref(root);
+	free(out);
+	(void)st;
+}
+
 /* 6: FreeBSD argv for every kind: absolute program paths, jexec inside jails. */
 static void test_freebsd_argv(void **st)
 {
@@ -612,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_confinement),
 		cmocka_unit_test(test_freebsd_argv),
 		cmocka_unit_test(test_freebsd_routes_addrs),
 		cmocka_unit_test(test_freebsd_seed),
