@@ -472,7 +472,82 @@ static void test_freebsd_routes_addrs(void **st)
 	(void)st;
 }
 
-/* 8: the seed renders as the admin's commands, in the admin's order. */
+/* 7b: FreeBSD: a confined jail carries its parameters (allow.* off but a
+ * granted raw_sockets; mount.devfs only with a path) and its limits as
+ * rctl rules; the text says what has no FreeBSD equivalent; an unconfined
+ * jail renders the bare VNET jail. */
+static void test_freebsd_confined(void **st)
+{
+	static const char params[] =
+		" securelevel=3 enforce_statfs=2 devfs_ruleset=4%s children.max=0 allow.set_hostname=false"
+		" allow.sysvipc=false allow.raw_sockets=%s allow.chflags=false allow.mount=false allow.quotas=false"
+		" allow.socket_af=false allow.mlock=false allow.reserved_ports=false allow.read_msgbuf=false"
+		" allow.unprivileged_proc_debug=false\n";
+	struct model_jail j;
+	struct action a = mk(ACTION_JAIL_CREATE, "", "");
+	struct plan p = { .actions = &a, .n_actions = 1 };
+	char want[1024], tail[600];
+	char *got;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	strcpy(a.target, "www");
+	a.hostname = "www";
+	a.path = "/jails/www";
+	a.jail = &j;
+	/* confine = no: as before confinement */
+	got = argv_text(&a, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, "/usr/sbin/jail -c name=www host.hostname=www path=/jails/www vnet persist\n");
+	free(got);
+	/* confined, a path, limits, raw sockets granted */
+	j.confine = true;
+	j.stop_timeout = 10;
+	j.limits = (struct model_limits){ UINT64_C(3) << 30, 64, 500 };
+	j.allow = MODEL_ALLOW_RAW_SOCKETS;
+	snprintf(tail, sizeof(tail), params, " mount.devfs", "true");
+	snprintf(want, sizeof(want),
+		 "/usr/sbin/jail -c name=www host.hostname=www path=/jails/www vnet persist%s"
+		 "/usr/bin/rctl -a jail:www:memoryuse:deny=3G\n/usr/bin/rctl -a jail:www:maxproc:deny=64\n", tail);
+	got = argv_text(&a, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, want);
+	free(got);
+	got = render(freebsd_render, &p, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(got, "# www: confined: securelevel 3, sees only its own mounts, devfs ruleset 4, no "
+				    "child jails, allow.* off but raw_sockets\n"));
+	assert_non_null(strstr(got, "kern.racct.enable=1"));
+	assert_non_null(strstr(got, "# www: limit.cpu_weight 500 has no clean rctl(8) equivalent"));
+	assert_non_null(strstr(got, "# www: allow.net_admin = no has no FreeBSD equivalent"));
+	assert_null(strstr(got, "stop.timeout"));
+	assert_null(strstr(got, "no path"));
+	assert_non_null(strstr(got, "\nrctl -a jail:www:memoryuse:deny=3G\nrctl -a jail:www:maxproc:deny=64\n"));
+	free(got);
+	/* confined, pathless, the defaults: no devfs over the host's /dev, no
+	 * rctl; a stop.timeout other than jail(8)'s is pointed out */
+	a.path = NULL;
+	j.limits = (struct model_limits){ 0 };
+	j.allow = MODEL_ALLOW_NET_ADMIN;
+	j.stop_timeout = 0;
+	snprintf(tail, sizeof(tail), params, "", "false");
+	snprintf(want, sizeof(want), "/usr/sbin/jail -c name=www host.hostname=www path=/ vnet persist%s", tail);
+	got = argv_text(&a, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, want);
+	free(got);
+	got = render(freebsd_render, &p, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(got, "# www: no path: on FreeBSD the jail's root is the host's /"));
+	assert_non_null(strstr(got, "# www: stop.timeout 0 s: jail -r takes stop.timeout from jail.conf(5)"));
+	assert_null(strstr(got, "net_admin"));
+	assert_null(strstr(got, "rctl"));
+	free(got);
+	(void)st;
+}
+
+/* 8: the seed renders as the admin's commands, in the admin's order (its
+ * jail confined, as the parser's default makes it). */
 static void test_freebsd_seed(void **st)
 {
 	static const char *const want[] = {
@@ -488,7 +563,16 @@ static void test_freebsd_seed(void **st)
 		"ifconfig bridge0 create",
 		"ifconfig bridge0 inet6 2001:470:8142:1::1 prefixlen 64",
 		"ifconfig bridge0 addm bge0 up",
-		"jail -c name=ClamAV_Dev host.hostname=clamav-dev path=/ vnet persist",
+		"# ClamAV_Dev: confined: securelevel 3, sees only its own mounts, devfs ruleset 4, no child jails, "
+		"allow.* off",
+		"# ClamAV_Dev: no path: on FreeBSD the jail's root is the host's / (read-write for its root, with the "
+		"host's /dev); give it a path to confine its files",
+		"# ClamAV_Dev: allow.net_admin = no has no FreeBSD equivalent: a VNET jail's root manages its own "
+		"interfaces and routes",
+		"jail -c name=ClamAV_Dev host.hostname=clamav-dev path=/ vnet persist securelevel=3 enforce_statfs=2 "
+		"devfs_ruleset=4 children.max=0 allow.set_hostname=false allow.sysvipc=false allow.raw_sockets=false "
+		"allow.chflags=false allow.mount=false allow.quotas=false allow.socket_af=false allow.mlock=false "
+		"allow.reserved_ports=false allow.read_msgbuf=false allow.unprivileged_proc_debug=false",
 		"ifconfig epair1 create",
 		"ifconfig bridge0 addm epair1a",
 		"ifconfig epair1a up",
@@ -685,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_confinement),
 		cmocka_unit_test(test_freebsd_argv),
 		cmocka_unit_test(test_freebsd_routes_addrs),
+		cmocka_unit_test(test_freebsd_confined),
 		cmocka_unit_test(test_freebsd_seed),
 		cmocka_unit_test(test_freebsd_fold),
 		cmocka_unit_test(test_freebsd_never_bridges_gif),
