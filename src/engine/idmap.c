@@ -11,6 +11,9 @@
 
 #include "util/testhook.h"
 
+/* A pointer to a temporary record, for the store's by-pointer calls. */
+#define REF_OWN(x) ((const struct store_own[]){ x })
+
 void idmap_pool_free(struct idmap_pool *p)
 {
 	free(p->v);
@@ -264,7 +267,7 @@ int idmap_assign(struct store *s, struct model *m, const struct idmap_pool *pool
 	struct leases q = { 0 };
 	const struct store_idmap **names = NULL;
 	struct idmap_span *taken = NULL;
-	bool *keep = NULL, *stays = NULL;
+	bool *keep = NULL, *stays = NULL, *named = NULL;
 	size_t n_taken = 0, span = 0, t = 0;
 	uint64_t slot = 0;
 	int r = store_idmap_list(s, collect_lease, &q);
@@ -276,8 +279,9 @@ int idmap_assign(struct store *s, struct model *m, const struct idmap_pool *pool
 	names = calloc(q.n + 1, sizeof(*names));
 	keep = calloc(m->n_jails + 1, sizeof(*keep));
 	stays = calloc(q.n + 1, sizeof(*stays));
+	named = calloc(q.n + 1, sizeof(*named));
 	taken = calloc(q.n + 1, sizeof(*taken));
-	if (!names || !keep || !stays || !taken) {
+	if (!names || !keep || !stays || !named || !taken) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
@@ -301,18 +305,36 @@ int idmap_assign(struct store *s, struct model *m, const struct idmap_pool *pool
 			continue;
 		keep[i] = (*l)->count == IDMAP_RANGE && in_pool(pool, (*l)->base, (*l)->count);
 		stays[*l - q.v] = keep[i];
+		named[*l - q.v] = true;
 		if (keep[i])
 			j->idmap = (struct model_idmap){ (*l)->base, (*l)->count };
 	}
-	/* q is by base, so taken is sorted */
-	for (size_t i = 0; i < q.n; i++)
-		if (stays[i])
-			taken[n_taken++] = (struct idmap_span){ q.v[i].base, (uint64_t)q.v[i].base + q.v[i].count };
 	r = store_begin(s);
 	if (r < 0) {
 		snprintf(err, errlen, "store: %s", store_errmsg(s));
 		goto cleanup;
 	}
+	/* a lease of a jail that the config does not name (as confined) and
+	 * that does not exist (no ownership record: an apply that leased and
+	 * then failed, a jail removed from the config before it was made) is
+	 * no one's: released */
+	for (size_t i = 0; i < q.n && r == 0; i++) {
+		if (named[i])
+			continue;
+		r = store_own_has(s, REF_OWN(store_own_jail(q.v[i].jail)));
+		if (r == 0) {
+			stays[i] = false;
+			r = store_idmap_release(s, q.v[i].jail);
+		} else if (r > 0) {
+			r = 0;
+		}
+		if (r < 0)
+			snprintf(err, errlen, "store: %s", store_errmsg(s));
+	}
+	/* q is by base, so taken is sorted */
+	for (size_t i = 0; i < q.n; i++)
+		if (stays[i])
+			taken[n_taken++] = (struct idmap_span){ q.v[i].base, (uint64_t)q.v[i].base + q.v[i].count };
 	for (size_t i = 0; i < m->n_jails && r == 0; i++) {
 		struct model_jail *j = &m->jails[i];
 		uint64_t base;
@@ -344,8 +366,23 @@ cleanup:
 	free(names);
 	free(keep);
 	free(stays);
+	free(named);
 	free(taken);
 	return r;
+}
+
+int idmap_release_orphans(struct store *s)
+{
+	struct leases q = { 0 };
+	int r = store_idmap_list(s, collect_lease, &q), n = 0;
+
+	for (size_t i = 0; i < q.n && r >= 0; i++) {
+		r = store_own_has(s, REF_OWN(store_own_jail(q.v[i].jail)));
+		if (r == 0 && (r = store_idmap_release(s, q.v[i].jail)) == 0)
+			n++;
+	}
+	free(q.v);
+	return r < 0 ? r : n;
 }
 
 int idmap_lookup(struct store *s, struct model *m)

@@ -57,10 +57,16 @@ int idmap_pool_read(const char *subuid, const char *subgid, struct idmap_pool *o
  * pool with IDMAP_RANGE ids; every other confined jail gets, in model
  * order, the lowest slot of the pool (slots are IDMAP_RANGE ids from the
  * start of a span) that overlaps no lease kept or held by a jail not in
- * *m. -ENOSPC when the pool is full (err names the jail), or -errno; on
+ * *m that exists (has an ownership record; the leases of jails that
+ * neither *m names nor exist are released). -ENOSPC when the pool is full (err names the jail), or -errno; on
  * error nothing changed in the store.
  */
 int idmap_assign(struct store *s, struct model *m, const struct idmap_pool *pool, char *err, size_t errlen);
+
+/* Release the leases of jails that do not exist (no ownership record):
+ * after a full destroy, those of jails an apply leased but never made.
+ * How many were released, or -errno. */
+int idmap_release_orphans(struct store *s);
 
 /* Fill model_jail.idmap of every confined jail of *m that has a lease,
  * writing nothing (status, list). 0 or -errno of the store. */

@@ -227,17 +227,32 @@ static void test_assign_and_reuse(void **state)
 	assign_is(f, 0, "d:1000131072 b:1000065536 c:1000000000");
 }
 
-/* 4. A jail the config no longer names keeps its range until it is
- * destroyed: no one else gets it. */
+#define REF(x) ((const struct store_own[]){ x })
+
+/* 4. A jail the config no longer names keeps its range while it exists
+ * (jail6 made it: an ownership record), until it is destroyed: no one else
+ * gets it. One that does not exist (leased by an apply that failed before
+ * making it) gives its range back; so does a full destroy. */
 static void test_unnamed_jail_keeps(void **state)
 {
 	struct fixture *f = *state;
+	struct store_idmap l;
 
 	open_store(f);
-	load(f, "jail a { }\njail b { }\n");
-	assign_is(f, 0, "a:1000000000 b:1000065536");
+	load(f, "jail a { }\njail b { }\njail x { }\n");
+	assign_is(f, 0, "a:1000000000 b:1000065536 x:1000131072");
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("a"))), 0);
 	load(f, "jail b { }\njail c { }\n");
 	assign_is(f, 0, "b:1000065536 c:1000131072");
+	assert_int_equal(store_idmap_get(f->s, "a", &l), 0);
+	assert_int_equal(store_idmap_get(f->s, "x", &l), -ENOENT);
+	/* after a destroy: only jails that exist keep theirs */
+	assert_int_equal(store_own_add(f->s, REF(store_own_jail("c"))), 0);
+	assert_int_equal(idmap_release_orphans(f->s), 1);
+	assert_int_equal(store_idmap_get(f->s, "b", &l), -ENOENT);
+	assert_int_equal(store_idmap_get(f->s, "a", &l), 0);
+	assert_int_equal(store_idmap_get(f->s, "c", &l), 0);
+	assert_int_equal(idmap_release_orphans(f->s), 0);
 }
 
 /* 5. A delegated pool is honoured: root's ids in both files, slots from
