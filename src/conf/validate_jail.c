@@ -326,14 +326,14 @@ static void get_memory(struct cv_ctx *c, const char *label, const struct conf_va
 
 	if (u && s[digits + 1] == '\0')
 		shift = 10 * (int)(u - units + 1);
-	if (digits == 0 || digits > 13 || (s[digits] && !shift)) {
+	if (digits == 0 || (s[digits] && !shift)) {
 		cv_err(c, v->loc, "%s: limit.memory: '%s' is not a size (a number of bytes, "
 		       "or with a K, M, G or T suffix: binary units)", label, cv_quote(s, q1));
 		return;
 	}
-	n = strtoull(s, NULL, 10);
-	/* 13 digits and a shift of at most 40 bits cannot wrap unless n is
-	 * already far above the bound: compare before shifting */
+	/* more than 13 digits is above 1T in bytes; fewer cannot overflow, and
+	 * n is compared with the bound before it is shifted */
+	n = digits > 13 ? UINT64_MAX : strtoull(s, NULL, 10);
 	if (n > (LIMIT_MEMORY_MAX >> shift) || (n << shift) < LIMIT_MEMORY_MIN) {
 		cv_err(c, v->loc, "%s: limit.memory %s is out of range (4M..1T)", label, cv_quote(s, q1));
 		return;

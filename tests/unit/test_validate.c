@@ -696,7 +696,7 @@ static void test_limit_memory(void **state)
 		      "2:25: jail 'b': limit.memory: '64X' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
 		      "3:25: jail 'c': limit.memory: 'M' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
 		      "4:25: jail 'd': limit.memory: '64 M' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
-		      "5:25: jail 'e': limit.memory: '12345678901234' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
+		      "5:25: jail 'e': limit.memory 12345678901234 is out of range (4M..1T)",
 		      "6:25: jail 'f': limit.memory: '-1G' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
 		      NULL);
 }
