@@ -364,19 +364,25 @@ static void get_timeout(struct cv_ctx *c, const char *label, const struct conf_v
 	*out = (uint32_t)n;
 }
 
-/* The keys that only a confined jail may set. */
-static const char *const confined_only[] = {
-	"init", "limit.memory", "limit.pids", "limit.cpu_weight", "allow.net_admin", "allow.raw_sockets",
-};
+/* Whether key is in the jail block's spec. */
+static bool known_key(const char *key)
+{
+	for (size_t i = 0; i < CV_N(jail_keys); i++)
+		if (!strcmp(jail_keys[i].name, key))
+			return true;
+	return false;
+}
+
+/* Whether key is one that only a confined jail may set. */
+static bool confined_only(const char *key)
+{
+	return !strcmp(key, "init") || !strncmp(key, "limit.", 6) || !strncmp(key, "allow.", 6);
+}
 
 /* confine, init, limit.*, allow.* and stop.timeout of jail j. */
 static void build_confinement(struct cv_ctx *c, const char *label, const struct conf_block *b,
 			      struct model_jail *j)
 {
-	static const struct { const char *key; unsigned bit; } allows[] = {
-		{ "allow.net_admin", MODEL_ALLOW_NET_ADMIN },
-		{ "allow.raw_sockets", MODEL_ALLOW_RAW_SOCKETS },
-	};
 	const struct conf_value *v;
 	const char *why;
 	char q1[CV_QMAX];
@@ -387,10 +393,11 @@ static void build_confinement(struct cv_ctx *c, const char *label, const struct 
 	if ((v = cv_value_of(b, "stop.timeout")))
 		get_timeout(c, label, v, &j->stop_timeout);
 	if (!j->confine) {
-		for (size_t i = 0; i < CV_N(confined_only); i++) {
-			const struct conf_stmt *s = cv_find_key(b, confined_only[i]);
+		/* cv_check_block reported the unknown keys already */
+		for (size_t i = 0; i < b->n_stmts; i++) {
+			const struct conf_stmt *s = &b->stmts[i];
 
-			if (s)
+			if (confined_only(s->key) && cv_find_key(b, s->key) == s && known_key(s->key))
 				cv_err(c, s->loc, "%s: %s: only for confined jails (this one has confine = no)",
 				       label, s->key);
 		}
@@ -409,11 +416,13 @@ static void build_confinement(struct cv_ctx *c, const char *label, const struct 
 	if ((v = cv_value_of(b, "limit.cpu_weight")) &&
 	    cv_get_int(c, label, "limit.cpu_weight", v, 1, CPU_WEIGHT_MAX, &n))
 		j->limits.cpu_weight = (uint32_t)n;
-	for (size_t i = 0; i < CV_N(allows); i++) {
+	for (unsigned i = 0; i < MODEL_ALLOW_COUNT; i++) {
+		char key[64];
 		bool on = false;
 
-		if ((v = cv_value_of(b, allows[i].key)) && cv_get_bool(c, label, allows[i].key, v, &on) && on)
-			j->allow |= allows[i].bit;
+		snprintf(key, sizeof(key), "allow.%s", model_allow_name(1u << i));
+		if ((v = cv_value_of(b, key)) && cv_get_bool(c, label, key, v, &on) && on)
+			j->allow |= 1u << i;
 	}
 }
 

@@ -106,8 +106,7 @@ static void describe_exec(struct line *l, const struct action *a)
 		put(l, " %s", action_quote_arg(a->argv->argv[i], q, sizeof(q)));
 }
 
-/* "512M": bytes in the largest binary unit that divides them. */
-static const char *size_text(uint64_t bytes, char *buf, size_t len)
+char *action_size_text(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "KMGT";
 	int u = -1;
@@ -154,15 +153,14 @@ static void describe_jail_create(struct line *l, const struct action *a)
 		if (j->init)
 			put(l, ", init %s", j->init);
 		if (j->limits.memory)
-			put(l, ", limit.memory %s", size_text(j->limits.memory, b, sizeof(b)));
+			put(l, ", limit.memory %s", action_size_text(j->limits.memory, b, sizeof(b)));
 		if (j->limits.pids)
 			put(l, ", limit.pids %u", j->limits.pids);
 		if (j->limits.cpu_weight)
 			put(l, ", limit.cpu_weight %u", j->limits.cpu_weight);
-		if (j->allow & MODEL_ALLOW_NET_ADMIN)
-			put(l, ", allow.net_admin");
-		if (j->allow & MODEL_ALLOW_RAW_SOCKETS)
-			put(l, ", allow.raw_sockets");
+		for (unsigned i = 0; i < MODEL_ALLOW_COUNT; i++)
+			if (j->allow & (1u << i))
+				put(l, ", allow.%s", model_allow_name(1u << i));
 	}
 	put(l, ")");
 }

@@ -103,10 +103,9 @@ static void jail_confinement(json_t *o, const struct model_jail *j, int *err)
 	if (json_object_set_new(o, "limits", x) < 0)
 		*err = -ENOMEM;
 	x = json_array();
-	if (j->allow & MODEL_ALLOW_NET_ADMIN)
-		json_array_append_new(x, json_string("net_admin"));
-	if (j->allow & MODEL_ALLOW_RAW_SOCKETS)
-		json_array_append_new(x, json_string("raw_sockets"));
+	for (unsigned i = 0; i < MODEL_ALLOW_COUNT; i++)
+		if ((j->allow & (1u << i)) && json_array_append_new(x, json_string(model_allow_name(1u << i))) < 0)
+			*err = -ENOMEM;
 	if (json_object_set_new(o, "allow", x) < 0)
 		*err = -ENOMEM;
 }

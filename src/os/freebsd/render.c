@@ -308,22 +308,6 @@ static const struct {
 	{ "allow.unprivileged_proc_debug", 0 },
 };
 
-/* An rctl(8) amount: bytes in the largest unit that divides them. */
-static void rctl_amount(char *buf, size_t len, uint64_t bytes)
-{
-	static const char units[] = "KMGT";
-	int u = -1;
-
-	while (u < 3 && bytes && bytes % 1024 == 0) {
-		bytes /= 1024;
-		u++;
-	}
-	if (u < 0)
-		snprintf(buf, len, "%llu", (unsigned long long)bytes);
-	else
-		snprintf(buf, len, "%llu%c", (unsigned long long)bytes, units[u]);
-}
-
 /* jail -c of a confined jail: its parameters, then its rctl rules. */
 static void render_confined(struct builder *b, const struct action *a, const struct model_jail *j)
 {
@@ -340,7 +324,8 @@ static void render_confined(struct builder *b, const struct action *a, const str
 		argf(b, "%s=%s", jail_allow[i].param,
 		     jail_allow[i].grant && (j->allow & jail_allow[i].grant) ? "true" : "false");
 	if (j->limits.memory) {
-		rctl_amount(amount, sizeof(amount), j->limits.memory);
+		/* rctl(8) reads the same K/M/G/T suffixes (expand_number(3)) */
+		action_size_text(j->limits.memory, amount, sizeof(amount));
 		cmd(b, "", FREEBSD_RCTL);
 		arg(b, "-a");
 		argf(b, "jail:%s:memoryuse:deny=%s", a->target, amount);
