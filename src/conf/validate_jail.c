@@ -1,8 +1,10 @@
 /* Jail blocks and their interface and route blocks: names, host names,
  * commands, the epair ends on the host, addresses inside the bridge's
  * prefixes, MACs, routes. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,17 @@
 static const struct cv_keyspec jail_keys[] = {
 	{ "hostname", 0 }, { "path", 0 }, { "exec.start", CV_KEY_LIST },
 	{ "exec.stop", CV_KEY_LIST }, { "autostart", 0 },
+	{ "confine", 0 }, { "init", 0 }, { "limit.memory", 0 }, { "limit.pids", 0 },
+	{ "limit.cpu_weight", 0 }, { "allow.net_admin", 0 }, { "allow.raw_sockets", 0 },
+	{ "stop.timeout", 0 },
 };
+
+/* Bounds of the confinement keys (documented in jail6.conf(5)). */
+#define LIMIT_MEMORY_MIN (UINT64_C(4) << 20)  /* 4M */
+#define LIMIT_MEMORY_MAX (UINT64_C(1) << 40)  /* 1T */
+#define LIMIT_PIDS_MAX   4194304              /* the kernel's PID_MAX_LIMIT */
+#define CPU_WEIGHT_MAX   10000                /* cgroup v2's cpu.weight range */
+#define STOP_TIMEOUT_MAX 3600
 static const struct cv_keyspec iface_keys[] = {
 	{ "bridge", CV_KEY_REQ }, { "address", CV_KEY_REPEAT | CV_KEY_LIST }, { "mac", 0 },
 };
@@ -299,6 +311,121 @@ static bool build_route(struct cv_ctx *c, const char *jlabel, const struct conf_
 	return true;
 }
 
+/* limit.memory: a number of bytes with an optional K, M, G or T suffix
+ * (binary units, either letter case), in LIMIT_MEMORY_MIN..MAX. */
+static void get_memory(struct cv_ctx *c, const char *label, const struct conf_value *v,
+		       uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	const char *s = v->text;
+	size_t digits = strspn(s, "0123456789");
+	const char *u = s[digits] ? strchr(units, toupper((unsigned char)s[digits])) : NULL;
+	char q1[CV_QMAX];
+	uint64_t n;
+	int shift = 0;
+
+	if (u && s[digits + 1] == '\0')
+		shift = 10 * (int)(u - units + 1);
+	if (digits == 0 || (s[digits] && !shift)) {
+		cv_err(c, v->loc, "%s: limit.memory: '%s' is not a size (a number of bytes, "
+		       "or with a K, M, G or T suffix: binary units)", label, cv_quote(s, q1));
+		return;
+	}
+	/* more than 13 digits is above 1T in bytes; fewer cannot overflow, and
+	 * n is compared with the bound before it is shifted */
+	n = digits > 13 ? UINT64_MAX : strtoull(s, NULL, 10);
+	if (n > (LIMIT_MEMORY_MAX >> shift) || (n << shift) < LIMIT_MEMORY_MIN) {
+		cv_err(c, v->loc, "%s: limit.memory %s is out of range (4M..1T)", label, cv_quote(s, q1));
+		return;
+	}
+	*out = n << shift;
+}
+
+/* stop.timeout: whole seconds, optionally followed by 's', 0..3600. */
+static void get_timeout(struct cv_ctx *c, const char *label, const struct conf_value *v,
+			uint32_t *out)
+{
+	const char *s = v->text;
+	size_t digits = strspn(s, "0123456789");
+	char q1[CV_QMAX];
+	long n;
+
+	if (digits == 0 || digits > 9 || !(s[digits] == '\0' || strcmp(s + digits, "s") == 0)) {
+		cv_err(c, v->loc, "%s: stop.timeout: '%s' is not a number of seconds (e.g. 10 or 10s)",
+		       label, cv_quote(s, q1));
+		return;
+	}
+	n = strtol(s, NULL, 10);
+	if (n > STOP_TIMEOUT_MAX) {
+		cv_err(c, v->loc, "%s: stop.timeout %ld is out of range (0..%d seconds)", label, n,
+		       STOP_TIMEOUT_MAX);
+		return;
+	}
+	*out = (uint32_t)n;
+}
+
+/* Whether key is in the jail block's spec. */
+static bool known_key(const char *key)
+{
+	for (size_t i = 0; i < CV_N(jail_keys); i++)
+		if (!strcmp(jail_keys[i].name, key))
+			return true;
+	return false;
+}
+
+/* Whether key is one that only a confined jail may set. */
+static bool confined_only(const char *key)
+{
+	return !strcmp(key, "init") || !strncmp(key, "limit.", 6) || !strncmp(key, "allow.", 6);
+}
+
+/* confine, init, limit.*, allow.* and stop.timeout of jail j. */
+static void build_confinement(struct cv_ctx *c, const char *label, const struct conf_block *b,
+			      struct model_jail *j)
+{
+	const struct conf_value *v;
+	const char *why;
+	char q1[CV_QMAX];
+	int n;
+
+	if ((v = cv_value_of(b, "confine")))
+		cv_get_bool(c, label, "confine", v, &j->confine);
+	if ((v = cv_value_of(b, "stop.timeout")))
+		get_timeout(c, label, v, &j->stop_timeout);
+	if (!j->confine) {
+		/* cv_check_block reported the unknown keys already */
+		for (size_t i = 0; i < b->n_stmts; i++) {
+			const struct conf_stmt *s = &b->stmts[i];
+
+			if (confined_only(s->key) && cv_find_key(b, s->key) == s && known_key(s->key))
+				cv_err(c, s->loc, "%s: %s: only for confined jails (this one has confine = no)",
+				       label, s->key);
+		}
+		return;
+	}
+	if ((v = cv_value_of(b, "init"))) {
+		if ((why = cv_path_problem(v->text)))
+			cv_err(c, v->loc, "%s: init '%s' %s", label, cv_quote(v->text, q1), why);
+		else if (!(j->init = strdup(v->text)))
+			c->err = -ENOMEM;
+	}
+	if ((v = cv_value_of(b, "limit.memory")))
+		get_memory(c, label, v, &j->limits.memory);
+	if ((v = cv_value_of(b, "limit.pids")) && cv_get_int(c, label, "limit.pids", v, 1, LIMIT_PIDS_MAX, &n))
+		j->limits.pids = (uint32_t)n;
+	if ((v = cv_value_of(b, "limit.cpu_weight")) &&
+	    cv_get_int(c, label, "limit.cpu_weight", v, 1, CPU_WEIGHT_MAX, &n))
+		j->limits.cpu_weight = (uint32_t)n;
+	for (unsigned i = 0; i < MODEL_ALLOW_COUNT; i++) {
+		char key[64];
+		bool on = false;
+
+		snprintf(key, sizeof(key), "allow.%s", model_allow_name(1u << i));
+		if ((v = cv_value_of(b, key)) && cv_get_bool(c, label, key, v, &on) && on)
+			j->allow |= 1u << i;
+	}
+}
+
 /* Free a heap-allocated jail and what it owns. */
 static void free_jail(struct model_jail *j)
 {
@@ -346,6 +473,7 @@ void cv_build_jail(struct cv_ctx *c, const struct conf_block *b)
 	build_argv(c, label, cv_find_key(b, "exec.stop"), &j->exec_stop);
 	if ((v = cv_value_of(b, "autostart")))
 		cv_get_bool(c, label, "autostart", v, &j->autostart);
+	build_confinement(c, label, b, j);
 	for (size_t i = 0; i < b->n_blocks && !c->err && !c->ctx->diag.full; i++) {
 		const struct conf_block *nb = &b->blocks[i];
 

@@ -27,6 +27,11 @@ void engine_warn(struct engine *e, const char *fmt, ...) __attribute__((format(p
  * lookup_only only existing leases are used. */
 int engine_resolve_auto(struct engine *e, struct model *m, bool lookup_only);
 
+/* Give every confined jail of *m its id range (engine/idmap.c): leased
+ * from the pool and recorded in the store, or with lookup_only only the
+ * leases there are (a jail without one keeps count 0). */
+int engine_resolve_idmap(struct engine *e, struct model *m, bool lookup_only);
+
 /*
  * What observe found the store's records to need, for a run that writes:
  * drop: records whose object is gone, or is another object now (another

@@ -194,6 +194,7 @@ static int forget_removed(struct engine *e, const struct action *a)
 			return 0;
 		}
 		store_ipam_release_jail(e->store, a->target);
+		store_idmap_release(e->store, a->target);
 		store_jail_del(e->store, a->target);
 		return 0;
 	case ACTION_LINK_DESTROY:

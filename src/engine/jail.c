@@ -112,6 +112,8 @@ int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info 
 		return engine_fail(e, -ENOMEM, "out of memory");
 	r = engine_resolve_auto(e, m, true);
 	if (r == 0)
+		r = engine_resolve_idmap(e, m, true);
+	if (r == 0)
 		r = engine_observe(e, m, &st, NULL);
 	for (size_t i = 0; r == 0 && i < m->n_jails; i++) {
 		const struct model_jail *j = &m->jails[i];

@@ -157,6 +157,8 @@ int engine_status(struct engine *e, struct model *m, json_t **out, bool *in_sync
 
 	*out = NULL;
 	r = engine_resolve_auto(e, m, true);
+	if (!r)
+		r = engine_resolve_idmap(e, m, true);
 	/* auto addresses without a lease yet (never applied): the ones apply
 	 * would pick, so that the drift lists them too */
 	if (!r)

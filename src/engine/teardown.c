@@ -1,5 +1,6 @@
 /* Teardown: remove what jail6 created (destroy, stop). */
 #include "engine/engine_int.h"
+#include "engine/idmap.h"
 
 #include <errno.h>
 #include <string.h>
@@ -76,6 +77,10 @@ int engine_teardown(struct engine *e, const struct model *m, const char *const *
 		engine_fail(e, r, "plan: %s", strerror(-r));
 		goto cleanup;
 	}
+	/* a full destroy also gives back the id ranges of jails an apply
+	 * leased but never made (the others go with their jails) */
+	if (!dry_run && n == 0 && !keep_leases && idmap_release_orphans(e->store) < 0)
+		engine_warn(e, "store: releasing id ranges: %s", store_errmsg(e->store));
 	if (dry_run || res->plan.n_actions == 0)
 		goto cleanup;
 	for (size_t i = 0; m && i < m->n_jails; i++) {

@@ -289,3 +289,14 @@ int model_role_parse(const char *s, enum model_tunnel_role *out)
 	*out = (enum model_tunnel_role)i;
 	return 0;
 }
+
+static const char *const allow_names[MODEL_ALLOW_COUNT] = { "net_admin", "raw_sockets" };
+_Static_assert(MODEL_ALLOW_NET_ADMIN == 1 << 0 && MODEL_ALLOW_RAW_SOCKETS == 1 << 1, "allow_names order");
+
+const char *model_allow_name(unsigned bit)
+{
+	for (unsigned i = 0; i < MODEL_ALLOW_COUNT; i++)
+		if (bit == 1u << i)
+			return allow_names[i];
+	return NULL;
+}

@@ -208,6 +208,12 @@ int model_datapath_parse(const char *s, enum model_datapath *out);
 const char *model_role_name(enum model_tunnel_role r);
 int model_role_parse(const char *s, enum model_tunnel_role *out);
 
+/* The names of the MODEL_ALLOW_* bits, without "allow." ("net_admin",
+ * "raw_sockets"): one table. model_allow_name() gives a single bit's name,
+ * NULL for another value; the bits are 1 << 0 .. 1 << (MODEL_ALLOW_COUNT - 1). */
+#define MODEL_ALLOW_COUNT 2
+const char *model_allow_name(unsigned bit);
+
 /* Name checks shared by the parser and the backends. */
 /* An interface name: 1..15 chars of [A-Za-z0-9_.-], not starting with '-'. */
 bool model_ifname_ok(const char *s);

@@ -2,6 +2,7 @@
 #include "plan/action.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -105,6 +106,65 @@ static void describe_exec(struct line *l, const struct action *a)
 		put(l, " %s", action_quote_arg(a->argv->argv[i], q, sizeof(q)));
 }
 
+char *action_size_text(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && bytes && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)bytes, units[u]);
+	return buf;
+}
+
+/* "NAME: create jail (hostname H, path P, confined, ids B-E, limit...,
+ * allow...)" or "(..., not confined)"; a jail whose ids are not leased
+ * (a plan without a store) shows none. */
+static void describe_jail_create(struct line *l, const struct action *a)
+{
+	const struct model_jail *j = a->jail;
+	const char *sep = "";
+	char b[32];
+
+	put(l, "%s: create jail", a->target);
+	if (!a->hostname && !a->path && !j)
+		return;
+	put(l, " (");
+	if (a->hostname) {
+		put(l, "hostname %s", a->hostname);
+		sep = ", ";
+	}
+	if (a->path) {
+		put(l, "%spath %s", sep, a->path);
+		sep = ", ";
+	}
+	if (j && !j->confine)
+		put(l, "%snot confined", sep);
+	if (j && j->confine) {
+		put(l, "%sconfined", sep);
+		if (j->idmap.count)
+			put(l, ", ids %u-%llu", j->idmap.base,
+			    (unsigned long long)j->idmap.base + j->idmap.count - 1);
+		if (j->init)
+			put(l, ", init %s", j->init);
+		if (j->limits.memory)
+			put(l, ", limit.memory %s", action_size_text(j->limits.memory, b, sizeof(b)));
+		if (j->limits.pids)
+			put(l, ", limit.pids %u", j->limits.pids);
+		if (j->limits.cpu_weight)
+			put(l, ", limit.cpu_weight %u", j->limits.cpu_weight);
+		for (unsigned i = 0; i < MODEL_ALLOW_COUNT; i++)
+			if (j->allow & (1u << i))
+				put(l, ", allow.%s", model_allow_name(1u << i));
+	}
+	put(l, ")");
+}
+
 char *action_describe(const struct action *a, char *buf, size_t len)
 {
 	struct line l = { buf, len, 0 };
@@ -117,15 +177,7 @@ char *action_describe(const struct action *a, char *buf, size_t len)
 		put(&l, "[%s] ", a->ns);
 	switch (a->kind) {
 	case ACTION_JAIL_CREATE:
-		put(&l, "%s: create jail", a->target);
-		if (a->hostname || a->path) {
-			put(&l, " (");
-			if (a->hostname)
-				put(&l, "hostname %s%s", a->hostname, a->path ? ", " : "");
-			if (a->path)
-				put(&l, "path %s", a->path);
-			put(&l, ")");
-		}
+		describe_jail_create(&l, a);
 		break;
 	case ACTION_JAIL_DESTROY:
 		put(&l, "%s: destroy jail", a->target);

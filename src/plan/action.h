@@ -64,6 +64,10 @@ const char *action_kind_name(enum action_kind k);
  * prints it, e.g. "bridge0: create bridge". Returns buf. */
 char *action_describe(const struct action *a, char *buf, size_t len);
 
+/* A number of bytes as the config writes it: in the largest binary unit
+ * that divides it exactly ("512M", "3G", "4097K", "1000"). Returns buf. */
+char *action_size_text(uint64_t bytes, char *buf, size_t len);
+
 /* Quote one word for a POSIX shell: as is when it only has safe characters
  * ([A-Za-z0-9_./:=%@,+-]), else in single quotes. Returns buf (truncated to
  * len like snprintf). */

@@ -65,6 +65,51 @@ static void set_argv(json_t *o, const struct model_argv *argv, int *err)
 		*err = -ENOMEM;
 }
 
+static void set_u64(json_t *o, const char *key, uint64_t v, int *err)
+{
+	if (json_object_set_new(o, key, json_integer((json_int_t)v)) < 0)
+		*err = -ENOMEM;
+}
+
+/* A created jail's confinement: "confined", and for a confined jail its
+ * id range ("ids": {"base", "count"}, once leased), "init", "limits"
+ * (bytes, tasks, weight: the ones set), "allow" (granted names) and
+ * "stop_timeout" (seconds). */
+static void jail_confinement(json_t *o, const struct model_jail *j, int *err)
+{
+	json_t *x;
+
+	if (json_object_set_new(o, "confined", json_boolean(j->confine)) < 0)
+		*err = -ENOMEM;
+	set_u64(o, "stop_timeout", j->stop_timeout, err);
+	if (!j->confine)
+		return;
+	if (j->idmap.count) {
+		x = json_object();
+		set_u64(x, "base", j->idmap.base, err);
+		set_u64(x, "count", j->idmap.count, err);
+		if (json_object_set_new(o, "ids", x) < 0)
+			*err = -ENOMEM;
+	}
+	if (j->init)
+		set_str(o, "init", j->init, err);
+	x = json_object();
+	if (j->limits.memory)
+		set_u64(x, "memory", j->limits.memory, err);
+	if (j->limits.pids)
+		set_u64(x, "pids", j->limits.pids, err);
+	if (j->limits.cpu_weight)
+		set_u64(x, "cpu_weight", j->limits.cpu_weight, err);
+	if (json_object_set_new(o, "limits", x) < 0)
+		*err = -ENOMEM;
+	x = json_array();
+	for (unsigned i = 0; i < MODEL_ALLOW_COUNT; i++)
+		if ((j->allow & (1u << i)) && json_array_append_new(x, json_string(model_allow_name(1u << i))) < 0)
+			*err = -ENOMEM;
+	if (json_object_set_new(o, "allow", x) < 0)
+		*err = -ENOMEM;
+}
+
 /* The fields that matter for a's kind, in a fixed order. */
 static void action_fields(json_t *o, const struct action *a, int *err)
 {
@@ -75,6 +120,8 @@ static void action_fields(json_t *o, const struct action *a, int *err)
 			set_str(o, "hostname", a->hostname, err);
 		if (a->path)
 			set_str(o, "path", a->path, err);
+		if (a->jail)
+			jail_confinement(o, a->jail, err);
 		break;
 	case ACTION_JAIL_DESTROY:
 		set_str(o, "jail", a->target, err);

@@ -2,8 +2,9 @@
  * The state store: what jail6 must remember between runs, in one SQLite
  * database DIR/jail6.db (WAL, versioned schema) guarded by an flock(2) on
  * DIR/lock so that two jail6 runs never interleave. It holds the objects
- * jail6 created (ownership), jail records, a bounded event log and the
- * address leases of `address = auto` (IPAM). See docs/store.md.
+ * jail6 created (ownership), jail records, a bounded event log, the
+ * address leases of `address = auto` (IPAM) and the id ranges of confined
+ * jails. See docs/store.md.
  *
  * Every function returns 0 (or a count where documented) or -errno:
  *   -EIO        the database is corrupt or unreadable
@@ -12,6 +13,7 @@
  *   -EINVAL     a bad argument (empty name, prefix without length, ...)
  *   -ENOENT     no such record
  *   -ENOSPC     IPAM: no free address left in the prefix
+ *   -EEXIST     an id range whose first id is leased to another jail
  * store_errmsg() gives SQLite's text for the last failure.
  */
 #ifndef JAIL6_STORE_STORE_H
@@ -31,7 +33,7 @@
 #define STORE_JOURNAL_NAME "journal"
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* How long store_open() waits for the lock when given a negative timeout. */
 #define STORE_LOCK_TIMEOUT_DEFAULT_MS 30000
@@ -316,5 +318,31 @@ int store_ipam_release_jail(struct store *s, const char *jail);
  * iface, slot; non-zero from cb stops and is returned. */
 int store_ipam_list(struct store *s, const char *jail,
 		    int (*cb)(const struct store_lease *l, void *ctx), void *ctx);
+
+/* ---- id ranges of confined jails ---- */
+
+/* The lease of a jail's user and group ids: host ids base..base+count-1. */
+struct store_idmap {
+	char jail[MODEL_NAME_MAX];
+	uint32_t base;
+	uint32_t count;
+	int64_t created_at;     /* unix seconds; set by the store */
+};
+
+/* The lease of jail; -ENOENT when it has none. */
+int store_idmap_get(struct store *s, const char *jail, struct store_idmap *out);
+
+/* Lease base..base+count-1 to jail, replacing its lease (and keeping its
+ * creation time when the range is unchanged). The caller picks a free
+ * range (src/engine/idmap.c); the store only refuses a first id that is
+ * another jail's (-EEXIST) and a range that does not fit 32 bits or is
+ * empty (-EINVAL). */
+int store_idmap_lease(struct store *s, const char *jail, uint32_t base, uint32_t count);
+
+/* Release the lease of jail (it was destroyed); -ENOENT when it had none. */
+int store_idmap_release(struct store *s, const char *jail);
+
+/* Call cb for every lease, by base; non-zero from cb stops and is returned. */
+int store_idmap_list(struct store *s, int (*cb)(const struct store_idmap *l, void *ctx), void *ctx);
 
 #endif

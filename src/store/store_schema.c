@@ -95,6 +95,18 @@ static const struct migration migrations[] = {
 	  "  CASE WHEN kind = 'jail' AND detail = 'exec.start pending' THEN 1 ELSE 0 END,"
 	  "  created_at FROM own WHERE kind IN ('link','jail','sysctl');",
 	  migrate_own_v3 },
+	{ 4,
+	  /* Confined jails: each leases a range of user and group ids (its
+	   * root is host id base); ranges never share a first id, and the
+	   * engine keeps them disjoint. */
+	  "CREATE TABLE idmap_lease ("
+	  " jail TEXT NOT NULL PRIMARY KEY CHECK (jail <> ''),"
+	  " base INTEGER NOT NULL CHECK (base >= 0 AND base <= 4294967295),"
+	  " count INTEGER NOT NULL CHECK (count >= 1 AND base + count <= 4294967296),"
+	  " created_at INTEGER NOT NULL,"
+	  " UNIQUE (base)"
+	  ");",
+	  NULL },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

@@ -60,6 +60,13 @@ static const char *const stmt_sql[STMT__COUNT] = {
 		" idx = excluded.idx, addr = excluded.addr",
 	[STMT_LEASE_DEL] = "DELETE FROM ipam_lease WHERE jail = ?1 AND iface = ?2 AND slot = ?3",
 	[STMT_LEASE_DEL_JAIL] = "DELETE FROM ipam_lease WHERE jail = ?1",
+	[STMT_IDMAP_GET] = "SELECT jail, base, count, created_at FROM idmap_lease WHERE jail = ?1",
+	[STMT_IDMAP_PUT] =
+		"INSERT INTO idmap_lease (jail, base, count, created_at) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (jail) DO UPDATE SET base = excluded.base, count = excluded.count,"
+		" created_at = CASE WHEN base = excluded.base AND count = excluded.count"
+		" THEN created_at ELSE excluded.created_at END",
+	[STMT_IDMAP_DEL] = "DELETE FROM idmap_lease WHERE jail = ?1",
 };
 
 /* Map an SQLite result code to -errno (0 for SQLITE_OK/ROW/DONE). */

@@ -6,7 +6,9 @@
  *
  * Hooks: JAIL6_TEST_KILL_AFTER=K (the engine SIGKILLs itself after K
  * actions: killed applies at a chosen point), JAIL6_TEST_EXE=PATH (the
- * jail6 binary a test driver spawns for the userspace datapath).
+ * jail6 binary a test driver spawns for the userspace datapath),
+ * JAIL6_TEST_SUBUID=PATH and JAIL6_TEST_SUBGID=PATH (the files the engine
+ * reads root's delegated id ranges from, engine/idmap.c).
  */
 #ifndef JAIL6_UTIL_TESTHOOK_H
 #define JAIL6_UTIL_TESTHOOK_H

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Golden tests of the CLI: `jail6 plan` in every rendering for the examples,
+# Golden tests of the CLI: `jail6 plan` in every rendering for the examples
+# and tests/golden/confine.conf,
 # and `jail6 check` on broken files (exact messages and exit status).
 # UPDATE_GOLDEN=1 rewrites the expected files instead (review the diff!).
 set -u
@@ -16,8 +17,9 @@ compare() { # name expected-file actual-text
 	d=$(diff -u "$exp" <(printf '%s\n' "$act")) && echo "ok $name" || fail "$name" "$d"
 }
 
-for ex in seed lab; do
-	f=examples/$ex.conf
+# the examples, and confine.conf: the forms of confinement
+for f in examples/seed.conf examples/lab.conf $G/confine.conf; do
+	ex=$(basename "$f" .conf)
 	compare "plan $ex linux" $G/$ex.linux.txt "$("$J" -f $f plan 2>&1; echo "exit $?")"
 	compare "plan $ex freebsd" $G/$ex.freebsd.txt "$("$J" -f $f plan --target freebsd 2>&1; echo "exit $?")"
 	compare "plan $ex json" $G/$ex.json "$("$J" -f $f plan --json 2>&1; echo "exit $?")"

@@ -85,8 +85,10 @@ cp "$F/v2-state.db" "$T/old/jail6.db"
 
 out=$(j6 "$T/old" apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "apply over the old store: nothing to do"; else nok "apply over the old store: nothing to do" "rc=$rc" "$out"; fi
-[ "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')" = 3 ] && ok "the store was migrated to version 3 in place" ||
-	nok "the store was migrated to version 3 in place" "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')"
+[ "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')" = 4 ] && ok "the store was migrated to version 4 in place" ||
+	nok "the store was migrated to version 4 in place" "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')"
+n=$(sqlite3 "$T/old/jail6.db" "SELECT count(DISTINCT base) FROM idmap_lease WHERE jail IN ('www', 'db') AND count = 65536")
+[ "$n" = 2 ] && ok "both (confined) jails leased their own id range" || nok "both (confined) jails leased their own id range" "$n"
 after=$(snapshot)
 if [ "$built" = "$after" ]; then ok "the host did not change"; else nok "the host did not change" "$(diff <(echo "$built") <(echo "$after"))"; fi
 out=$(j6 "$T/old" status 2>&1); rc=$?
@@ -103,5 +105,7 @@ after=$(snapshot)
 if [ $rc -eq 0 ] && [ "$bare" = "$after" ]; then ok "destroy with the migrated store restores the bare host"; else nok "destroy with the migrated store restores the bare host" "rc=$rc" "$out" "$(diff <(echo "$bare") <(echo "$after"))"; fi
 n=$(sqlite3 "$T/old/jail6.db" "SELECT count(*) FROM own WHERE kind <> 'sysctl'")
 [ "$n" = 0 ] && ok "no ownership record is left" || nok "no ownership record is left" "$n"
+n=$(sqlite3 "$T/old/jail6.db" "SELECT count(*) FROM idmap_lease")
+[ "$n" = 0 ] && ok "no id-range lease is left" || nok "no id-range lease is left" "$n"
 if pgrep -f -- "--runtime-dir $R .*tunnel run" >/dev/null; then nok "no datapath daemon is left" "$(pgrep -af -- "--runtime-dir $R")"; else ok "no datapath daemon is left"; fi
 if [ -e "$L/he0.pid" ]; then nok "the old release's pidfile is gone" "$(ls "$L")"; else ok "the old release's pidfile is gone"; fi

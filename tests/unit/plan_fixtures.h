@@ -102,6 +102,8 @@ static inline struct model_jail *fx_jail(struct model *m, const char *name, cons
 	if (hostname)
 		j->hostname = strdup(hostname);
 	j->autostart = true;
+	j->confine = true;      /* the parser's defaults */
+	j->stop_timeout = 10;
 	return j;
 }
 

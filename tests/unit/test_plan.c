@@ -93,7 +93,7 @@ static const char *const seed_plan[] = {
 	"bridge0: add address 2001:470:8142:1::1/64",
 	"bge0: attach to bridge0",
 	"bridge0: up",
-	"ClamAV_Dev: create jail (hostname clamav-dev)",
+	"ClamAV_Dev: create jail (hostname clamav-dev, confined)",
 	"epair1a: create veth pair with epair1b",
 	"epair1a: attach to bridge0",
 	"epair1a: up",

@@ -313,6 +313,76 @@ static void test_json(void **st)
 	(void)st;
 }
 
+/* 5b: a created jail's confinement, in its line and in JSON: not
+ * confined; confined without ids (no store: plan); confined with its id
+ * range, init, limits and grants. */
+static void test_confinement(void **st)
+{
+	static const char *const want[] = {
+		"web: create jail (hostname web, not confined)",
+		"web: create jail (hostname web, confined)",
+		"web: create jail (hostname web, path /jails/web, confined, ids 1000000000-1000065535, init /sbin/init, "
+		"limit.memory 512M, limit.pids 100, limit.cpu_weight 200, allow.net_admin, allow.raw_sockets)",
+		"web: create jail (hostname web, confined, ids 100000-165535, limit.memory 4097K)",
+	};
+	struct model_jail j[4];
+	struct action v[4];
+	struct plan p = { .actions = v, .n_actions = 4 };
+	json_t *root, *arr, *o;
+	json_error_t jerr;
+	char *out;
+	int rc;
+
+	memset(j, 0, sizeof(j));
+	for (size_t i = 0; i < 4; i++) {
+		j[i].confine = i > 0;
+		j[i].stop_timeout = 10;
+		v[i] = mk(ACTION_JAIL_CREATE, "", "");
+		strcpy(v[i].target, "web");
+		v[i].hostname = "web";
+		v[i].jail = &j[i];
+	}
+	v[2].path = "/jails/web";
+	j[2].idmap = (struct model_idmap){ 1000000000u, 65536 };
+	j[2].init = "/sbin/init";
+	j[2].limits = (struct model_limits){ UINT64_C(512) << 20, 100, 200 };
+	j[2].allow = MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS;
+	j[2].stop_timeout = 30;
+	j[3].idmap = (struct model_idmap){ 100000, 65536 };
+	j[3].limits.memory = 4097 * 1024;
+	fx_assert_plan(&p, want, FX_N(want));
+
+	out = render(plan_render_json, &p, &rc);
+	assert_int_equal(rc, 0);
+	root = json_loads(out, 0, &jerr);
+	if (!root)
+		fail_msg("invalid JSON at line %d: %s\n%s", jerr.line, jerr.text, out);
+	arr = json_object_get(root, "actions");
+	o = json_array_get(arr, 0);
+	assert_true(json_is_false(json_object_get(o, "confined")));
+	assert_int_equal(json_integer_value(json_object_get(o, "stop_timeout")), 10);
+	assert_null(json_object_get(o, "ids"));
+	assert_null(json_object_get(o, "limits"));
+	o = json_array_get(arr, 1);
+	assert_true(json_is_true(json_object_get(o, "confined")));
+	assert_null(json_object_get(o, "ids"));
+	assert_int_equal(json_object_size(json_object_get(o, "limits")), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "allow")), 0);
+	o = json_array_get(arr, 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "ids"), "base")), 1000000000);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "ids"), "count")), 65536);
+	assert_string_equal(json_string_value(json_object_get(o, "init")), "/sbin/init");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "limits"), "memory")), 536870912);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "limits"), "pids")), 100);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "limits"), "cpu_weight")), 200);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "allow"), 0)), "net_admin");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "allow"), 1)), "raw_sockets");
+	assert_int_equal(json_integer_value(json_object_get(o, "stop_timeout")), 30);
+	json_decref(root);
+	free(out);
+	(void)st;
+}
+
 /* 6: FreeBSD argv for every kind: absolute program paths, jexec inside jails. */
 static void test_freebsd_argv(void **st)
 {
@@ -402,7 +472,82 @@ static void test_freebsd_routes_addrs(void **st)
 	(void)st;
 }
 
-/* 8: the seed renders as the admin's commands, in the admin's order. */
+/* 7b: FreeBSD: a confined jail carries its parameters (allow.* off but a
+ * granted raw_sockets; mount.devfs only with a path) and its limits as
+ * rctl rules; the text says what has no FreeBSD equivalent; an unconfined
+ * jail renders the bare VNET jail. */
+static void test_freebsd_confined(void **st)
+{
+	static const char params[] =
+		" securelevel=3 enforce_statfs=2 devfs_ruleset=4%s children.max=0 allow.set_hostname=false"
+		" allow.sysvipc=false allow.raw_sockets=%s allow.chflags=false allow.mount=false allow.quotas=false"
+		" allow.socket_af=false allow.mlock=false allow.reserved_ports=false allow.read_msgbuf=false"
+		" allow.unprivileged_proc_debug=false\n";
+	struct model_jail j;
+	struct action a = mk(ACTION_JAIL_CREATE, "", "");
+	struct plan p = { .actions = &a, .n_actions = 1 };
+	char want[1024], tail[600];
+	char *got;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	strcpy(a.target, "www");
+	a.hostname = "www";
+	a.path = "/jails/www";
+	a.jail = &j;
+	/* confine = no: as before confinement */
+	got = argv_text(&a, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, "/usr/sbin/jail -c name=www host.hostname=www path=/jails/www vnet persist\n");
+	free(got);
+	/* confined, a path, limits, raw sockets granted */
+	j.confine = true;
+	j.stop_timeout = 10;
+	j.limits = (struct model_limits){ UINT64_C(3) << 30, 64, 500 };
+	j.allow = MODEL_ALLOW_RAW_SOCKETS;
+	snprintf(tail, sizeof(tail), params, " mount.devfs", "true");
+	snprintf(want, sizeof(want),
+		 "/usr/sbin/jail -c name=www host.hostname=www path=/jails/www vnet persist%s"
+		 "/usr/bin/rctl -a jail:www:memoryuse:deny=3G\n/usr/bin/rctl -a jail:www:maxproc:deny=64\n", tail);
+	got = argv_text(&a, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, want);
+	free(got);
+	got = render(freebsd_render, &p, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(got, "# www: confined: securelevel 3, sees only its own mounts, devfs ruleset 4, no "
+				    "child jails, allow.* off but raw_sockets\n"));
+	assert_non_null(strstr(got, "kern.racct.enable=1"));
+	assert_non_null(strstr(got, "# www: limit.cpu_weight 500 has no clean rctl(8) equivalent"));
+	assert_non_null(strstr(got, "# www: allow.net_admin = no has no FreeBSD equivalent"));
+	assert_null(strstr(got, "stop.timeout"));
+	assert_null(strstr(got, "no path"));
+	assert_non_null(strstr(got, "\nrctl -a jail:www:memoryuse:deny=3G\nrctl -a jail:www:maxproc:deny=64\n"));
+	free(got);
+	/* confined, pathless, the defaults: no devfs over the host's /dev, no
+	 * rctl; a stop.timeout other than jail(8)'s is pointed out */
+	a.path = NULL;
+	j.limits = (struct model_limits){ 0 };
+	j.allow = MODEL_ALLOW_NET_ADMIN;
+	j.stop_timeout = 0;
+	snprintf(tail, sizeof(tail), params, "", "false");
+	snprintf(want, sizeof(want), "/usr/sbin/jail -c name=www host.hostname=www path=/ vnet persist%s", tail);
+	got = argv_text(&a, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, want);
+	free(got);
+	got = render(freebsd_render, &p, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(got, "# www: no path: on FreeBSD the jail's root is the host's /"));
+	assert_non_null(strstr(got, "# www: stop.timeout 0 s: jail -r takes stop.timeout from jail.conf(5)"));
+	assert_null(strstr(got, "net_admin"));
+	assert_null(strstr(got, "rctl"));
+	free(got);
+	(void)st;
+}
+
+/* 8: the seed renders as the admin's commands, in the admin's order (its
+ * jail confined, as the parser's default makes it). */
 static void test_freebsd_seed(void **st)
 {
 	static const char *const want[] = {
@@ -418,7 +563,16 @@ static void test_freebsd_seed(void **st)
 		"ifconfig bridge0 create",
 		"ifconfig bridge0 inet6 2001:470:8142:1::1 prefixlen 64",
 		"ifconfig bridge0 addm bge0 up",
-		"jail -c name=ClamAV_Dev host.hostname=clamav-dev path=/ vnet persist",
+		"# ClamAV_Dev: confined: securelevel 3, sees only its own mounts, devfs ruleset 4, no child jails, "
+		"allow.* off",
+		"# ClamAV_Dev: no path: on FreeBSD the jail's root is the host's / (read-write for its root, with the "
+		"host's /dev); give it a path to confine its files",
+		"# ClamAV_Dev: allow.net_admin = no has no FreeBSD equivalent: a VNET jail's root manages its own "
+		"interfaces and routes",
+		"jail -c name=ClamAV_Dev host.hostname=clamav-dev path=/ vnet persist securelevel=3 enforce_statfs=2 "
+		"devfs_ruleset=4 children.max=0 allow.set_hostname=false allow.sysvipc=false allow.raw_sockets=false "
+		"allow.chflags=false allow.mount=false allow.quotas=false allow.socket_af=false allow.mlock=false "
+		"allow.reserved_ports=false allow.read_msgbuf=false allow.unprivileged_proc_debug=false",
 		"ifconfig epair1 create",
 		"ifconfig bridge0 addm epair1a",
 		"ifconfig epair1a up",
@@ -612,8 +766,10 @@ int main(void)
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_confinement),
 		cmocka_unit_test(test_freebsd_argv),
 		cmocka_unit_test(test_freebsd_routes_addrs),
+		cmocka_unit_test(test_freebsd_confined),
 		cmocka_unit_test(test_freebsd_seed),
 		cmocka_unit_test(test_freebsd_fold),
 		cmocka_unit_test(test_freebsd_never_bridges_gif),

@@ -291,6 +291,9 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(atoi(buf), STORE_SCHEMA_VERSION);
 	raw_query(f->db, "SELECT count(*) FROM ipam_lease", buf, sizeof(buf));
 	assert_string_equal(buf, "1");
+	/* and the id-range table with version 4 */
+	raw_query(f->db, "SELECT count(*) FROM idmap_lease", buf, sizeof(buf));
+	assert_string_equal(buf, "0");
 }
 
 /* The tables as version 2 shipped them, with the records a v2 apply of
@@ -395,6 +398,38 @@ static void test_migrate_v2_bad_record(void **state)
 	assert_string_equal(buf, "2");
 	raw_query(f->db, "SELECT count(*) FROM own", buf, sizeof(buf));
 	assert_string_equal(buf, "11");
+}
+
+/* 4d. A version-3 database gains the id-range table in place; what it
+ * held stays. (Version 3 is the latest schema without idmap_lease: steps
+ * are never edited, so dropping the table and the version number gives
+ * exactly what version 3 wrote.) */
+static void test_migrate_from_v3(void **state)
+{
+	struct fixture *f = *state;
+	struct addr p = A("2001:db8:1::/64"), r = A("2001:db8:1::1"), got;
+	struct store_idmap l;
+	char buf[64];
+
+	open_rw(f);
+	assert_int_equal(store_own_add(f->s, REF(store_own_link("", "bridge0"))), 0);
+	assert_int_equal(store_ipam_lease(f->s, "www", "epair1", 0, &p, &r, 1, &got), 0);
+	store_close(f->s);
+	f->s = NULL;
+	raw_sql(f->db, "DROP TABLE idmap_lease; PRAGMA user_version = 3;");
+	open_rw(f);
+	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_own_has(f->s, REF(store_own_link("", "bridge0"))), 1);
+	assert_int_equal(store_ipam_lookup(f->s, "www", "epair1", 0, &got), 0);
+	assert_addr(&got, "2001:db8:1::2/64");
+	assert_int_equal(store_idmap_get(f->s, "www", &l), -ENOENT);
+	assert_int_equal(store_idmap_lease(f->s, "www", 1000000000u, 65536), 0);
+	store_close(f->s);
+	f->s = NULL;
+	raw_query(f->db, "PRAGMA user_version", buf, sizeof(buf));
+	assert_string_equal(buf, "4");
+	raw_query(f->db, "SELECT base || '+' || count FROM idmap_lease WHERE jail = 'www'", buf, sizeof(buf));
+	assert_string_equal(buf, "1000000000+65536");
 }
 
 /* 5. A database from a newer jail6 is refused with a message naming it, and
@@ -1271,6 +1306,81 @@ static void test_ipam_batch_ten_thousand(void **state)
 	free(out);
 }
 
+struct idmap_seen {
+	size_t n;
+	char text[8][96];
+};
+
+static int collect_idmap(const struct store_idmap *l, void *ctx)
+{
+	struct idmap_seen *w = ctx;
+
+	if (w->n < 8)
+		snprintf(w->text[w->n++], sizeof(w->text[0]), "%s %u+%u", l->jail, l->base, l->count);
+	return 0;
+}
+
+/* 28. Id-range leases: one per jail, kept by name, listed by base; a first
+ * id another jail holds is refused; release forgets it; bad ranges are
+ * refused; leases survive a reopen. */
+static void test_idmap_leases(void **state)
+{
+	struct fixture *f = *state;
+	struct idmap_seen seen = { 0 };
+	struct store_idmap l;
+
+	open_rw(f);
+	assert_int_equal(store_idmap_get(f->s, "a", &l), -ENOENT);
+	assert_int_equal(store_idmap_lease(f->s, "b", 1000065536u, 65536), 0);
+	assert_int_equal(store_idmap_lease(f->s, "a", 1000000000u, 65536), 0);
+	assert_int_equal(store_idmap_lease(f->s, "c", 1000000000u, 65536), -EEXIST);
+	assert_non_null(strstr(store_errmsg(f->s), "jail c"));
+	/* leasing again (the same or another range) replaces the jail's lease */
+	assert_int_equal(store_idmap_lease(f->s, "a", 1000000000u, 65536), 0);
+	assert_int_equal(store_idmap_get(f->s, "a", &l), 0);
+	assert_string_equal(l.jail, "a");
+	assert_int_equal(l.base, 1000000000u);
+	assert_int_equal(l.count, 65536);
+	assert_true(l.created_at > 0);
+	assert_int_equal(store_idmap_list(f->s, collect_idmap, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.text[0], "a 1000000000+65536");
+	assert_string_equal(seen.text[1], "b 1000065536+65536");
+	/* bad arguments */
+	assert_int_equal(store_idmap_lease(f->s, "", 1, 1), -EINVAL);
+	assert_int_equal(store_idmap_lease(f->s, "d", 5, 0), -EINVAL);
+	assert_int_equal(store_idmap_lease(f->s, "d", 4294967295u, 2), -EINVAL);
+	assert_int_equal(store_idmap_lease(f->s, "d", 4294967295u, 1), 0);
+	assert_int_equal(store_idmap_get(f->s, "", &l), -EINVAL);
+	assert_int_equal(store_idmap_release(f->s, "d"), 0);
+	/* release */
+	assert_int_equal(store_idmap_release(f->s, "a"), 0);
+	assert_int_equal(store_idmap_release(f->s, "a"), -ENOENT);
+	assert_int_equal(store_idmap_get(f->s, "a", &l), -ENOENT);
+	/* the freed first id may be leased again; leases outlive the process */
+	assert_int_equal(store_idmap_lease(f->s, "c", 1000000000u, 65536), 0);
+	reopen(f);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_idmap_list(f->s, collect_idmap, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.text[0], "c 1000000000+65536");
+	assert_string_equal(seen.text[1], "b 1000065536+65536");
+}
+
+/* 29. A lease in a rolled-back transaction is gone (plan's dry run). */
+static void test_idmap_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct store_idmap l;
+
+	open_rw(f);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_idmap_lease(f->s, "a", 1000000000u, 65536), 0);
+	assert_int_equal(store_idmap_get(f->s, "a", &l), 0);
+	assert_int_equal(store_rollback(f->s), 0);
+	assert_int_equal(store_idmap_get(f->s, "a", &l), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1280,6 +1390,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v2_bad_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
@@ -1305,6 +1416,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipam_batch_shared_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipam_lookup_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipam_batch_ten_thousand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idmap_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idmap_rollback, setup, teardown),
 	};
 
 	/* a child that dies must not take the runner with it through SIGPIPE */

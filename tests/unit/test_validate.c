@@ -608,6 +608,178 @@ static void test_update_keys_block_rules(void **state)
 		      NULL);
 }
 
+/* Parse text, which must be valid, into *m (the caller frees it). */
+static void parse_ok(const char *text, struct model *m)
+{
+	struct conf_errors e = { 0 };
+	int r = conf_parse_buffer("t.conf", text, strlen(text), CONF_F_NO_INCLUDE, m, &e);
+
+	for (size_t k = 0; k < e.n; k++)
+		print_message("  got %d:%d: %s\n", e.v[k].line, e.v[k].col, e.v[k].msg);
+	assert_int_equal(r, 0);
+	assert_int_equal(e.n, 0);
+}
+
+/* 35. Confinement defaults: confined, jail6's init, no limits, nothing
+ * allowed, stop.timeout 10 s, no id range yet. */
+static void test_confine_defaults(void **state)
+{
+	struct model m;
+
+	(void)state;
+	parse_ok("jail j { }\n", &m);
+	assert_true(m.jails[0].confine);
+	assert_null(m.jails[0].init);
+	assert_int_equal(m.jails[0].limits.memory, 0);
+	assert_int_equal(m.jails[0].limits.pids, 0);
+	assert_int_equal(m.jails[0].limits.cpu_weight, 0);
+	assert_int_equal(m.jails[0].allow, 0);
+	assert_int_equal(m.jails[0].stop_timeout, 10);
+	assert_int_equal(m.jails[0].idmap.count, 0);
+	model_free(&m);
+	parse_ok("jail j { confine = no; stop.timeout = 0; }\n", &m);
+	assert_false(m.jails[0].confine);
+	assert_int_equal(m.jails[0].stop_timeout, 0);
+	model_free(&m);
+	expect_errors("jail j { confine = maybe; }\n",
+		      "1:20: jail 'j': confine: 'maybe' is not a boolean (use yes or no)", NULL);
+}
+
+/* 36. init: one absolute path inside the jail. */
+static void test_init(void **state)
+{
+	struct model m;
+
+	(void)state;
+	parse_ok("jail j { path = /jails/j; init = \"/sbin/init\"; }\n", &m);
+	assert_string_equal(m.jails[0].init, "/sbin/init");
+	model_free(&m);
+	expect_errors("jail j { init = sbin/init; }\njail k { init = \"/a/../b\"; }\n"
+		      "jail l { init = /a, /b; }\n",
+		      "1:17: jail 'j': init 'sbin/init' must be an absolute path",
+		      "2:17: jail 'k': init '/a/../b' must not contain '..' components",
+		      "3:21: jail 'l': 'init' takes a single value, found 2", NULL);
+}
+
+/* 37. limit.memory: binary units, 4M..1T. */
+static void test_limit_memory(void **state)
+{
+	static const struct { const char *text; uint64_t bytes; } good[] = {
+		{ "4M", UINT64_C(4) << 20 }, { "4m", UINT64_C(4) << 20 }, { "4096K", UINT64_C(4) << 20 },
+		{ "4194304", UINT64_C(4) << 20 }, { "1G", UINT64_C(1) << 30 }, { "1T", UINT64_C(1) << 40 },
+		{ "1024G", UINT64_C(1) << 40 }, { "1099511627776", UINT64_C(1) << 40 },
+		{ "512M", UINT64_C(512) << 20 },
+	};
+	char text[128];
+	struct model m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "jail j { limit.memory = %s; }\n", good[i].text);
+		parse_ok(text, &m);
+		assert_true(m.jails[0].limits.memory == good[i].bytes);
+		model_free(&m);
+	}
+	expect_errors("jail a { limit.memory = 4194303; }\njail b { limit.memory = 4095K; }\n"
+		      "jail c { limit.memory = 1025G; }\njail d { limit.memory = 2T; }\n"
+		      "jail e { limit.memory = 9999999999999T; }\njail f { limit.memory = 0; }\n",
+		      "1:25: jail 'a': limit.memory 4194303 is out of range (4M..1T)",
+		      "2:25: jail 'b': limit.memory 4095K is out of range (4M..1T)",
+		      "3:25: jail 'c': limit.memory 1025G is out of range (4M..1T)",
+		      "4:25: jail 'd': limit.memory 2T is out of range (4M..1T)",
+		      "5:25: jail 'e': limit.memory 9999999999999T is out of range (4M..1T)",
+		      "6:25: jail 'f': limit.memory 0 is out of range (4M..1T)", NULL);
+	expect_errors("jail a { limit.memory = 64MB; }\njail b { limit.memory = 64X; }\n"
+		      "jail c { limit.memory = M; }\njail d { limit.memory = \"64 M\"; }\n"
+		      "jail e { limit.memory = 12345678901234; }\njail f { limit.memory = -1G; }\n",
+		      "1:25: jail 'a': limit.memory: '64MB' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
+		      "2:25: jail 'b': limit.memory: '64X' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
+		      "3:25: jail 'c': limit.memory: 'M' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
+		      "4:25: jail 'd': limit.memory: '64 M' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
+		      "5:25: jail 'e': limit.memory 12345678901234 is out of range (4M..1T)",
+		      "6:25: jail 'f': limit.memory: '-1G' is not a size (a number of bytes, or with a K, M, G or T suffix: binary units)",
+		      NULL);
+}
+
+/* 38. limit.pids 1..4194304 and limit.cpu_weight 1..10000. */
+static void test_limit_pids_cpu(void **state)
+{
+	struct model m;
+
+	(void)state;
+	parse_ok("jail a { limit.pids = 1; limit.cpu_weight = 1; }\n"
+		 "jail b { limit.pids = 4194304; limit.cpu_weight = 10000; }\n", &m);
+	assert_int_equal(m.jails[0].limits.pids, 1);
+	assert_int_equal(m.jails[0].limits.cpu_weight, 1);
+	assert_int_equal(m.jails[1].limits.pids, 4194304);
+	assert_int_equal(m.jails[1].limits.cpu_weight, 10000);
+	model_free(&m);
+	expect_errors("jail a { limit.pids = 0; limit.cpu_weight = 0; }\n"
+		      "jail b { limit.pids = 4194305; limit.cpu_weight = 10001; }\n"
+		      "jail c { limit.pids = 100k; limit.cpu_weight = 1.5; }\n",
+		      "1:23: jail 'a': limit.pids 0 is out of range (1..4194304)",
+		      "1:45: jail 'a': limit.cpu_weight 0 is out of range (1..10000)",
+		      "2:23: jail 'b': limit.pids 4194305 is out of range (1..4194304)",
+		      "2:51: jail 'b': limit.cpu_weight 10001 is out of range (1..10000)",
+		      "3:23: jail 'c': limit.pids: '100k' is not a number",
+		      "3:48: jail 'c': limit.cpu_weight: '1.5' is not a number", NULL);
+}
+
+/* 39. allow.net_admin and allow.raw_sockets: booleans, bits of allow. */
+static void test_allow(void **state)
+{
+	struct model m;
+
+	(void)state;
+	parse_ok("jail a { allow.net_admin = yes; allow.raw_sockets = no; }\n"
+		 "jail b { allow.raw_sockets = on; }\n"
+		 "jail c { allow.net_admin = true; allow.raw_sockets = true; }\n", &m);
+	assert_int_equal(m.jails[0].allow, MODEL_ALLOW_NET_ADMIN);
+	assert_int_equal(m.jails[1].allow, MODEL_ALLOW_RAW_SOCKETS);
+	assert_int_equal(m.jails[2].allow, MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS);
+	model_free(&m);
+	expect_errors("jail a { allow.net_admin = 1; }\njail b { allow.mount = yes; }\n",
+		      "1:28: jail 'a': allow.net_admin: '1' is not a boolean (use yes or no)",
+		      "2:10: jail 'b': unknown key 'allow.mount'", NULL);
+}
+
+/* 40. stop.timeout: seconds 0..3600, a plain number or with 's'. */
+static void test_stop_timeout(void **state)
+{
+	struct model m;
+
+	(void)state;
+	parse_ok("jail a { stop.timeout = 0; }\njail b { stop.timeout = 30s; }\n"
+		 "jail c { stop.timeout = 3600; }\n", &m);
+	assert_int_equal(m.jails[0].stop_timeout, 0);
+	assert_int_equal(m.jails[1].stop_timeout, 30);
+	assert_int_equal(m.jails[2].stop_timeout, 3600);
+	model_free(&m);
+	expect_errors("jail a { stop.timeout = 3601; }\njail b { stop.timeout = 1m; }\n"
+		      "jail c { stop.timeout = s; }\njail d { stop.timeout = 10ss; }\n",
+		      "1:25: jail 'a': stop.timeout 3601 is out of range (0..3600 seconds)",
+		      "2:25: jail 'b': stop.timeout: '1m' is not a number of seconds (e.g. 10 or 10s)",
+		      "3:25: jail 'c': stop.timeout: 's' is not a number of seconds (e.g. 10 or 10s)",
+		      "4:25: jail 'd': stop.timeout: '10ss' is not a number of seconds (e.g. 10 or 10s)", NULL);
+}
+
+/* 41. confine = no: a bare network namespace; the confinement keys are
+ * errors naming the key, stop.timeout is still allowed. */
+static void test_confine_no_errors(void **state)
+{
+	(void)state;
+	expect_errors("jail j {\n\tconfine = no;\n\tinit = /sbin/init;\n\tlimit.memory = 64M;\n"
+		      "\tlimit.pids = 100;\n\tlimit.cpu_weight = 200;\n\tallow.net_admin = yes;\n"
+		      "\tallow.raw_sockets = no;\n\tstop.timeout = 5;\n}\n",
+		      "3:2: jail 'j': init: only for confined jails (this one has confine = no)",
+		      "4:2: jail 'j': limit.memory: only for confined jails (this one has confine = no)",
+		      "5:2: jail 'j': limit.pids: only for confined jails (this one has confine = no)",
+		      "6:2: jail 'j': limit.cpu_weight: only for confined jails (this one has confine = no)",
+		      "7:2: jail 'j': allow.net_admin: only for confined jails (this one has confine = no)",
+		      "8:2: jail 'j': allow.raw_sockets: only for confined jails (this one has confine = no)",
+		      NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +817,13 @@ int main(void)
 		cmocka_unit_test(test_update_key_file),
 		cmocka_unit_test(test_myip),
 		cmocka_unit_test(test_update_keys_block_rules),
+		cmocka_unit_test(test_confine_defaults),
+		cmocka_unit_test(test_init),
+		cmocka_unit_test(test_limit_memory),
+		cmocka_unit_test(test_limit_pids_cpu),
+		cmocka_unit_test(test_allow),
+		cmocka_unit_test(test_stop_timeout),
+		cmocka_unit_test(test_confine_no_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

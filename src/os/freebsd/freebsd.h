@@ -16,6 +16,16 @@
  *  - A gif is never added to a bridge (if_bridge would carry EtherIP over it,
  *    not 6in4: the seed's "known bug"); such an action is refused.
  *  - The generic loopback name "lo" is lo0.
+ *  - A confined jail (confine = yes, the default) is created with the
+ *    kernel parameters that carry the Linux confinement's intent:
+ *    securelevel=3, enforce_statfs=2, devfs_ruleset=4 (with mount.devfs
+ *    when it has a path), children.max=0 and every allow.* off but a
+ *    granted allow.raw_sockets; its limits become rctl(8) rules
+ *    (memoryuse, maxproc) right after it exists. What has no FreeBSD
+ *    equivalent (cpu weight, allow.net_admin, init, a pathless jail's
+ *    read-only view of the host, a stop.timeout other than jail(8)'s
+ *    10 s, which jail -r reads from jail.conf(5)) is said in comments of the text rendering
+ *    (freebsd_render). confine = no renders the bare VNET jail.
  */
 #ifndef JAIL6_OS_FREEBSD_H
 #define JAIL6_OS_FREEBSD_H
@@ -30,6 +40,7 @@
 #define FREEBSD_SYSCTL   "/sbin/sysctl"
 #define FREEBSD_JAIL     "/usr/sbin/jail"
 #define FREEBSD_JEXEC    "/usr/sbin/jexec"
+#define FREEBSD_RCTL     "/usr/bin/rctl"
 
 /* Stands for the tunnel's local IPv4 while `local = auto` is unresolved. */
 #define FREEBSD_LOCAL_AUTO "AUTO"

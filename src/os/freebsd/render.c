@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -286,6 +288,55 @@ static void render_route(struct builder *b, const struct action *a)
 	}
 }
 
+/* The allow.* parameters a confined jail gets, all off unless granted
+ * (those of FreeBSD 12 and later; allow.net_admin has none: a VNET jail's
+ * root always manages its own interfaces and routes). */
+static const struct {
+	const char *param;
+	unsigned grant;     /* the MODEL_ALLOW_* bit that turns it on, 0 = never */
+} jail_allow[] = {
+	{ "allow.set_hostname", 0 },
+	{ "allow.sysvipc", 0 },
+	{ "allow.raw_sockets", MODEL_ALLOW_RAW_SOCKETS },
+	{ "allow.chflags", 0 },
+	{ "allow.mount", 0 },
+	{ "allow.quotas", 0 },
+	{ "allow.socket_af", 0 },
+	{ "allow.mlock", 0 },
+	{ "allow.reserved_ports", 0 },
+	{ "allow.read_msgbuf", 0 },
+	{ "allow.unprivileged_proc_debug", 0 },
+};
+
+/* jail -c of a confined jail: its parameters, then its rctl rules. */
+static void render_confined(struct builder *b, const struct action *a, const struct model_jail *j)
+{
+	char amount[32];
+
+	arg(b, "securelevel=3");
+	arg(b, "enforce_statfs=2");
+	arg(b, "devfs_ruleset=4");
+	/* a jail at path=/ has the host's /dev: devfs must not go over it */
+	if (a->path)
+		arg(b, "mount.devfs");
+	arg(b, "children.max=0");
+	for (size_t i = 0; i < sizeof(jail_allow) / sizeof(jail_allow[0]); i++)
+		argf(b, "%s=%s", jail_allow[i].param,
+		     jail_allow[i].grant && (j->allow & jail_allow[i].grant) ? "true" : "false");
+	if (j->limits.memory) {
+		/* rctl(8) reads the same K/M/G/T suffixes (expand_number(3)) */
+		action_size_text(j->limits.memory, amount, sizeof(amount));
+		cmd(b, "", FREEBSD_RCTL);
+		arg(b, "-a");
+		argf(b, "jail:%s:memoryuse:deny=%s", a->target, amount);
+	}
+	if (j->limits.pids) {
+		cmd(b, "", FREEBSD_RCTL);
+		arg(b, "-a");
+		argf(b, "jail:%s:maxproc:deny=%u", a->target, j->limits.pids);
+	}
+}
+
 /* jail -c / jail -r / jexec with the exec.start words. */
 static void render_jail(struct builder *b, const struct action *a)
 {
@@ -298,6 +349,8 @@ static void render_jail(struct builder *b, const struct action *a)
 		argf(b, "path=%s", a->path ? a->path : "/");
 		arg(b, "vnet");
 		arg(b, "persist");
+		if (a->jail && a->jail->confine)
+			render_confined(b, a, a->jail);
 		break;
 	case ACTION_JAIL_DESTROY:
 		cmd(b, "", FREEBSD_JAIL);

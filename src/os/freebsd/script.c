@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const tools[] = {
-	FREEBSD_IFCONFIG, FREEBSD_ROUTE, FREEBSD_SYSCTL, FREEBSD_JAIL, FREEBSD_JEXEC,
+	FREEBSD_IFCONFIG, FREEBSD_ROUTE, FREEBSD_SYSCTL, FREEBSD_JAIL, FREEBSD_JEXEC, FREEBSD_RCTL,
 };
 
 /* Our own tools print by basename; anything else (exec.start) as given. */
@@ -75,11 +75,44 @@ static size_t fold(const struct plan *p, size_t i, struct freebsd_cmds *c, int *
 	return j - i - 1;
 }
 
+/* What a confined jail's confinement is on FreeBSD, and what of it has no
+ * FreeBSD equivalent, before its jail -c. */
+static void explain_jail(FILE *out, const struct action *a)
+{
+	const struct model_jail *j = a->jail;
+
+	if (!j || !j->confine)
+		return;
+	fprintf(out, "# %s: confined: securelevel 3, sees only its own mounts, devfs ruleset 4, no child jails, "
+		     "allow.* off%s\n", a->target, j->allow & MODEL_ALLOW_RAW_SOCKETS ? " but raw_sockets" : "");
+	if (!a->path)
+		fprintf(out, "# %s: no path: on FreeBSD the jail's root is the host's / (read-write for its root, "
+			     "with the host's /dev); give it a path to confine its files\n", a->target);
+	if (!(j->allow & MODEL_ALLOW_NET_ADMIN))
+		fprintf(out, "# %s: allow.net_admin = no has no FreeBSD equivalent: a VNET jail's root manages "
+			     "its own interfaces and routes\n", a->target);
+	if (j->init)
+		fprintf(out, "# %s: init %s: a FreeBSD jail has no init of its own (persist keeps it; exec.start "
+			     "starts its services)\n", a->target, j->init);
+	if (j->limits.memory || j->limits.pids)
+		fprintf(out, "# %s: limits as rctl(8) rules: they need kern.racct.enable=1 in /boot/loader.conf, "
+			     "and outlive the jail until rctl -r jail:%s\n", a->target, a->target);
+	if (j->limits.cpu_weight)
+		fprintf(out, "# %s: limit.cpu_weight %u has no clean rctl(8) equivalent (pcpu is a cap, not a "
+			     "share): not rendered\n", a->target, j->limits.cpu_weight);
+	/* jail(8)'s own stop.timeout is 10 s, jail6's default */
+	if (j->stop_timeout != 10)
+		fprintf(out, "# %s: stop.timeout %u s: jail -r takes stop.timeout from jail.conf(5) (default 10 s); "
+			     "set it there for this jail\n", a->target, j->stop_timeout);
+}
+
 /* Comments an admin needs before the commands of a. */
 static void explain(FILE *out, const struct action *a)
 {
 	char remote[ADDR_STRLEN];
 
+	if (a->kind == ACTION_JAIL_CREATE)
+		explain_jail(out, a);
 	if (a->kind != ACTION_TUNNEL_CREATE && a->kind != ACTION_TUNNEL_CHANGE)
 		return;
 	if (a->local_auto)

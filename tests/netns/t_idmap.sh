@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The id ranges of confined jails through the CLI: apply leases each
+# confined jail a range of its own (none for confine = no), shows it in the
+# plan, keeps it across a second apply and stop/start, and releases it on
+# destroy NAME and on apply --prune; a jail made after a destroy gets the
+# lowest free range again; root's delegation in subuid/subgid files (named
+# through the test build's hooks, util/testhook.h) is the pool, and a
+# garbage line in them stops apply before anything changes, naming the file
+# and line; a full destroy leaves no lease. Root only; throwaway namespaces
+# under a mktemp dir; everything removed on exit.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+TBIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
+
+if [ "$(id -u)" -ne 0 ]; then echo "skip t_idmap needs root"; exit 0; fi
+
+T=$(mktemp -d /tmp/jail6-t_idmap.XXXXXX)
+R=$T/netns S=$T/state C=$T/jail6.conf
+mkdir -p "$R"
+# the pool files: empty (root delegates nothing: the default pool) until
+# a step writes them
+: >"$T/subuid"
+: >"$T/subgid"
+export JAIL6_TEST_SUBUID=$T/subuid JAIL6_TEST_SUBGID=$T/subgid
+cleanup() {
+	for s in "$S" "$T/s2"; do
+		"$TBIN" -f "$C" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
+	done
+	for _ in 1 2 3; do
+		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
+			while read -r m; do umount -l "$m" 2>/dev/null; done
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -20 | sed 's/^/#   /'; done; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
+j6() { "$TBIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
+# "NAME:BASE+COUNT ..." of the leases in state dir $1, by base
+leases() { sqlite3 "$1/jail6.db" "SELECT group_concat(jail || ':' || base || '+' || count, ' ') FROM (SELECT * FROM idmap_lease ORDER BY base)" 2>/dev/null; }
+conf() { # the jails named, each with one interface on bridge idb0
+	{
+		echo "bridge idb0 { address = 2001:db8:7::1/64; }"
+		for j in "$@"; do
+			case $j in
+			n) echo "jail n { confine = no; interface ixn { bridge = idb0; address = auto; } }" ;;
+			*) echo "jail $j { interface ix${j} { bridge = idb0; address = auto; } }" ;;
+			esac
+		done
+	} >"$C"
+}
+
+touch "$R/host" && unshare --net="$R/host" true || { nok "host namespace" "unshare failed"; exit 1; }
+
+# ---- 1. two confined jails get disjoint ranges, the unconfined one none
+conf a b n
+out=$(j6 apply 2>&1); rc=$?
+check "apply" test $rc -eq 0
+if grep -q "a: create jail (hostname a, confined, ids 1000000000-1000065535)" <<<"$out" &&
+	grep -q "b: create jail (hostname b, confined, ids 1000065536-1000131071)" <<<"$out" &&
+	grep -q "n: create jail (hostname n, not confined)" <<<"$out"; then
+	ok "apply says each jail's confinement and ids"
+else
+	nok "apply says each jail's confinement and ids" "$out"
+fi
+check "the store holds one range per confined jail, disjoint" test "$(leases "$S")" = "a:1000000000+65536 b:1000065536+65536"
+out=$(j6 apply 2>&1)
+check "a second apply: nothing to do" grep -q "nothing to do" <<<"$out"
+check "... and the same ranges" test "$(leases "$S")" = "a:1000000000+65536 b:1000065536+65536"
+
+# ---- 2. stop keeps the range, start uses it again
+out=$(j6 stop a 2>&1); rc=$?
+check "stop a" test $rc -eq 0
+check "a stopped jail keeps its range" test "$(leases "$S")" = "a:1000000000+65536 b:1000065536+65536"
+out=$(j6 start a 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "a: create jail (hostname a, confined, ids 1000000000-1000065535)" <<<"$out"; then ok "start a: the same ids"; else nok "start a: the same ids" "rc=$rc" "$out"; fi
+
+# ---- 3. destroy releases; the next jail gets the lowest free range
+out=$(j6 destroy a 2>&1); rc=$?
+check "destroy a" test $rc -eq 0
+check "destroy a releases its range" test "$(leases "$S")" = "b:1000065536+65536"
+conf b c n
+out=$(j6 apply 2>&1); rc=$?
+check "apply with a new jail c" test $rc -eq 0
+check "c gets the lowest free range, a's" test "$(leases "$S")" = "c:1000000000+65536 b:1000065536+65536"
+out=$(j6 plan --json 2>/dev/null | jq -r '.actions[] | select(.kind == "jail-create" and .jail == "n") | .confined')
+check "plan --json: n is not confined" test "$out" = false
+
+# ---- 4. a jail removed from the file goes with apply --prune, and its range too
+conf b n
+out=$(j6 apply --prune 2>&1); rc=$?
+check "apply --prune without c" test $rc -eq 0
+check "c's range is released" test "$(leases "$S")" = "b:1000065536+65536"
+
+# ---- 5. a full destroy leaves no lease
+conf b n
+out=$(j6 destroy 2>&1); rc=$?
+check "destroy" test $rc -eq 0
+check "no lease is left" test "$(leases "$S")" = ""
+check "no jail namespace is left" test "$(ls "$R")" = host
+
+# ---- 6. root's delegation is the pool; garbage in it is an error naming the line
+echo "root:300000:131072" >"$T/subuid"
+printf 'alice:500000:65536\nroot:300000:200000\n' >"$T/subgid"
+conf a b
+out=$("$TBIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 apply 2>&1); rc=$?
+check "apply (a second state dir) with a delegated pool" test $rc -eq 0
+check "the ranges come from root's delegation" test "$(leases "$T/s2")" = "a:300000+65536 b:365536+65536"
+"$TBIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 destroy >/dev/null 2>&1
+check "destroy in the second state dir leaves no lease" test "$(leases "$T/s2")" = ""
+printf 'root:300000:131072\nroot:300000\n' >"$T/subuid"
+before=$(ls "$R" | sort)
+out=$("$TBIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 apply 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -qF "$T/subuid:2: not a NAME:FIRST:COUNT line" <<<"$out" && [ "$(ls "$R" | sort)" = "$before" ]; then
+	ok "a garbage line stops apply, naming file and line; no jail made"
+else
+	nok "a garbage line stops apply" "rc=$rc" "$out"
+fi
+: >"$T/subuid"
+: >"$T/subgid"
