@@ -663,3 +663,10 @@ void state_set_free(struct state_set *x)
 	free(x->v);
 	memset(x, 0, sizeof(*x));
 }
+
+const char *state_sysctl_link(const char *key)
+{
+	const char *sep = strchr(key, '/');
+
+	return sep ? sep + 1 : "";
+}

@@ -72,11 +72,21 @@ struct state_jail {
 	bool start_pending;
 };
 
+/*
+ * A sysctl by its generic key (backends map them): "ipv6.forwarding",
+ * "ipv4.forwarding", "ipv6.accept_ra", "ipv4.ping_group_range",
+ * "ipv4.ip_unprivileged_port_start"; a setting of one link is "KEY/IFNAME"
+ * ("ipv6.accept_ra/bridge0": that link's accept_ra).
+ */
 struct state_sysctl {
 	char ns[MODEL_NAME_MAX];
-	char key[64];                    /* generic: "ipv6.forwarding", "ipv4.forwarding", "ipv6.accept_ra" (backends map them) */
-	char value[16];
+	char key[64];
+	char value[16];                  /* integers one space apart: "0 2147483647" */
 };
+
+/* The link a per-link sysctl key names ("bridge0" of "ipv6.accept_ra/bridge0"),
+ * or "" for a key of the whole namespace. */
+const char *state_sysctl_link(const char *key);
 
 struct state_index;
 

@@ -289,6 +289,14 @@ static void plan_bridge(struct planner *P, const struct model_bridge *b)
 	} else if (!l->owned && !b->adopt) {
 		conflict(P, "%s: bridge exists and was not created by jail6 (adopt = yes uses it)", b->name);
 	}
+	/* a bridge of jail6's takes no Router Advertisements: its jails'
+	 * ports must not configure the host (an adopted one is the admin's) */
+	if (!l || (l->owned && l->kind == STATE_LINK_BRIDGE)) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "ipv6.accept_ra/%s", b->name);
+		ensure_sysctl(P, "", key, "0");
+	}
 	for (size_t i = 0; i < b->n_addrs; i++)
 		ensure_addr(P, "", b->name, &b->addrs[i], NULL);
 	/* members come up before they join, so the joins and the bridge's own
@@ -379,6 +387,12 @@ static void plan_jail(struct planner *P, const struct model_jail *j)
 		created = true;
 	} else if (!sj->owned) {
 		conflict(P, "jail %s: exists and was not created by jail6", j->name);
+	}
+	/* ping (ICMP sockets) for every group, ports below 1024 for every
+	 * user: root in a jail has no privilege over its network namespace */
+	if (!sj || sj->owned) {
+		ensure_sysctl(P, j->name, "ipv4.ping_group_range", "0 2147483647");
+		ensure_sysctl(P, j->name, "ipv4.ip_unprivileged_port_start", "0");
 	}
 	for (size_t i = 0; i < j->n_ifaces; i++)
 		plan_iface(P, j, &j->ifaces[i]);

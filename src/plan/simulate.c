@@ -40,6 +40,11 @@ static int drop_link_facts(struct state *s, const char *ns, const char *name)
 	sel(s, STATE_SEL_ROUTES_VIA, ns, name, &set, &err);
 	for (size_t k = 0; k < set.n; k++)
 		state_drop_route(s, set.v[k]);
+	/* its own settings ("ipv6.accept_ra/NAME") */
+	sel(s, STATE_SEL_SYSCTLS_IN, ns, NULL, &set, &err);
+	for (size_t k = 0; k < set.n; k++)
+		if (!strcmp(state_sysctl_link(s->sysctls[set.v[k]].key), name))
+			state_drop_sysctl(s, set.v[k]);
 	state_set_free(&set);
 	return err;
 }
@@ -282,7 +287,10 @@ static int apply_sysctl(struct state *s, const struct action *a)
 {
 	struct state_sysctl *c = (struct state_sysctl *)state_find_sysctl(s, a->ns, a->key);
 	struct state_sysctl n = { .ns = "" };
+	const char *link = state_sysctl_link(a->key);
 
+	if (link[0] && !state_find_link(s, a->ns, link))
+		return -ENODEV;
 	if (c) {
 		PLAN_SCOPY(c->value, a->value);
 		return 0;

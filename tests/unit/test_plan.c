@@ -90,10 +90,13 @@ static const char *const seed_plan[] = {
 	"route: add default via 2001:470:7:5d1::1 dev gif0",
 	"sysctl ipv6.forwarding = 1",
 	"bridge0: create bridge",
+	"sysctl ipv6.accept_ra/bridge0 = 0",
 	"bridge0: add address 2001:470:8142:1::1/64",
 	"bge0: attach to bridge0",
 	"bridge0: up",
 	"ClamAV_Dev: create jail (hostname clamav-dev)",
+	"[ClamAV_Dev] sysctl ipv4.ping_group_range = 0 2147483647",
+	"[ClamAV_Dev] sysctl ipv4.ip_unprivileged_port_start = 0",
 	"epair1a: create veth pair with epair1b",
 	"epair1a: attach to bridge0",
 	"epair1a: up",
@@ -341,6 +344,9 @@ static void test_observed_seed_is_noop(void **st)
 	fx_sroute(&s, "ClamAV_Dev", "::/0", "2001:470:8142:1::1", "epair1b", true);
 	fx_sroute(&s, "ClamAV_Dev", "2001:470:8142:1::/64", NULL, "epair1b", false);
 	strcpy((char *)state_find_sysctl(&s, "", "ipv6.forwarding")->value, "1");
+	fx_ssysctl(&s, "", "ipv6.accept_ra/bridge0", "0");
+	fx_ssysctl(&s, "ClamAV_Dev", "ipv4.ping_group_range", "0 2147483647");
+	fx_ssysctl(&s, "ClamAV_Dev", "ipv4.ip_unprivileged_port_start", "0");
 	/* someone else's jail and bridge next to ours */
 	fx_sjail(&s, "poudriere", false);
 	fx_link(&s, "poudriere", "lo", STATE_LINK_OTHER, true, false);
@@ -601,6 +607,7 @@ static void test_rename_bridge(void **st)
 	static const char *const want[] = {
 		"bridge0: destroy",
 		"br6: create bridge",
+		"sysctl ipv6.accept_ra/br6 = 0",
 		"br6: add address 2001:470:8142:1::1/64",
 		"bge0: attach to br6",
 		"br6: up",
