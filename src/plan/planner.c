@@ -322,6 +322,7 @@ static void plan_iface(struct planner *P, const struct model_jail *j, const stru
 	const struct state_link *la, *lb;
 	struct action a;
 
+	plan_filter_port(P, j, f);
 	plan_veth_name(ha, f->name, 'a');
 	plan_veth_name(jb, f->name, 'b');
 	la = state_find_link(&P->w, "", ha);
@@ -424,6 +425,7 @@ static void plan_additions(struct planner *P)
 	/* the host routes between the tunnel and the jails' prefix */
 	if (m->n_tunnels || m->n_bridges || m->n_jails)
 		ensure_sysctl(P, "", "ipv6.forwarding", "1");
+	plan_filter_ensure(P);
 	for (size_t i = 0; i < m->n_bridges; i++)
 		plan_bridge(P, &m->bridges[i]);
 	for (size_t i = 0; i < m->n_jails; i++)

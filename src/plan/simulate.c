@@ -301,6 +301,38 @@ static int apply_sysctl(struct state *s, const struct action *a)
 	return state_add_sysctl(s, &n);
 }
 
+/* The port filter: made anew (empty), a port replaced or removed, gone. */
+static int apply_filter(struct state *s, const struct action *a)
+{
+	struct state_fport p = { .intact = true };
+
+	switch (a->kind) {
+	case ACTION_FILTER_CREATE:
+		state_filter_clear(s);
+		s->filter.present = s->filter.intact = s->filter.owned = true;
+		return 0;
+	case ACTION_FILTER_DESTROY:
+		if (!s->filter.present)
+			return -ENOENT;
+		state_filter_clear(s);
+		s->filter.present = s->filter.intact = s->filter.owned = false;
+		return 0;
+	case ACTION_FILTER_PORT_DEL:
+		if (!state_filter_port(s, a->ifname))
+			return -ENOENT;
+		state_filter_del(s, a->ifname);
+		return 0;
+	default:
+		if (!s->filter.present)
+			return -ENOENT;
+		PLAN_SCOPY(p.port, a->ifname);
+		PLAN_SCOPY(p.jail, a->target);
+		p.addrs = (struct addr *)a->addrs;
+		p.n_addrs = a->n_addrs;
+		return state_filter_put(s, &p);
+	}
+}
+
 int plan_state_play(struct state *s, const struct action *a)
 {
 	if (!jail_exists(s, a->ns))
@@ -340,6 +372,11 @@ int plan_state_play(struct state *s, const struct action *a)
 		return apply_route(s, a);
 	case ACTION_SYSCTL_SET:
 		return apply_sysctl(s, a);
+	case ACTION_FILTER_CREATE:
+	case ACTION_FILTER_PORT_SET:
+	case ACTION_FILTER_PORT_DEL:
+	case ACTION_FILTER_DESTROY:
+		return apply_filter(s, a);
 	}
 	return -EINVAL;
 }

@@ -424,6 +424,11 @@ int freebsd_action_argv(const struct action *a, struct freebsd_cmds *out)
 	case ACTION_LINK_UP:
 		render_link(&b, a);
 		break;
+	case ACTION_FILTER_CREATE:
+	case ACTION_FILTER_PORT_SET:
+	case ACTION_FILTER_PORT_DEL:
+	case ACTION_FILTER_DESTROY:
+		break; /* Linux only (nftables); script.c says so */
 	default:
 		return -EINVAL;
 	}

@@ -19,6 +19,7 @@
 #include "os/linux/jail.h"
 #include "os/linux/linux_int.h"
 #include "os/linux/netns.h"
+#include "os/linux/nft.h"
 #include "util/hmap.h"
 
 /* Times to redo a namespace whose dump the kernel interrupted because the
@@ -347,6 +348,8 @@ int linux_observe(struct linux_ctx *c, const char *const *jails, size_t n_jails,
 		if (!model_jailname_ok(jails[i]))
 			return -EINVAL;
 	rc = observe_ns(c, "", out);
+	if (rc == 0)
+		rc = linux_nft_observe(c, out);
 	for (size_t i = 0; rc == 0 && i < n_jails; i++) {
 		struct state_jail sj;
 		struct nl_sock *s;
