@@ -40,6 +40,8 @@ static void print_link(const char *indent, json_t *l)
 		printf("%sether %s\n", in2, json_string_value(v));
 	json_array_foreach(json_object_get(l, "addresses"), i, v)
 		print_addr(in2, json_string_value(v));
+	if ((v = json_object_get(l, "port_filter")))
+		printf("%sport filter: %s\n", in2, json_string_value(v));
 }
 
 /* The userspace datapath's counters, one line each for traffic and drops. */

@@ -80,31 +80,45 @@ static bool port_wanted(const struct plan_scope *S, const struct strmap *only, c
 	return f && f->bridge[0] && !strcmp(j->name, p->jail);
 }
 
+/* Whether port filter p is someone else's: its veth is there and its jail
+ * is not one of jail6's (another instance of jail6 on the same host keeps
+ * its ports in the same table). A port whose veth is gone is stale. */
+static bool port_foreign(const struct state *s, const struct state_fport *p)
+{
+	const struct state_jail *j = state_find_jail(s, p->jail);
+
+	return !(j && j->owned) && state_find_link(s, "", p->port);
+}
+
 void plan_filter_removals(struct planner *P, const struct plan_scope *S)
 {
 	const struct state_filter *f = &P->w.filter;
 	struct strmap only = { 0 };
 	char (*gone)[MODEL_IFNAMSIZ] = NULL;
 	size_t n = 0;
+	bool foreign = false;
 	struct action a;
 
 	if (!f->present || !f->owned)
 		return;
-	if (!S->n_only && !filter_wanted(S->m)) {
-		a = plan_act(ACTION_FILTER_DESTROY, "", "");
-		plan_emit(P, &a);
-		return;
-	}
 	/* the names first: each removal moves the filter's last port */
 	gone = calloc(f->n_ports + 1, sizeof(*gone));
 	for (size_t i = 0; gone && i < S->n_only; i++)
 		if (strmap_put(&only, S->only[i], &only) < 0)
 			goto nomem;
-	for (size_t i = 0; gone && i < f->n_ports; i++)
-		if (!port_wanted(S, &only, &f->ports[i]))
+	for (size_t i = 0; gone && i < f->n_ports; i++) {
+		if (port_foreign(&P->w, &f->ports[i]))
+			foreign = true;
+		else if (!port_wanted(S, &only, &f->ports[i]))
 			memcpy(gone[n++], f->ports[i].port, MODEL_IFNAMSIZ);
+	}
 	if (!gone)
 		goto nomem;
+	if (!S->n_only && !filter_wanted(S->m) && !foreign) {
+		a = plan_act(ACTION_FILTER_DESTROY, "", "");
+		plan_emit(P, &a);
+		goto cleanup;
+	}
 	for (size_t i = 0; i < n; i++) {
 		a = plan_act(ACTION_FILTER_PORT_DEL, "", gone[i]);
 		plan_emit(P, &a);
