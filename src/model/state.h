@@ -91,14 +91,14 @@ const char *state_sysctl_link(const char *key);
 
 /* The IPv6 filter of one jail interface's bridge port (NAMEa): the
  * addresses it lets through as sources and Neighbour Advertisement targets,
- * besides link-local ones and :: (Linux: set and chain of the nftables
- * bridge table "jail6"). */
+ * besides link-local ones and :: (Linux: its elements in the sets of the
+ * nftables bridge table "jail6"). */
 struct state_fport {
 	char port[MODEL_IFNAMSIZ];
 	char jail[MODEL_NAME_MAX];       /* the jail it is for; "" = not known */
 	struct addr *addrs;              /* IPv6, plen 128, sorted, no repeats */
 	size_t n_addrs;
-	bool intact;                     /* its rules are the ones jail6 makes */
+	bool intact;                     /* it is filtered (Linux: in the ports set) */
 };
 
 /* jail6's filter of the jails' bridge ports on the host. */

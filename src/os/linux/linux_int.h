@@ -29,6 +29,11 @@ int linux_ns_exists(struct linux_ctx *c, const char *ns);
  * since an open socket would keep it alive. */
 void linux_ns_forget(struct linux_ctx *c, const char *ns);
 
+/* The port filter as the FILTER_* actions of this context left it (nft.c
+ * keeps it, to replace a port's elements without a dump per port); NULL
+ * until read. linux_close frees it. */
+struct state **linux_nft_cache(struct linux_ctx *c);
+
 /* ---- sysctls (sysctl.c) */
 
 /* The /proc/sys path of a generic sysctl key (state.h), per-link keys

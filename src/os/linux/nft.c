@@ -3,24 +3,24 @@
  * in the host namespace jail6 manages, built with libnftnl and sent over a
  * libmnl socket, one batch (one transaction) per change.
  *
- *   table bridge jail6                        comment "jail6"
- *     map ports { ifname : verdict }          PORT : jump p_PORT
- *     chain forward (hook forward)  meta protocol ip6 iifname vmap @ports
- *     chain input   (hook input)    the same: what reaches the host's stack
- *     set a_PORT { ipv6_addr }                comment "jail NAME"
- *     chain p_PORT
- *       icmpv6 type router-advert counter drop                    r1
- *       icmpv6 type nd-neighbor-advert, target not fe80::/10
- *         and not in @a_PORT counter drop                          r2
- *       ip6 saddr fe80::/10 return                                 r3
- *       ip6 saddr :: return                                        r4
- *       ip6 saddr != @a_PORT counter drop                          r5
+ *   table bridge jail6                          comment "jail6"
+ *     set ports { ifname }                      "PORT" comment "jail NAME"
+ *     set allowed { ifname . ipv6_addr }        "PORT" . ADDRESS
+ *     chain forward (hook forward), chain input (hook input), each:
+ *       from @ports: icmpv6 type router-advert counter drop               r1
+ *       from @ports: icmpv6 type nd-neighbor-advert, target not
+ *         fe80::/10 and iifname . target not in @allowed: counter drop    r2
+ *       from @ports: ip6 saddr fe80::/10 accept                           r3
+ *       from @ports: ip6 saddr :: accept                                  r4
+ *       from @ports: iifname . ip6 saddr not in @allowed: counter drop    r5
+ *     ("from @ports": meta protocol ip6, iifname in @ports)
  *
- * Rules carry a comment ("jail6 forward", "jail6 r1"...) by which observe
- * tells them intact. A port is replaced whole in one batch (its map entry,
- * chain and set removed and made again), so no frame ever meets half a
- * filter; the dispatch through one map keeps a frame's cost and a change's
- * independent of the number of jails.
+ * Rules carry a comment ("jail6 forward r1"...) by which observe tells them
+ * intact. A frame costs five rules and hash lookups whatever the number of
+ * jails; there is no jump, so a change does not make the kernel validate
+ * the table. A port's elements are replaced in one batch; the elements to
+ * delete come from a copy of the sets this context read once
+ * (linux_nft_cache) and kept up to date, not from a dump per change.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,29 +38,24 @@
 
 /* ---- rules ---- */
 
-static void expr_add(struct nftnl_rule *r, struct nftnl_expr *e)
-{
-	nftnl_rule_add_expr(r, e);
-}
-
-static void meta(struct nftnl_rule *r, uint32_t key)
+static void meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("meta");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	expr_add(r, e);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
 }
 
-static void payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+static void payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	expr_add(r, e);
+	nftnl_rule_add_expr(r, e);
 }
 
 static void cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
@@ -70,7 +65,7 @@ static void cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t le
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 	nftnl_expr_set_data(e, NFTNL_EXPR_CMP_DATA, data, len);
-	expr_add(r, e);
+	nftnl_rule_add_expr(r, e);
 }
 
 /* reg1 &= fe80::/10's mask over 2 bytes, for a link-local test. */
@@ -84,34 +79,41 @@ static void mask_ll(struct nftnl_rule *r)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 2);
 	nftnl_expr_set_data(e, NFTNL_EXPR_BITWISE_MASK, mask, 2);
 	nftnl_expr_set_data(e, NFTNL_EXPR_BITWISE_XOR, zero, 2);
-	expr_add(r, e);
+	nftnl_rule_add_expr(r, e);
 }
 
-/* reg1 in @set (a verdict map when dreg is NFT_REG_VERDICT), or not in it. */
-static void lookup(struct nftnl_rule *r, const char *set, bool inv, bool vmap)
+/* The registers from reg1 in @set, or not in it. */
+static void lookup(struct nftnl_rule *r, const char *set, bool inv)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	if (vmap)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 	if (inv)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
-	expr_add(r, e);
+	nftnl_rule_add_expr(r, e);
 }
 
-/* counter, then the verdict. */
-static void verdict(struct nftnl_rule *r, int v, bool count)
+/* iifname . the 16 bytes at (base, off) not in @allowed (reg1 and reg2
+ * are contiguous: the concatenation's key). */
+static void not_allowed(struct nftnl_rule *r, uint32_t base, uint32_t off)
+{
+	meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	payload(r, base, off, 16, NFT_REG_2);
+	lookup(r, NFT_ALLOWED, true);
+}
+
+/* counter (for drops), then the verdict. */
+static void verdict(struct nftnl_rule *r, int v)
 {
 	struct nftnl_expr *e;
 
-	if (count)
-		expr_add(r, nftnl_expr_alloc("counter"));
+	if (v == NF_DROP)
+		nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
 	e = nftnl_expr_alloc("immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
-	expr_add(r, e);
+	nftnl_rule_add_expr(r, e);
 }
 
 /* icmpv6 type == t (after its l4proto). */
@@ -119,87 +121,59 @@ static void icmp6_type(struct nftnl_rule *r, uint8_t t)
 {
 	static const uint8_t icmp6 = 58;
 
-	meta(r, NFT_META_L4PROTO);
+	meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	cmp(r, NFT_CMP_EQ, &icmp6, 1);
-	payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+	payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
 	cmp(r, NFT_CMP_EQ, &t, 1);
 }
 
-/* Rule k (1..NFT_N_RULES) of port chain `chain` over address set `set`. */
-static void port_rule(struct nftnl_rule *r, int k, const char *set)
+/* Rule k (1..NFT_N_RULES) of a base chain: IPv6 from a jail port, then its test. */
+static void port_rule(struct nftnl_rule *r, int k)
 {
-	static const uint8_t ll[2] = { 0xfe, 0x80 }, any[16] = { 0 };
+	static const uint8_t ip6[2] = { 0x86, 0xdd }, ll[2] = { 0xfe, 0x80 }, any[16] = { 0 };
 
+	meta(r, NFT_META_PROTOCOL, NFT_REG_1);
+	cmp(r, NFT_CMP_EQ, ip6, 2);
+	meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	lookup(r, NFT_PORTS, false);
 	switch (k) {
 	case 1: /* Router Advertisement */
 		icmp6_type(r, 134);
-		verdict(r, NF_DROP, true);
+		verdict(r, NF_DROP);
 		break;
 	case 2: /* Neighbour Advertisement for an address not the port's */
 		icmp6_type(r, 136);
-		payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 2);
+		payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 2, NFT_REG_1);
 		mask_ll(r);
 		cmp(r, NFT_CMP_NEQ, ll, 2);
-		payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16);
-		lookup(r, set, true, false);
-		verdict(r, NF_DROP, true);
+		not_allowed(r, NFT_PAYLOAD_TRANSPORT_HEADER, 8);
+		verdict(r, NF_DROP);
 		break;
 	case 3: /* from a link-local address */
-		payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 2);
+		payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 2, NFT_REG_1);
 		mask_ll(r);
 		cmp(r, NFT_CMP_EQ, ll, 2);
-		verdict(r, NFT_RETURN, false);
+		verdict(r, NF_ACCEPT);
 		break;
 	case 4: /* from :: (duplicate address detection) */
-		payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
+		payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
 		cmp(r, NFT_CMP_EQ, any, 16);
-		verdict(r, NFT_RETURN, false);
+		verdict(r, NF_ACCEPT);
 		break;
 	default: /* from an address not the port's */
-		payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
-		lookup(r, set, true, false);
-		verdict(r, NF_DROP, true);
+		not_allowed(r, NFT_PAYLOAD_NETWORK_HEADER, 8);
+		verdict(r, NF_DROP);
 		break;
 	}
 }
 
-/* The dispatch of a base chain: IPv6 from a jail port jumps to its chain. */
-static void dispatch_rule(struct nftnl_rule *r)
-{
-	static const uint8_t ip6[2] = { 0x86, 0xdd };
-
-	meta(r, NFT_META_PROTOCOL);
-	cmp(r, NFT_CMP_EQ, ip6, 2);
-	meta(r, NFT_META_IIFNAME);
-	lookup(r, NFT_PORTS, false, true);
-}
-
-/* Add a rule to chain (k: port rule number, or 0 with base: dispatch). */
-static void batch_rule(struct nft *n, const char *chain, int k, const char *set, const char *base)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	char tag[64];
-	const void *ud;
-	uint32_t len;
-
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	if (base)
-		dispatch_rule(r);
-	else
-		port_rule(r, k, set);
-	nft_rule_tag(tag, sizeof(tag), k, base);
-	ud = nft_comment(n, NFTNL_UDATA_RULE_COMMENT, tag, &len);
-	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, ud, len);
-	nft_batch_put(n, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, nft_rule_payload, r);
-	nftnl_rule_free(r);
-}
-
-/* A base chain at hook with its dispatch rule. */
+/* A base chain at hook with its rules. */
 static void batch_base(struct nft *n, const char *name, uint32_t hook)
 {
 	struct nftnl_chain *c = nft_chain_new(name);
+	char tag[64];
+	const void *ud;
+	uint32_t len;
 
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, -200);
@@ -207,100 +181,44 @@ static void batch_base(struct nft *n, const char *name, uint32_t hook)
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	nft_batch_put(n, NFT_MSG_NEWCHAIN, NLM_F_CREATE, nft_chain_payload, c);
 	nftnl_chain_free(c);
-	batch_rule(n, name, 0, NULL, name);
-}
-
-/* Which of a port's objects are there (to remove them first). */
-struct port_has {
-	bool elem, chain, set;
-};
-
-/* Remove what there is of port's objects: map entry, rules, chain, set. */
-static void batch_port_del(struct nft *n, const char *port, const struct port_has *h)
-{
-	char name[32], key[16];
-
-	if (h->elem) {
-		struct nftnl_set *s = nft_set_new(NFT_PORTS);
-		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-		nft_port_key(key, port);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 16);
-		nftnl_set_elem_add(s, e);
-		nft_batch_put(n, NFT_MSG_DELSETELEM, 0, nft_elems_payload, s);
-		nftnl_set_free(s);
-	}
-	snprintf(name, sizeof(name), "p_%s", port);
-	if (h->chain) {
+	for (int k = 1; k <= NFT_N_RULES; k++) {
 		struct nftnl_rule *r = nftnl_rule_alloc();
-		struct nftnl_chain *c = nft_chain_new(name);
 		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
-		nft_batch_put(n, NFT_MSG_DELRULE, 0, nft_rule_payload, r);
-		nft_batch_put(n, NFT_MSG_DELCHAIN, 0, nft_chain_payload, c);
+		port_rule(r, k);
+		nft_rule_tag(tag, sizeof(tag), name, k);
+		ud = nft_comment(n, NFTNL_UDATA_RULE_COMMENT, tag, &len);
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, ud, len);
+		nft_batch_put(n, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, nft_rule_payload, r);
 		nftnl_rule_free(r);
-		nftnl_chain_free(c);
-	}
-	if (h->set) {
-		struct nftnl_set *s;
-		snprintf(name, sizeof(name), "a_%s", port);
-		s = nft_set_new(name);
-		nft_batch_put(n, NFT_MSG_DELSET, 0, nft_set_payload, s);
-		nftnl_set_free(s);
 	}
 }
 
-/* Make port's set (with addrs), chain and map entry. */
-static void batch_port_add(struct nft *n, const char *port, const char *jail, const struct addr *addrs,
-			   size_t n_addrs)
+/* A set of the table: its key (len bytes, nft type), its userdata. */
+static void batch_set(struct nft *n, const char *name, uint32_t len, uint32_t type)
 {
-	char chain[32], set[32], key[16], text[96];
-	struct nftnl_set *s, *m;
-	struct nftnl_set_elem *e;
-	struct nftnl_chain *c;
-	const void *ud;
-	uint32_t len;
+	struct nftnl_set *s = nft_set_new(name);
+	struct nftnl_udata_buf *ub = nftnl_udata_buf_alloc(16);
 
-	snprintf(chain, sizeof(chain), "p_%s", port);
-	snprintf(set, sizeof(set), "a_%s", port);
-	s = nft_set_new(set);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 16);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IPV6);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, ++n->seq);
-	snprintf(text, sizeof(text), "jail %s", jail);
-	ud = nft_comment(n, NFTNL_UDATA_SET_COMMENT, text, &len);
-	nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud, len);
-	nft_batch_put(n, NFT_MSG_NEWSET, NLM_F_CREATE, nft_set_payload, s);
-	for (size_t i = 0; i < n_addrs; i++) {
-		e = nftnl_set_elem_alloc();
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, addrs[i].bytes, 16);
-		nftnl_set_elem_add(s, e);
+	/* interface names are strings in host order: `nft list` shows them so */
+	if (ub && type == NFT_TYPE_IFNAME) {
+		nftnl_udata_put_u32(ub, NFTNL_UDATA_SET_KEYBYTEORDER, 1);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ub), nftnl_udata_buf_len(ub));
 	}
-	if (n_addrs)
-		nft_batch_put(n, NFT_MSG_NEWSETELEM, NLM_F_CREATE, nft_elems_payload, s);
+	nft_batch_put(n, NFT_MSG_NEWSET, NLM_F_CREATE, nft_set_payload, s);
+	if (ub)
+		nftnl_udata_buf_free(ub);
 	nftnl_set_free(s);
-	c = nft_chain_new(chain);
-	nft_batch_put(n, NFT_MSG_NEWCHAIN, NLM_F_CREATE, nft_chain_payload, c);
-	nftnl_chain_free(c);
-	for (int k = 1; k <= NFT_N_RULES; k++)
-		batch_rule(n, chain, k, set, NULL);
-	m = nft_set_new(NFT_PORTS);
-	e = nftnl_set_elem_alloc();
-	nft_port_key(key, port);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 16);
-	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
-	nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
-	nftnl_set_elem_add(m, e);
-	nft_batch_put(n, NFT_MSG_NEWSETELEM, NLM_F_CREATE, nft_elems_payload, m);
-	nftnl_set_free(m);
 }
 
-/* The table anew: removed first when there, then made with its map and hooks. */
+/* The table anew: removed first when there, then made with its sets and hooks. */
 static void batch_table(struct nft *n, bool there)
 {
-	struct nftnl_udata_buf *ub;
 	struct nftnl_table *t = nft_table_new();
-	struct nftnl_set *m = nft_set_new(NFT_PORTS);
 	const void *ud;
 	uint32_t len;
 
@@ -309,123 +227,186 @@ static void batch_table(struct nft *n, bool there)
 	ud = nft_comment(n, NFTNL_UDATA_TABLE_COMMENT, "jail6", &len);
 	nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud, len);
 	nft_batch_put(n, NFT_MSG_NEWTABLE, NLM_F_CREATE, nft_table_payload, t);
-	nftnl_set_set_u32(m, NFTNL_SET_FLAGS, NFT_SET_MAP);
-	nftnl_set_set_u32(m, NFTNL_SET_KEY_LEN, 16);
-	nftnl_set_set_u32(m, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
-	nftnl_set_set_u32(m, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	nftnl_set_set_u32(m, NFTNL_SET_ID, ++n->seq);
-	/* names are strings in host order: `nft list` shows them so */
-	if ((ub = nftnl_udata_buf_alloc(16))) {
-		nftnl_udata_put_u32(ub, NFTNL_UDATA_SET_KEYBYTEORDER, 1);
-		nftnl_set_set_data(m, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ub), nftnl_udata_buf_len(ub));
-		nftnl_udata_buf_free(ub);
-	}
-	nft_batch_put(n, NFT_MSG_NEWSET, NLM_F_CREATE, nft_set_payload, m);
+	nftnl_table_free(t);
+	batch_set(n, NFT_PORTS, 16, NFT_TYPE_IFNAME);
+	batch_set(n, NFT_ALLOWED, 32, NFT_TYPE_IFNAME << NFT_TYPE_BITS | NFT_TYPE_IPV6);
 	batch_base(n, "forward", NF_BR_FORWARD);
 	batch_base(n, "input", NF_BR_LOCAL_IN);
-	nftnl_set_free(m);
-	nftnl_table_free(t);
 }
 
-/* ---- what is there ---- */
-
-/* Which of port's objects are there. */
-static int port_has(struct nft *n, const char *port, struct port_has *h)
+/* One element op on the allowed set: port . each of addrs. */
+static void batch_allowed(struct nft *n, uint16_t type, const char *port, const struct addr *addrs, size_t k)
 {
-	char name[32], key[16];
-	struct nftnl_chain *c;
 	struct nftnl_set *s;
-	struct nftnl_set_elem *e;
-	int r;
+	char key[32];
 
-	snprintf(name, sizeof(name), "p_%s", port);
-	c = nft_chain_new(name);
-	r = nft_exists(n, NFT_MSG_GETCHAIN, nft_chain_payload, c);
-	nftnl_chain_free(c);
-	h->chain = r == 1;
-	snprintf(name, sizeof(name), "a_%s", port);
-	s = nft_set_new(name);
-	if (r >= 0)
-		r = nft_exists(n, NFT_MSG_GETSET, nft_set_payload, s);
+	if (!k)
+		return;
+	s = nft_set_new(NFT_ALLOWED);
+	nft_port_key(key, port);
+	for (size_t i = 0; i < k; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		memcpy(key + 16, addrs[i].bytes, 16);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 32);
+		nftnl_set_elem_add(s, e);
+	}
+	nft_batch_put(n, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, nft_elems_payload, s);
 	nftnl_set_free(s);
-	h->set = r == 1;
-	s = nft_set_new(NFT_PORTS);
-	e = nftnl_set_elem_alloc();
+}
+
+/* One element op on the ports set (with its jail's comment when added). */
+static void batch_port(struct nft *n, uint16_t type, const char *port, const char *jail)
+{
+	struct nftnl_set *s = nft_set_new(NFT_PORTS);
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	char key[16], text[MODEL_NAME_MAX + 8];
+	const void *ud;
+	uint32_t len;
+
 	nft_port_key(key, port);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, 16);
+	if (jail) {
+		snprintf(text, sizeof(text), "jail %s", jail);
+		ud = nft_comment(n, NFTNL_UDATA_SET_ELEM_COMMENT, text, &len);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, ud, len);
+	}
 	nftnl_set_elem_add(s, e);
-	if (r >= 0)
-		r = nft_exists(n, NFT_MSG_GETSETELEM, nft_elems_payload, s);
+	nft_batch_put(n, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, nft_elems_payload, s);
 	nftnl_set_free(s);
-	h->elem = r == 1;
-	return r < 0 ? r : 0;
 }
 
+/* Remove what there is of port's filter, as the cache knows it. */
+static void batch_port_del(struct nft *n, const struct state_fport *old)
+{
+	if (!old)
+		return;
+	if (old->intact) /* in the ports set */
+		batch_port(n, NFT_MSG_DELSETELEM, old->port, NULL);
+	batch_allowed(n, NFT_MSG_DELSETELEM, old->port, old->addrs, old->n_addrs);
+}
 
 /* ---- execute ---- */
 
-/* linux_in_ns callback: carry out filter action arg in the host namespace. */
-static int filter_here(void *arg)
+/* The cache of the filter's elements, read now when it is not there. */
+static int cache_get(struct linux_ctx *c, struct nft *n, struct state **out)
 {
-	struct exec *x = arg;
-	const struct action *a = x->a;
-	struct port_has h = { 0 };
+	struct state **cache = linux_nft_cache(c);
+	int r;
+
+	if (*cache) {
+		*out = *cache;
+		return 0;
+	}
+	*cache = calloc(1, sizeof(**cache));
+	if (!*cache)
+		return -ENOMEM;
+	r = nft_read(n, *cache);
+	if (r < 0) {
+		free(*cache);
+		*cache = NULL;
+		return r;
+	}
+	*out = *cache;
+	return 0;
+}
+
+static void cache_drop(struct linux_ctx *c)
+{
+	struct state **cache = linux_nft_cache(c);
+
+	state_free(*cache);
+	free(*cache);
+	*cache = NULL;
+}
+
+/* What filter_here works on. */
+struct filter_call {
+	struct exec *x;
+	struct nft n;
+};
+
+/* Build the batch of action a; 0, -ENOENT (no table), -errno. */
+static int filter_batch(struct filter_call *f, struct state **cache)
+{
+	const struct action *a = f->x->a;
+	struct state *st;
 	struct addr *v = NULL;
 	size_t nv = 0;
-	struct nft n;
-	int r = nft_open(&n), there;
+	int r;
 
-	if (r < 0)
-		goto cleanup;
-	there = r = nft_table_exists(&n, NULL, 0);
-	if (r < 0)
-		goto cleanup;
-	if (a->kind == ACTION_FILTER_DESTROY || a->kind == ACTION_FILTER_PORT_DEL) {
-		if (!there) /* gone already: what the action wants */
-			goto cleanup;
-		if (a->kind == ACTION_FILTER_PORT_DEL && (r = port_has(&n, a->ifname, &h)) < 0)
-			goto cleanup;
-	}
-	if (a->kind == ACTION_FILTER_PORT_SET) {
-		if (!there) {
-			r = -ENOENT;
-			goto cleanup;
-		}
-		r = port_has(&n, a->ifname, &h);
-		if (r == 0)
-			r = state_filter_addrs(a->addrs, a->n_addrs, &v, &nv);
+	if (a->kind == ACTION_FILTER_CREATE || a->kind == ACTION_FILTER_DESTROY) {
+		r = nft_table_exists(&f->n, NULL, 0);
 		if (r < 0)
-			goto cleanup;
+			return r;
+		nft_batch_start(&f->n);
+		if (a->kind == ACTION_FILTER_CREATE) {
+			batch_table(&f->n, r == 1);
+		} else if (r == 1) {
+			struct nftnl_table *t = nft_table_new();
+			nft_batch_put(&f->n, NFT_MSG_DELTABLE, 0, nft_table_payload, t);
+			nftnl_table_free(t);
+		}
+		return 0;
 	}
-	nft_batch_start(&n);
-	switch (a->kind) {
-	case ACTION_FILTER_CREATE:
-		batch_table(&n, there);
-		break;
-	case ACTION_FILTER_DESTROY: {
-		struct nftnl_table *t = nft_table_new();
-		nft_batch_put(&n, NFT_MSG_DELTABLE, 0, nft_table_payload, t);
-		nftnl_table_free(t);
-		break;
+	r = cache_get(f->x->c, &f->n, &st);
+	if (r < 0)
+		return r;
+	*cache = st;
+	if (!st->filter.present)
+		return a->kind == ACTION_FILTER_PORT_DEL ? 0 : -ENOENT;
+	if (a->kind == ACTION_FILTER_PORT_SET && state_filter_addrs(a->addrs, a->n_addrs, &v, &nv) < 0)
+		return -ENOMEM;
+	nft_batch_start(&f->n);
+	batch_port_del(&f->n, state_filter_port(st, a->ifname));
+	if (a->kind == ACTION_FILTER_PORT_SET) {
+		batch_port(&f->n, NFT_MSG_NEWSETELEM, a->ifname, a->target);
+		batch_allowed(&f->n, NFT_MSG_NEWSETELEM, a->ifname, v, nv);
 	}
-	case ACTION_FILTER_PORT_DEL:
-		batch_port_del(&n, a->ifname, &h);
-		break;
-	default:
-		batch_port_del(&n, a->ifname, &h);
-		batch_port_add(&n, a->ifname, a->target, v, nv);
-		break;
-	}
-	r = n.n_msgs ? nft_batch_send(&n) : 0;
-cleanup:
 	free(v);
-	nft_close(&n);
-	return r;
+	return 0;
+}
+
+/* linux_in_ns callback: carry out filter action arg in the host namespace,
+ * and keep the cache as the kernel now has it. */
+static int filter_here(void *arg)
+{
+	struct filter_call *f = arg;
+	const struct action *a = f->x->a;
+	struct state *cache = NULL;
+	struct state_fport p = { .intact = true };
+	int r = nft_open(&f->n);
+
+	if (r == 0)
+		r = filter_batch(f, &cache);
+	if (r == 0 && f->n.batch)
+		r = f->n.n_msgs ? nft_batch_send(&f->n) : 0;
+	nft_close(&f->n);
+	if (r < 0 || a->kind == ACTION_FILTER_DESTROY) {
+		cache_drop(f->x->c); /* read again when next needed */
+		return r;
+	}
+	if (a->kind == ACTION_FILTER_CREATE) {
+		cache_drop(f->x->c);
+		return 0;
+	}
+	if (a->kind == ACTION_FILTER_PORT_DEL) {
+		if (cache)
+			state_filter_del(cache, a->ifname);
+		return 0;
+	}
+	snprintf(p.port, sizeof(p.port), "%s", a->ifname);
+	snprintf(p.jail, sizeof(p.jail), "%s", a->target);
+	p.addrs = (struct addr *)a->addrs;
+	p.n_addrs = a->n_addrs;
+	if (cache && state_filter_put(cache, &p) < 0)
+		cache_drop(f->x->c);
+	return 0;
 }
 
 int exec_filter(struct exec *x)
 {
 	const struct action *a = x->a;
+	struct filter_call f = { .x = x };
 	int r;
 
 	if (a->kind == ACTION_FILTER_PORT_SET || a->kind == ACTION_FILTER_PORT_DEL) {
@@ -434,7 +415,7 @@ int exec_filter(struct exec *x)
 		if (a->kind == ACTION_FILTER_PORT_SET && !model_jailname_ok(a->target))
 			return exec_fail_msg(x, -EINVAL, "invalid jail name \"%s\"", a->target);
 	}
-	r = linux_in_ns(x->c, "", filter_here, x);
+	r = linux_in_ns(x->c, "", filter_here, &f);
 	if (r == -ENOENT && a->kind == ACTION_FILTER_PORT_SET)
 		return exec_fail_msg(x, r, "%s: port filter: no nftables table bridge %s", a->ifname, NFT_TABLE);
 	if (r < 0 && a->ifname[0])

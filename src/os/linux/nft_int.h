@@ -17,11 +17,15 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "model/state.h"
+
 #define NFT_TABLE    "jail6"
-#define NFT_PORTS    "ports"
-#define NFT_N_RULES  5          /* the rules of a port's chain */
+#define NFT_PORTS    "ports"    /* set of the jail ports, each commented "jail NAME" */
+#define NFT_ALLOWED  "allowed"  /* set of port . address pairs */
+#define NFT_N_RULES  5          /* the rules of each base chain */
 #define NFT_TYPE_IPV6 8         /* nft's datatype ids, for `nft list` */
 #define NFT_TYPE_IFNAME 41
+#define NFT_TYPE_BITS 6         /* nft's concatenation of datatypes */
 
 /* One conversation with nf_tables in the namespace it was opened in. */
 struct nft {
@@ -69,10 +73,15 @@ struct nftnl_table *nft_table_new(void);
 struct nftnl_chain *nft_chain_new(const char *name);
 struct nftnl_set *nft_set_new(const char *name);
 
-/* A port's key in the ports map: its name, NUL-padded to IFNAMSIZ. */
+/* A port's key in the ports set: its name, NUL-padded to IFNAMSIZ. */
 void nft_port_key(char key[16], const char *port);
-/* The comment that marks rule k of a port chain ("jail6 r1") or the rule
- * of base chain base ("jail6 forward"). */
-void nft_rule_tag(char *buf, size_t len, int k, const char *base);
+/* The comment that marks rule k of base chain chain ("jail6 forward r1"). */
+void nft_rule_tag(char *buf, size_t len, const char *chain, int k);
+
+/* Read jail6's table into out->filter (nft_observe.c): present, owned
+ * (its mark), intact (chains, rules, sets), each port with its jail and
+ * addresses; a port with addresses but not in the ports set is not intact.
+ * 0 or -errno. */
+int nft_read(struct nft *n, struct state *out);
 
 #endif

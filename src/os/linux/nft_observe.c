@@ -1,5 +1,6 @@
-/* Observe the port filter: jail6's table read back into state->filter,
- * each port's addresses from its set, its rules by their comments. */
+/* Observe the port filter: jail6's table read back into state->filter
+ * (its chains' rules by their comments, each port's jail and addresses
+ * from the two sets) in a fixed number of dumps, whatever the jails. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,26 +14,30 @@
 #include "os/linux/nft.h"
 #include "os/linux/nft_int.h"
 
-/* ---- observe ---- */
+/* One element of the allowed set: a port and an address. */
+struct pair {
+	char port[MODEL_IFNAMSIZ];
+	struct addr addr;
+};
 
-/* What a dump of the table finds, before it becomes state facts. */
+/* What the dumps found. */
 struct seen {
-	struct state *out;
-	struct nft *n;
-	char (*chains)[32];         /* port chains (p_PORT) and base chains */
-	size_t n_chains;
-	int *rules_ok;              /* per chain: intact rules counted; -1 = a stray */
-	char (*sets)[32];
-	char (*jails)[MODEL_NAME_MAX];
-	size_t n_sets;
+	int rules[2];               /* forward, input: rules in order with their tag; -1: a stray */
+	bool chain[2];
+	struct state_fport *ports;  /* from the ports set (jail from its comment) */
+	size_t n_ports;
+	struct pair *pairs;
+	size_t n_pairs;
 	int err;
 };
 
-static int chain_index(const struct seen *s, const char *name)
+static const char *const base_chains[2] = { "forward", "input" };
+
+static int base_index(const char *name)
 {
-	for (size_t i = 0; i < s->n_chains; i++)
-		if (!strcmp(s->chains[i], name))
-			return (int)i;
+	for (int i = 0; i < 2; i++)
+		if (!strcmp(name, base_chains[i]))
+			return i;
 	return -1;
 }
 
@@ -40,30 +45,17 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct seen *s = data;
 	struct nftnl_chain *c = nftnl_chain_alloc();
-	void *p;
+	int i;
 
-	if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0)
-		goto fail;
-	if (strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_TABLE)) {
+	if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0) {
 		nftnl_chain_free(c);
-		return MNL_CB_OK;
+		return MNL_CB_ERROR;
 	}
-	p = realloc(s->chains, (s->n_chains + 1) * sizeof(*s->chains));
-	if (!p)
-		goto fail;
-	s->chains = p;
-	p = realloc(s->rules_ok, (s->n_chains + 1) * sizeof(*s->rules_ok));
-	if (!p)
-		goto fail;
-	s->rules_ok = p;
-	snprintf(s->chains[s->n_chains], 32, "%s", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
-	s->rules_ok[s->n_chains++] = 0;
+	i = base_index(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	if (i >= 0 && !strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_TABLE))
+		s->chain[i] = true;
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
-fail:
-	nftnl_chain_free(c);
-	s->err = -ENOMEM;
-	return MNL_CB_ERROR;
 }
 
 /* A rule counts when it carries the tag its place in its chain calls for. */
@@ -78,51 +70,17 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0) {
 		nftnl_rule_free(r);
-		s->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
 	i = strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), NFT_TABLE) ? -1
-		: chain_index(s, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-	if (i >= 0 && s->rules_ok[i] >= 0) {
-		const char *ch = s->chains[i];
-		bool base = strncmp(ch, "p_", 2) != 0;
+		: base_index(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+	if (i >= 0 && s->rules[i] >= 0) {
 		ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 		nft_comment_of(ud, len, NFTNL_UDATA_RULE_COMMENT, tag, sizeof(tag));
-		nft_rule_tag(want, sizeof(want), s->rules_ok[i] + 1, base ? ch : NULL);
-		s->rules_ok[i] = strcmp(tag, want) ? -1 : s->rules_ok[i] + 1;
+		nft_rule_tag(want, sizeof(want), base_chains[i], s->rules[i] + 1);
+		s->rules[i] = strcmp(tag, want) ? -1 : s->rules[i] + 1;
 	}
 	nftnl_rule_free(r);
-	return MNL_CB_OK;
-}
-
-static int set_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct seen *s = data;
-	struct nftnl_set *x = nftnl_set_alloc();
-	char text[MODEL_NAME_MAX + 8];
-	const void *ud;
-	uint32_t len = 0;
-	void *p;
-
-	if (!x || nftnl_set_nlmsg_parse(nlh, x) < 0 ||
-	    !(p = realloc(s->sets, (s->n_sets + 1) * sizeof(*s->sets)))) {
-		nftnl_set_free(x);
-		s->err = -ENOMEM;
-		return MNL_CB_ERROR;
-	}
-	s->sets = p;
-	if (!(p = realloc(s->jails, (s->n_sets + 1) * sizeof(*s->jails)))) {
-		nftnl_set_free(x);
-		s->err = -ENOMEM;
-		return MNL_CB_ERROR;
-	}
-	s->jails = p;
-	snprintf(s->sets[s->n_sets], 32, "%s", nftnl_set_get_str(x, NFTNL_SET_NAME));
-	ud = nftnl_set_get_data(x, NFTNL_SET_USERDATA, &len);
-	nft_comment_of(ud, len, NFTNL_UDATA_SET_COMMENT, text, sizeof(text));
-	snprintf(s->jails[s->n_sets++], MODEL_NAME_MAX, "%.*s", MODEL_NAME_MAX - 1,
-		 strncmp(text, "jail ", 5) ? "" : text + 5);
-	nftnl_set_free(x);
 	return MNL_CB_OK;
 }
 
@@ -131,7 +89,8 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-/* The elements of set name into a new nftnl_set (*out), or -errno. */
+/* The elements of set name into a new nftnl_set (*out); -ENOENT when the
+ * set is not there. */
 static int dump_elems(struct nft *n, const char *name, struct nftnl_set **out)
 {
 	struct nftnl_set *s = nft_set_new(name);
@@ -145,125 +104,160 @@ static int dump_elems(struct nft *n, const char *name, struct nftnl_set **out)
 	return 0;
 }
 
-/* One port: its set's addresses, and whether its chain, rules and map
- * entry (jump to its chain) are jail6's. */
-static int observe_port(struct seen *s, size_t set_i, const struct nftnl_set *map)
+/* Each element of x, its key (klen bytes) and userdata, to fn. */
+static int each_elem(struct nftnl_set *x, uint32_t klen, int (*fn)(struct seen *, const char *key, const void *ud,
+								     uint32_t udlen), struct seen *s)
 {
-	struct state_fport p = { .intact = true };
-	const char *port = s->sets[set_i] + 2;
-	char chain[32];
-	struct nftnl_set *x = NULL;
-	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(x);
 	struct nftnl_set_elem *e;
-	bool mapped = false;
-	int ci, r;
+	int r = 0;
 
-	snprintf(p.port, sizeof(p.port), "%s", port);
-	snprintf(p.jail, sizeof(p.jail), "%s", s->jails[set_i]);
-	snprintf(chain, sizeof(chain), "p_%s", port);
-	ci = chain_index(s, chain);
-	p.intact = ci >= 0 && s->rules_ok[ci] == NFT_N_RULES;
-	it = map ? nftnl_set_elems_iter_create(map) : NULL;
-	for (e = it ? nftnl_set_elems_iter_cur(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
-		uint32_t kl = 0;
+	if (!it)
+		return -ENOMEM;
+	for (e = nftnl_set_elems_iter_cur(it); e && r == 0; e = nftnl_set_elems_iter_next(it)) {
+		uint32_t kl = 0, ul = 0;
 		const char *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &kl);
-		const char *to = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
-		if (k && kl == 16 && !strncmp(k, port, 16))
-			mapped = to && !strcmp(to, chain) && nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT) == (uint32_t)NFT_JUMP;
+		const void *ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ul);
+		if (k && kl == klen)
+			r = fn(s, k, ud, ud ? ul : 0);
 	}
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-	p.intact = p.intact && mapped;
-	r = dump_elems(s->n, s->sets[set_i], &x);
-	if (r < 0)
-		return r;
-	it = nftnl_set_elems_iter_create(x);
-	for (e = it ? nftnl_set_elems_iter_cur(it) : NULL; e && r == 0; e = nftnl_set_elems_iter_next(it)) {
-		uint32_t kl = 0;
-		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &kl);
-		struct addr *v = realloc(p.addrs, (p.n_addrs + 1) * sizeof(*v));
-		if (!v) {
-			r = -ENOMEM;
-			break;
-		}
-		p.addrs = v;
-		if (k && kl == 16) {
-			memset(&v[p.n_addrs], 0, sizeof(*v));
-			v[p.n_addrs].family = AF_INET6;
-			v[p.n_addrs].plen = 128;
-			memcpy(v[p.n_addrs++].bytes, k, 16);
-		}
-	}
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(x);
-	if (r == 0)
-		r = state_filter_put(s->out, &p);
-	free(p.addrs);
+	nftnl_set_elems_iter_destroy(it);
 	return r;
 }
 
-/* linux_in_ns callback: read jail6's table into the state (arg: struct seen). */
-static int observe_here(void *arg)
+/* An element of the ports set: a port and its jail. */
+static int port_fn(struct seen *s, const char *key, const void *ud, uint32_t udlen)
 {
-	struct seen *s = arg;
-	struct nftnl_table *t = nft_table_new();
+	struct state_fport *v = realloc(s->ports, (s->n_ports + 1) * sizeof(*v));
+	char text[MODEL_NAME_MAX + 8];
+
+	if (!v)
+		return -ENOMEM;
+	s->ports = v;
+	v = &s->ports[s->n_ports++];
+	memset(v, 0, sizeof(*v));
+	v->intact = true;
+	snprintf(v->port, sizeof(v->port), "%.*s", MODEL_IFNAMSIZ - 1, key);
+	nft_comment_of(ud, udlen, NFTNL_UDATA_SET_ELEM_COMMENT, text, sizeof(text));
+	snprintf(v->jail, sizeof(v->jail), "%.*s", MODEL_NAME_MAX - 1, strncmp(text, "jail ", 5) ? "" : text + 5);
+	return 0;
+}
+
+/* An element of the allowed set: port . address. */
+static int pair_fn(struct seen *s, const char *key, const void *ud, uint32_t udlen)
+{
+	struct pair *v = realloc(s->pairs, (s->n_pairs + 1) * sizeof(*v));
+
+	(void)ud;
+	(void)udlen;
+	if (!v)
+		return -ENOMEM;
+	s->pairs = v;
+	v = &s->pairs[s->n_pairs++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->port, sizeof(v->port), "%.*s", MODEL_IFNAMSIZ - 1, key);
+	v->addr.family = AF_INET6;
+	v->addr.plen = 128;
+	memcpy(v->addr.bytes, key + 16, 16);
+	return 0;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pair *)a)->port, ((const struct pair *)b)->port);
+}
+
+/* The ports into out: each with its addresses (the allowed pairs sorted
+ * by port, taken in runs); pairs of a port not in the ports set make a
+ * port that is not intact. */
+static int put_ports(struct seen *s, struct state *out)
+{
+	struct addr *v = calloc(s->n_pairs + 1, sizeof(*v));
+	int r = v ? 0 : -ENOMEM;
+
+	if (s->n_pairs)
+		qsort(s->pairs, s->n_pairs, sizeof(*s->pairs), pair_cmp);
+	for (size_t i = 0; r == 0 && i < s->n_ports; i++)
+		r = state_filter_put(out, &s->ports[i]);
+	for (size_t i = 0, k; r == 0 && i < s->n_pairs; i = k) {
+		const struct state_fport *sp = state_filter_port(out, s->pairs[i].port);
+		struct state_fport p = { .intact = false };
+
+		for (k = i; k < s->n_pairs && !strcmp(s->pairs[k].port, s->pairs[i].port); k++)
+			v[k - i] = s->pairs[k].addr;
+		if (sp)
+			p = *sp;
+		else
+			snprintf(p.port, sizeof(p.port), "%s", s->pairs[i].port);
+		p.addrs = v;
+		p.n_addrs = k - i;
+		r = state_filter_put(out, &p);
+	}
+	free(v);
+	return r;
+}
+
+int nft_read(struct nft *n, struct state *out)
+{
+	struct seen s = { .rules = { 0, 0 } };
 	struct nftnl_chain *c = nft_chain_new("");
 	struct nftnl_rule *ru = nftnl_rule_alloc();
-	struct nftnl_set *st = nft_set_new("");
-	struct nftnl_set *map = NULL;
+	struct nftnl_set *ports = NULL, *allowed = NULL;
 	char mark[64] = "";
-	struct nft n;
-	int r = nft_open(&n), fi, ii;
+	int r = nft_table_exists(n, mark, sizeof(mark)), rp, ra;
 
-	s->n = &n;
-	if (r == 0)
-		r = nft_table_exists(&n, mark, sizeof(mark));
 	if (r <= 0)
 		goto cleanup;
-	s->out->filter.present = true;
+	out->filter.present = true;
 	/* jail6's mark, as addresses and routes carry protocol 106 */
-	s->out->filter.owned = !strcmp(mark, "jail6");
+	out->filter.owned = !strcmp(mark, "jail6");
 	nftnl_chain_unset(c, NFTNL_CHAIN_NAME);
 	nftnl_rule_set_u32(ru, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
 	nftnl_rule_set_str(ru, NFTNL_RULE_TABLE, NFT_TABLE);
-	nftnl_set_unset(st, NFTNL_SET_NAME);
-	r = nft_talk(&n, NFT_MSG_GETCHAIN, NLM_F_DUMP, nft_chain_payload, c, chain_cb, s);
+	r = nft_talk(n, NFT_MSG_GETCHAIN, NLM_F_DUMP, nft_chain_payload, c, chain_cb, &s);
 	if (r == 0)
-		r = nft_talk(&n, NFT_MSG_GETRULE, NLM_F_DUMP, nft_rule_payload, ru, rule_cb, s);
-	if (r == 0)
-		r = nft_talk(&n, NFT_MSG_GETSET, NLM_F_DUMP, nft_set_payload, st, set_cb, s);
+		r = nft_talk(n, NFT_MSG_GETRULE, NLM_F_DUMP, nft_rule_payload, ru, rule_cb, &s);
+	rp = r ? r : dump_elems(n, NFT_PORTS, &ports);
+	ra = r ? r : dump_elems(n, NFT_ALLOWED, &allowed);
+	r = r ? r : rp == -ENOENT ? 0 : rp ? rp : ra == -ENOENT ? 0 : ra;
 	if (r < 0)
 		goto cleanup;
-	fi = chain_index(s, "forward");
-	ii = chain_index(s, "input");
-	for (size_t i = 0; i < s->n_sets; i++)
-		if (!strcmp(s->sets[i], NFT_PORTS))
-			r = dump_elems(&n, NFT_PORTS, &map);
-	s->out->filter.intact = map && fi >= 0 && ii >= 0 && s->rules_ok[fi] == 1 && s->rules_ok[ii] == 1;
-	for (size_t i = 0; r == 0 && i < s->n_sets; i++)
-		if (!strncmp(s->sets[i], "a_", 2) && model_ifname_ok(s->sets[i] + 2))
-			r = observe_port(s, i, map);
+	out->filter.intact = s.chain[0] && s.chain[1] && s.rules[0] == NFT_N_RULES && s.rules[1] == NFT_N_RULES &&
+			     ports && allowed;
+	if (ports)
+		r = each_elem(ports, 16, port_fn, &s);
+	if (r == 0 && allowed)
+		r = each_elem(allowed, 32, pair_fn, &s);
+	if (r == 0)
+		r = put_ports(&s, out);
 cleanup:
-	if (map)
-		nftnl_set_free(map);
-	nftnl_table_free(t);
+	if (ports)
+		nftnl_set_free(ports);
+	if (allowed)
+		nftnl_set_free(allowed);
 	nftnl_chain_free(c);
 	nftnl_rule_free(ru);
-	nftnl_set_free(st);
+	free(s.ports);
+	free(s.pairs);
+	return r < 0 ? r : 0;
+}
+
+/* linux_in_ns callback: nft_read in the host namespace. */
+static int observe_here(void *arg)
+{
+	struct nft n;
+	int r = nft_open(&n);
+
+	if (r == 0)
+		r = nft_read(&n, arg);
 	nft_close(&n);
-	return s->err ? s->err : r;
+	return r;
 }
 
 int linux_nft_observe(struct linux_ctx *c, struct state *out)
 {
-	struct seen s = { .out = out };
-	int r = linux_in_ns(c, "", observe_here, &s);
+	int r = linux_in_ns(c, "", observe_here, out);
 
-	free(s.chains);
-	free(s.rules_ok);
-	free(s.sets);
-	free(s.jails);
 	/* no nf_tables in this kernel: no filter can be there */
 	return r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT ? 0 : r;
 }

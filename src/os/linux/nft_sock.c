@@ -168,12 +168,9 @@ int nft_batch_send(struct nft *n)
 
 /* The comment that marks rule k of a port chain ("jail6 r1") or of a base
  * chain ("jail6 forward"). */
-void nft_rule_tag(char *buf, size_t len, int k, const char *base)
+void nft_rule_tag(char *buf, size_t len, const char *chain, int k)
 {
-	if (base)
-		snprintf(buf, len, "jail6 %s", base);
-	else
-		snprintf(buf, len, "jail6 r%d", k);
+	snprintf(buf, len, "jail6 %s r%d", chain, k);
 }
 
 /* ---- objects ---- */

@@ -52,11 +52,12 @@ int linux_sysctl_path(const char *key, char *buf, size_t len)
 	return (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
-/* Read or write (value != NULL) one /proc/sys file; runs while the thread
- * is inside the namespace, since /proc/sys/net shows the current netns. */
-static int sysctl_io(const char *path, char *buf, size_t len, const char *value)
+/* Read or write (value != NULL) one /proc/sys file, path relative to dir
+ * (AT_FDCWD for an absolute one); runs while the thread is inside the
+ * namespace, since /proc/sys/net shows the current netns. */
+static int sysctl_io_at(int dir, const char *path, char *buf, size_t len, const char *value)
 {
-	int fd = open(path, (value ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	int fd = openat(dir, path, (value ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
 	ssize_t n;
 	int rc = 0;
 
@@ -82,6 +83,11 @@ static int sysctl_io(const char *path, char *buf, size_t len, const char *value)
 	}
 	close(fd);
 	return rc;
+}
+
+static int sysctl_io(const char *path, char *buf, size_t len, const char *value)
+{
+	return sysctl_io_at(AT_FDCWD, path, buf, len, value);
 }
 
 /* sysctl_io's arguments, for linux_in_ns. */
@@ -120,19 +126,26 @@ struct sysctl_many {
 };
 
 /* Inside the namespace: read each key into a fact; a missing file (IPv6
- * off, a link gone meanwhile) is no fact. */
+ * off, a link gone meanwhile) is no fact. /proc/sys/net is looked up once:
+ * every namespace has its own entry of that name, and the kernel compares
+ * them all on each lookup, so a lookup costs as much as there are jails. */
 static int sysctl_many_here(void *arg)
 {
+	static const char net[] = "/proc/sys/net/";
 	struct sysctl_many *m = arg;
+	int dir = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char path[128];
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < m->n; i++) {
 		struct state_sysctl sc = { 0 };
+		bool in_net;
 
 		rc = linux_sysctl_path(m->keys[i], path, sizeof(path));
+		in_net = dir >= 0 && !strncmp(path, net, sizeof(net) - 1);
 		if (rc == 0)
-			rc = sysctl_io(path, sc.value, sizeof(sc.value), NULL);
+			rc = sysctl_io_at(in_net ? dir : AT_FDCWD, in_net ? path + sizeof(net) - 1 : path, sc.value,
+					  sizeof(sc.value), NULL);
 		if (rc == -ENOENT) {
 			rc = 0;
 			continue;
@@ -142,6 +155,8 @@ static int sysctl_many_here(void *arg)
 		if (rc == 0)
 			rc = state_add_sysctl(m->out, &sc);
 	}
+	if (dir >= 0)
+		close(dir);
 	return rc;
 }
 
