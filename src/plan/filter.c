@@ -31,11 +31,12 @@ void plan_filter_ensure(struct planner *P)
 	const struct state_filter *f = &P->w.filter;
 	struct action a;
 
-	if (!filter_wanted(P->m) || (f->present && f->intact))
+	if (!filter_wanted(P->m) || (f->present && f->owned && f->intact))
 		return;
 	if (f->present && !f->owned) {
-		/* cannot happen on Linux (the table is jail6's by its name):
-		 * a backend whose filter lives among others' would say so */
+		/* someone else's table of jail6's name: never touched */
+		plan_conflict_msg(P, "port filter: nftables table bridge jail6 exists without jail6's mark; left "
+				     "alone, jail ports unfiltered");
 		return;
 	}
 	a = plan_act(ACTION_FILTER_CREATE, "", "");
@@ -48,7 +49,7 @@ void plan_filter_port(struct planner *P, const struct model_jail *j, const struc
 	char port[MODEL_IFNAMSIZ];
 	struct action a;
 
-	if (!f->bridge[0])
+	if (!f->bridge[0] || (P->w.filter.present && !P->w.filter.owned))
 		return;
 	plan_veth_name(port, f->name, 'a');
 	sp = state_filter_port(&P->w, port);

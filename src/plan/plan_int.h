@@ -71,6 +71,9 @@ size_t plan_veth_partner(const struct state *s, size_t i);
 /* The removal pass: emit what scope S removes, from the untouched P->w. */
 void plan_removals(struct planner *P, const struct plan_scope *S);
 
+/* Record a clash for plan_conflicts() (planner.c). */
+void plan_conflict_msg(struct planner *P, const char *msg);
+
 /* The port filter (filter.c): made when the model has a jail interface on
  * a bridge (before the bridges); each such interface's port set to its
  * addresses (before its veth exists, so no frame passes unfiltered); the

@@ -53,6 +53,11 @@ static void conflict(struct planner *P, const char *fmt, ...)
 	P->conflicts->msgs = v;
 }
 
+void plan_conflict_msg(struct planner *P, const char *msg)
+{
+	conflict(P, "%s", msg);
+}
+
 static const char *ns_label(const char *ns)
 {
 	return ns[0] ? ns : "host";

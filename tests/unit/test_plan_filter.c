@@ -169,7 +169,32 @@ static void test_foreign_and_stale(void **st)
 	(void)st;
 }
 
-/* 5. An interface on no bridge has no port filter; without any, no table. */
+/* 5. A table of jail6's name without its mark is someone else's: a
+ * conflict, and nothing planned on it. */
+static void test_foreign_table(void **st)
+{
+	struct model m;
+	struct state base;
+	struct plan p;
+	struct plan_conflicts c;
+
+	fx_seed_model(&m);
+	fx_host_baseline(&base);
+	base.filter.present = base.filter.intact = true;
+	build(&m, &base, &p);
+	for (size_t i = 0; i < p.n_actions; i++)
+		assert_true(p.actions[i].kind < ACTION_FILTER_CREATE);
+	plan_free(&p);
+	assert_int_equal(plan_conflicts(&m, &base, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_non_null(strstr(c.msgs[0], "without jail6's mark"));
+	plan_conflicts_free(&c);
+	state_free(&base);
+	model_free(&m);
+	(void)st;
+}
+
+/* 6. An interface on no bridge has no port filter; without any, no table. */
 static void test_unbridged(void **st)
 {
 	struct model m = { 0 };
@@ -195,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_foreign_and_stale),
+		cmocka_unit_test(test_foreign_table),
 		cmocka_unit_test(test_unbridged),
 	};
 
