@@ -31,6 +31,7 @@
 struct nft {
 	struct mnl_socket *nl;
 	unsigned portid, seq;
+	unsigned begin_seq;           /* of the batch being built */
 	char *buf;
 	struct mnl_nlmsg_batch *batch;
 	unsigned n_msgs;              /* messages in the batch, each acked */

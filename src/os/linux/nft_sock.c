@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <linux/netfilter.h>
@@ -17,6 +18,8 @@
 
 int nft_open(struct nft *n)
 {
+	struct timeval tv = { .tv_sec = 10 };
+
 	memset(n, 0, sizeof(*n));
 	n->buf = malloc(NFT_BUF);
 	n->ud = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 8);
@@ -25,6 +28,9 @@ int nft_open(struct nft *n)
 	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return errno ? -errno : -EIO;
+	/* a reply that never comes is an error, not a hang */
+	if (setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
 	n->portid = mnl_socket_get_portid(n->nl);
 	n->seq = (unsigned)time(NULL);
 	return 0;
@@ -118,7 +124,8 @@ void nft_batch_start(struct nft *n)
 {
 	n->batch = mnl_nlmsg_batch_start(n->buf, NFT_BUF);
 	n->n_msgs = 0;
-	nftnl_batch_begin(mnl_nlmsg_batch_current(n->batch), ++n->seq);
+	n->begin_seq = ++n->seq;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(n->batch), n->begin_seq);
 	mnl_nlmsg_batch_next(n->batch);
 }
 
@@ -136,13 +143,16 @@ void nft_batch_put(struct nft *n, uint16_t type, uint16_t flags, nft_payload_fn 
 	mnl_nlmsg_batch_next(n->batch);
 }
 
-/* Send the batch; 0 when every message was acked, else the first error. */
+/* Send the batch; 0 when every message was acked, else the first error.
+ * An error about the batch itself (its begin or end: no nf_tables, no
+ * privilege) comes alone: the messages in it get no answer. */
 int nft_batch_send(struct nft *n)
 {
-	unsigned acked = 0;
+	unsigned acked = 0, end_seq;
 	int first = 0;
 
-	nftnl_batch_end(mnl_nlmsg_batch_current(n->batch), ++n->seq);
+	end_seq = ++n->seq;
+	nftnl_batch_end(mnl_nlmsg_batch_current(n->batch), end_seq);
 	mnl_nlmsg_batch_next(n->batch);
 	if (mnl_socket_sendto(n->nl, mnl_nlmsg_batch_head(n->batch), mnl_nlmsg_batch_size(n->batch)) < 0)
 		return -errno;
@@ -158,6 +168,8 @@ int nft_batch_send(struct nft *n)
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
+			if ((h->nlmsg_seq == n->begin_seq || h->nlmsg_seq == end_seq) && e->error)
+				return e->error;
 			acked++;
 			if (e->error && !first)
 				first = e->error;
@@ -166,8 +178,7 @@ int nft_batch_send(struct nft *n)
 	return first;
 }
 
-/* The comment that marks rule k of a port chain ("jail6 r1") or of a base
- * chain ("jail6 forward"). */
+/* The comment that marks rule k of base chain chain ("jail6 forward r1"). */
 void nft_rule_tag(char *buf, size_t len, const char *chain, int k)
 {
 	snprintf(buf, len, "jail6 %s r%d", chain, k);
