@@ -40,6 +40,8 @@ static void print_link(const char *indent, json_t *l)
 		printf("%sether %s\n", in2, json_string_value(v));
 	json_array_foreach(json_object_get(l, "addresses"), i, v)
 		print_addr(in2, json_string_value(v));
+	if ((v = json_object_get(l, "port_filter")))
+		printf("%sport filter: %s\n", in2, json_string_value(v));
 }
 
 /* The userspace datapath's counters, one line each for traffic and drops. */
@@ -118,10 +120,11 @@ int cmd_status(struct cli_global *g, int argc, char **argv)
 
 	rc = cli_opts(g, argc, argv, "status",
 		      "Show the tunnel, the bridge (addresses, members) and each jail\n"
-		      "(state, interfaces, addresses, routing table) as the host has them,\n"
-		      "then whether the host matches FILE. Exit 0 when it does, 3 when it\n"
-		      "drifted (the actions apply would take are listed) or an object\n"
-		      "jail6 did not create stands in the way (a conflict), 1 on error.\n",
+		      "(state, interfaces, addresses, port filter, routing table) as the\n"
+		      "host has them, then whether the host matches FILE. Exit 0 when it\n"
+		      "does, 3 when it drifted (the actions apply would take are listed)\n"
+		      "or an object jail6 did not create stands in the way (a conflict),\n"
+		      "1 on error.\n",
 		      "json", 'j', &json);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;

@@ -118,11 +118,13 @@ static int claim(struct engine *e, struct claims *c, const struct action *a, int
 		o = store_own_route(a->ns, &a->addr);
 		return store_own_claim(e->store, &o, i);
 	case ACTION_SYSCTL_SET:
-		/* remember the value it had first, once: destroy restores it */
+		/* remember the value it had first, once: destroy restores it;
+		 * not that of a jail's namespace or of a link of jail6's, which
+		 * go with their jail or link */
 		o = store_own_sysctl(a->ns, a->key, NULL);
 		if (store_own_has(e->store, &o) == 1)
 			return 0;
-		old = st ? state_find_sysctl(st, a->ns, a->key) : NULL;
+		old = st && !a->ns[0] && !state_sysctl_link(a->key)[0] ? state_find_sysctl(st, a->ns, a->key) : NULL;
 		o = store_own_sysctl(a->ns, a->key, old ? old->value : NULL);
 		return store_own_claim(e->store, &o, i);
 	default:

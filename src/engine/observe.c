@@ -72,7 +72,9 @@ bool engine_fact_present(const struct state *st, const struct store_own *o)
 	bool marked;
 
 	/* a sysctl record is a value to restore, not an object: it lasts as
-	 * long as its namespace */
+	 * long as its namespace, or its link */
+	if (o->kind == STORE_OWN_SYSCTL && state_sysctl_link(o->name)[0])
+		return state_find_link(st, o->ns, state_sysctl_link(o->name));
 	if (o->kind == STORE_OWN_SYSCTL)
 		return !o->ns[0] || state_find_jail(st, o->ns);
 	return fact_of(st, o, &ident, &marked) != NULL;

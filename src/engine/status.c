@@ -101,6 +101,23 @@ static json_t *bridge_json(const struct model_bridge *b, const struct state *st)
 	return o;
 }
 
+/* Whether the port filter of interface f of jail j is as the model wants:
+ * "in place", "missing" or "drift" (its table or rules changed by hand,
+ * other addresses). */
+static const char *filter_state(const struct model_jail *j, const struct model_iface *f, const struct state *st)
+{
+	char port[MODEL_IFNAMSIZ + 1];
+	const struct state_fport *p;
+
+	snprintf(port, sizeof(port), "%sa", f->name);
+	p = state_filter_port(st, port);
+	if (!st->filter.present || !p)
+		return "missing";
+	if (!st->filter.intact || !p->intact || strcmp(p->jail, j->name) || !state_fport_same(p, f->addrs, f->n_addrs))
+		return "drift";
+	return "in place";
+}
+
 static json_t *jail_json(struct engine *e, const struct model_jail *j, const struct state *st)
 {
 	json_t *o = json_pack("{s:s}", "name", j->name), *ifs = json_array();
@@ -112,8 +129,13 @@ static json_t *jail_json(struct engine *e, const struct model_jail *j, const str
 	json_object_set_new(o, "state", json_string(engine_jail_state_name(s)));
 	json_object_set_new(o, "hostname", json_string(j->hostname ? j->hostname : j->name));
 	for (size_t f = 0; sj && f < j->n_ifaces; f++) {
+		json_t *l;
 		snprintf(buf, sizeof(buf), "%sb", j->ifaces[f].name);
-		json_array_append_new(ifs, link_json(st, j->name, buf));
+		l = link_json(st, j->name, buf);
+		/* what the host lets through from it: its bridge port's filter */
+		if (j->ifaces[f].bridge[0])
+			json_object_set_new(l, "port_filter", json_string(filter_state(j, &j->ifaces[f], st)));
+		json_array_append_new(ifs, l);
 	}
 	json_object_set_new(o, "interfaces", ifs);
 	json_object_set_new(o, "routes", sj ? routes_json(st, j->name) : json_array());

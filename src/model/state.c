@@ -391,7 +391,7 @@ int state_append(struct state *dst, const struct state *src)
 	for (size_t i = 0; r == 0 && i < src->n_sysctls; i++)
 		if (!is_dead(src, K_SYSCTL, i))
 			r = state_add_sysctl(dst, &src->sysctls[i]);
-	return r;
+	return r ? r : state_filter_append(dst, src);
 }
 
 void state_free(struct state *s)
@@ -403,6 +403,7 @@ void state_free(struct state *s)
 	free(s->routes);
 	free(s->jails);
 	free(s->sysctls);
+	state_filter_free(&s->filter);
 	if (s->idx) {
 		maps_free(s->idx);
 		for (int k = 0; k < K__COUNT; k++)
@@ -662,4 +663,11 @@ void state_set_free(struct state_set *x)
 		return;
 	free(x->v);
 	memset(x, 0, sizeof(*x));
+}
+
+const char *state_sysctl_link(const char *key)
+{
+	const char *sep = strchr(key, '/');
+
+	return sep ? sep + 1 : "";
 }

@@ -13,6 +13,7 @@
 
 #include "model/addr.h"
 #include "model/model.h"
+#include "util/hmap.h"
 
 enum state_link_kind {
 	STATE_LINK_OTHER = 0, /* physical NIC, loopback, anything else */
@@ -72,10 +73,42 @@ struct state_jail {
 	bool start_pending;
 };
 
+/*
+ * A sysctl by its generic key (backends map them): "ipv6.forwarding",
+ * "ipv4.forwarding", "ipv6.accept_ra", "ipv4.ping_group_range",
+ * "ipv4.ip_unprivileged_port_start"; a setting of one link is "KEY/IFNAME"
+ * ("ipv6.accept_ra/bridge0": that link's accept_ra).
+ */
 struct state_sysctl {
 	char ns[MODEL_NAME_MAX];
-	char key[64];                    /* generic: "ipv6.forwarding", "ipv4.forwarding", "ipv6.accept_ra" (backends map them) */
-	char value[16];
+	char key[64];
+	char value[16];                  /* integers one space apart: "0 2147483647" */
+};
+
+/* The link a per-link sysctl key names ("bridge0" of "ipv6.accept_ra/bridge0"),
+ * or "" for a key of the whole namespace. */
+const char *state_sysctl_link(const char *key);
+
+/* The IPv6 filter of one jail interface's bridge port (NAMEa): the
+ * addresses it lets through as sources and Neighbour Advertisement targets,
+ * besides link-local ones and :: (Linux: its elements in the sets of the
+ * nftables bridge table "jail6"). */
+struct state_fport {
+	char port[MODEL_IFNAMSIZ];
+	char jail[MODEL_NAME_MAX];       /* the jail it is for; "" = not known */
+	struct addr *addrs;              /* IPv6, plen 128, sorted, no repeats */
+	size_t n_addrs;
+	bool intact;                     /* it is filtered (Linux: in the ports set) */
+};
+
+/* jail6's filter of the jails' bridge ports on the host. */
+struct state_filter {
+	bool present;                    /* jail6's table is there */
+	bool intact;                     /* with its hooks as jail6 makes them */
+	bool owned;                      /* it carries jail6's mark */
+	struct state_fport *ports;       /* in no order; by_port finds one */
+	size_t n_ports;
+	struct hmap by_port;
 };
 
 struct state_index;
@@ -86,6 +119,7 @@ struct state {
 	struct state_route *routes;   size_t n_routes;
 	struct state_jail *jails;     size_t n_jails;
 	struct state_sysctl *sysctls; size_t n_sysctls;
+	struct state_filter filter;   /* state_filter_* below */
 	/* A hash index over the lookup keys, a cache the state_find_* build on
 	 * first use and keep up to date on state_add_*. Code that removes facts
 	 * or changes a key field (ns, name, ifname, address, destination) in
@@ -171,5 +205,26 @@ int state_select(const struct state *s, enum state_sel sel, const char *ns, cons
 
 /* Free the positions; NULL-tolerant; *x is empty and usable after. */
 void state_set_free(struct state_set *x);
+
+/* ---- the port filter (state_filter.c) ---- */
+
+/* The filter of port, or NULL. */
+const struct state_fport *state_filter_port(const struct state *s, const char *port);
+/* Set the filter of p->port to a copy of *p (its addresses as
+ * state_filter_addrs gives them); 0 or -ENOMEM. */
+int state_filter_put(struct state *s, const struct state_fport *p);
+/* Forget the filter of port (if any). */
+void state_filter_del(struct state *s, const char *port);
+/* Forget every port's filter. */
+void state_filter_clear(struct state *s);
+/* The addresses a port lets through for a jail interface's addresses in
+ * (any family, any plen): its IPv6 ones as hosts, sorted, without repeats,
+ * into *out (malloc'd; NULL when none). 0 or -ENOMEM. */
+int state_filter_addrs(const struct addr *in, size_t n, struct addr **out, size_t *n_out);
+/* Whether p lets through exactly the addresses in (as state_filter_addrs). */
+bool state_fport_same(const struct state_fport *p, const struct addr *in, size_t n);
+/* state.c's part: free, and append a copy of src's filter to dst's. */
+void state_filter_free(struct state_filter *f);
+int state_filter_append(struct state *dst, const struct state *src);
 
 #endif

@@ -27,6 +27,10 @@ static const char *const kind_names[] = {
 	[ACTION_ROUTE_ADD] = "route-add",
 	[ACTION_ROUTE_DEL] = "route-del",
 	[ACTION_SYSCTL_SET] = "sysctl-set",
+	[ACTION_FILTER_CREATE] = "filter-create",
+	[ACTION_FILTER_PORT_SET] = "filter-port-set",
+	[ACTION_FILTER_PORT_DEL] = "filter-port-del",
+	[ACTION_FILTER_DESTROY] = "filter-destroy",
 };
 
 const char *action_kind_name(enum action_kind k)
@@ -94,6 +98,21 @@ static void describe_route(struct line *l, const struct action *a, const char *v
 		put(l, " via %s", addr_format_host(&a->gw, gw, sizeof(gw)));
 	if (a->ifname[0])
 		put(l, " dev %s", a->ifname);
+}
+
+/* " ADDR ADDR..." (the IPv6 ones, as hosts), or " link-local only". */
+static void describe_filter_addrs(struct line *l, const struct action *a)
+{
+	char x[ADDR_STRLEN];
+	bool any = false;
+
+	for (size_t i = 0; i < a->n_addrs; i++)
+		if (a->addrs[i].family == AF_INET6) {
+			put(l, " %s", addr_format_host(&a->addrs[i], x, sizeof(x)));
+			any = true;
+		}
+	if (!any)
+		put(l, " link-local only");
 }
 
 /* "NAME: exec ARGV..." with the words quoted for sh. */
@@ -233,6 +252,19 @@ char *action_describe(const struct action *a, char *buf, size_t len)
 		break;
 	case ACTION_SYSCTL_SET:
 		put(&l, "sysctl %s = %s", a->key, a->value);
+		break;
+	case ACTION_FILTER_CREATE:
+		put(&l, "port filter: create");
+		break;
+	case ACTION_FILTER_PORT_SET:
+		put(&l, "%s: port filter for jail %s:", a->ifname, a->target);
+		describe_filter_addrs(&l, a);
+		break;
+	case ACTION_FILTER_PORT_DEL:
+		put(&l, "%s: remove port filter", a->ifname);
+		break;
+	case ACTION_FILTER_DESTROY:
+		put(&l, "port filter: destroy");
 		break;
 	default:
 		put(&l, "unknown action %d", (int)a->kind);

@@ -33,6 +33,11 @@ enum action_kind {
 	ACTION_ROUTE_ADD,       /* ns, addr (destination, plen 0 = default), gw, ifname (dev, may be "") */
 	ACTION_ROUTE_DEL,       /* ns, addr, gw, ifname */
 	ACTION_SYSCTL_SET,      /* ns, key (generic, see state.h), value */
+	/* the host's filter of the jails' bridge ports (state.h, state_filter) */
+	ACTION_FILTER_CREATE,   /* (host) make it anew, with no port */
+	ACTION_FILTER_PORT_SET, /* ifname (port NAMEa), target (jail), addrs: replace that port's filter */
+	ACTION_FILTER_PORT_DEL, /* ifname (port) */
+	ACTION_FILTER_DESTROY,  /* (host) it and every port's filter */
 };
 
 struct action {
@@ -53,6 +58,8 @@ struct action {
 	const char *path;               /* borrowed */
 	const struct model_argv *argv;  /* borrowed */
 	const struct model_jail *jail;  /* borrowed: JAIL_CREATE's jail (confinement, limits, ids) */
+	const struct addr *addrs;       /* borrowed: FILTER_PORT_SET's interface addresses */
+	size_t n_addrs;
 	char key[64];
 	char value[16];
 };

@@ -71,4 +71,16 @@ size_t plan_veth_partner(const struct state *s, size_t i);
 /* The removal pass: emit what scope S removes, from the untouched P->w. */
 void plan_removals(struct planner *P, const struct plan_scope *S);
 
+/* Record a clash for plan_conflicts() (planner.c). */
+void plan_conflict_msg(struct planner *P, const char *msg);
+
+/* The port filter (filter.c): made when the model has a jail interface on
+ * a bridge (before the bridges); each such interface's port set to its
+ * addresses (before its veth exists, so no frame passes unfiltered); the
+ * ports that scope S drops removed, or the whole filter when no jail
+ * interface is left on a bridge. */
+void plan_filter_ensure(struct planner *P);
+void plan_filter_port(struct planner *P, const struct model_jail *j, const struct model_iface *f);
+void plan_filter_removals(struct planner *P, const struct plan_scope *S);
+
 #endif

@@ -53,6 +53,11 @@ static void conflict(struct planner *P, const char *fmt, ...)
 	P->conflicts->msgs = v;
 }
 
+void plan_conflict_msg(struct planner *P, const char *msg)
+{
+	conflict(P, "%s", msg);
+}
+
 static const char *ns_label(const char *ns)
 {
 	return ns[0] ? ns : "host";
@@ -289,6 +294,14 @@ static void plan_bridge(struct planner *P, const struct model_bridge *b)
 	} else if (!l->owned && !b->adopt) {
 		conflict(P, "%s: bridge exists and was not created by jail6 (adopt = yes uses it)", b->name);
 	}
+	/* a bridge of jail6's takes no Router Advertisements: its jails'
+	 * ports must not configure the host (an adopted one is the admin's) */
+	if (!l || (l->owned && l->kind == STATE_LINK_BRIDGE)) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "ipv6.accept_ra/%s", b->name);
+		ensure_sysctl(P, "", key, "0");
+	}
 	for (size_t i = 0; i < b->n_addrs; i++)
 		ensure_addr(P, "", b->name, &b->addrs[i], NULL);
 	/* members come up before they join, so the joins and the bridge's own
@@ -314,6 +327,7 @@ static void plan_iface(struct planner *P, const struct model_jail *j, const stru
 	const struct state_link *la, *lb;
 	struct action a;
 
+	plan_filter_port(P, j, f);
 	plan_veth_name(ha, f->name, 'a');
 	plan_veth_name(jb, f->name, 'b');
 	la = state_find_link(&P->w, "", ha);
@@ -380,6 +394,12 @@ static void plan_jail(struct planner *P, const struct model_jail *j)
 	} else if (!sj->owned) {
 		conflict(P, "jail %s: exists and was not created by jail6", j->name);
 	}
+	/* ping (ICMP sockets) for every group, ports below 1024 for every
+	 * user: root in a jail has no privilege over its network namespace */
+	if (!sj || sj->owned) {
+		ensure_sysctl(P, j->name, "ipv4.ping_group_range", "0 2147483647");
+		ensure_sysctl(P, j->name, "ipv4.ip_unprivileged_port_start", "0");
+	}
 	for (size_t i = 0; i < j->n_ifaces; i++)
 		plan_iface(P, j, &j->ifaces[i]);
 	ensure_up(P, j->name, "lo");
@@ -410,6 +430,7 @@ static void plan_additions(struct planner *P)
 	/* the host routes between the tunnel and the jails' prefix */
 	if (m->n_tunnels || m->n_bridges || m->n_jails)
 		ensure_sysctl(P, "", "ipv6.forwarding", "1");
+	plan_filter_ensure(P);
 	for (size_t i = 0; i < m->n_bridges; i++)
 		plan_bridge(P, &m->bridges[i]);
 	for (size_t i = 0; i < m->n_jails; i++)

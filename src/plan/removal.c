@@ -357,6 +357,7 @@ void plan_removals(struct planner *P, const struct plan_scope *S)
 		qsort(R.v, R.n, sizeof(R.v[0]), removal_cmp);
 	for (size_t i = 0; i < R.n; i++)
 		plan_emit(P, &R.v[i].a);
+	plan_filter_removals(P, S);
 cleanup:
 	strmap_free(&only);
 	free(R.v);

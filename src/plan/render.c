@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/socket.h>
 
 int plan_render_text(FILE *out, const struct plan *p)
 {
@@ -184,6 +185,22 @@ static void action_fields(json_t *o, const struct action *a, int *err)
 		set_str(o, "key", a->key, err);
 		set_str(o, "value", a->value, err);
 		break;
+	case ACTION_FILTER_CREATE:
+	case ACTION_FILTER_DESTROY:
+		break;
+	case ACTION_FILTER_PORT_SET: {
+		json_t *v = json_array();
+		char x[ADDR_STRLEN];
+
+		set_str(o, "ifname", a->ifname, err);
+		set_str(o, "jail", a->target, err);
+		for (size_t i = 0; v && i < a->n_addrs; i++)
+			if (a->addrs[i].family == AF_INET6)
+				json_array_append_new(v, json_string(addr_format_host(&a->addrs[i], x, sizeof(x))));
+		if (!v || json_object_set_new(o, "addresses", v) < 0)
+			*err = -ENOMEM;
+		break;
+	}
 	case ACTION_BRIDGE_CREATE:
 	case ACTION_LINK_DESTROY:
 	case ACTION_LINK_UP:

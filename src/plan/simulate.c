@@ -40,6 +40,11 @@ static int drop_link_facts(struct state *s, const char *ns, const char *name)
 	sel(s, STATE_SEL_ROUTES_VIA, ns, name, &set, &err);
 	for (size_t k = 0; k < set.n; k++)
 		state_drop_route(s, set.v[k]);
+	/* its own settings ("ipv6.accept_ra/NAME") */
+	sel(s, STATE_SEL_SYSCTLS_IN, ns, NULL, &set, &err);
+	for (size_t k = 0; k < set.n; k++)
+		if (!strcmp(state_sysctl_link(s->sysctls[set.v[k]].key), name))
+			state_drop_sysctl(s, set.v[k]);
 	state_set_free(&set);
 	return err;
 }
@@ -282,7 +287,10 @@ static int apply_sysctl(struct state *s, const struct action *a)
 {
 	struct state_sysctl *c = (struct state_sysctl *)state_find_sysctl(s, a->ns, a->key);
 	struct state_sysctl n = { .ns = "" };
+	const char *link = state_sysctl_link(a->key);
 
+	if (link[0] && !state_find_link(s, a->ns, link))
+		return -ENODEV;
 	if (c) {
 		PLAN_SCOPY(c->value, a->value);
 		return 0;
@@ -291,6 +299,38 @@ static int apply_sysctl(struct state *s, const struct action *a)
 	PLAN_SCOPY(n.key, a->key);
 	PLAN_SCOPY(n.value, a->value);
 	return state_add_sysctl(s, &n);
+}
+
+/* The port filter: made anew (empty), a port replaced or removed, gone. */
+static int apply_filter(struct state *s, const struct action *a)
+{
+	struct state_fport p = { .intact = true };
+
+	switch (a->kind) {
+	case ACTION_FILTER_CREATE:
+		state_filter_clear(s);
+		s->filter.present = s->filter.intact = s->filter.owned = true;
+		return 0;
+	case ACTION_FILTER_DESTROY:
+		if (!s->filter.present)
+			return -ENOENT;
+		state_filter_clear(s);
+		s->filter.present = s->filter.intact = s->filter.owned = false;
+		return 0;
+	case ACTION_FILTER_PORT_DEL:
+		if (!state_filter_port(s, a->ifname))
+			return -ENOENT;
+		state_filter_del(s, a->ifname);
+		return 0;
+	default:
+		if (!s->filter.present)
+			return -ENOENT;
+		PLAN_SCOPY(p.port, a->ifname);
+		PLAN_SCOPY(p.jail, a->target);
+		p.addrs = (struct addr *)a->addrs;
+		p.n_addrs = a->n_addrs;
+		return state_filter_put(s, &p);
+	}
 }
 
 int plan_state_play(struct state *s, const struct action *a)
@@ -332,6 +372,11 @@ int plan_state_play(struct state *s, const struct action *a)
 		return apply_route(s, a);
 	case ACTION_SYSCTL_SET:
 		return apply_sysctl(s, a);
+	case ACTION_FILTER_CREATE:
+	case ACTION_FILTER_PORT_SET:
+	case ACTION_FILTER_PORT_DEL:
+	case ACTION_FILTER_DESTROY:
+		return apply_filter(s, a);
 	}
 	return -EINVAL;
 }

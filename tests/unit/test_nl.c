@@ -549,14 +549,30 @@ static void test_parse_route(void **st)
 	(void)st;
 }
 
-/* 12. The generic sysctl keys map to the Linux files; others do not. */
+/* The path of key, or "" when it has none. */
+static const char *spath(const char *key)
+{
+	static char buf[128];
+
+	return linux_sysctl_path(key, buf, sizeof(buf)) == 0 ? buf : "";
+}
+
+/* 12. The generic sysctl keys map to the Linux files, a per-link key to the
+ * link's own; others, and bad link names, do not. */
 static void test_sysctl_path(void **st)
 {
-	assert_string_equal(linux_sysctl_path("ipv6.forwarding"), "/proc/sys/net/ipv6/conf/all/forwarding");
-	assert_string_equal(linux_sysctl_path("ipv4.forwarding"), "/proc/sys/net/ipv4/ip_forward");
-	assert_string_equal(linux_sysctl_path("ipv6.accept_ra"), "/proc/sys/net/ipv6/conf/all/accept_ra");
-	assert_null(linux_sysctl_path("net.inet6.ip6.forwarding"));
-	assert_null(linux_sysctl_path("../../../etc/passwd"));
+	assert_string_equal(spath("ipv6.forwarding"), "/proc/sys/net/ipv6/conf/all/forwarding");
+	assert_string_equal(spath("ipv4.forwarding"), "/proc/sys/net/ipv4/ip_forward");
+	assert_string_equal(spath("ipv6.accept_ra"), "/proc/sys/net/ipv6/conf/all/accept_ra");
+	assert_string_equal(spath("ipv4.ping_group_range"), "/proc/sys/net/ipv4/ping_group_range");
+	assert_string_equal(spath("ipv4.ip_unprivileged_port_start"),
+			    "/proc/sys/net/ipv4/ip_unprivileged_port_start");
+	assert_string_equal(spath("ipv6.accept_ra/bridge0"), "/proc/sys/net/ipv6/conf/bridge0/accept_ra");
+	assert_string_equal(spath("ipv6.accept_ra/.."), "");
+	assert_string_equal(spath("ipv6.accept_ra/a/../b"), "");
+	assert_string_equal(spath("ipv6.forwarding/bridge0"), "");
+	assert_string_equal(spath("net.inet6.ip6.forwarding"), "");
+	assert_string_equal(spath("../../../etc/passwd"), "");
 	(void)st;
 }
 

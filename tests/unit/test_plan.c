@@ -27,6 +27,7 @@ static void copy_state(struct state *dst, const struct state *src)
 		assert_int_equal(state_add_jail(dst, &src->jails[i]), 0);
 	for (size_t i = 0; i < src->n_sysctls; i++)
 		assert_int_equal(state_add_sysctl(dst, &src->sysctls[i]), 0);
+	assert_int_equal(state_filter_append(dst, src), 0);
 }
 
 static void build(const struct model *m, const struct state *s, struct plan *p)
@@ -89,11 +90,16 @@ static const char *const seed_plan[] = {
 	"gif0: up",
 	"route: add default via 2001:470:7:5d1::1 dev gif0",
 	"sysctl ipv6.forwarding = 1",
+	"port filter: create",
 	"bridge0: create bridge",
+	"sysctl ipv6.accept_ra/bridge0 = 0",
 	"bridge0: add address 2001:470:8142:1::1/64",
 	"bge0: attach to bridge0",
 	"bridge0: up",
 	"ClamAV_Dev: create jail (hostname clamav-dev, confined)",
+	"[ClamAV_Dev] sysctl ipv4.ping_group_range = 0 2147483647",
+	"[ClamAV_Dev] sysctl ipv4.ip_unprivileged_port_start = 0",
+	"epair1a: port filter for jail ClamAV_Dev: 2001:470:8142:1::3",
 	"epair1a: create veth pair with epair1b",
 	"epair1a: attach to bridge0",
 	"epair1a: up",
@@ -341,6 +347,16 @@ static void test_observed_seed_is_noop(void **st)
 	fx_sroute(&s, "ClamAV_Dev", "::/0", "2001:470:8142:1::1", "epair1b", true);
 	fx_sroute(&s, "ClamAV_Dev", "2001:470:8142:1::/64", NULL, "epair1b", false);
 	strcpy((char *)state_find_sysctl(&s, "", "ipv6.forwarding")->value, "1");
+	fx_ssysctl(&s, "", "ipv6.accept_ra/bridge0", "0");
+	fx_ssysctl(&s, "ClamAV_Dev", "ipv4.ping_group_range", "0 2147483647");
+	fx_ssysctl(&s, "ClamAV_Dev", "ipv4.ip_unprivileged_port_start", "0");
+	{
+		struct addr a = fx_addr("2001:470:8142:1::3/64");
+		struct state_fport fp = { .port = "epair1a", .jail = "ClamAV_Dev", .addrs = &a, .n_addrs = 1,
+					  .intact = true };
+		s.filter.present = s.filter.intact = s.filter.owned = true;
+		assert_int_equal(state_filter_put(&s, &fp), 0);
+	}
 	/* someone else's jail and bridge next to ours */
 	fx_sjail(&s, "poudriere", false);
 	fx_link(&s, "poudriere", "lo", STATE_LINK_OTHER, true, false);
@@ -538,7 +554,7 @@ static void assert_only_owned_removed(const struct state *s, const struct plan *
  * addresses and routes vanish with them). */
 static void test_remove_jail(void **st)
 {
-	static const char *const want[] = { "epair1a: destroy", "ClamAV_Dev: destroy jail" };
+	static const char *const want[] = { "epair1a: destroy", "ClamAV_Dev: destroy jail", "port filter: destroy" };
 	struct model m;
 	struct state full;
 	struct plan p;
@@ -565,6 +581,7 @@ static void test_remove_all(void **st)
 		"bridge0: destroy",
 		"gif0: destroy",
 		"route: delete 72.52.104.74/32 via 192.168.3.1",
+		"port filter: destroy",
 	};
 	struct model m, empty = { 0 };
 	struct state full, base, s;
@@ -601,6 +618,7 @@ static void test_rename_bridge(void **st)
 	static const char *const want[] = {
 		"bridge0: destroy",
 		"br6: create bridge",
+		"sysctl ipv6.accept_ra/br6 = 0",
 		"br6: add address 2001:470:8142:1::1/64",
 		"bge0: attach to br6",
 		"br6: up",
@@ -631,6 +649,7 @@ static void test_change_prefix(void **st)
 		"[ClamAV_Dev] epair1b: delete address 2001:470:8142:1::3/64",
 		"bridge0: delete address 2001:470:8142:1::1/64",
 		"bridge0: add address 2001:470:8142:2::1/64",
+		"epair1a: port filter for jail ClamAV_Dev: 2001:470:8142:2::3",
 		"[ClamAV_Dev] epair1b: add address 2001:470:8142:2::3/64",
 		"[ClamAV_Dev] route: delete default via 2001:470:8142:1::1 dev epair1b",
 		"[ClamAV_Dev] route: add default via 2001:470:8142:2::1 dev epair1b",
@@ -838,7 +857,8 @@ static void test_conflicts(void **st)
  * foreign jails are refused. */
 static void test_destroy_named(void **st)
 {
-	static const char *const want[] = { "epair1a: destroy", "ClamAV_Dev: destroy jail" };
+	static const char *const want[] = { "epair1a: destroy", "ClamAV_Dev: destroy jail",
+					    "epair1a: remove port filter" };
 	static const char *const one[] = { "ClamAV_Dev" };
 	static const char *const nope[] = { "nope" };
 	static const char *const foreign[] = { "poudriere" };

@@ -235,8 +235,8 @@ static void test_text(void **st)
 	out = render(plan_render_text, &p, &rc);
 	assert_int_equal(rc, 0);
 	assert_true(!strncmp(out, "  1  route: add 72.52.104.74/32 via 192.168.3.1\n", 48));
-	assert_non_null(strstr(out, "\n 10  bridge0: up\n"));
-	assert_non_null(strstr(out, "\n 19  [ClamAV_Dev] route: add default via 2001:470:8142:1::1 dev epair1b\n"));
+	assert_non_null(strstr(out, "\n 12  bridge0: up\n"));
+	assert_non_null(strstr(out, "\n 24  [ClamAV_Dev] route: add default via 2001:470:8142:1::1 dev epair1b\n"));
 	free(out);
 	plan_free(&p);
 	model_free(&m);
@@ -560,7 +560,10 @@ static void test_freebsd_seed(void **st)
 		"ifconfig gif0 inet6 2001:470:7:5d1::2 2001:470:7:5d1::1 prefixlen 128 up",
 		"route add -inet6 default 2001:470:7:5d1::1",
 		"sysctl net.inet6.ip6.forwarding=1",
+		"# the filter of the jails' bridge ports (own addresses, Neighbour Advertisements, no Router "
+		"Advertisements) is Linux only: not rendered",
 		"ifconfig bridge0 create",
+		"ifconfig bridge0 inet6 -accept_rtadv",
 		"ifconfig bridge0 inet6 2001:470:8142:1::1 prefixlen 64",
 		"ifconfig bridge0 addm bge0 up",
 		"# ClamAV_Dev: confined: securelevel 3, sees only its own mounts, devfs ruleset 4, no child jails, "
@@ -573,6 +576,7 @@ static void test_freebsd_seed(void **st)
 		"devfs_ruleset=4 children.max=0 allow.set_hostname=false allow.sysvipc=false allow.raw_sockets=false "
 		"allow.chflags=false allow.mount=false allow.quotas=false allow.socket_af=false allow.mlock=false "
 		"allow.reserved_ports=false allow.read_msgbuf=false allow.unprivileged_proc_debug=false",
+		"jexec ClamAV_Dev sysctl net.inet.ip.portrange.reservedhigh=0",
 		"ifconfig epair1 create",
 		"ifconfig bridge0 addm epair1a",
 		"ifconfig epair1a up",

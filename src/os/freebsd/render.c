@@ -117,6 +117,11 @@ const char *freebsd_sysctl_name(const char *generic)
 		{ "ipv6.forwarding", "net.inet6.ip6.forwarding" },
 		{ "ipv4.forwarding", "net.inet.ip.forwarding" },
 		{ "ipv6.accept_ra", "net.inet6.ip6.accept_rtadv" },
+		/* ports up to reservedhigh need privilege: 0 is below any port
+		 * a service binds, as ip_unprivileged_port_start = 0 */
+		{ "ipv4.ip_unprivileged_port_start", "net.inet.ip.portrange.reservedhigh" },
+		/* no counterpart (ping needs allow.raw_sockets): nothing to run */
+		{ "ipv4.ping_group_range", "" },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -159,6 +164,8 @@ const char *freebsd_unsupported(const struct action *a)
 			return "only interfaces of the host can be moved into a jail";
 		break;
 	case ACTION_SYSCTL_SET:
+		if (!strncmp(a->key, "ipv6.accept_ra/", 15))
+			break; /* ifconfig IF inet6 -accept_rtadv */
 		if (!freebsd_sysctl_name(a->key))
 			return "no FreeBSD sysctl for this key";
 		break;
@@ -367,6 +374,22 @@ static void render_jail(struct builder *b, const struct action *a)
 	}
 }
 
+/* A generic sysctl: a link's accept_ra is an ifconfig flag, a key without
+ * a counterpart runs nothing. */
+static void render_sysctl(struct builder *b, const struct action *a)
+{
+	const char *name = freebsd_sysctl_name(a->key);
+
+	if (!strncmp(a->key, "ipv6.accept_ra/", 15)) {
+		ifconfig(b, a->ns, a->key + 15);
+		arg(b, "inet6");
+		arg(b, strcmp(a->value, "0") ? "accept_rtadv" : "-accept_rtadv");
+	} else if (name && name[0]) {
+		cmd(b, a->ns, FREEBSD_SYSCTL);
+		argf(b, "%s=%s", name, a->value);
+	}
+}
+
 /* Link creation, destruction and attributes via ifconfig. */
 static void render_link(struct builder *b, const struct action *a)
 {
@@ -442,8 +465,7 @@ int freebsd_action_argv(const struct action *a, struct freebsd_cmds *out)
 		render_route(&b, a);
 		break;
 	case ACTION_SYSCTL_SET:
-		cmd(&b, a->ns, FREEBSD_SYSCTL);
-		argf(&b, "%s=%s", freebsd_sysctl_name(a->key), a->value);
+		render_sysctl(&b, a);
 		break;
 	case ACTION_BRIDGE_CREATE:
 	case ACTION_VETH_CREATE:
@@ -455,6 +477,11 @@ int freebsd_action_argv(const struct action *a, struct freebsd_cmds *out)
 	case ACTION_LINK_UP:
 		render_link(&b, a);
 		break;
+	case ACTION_FILTER_CREATE:
+	case ACTION_FILTER_PORT_SET:
+	case ACTION_FILTER_PORT_DEL:
+	case ACTION_FILTER_DESTROY:
+		break; /* Linux only (nftables); script.c says so */
 	default:
 		return -EINVAL;
 	}

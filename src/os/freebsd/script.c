@@ -113,6 +113,9 @@ static void explain(FILE *out, const struct action *a)
 
 	if (a->kind == ACTION_JAIL_CREATE)
 		explain_jail(out, a);
+	if (a->kind == ACTION_FILTER_CREATE)
+		fprintf(out, "# the filter of the jails' bridge ports (own addresses, Neighbour "
+			     "Advertisements, no Router Advertisements) is Linux only: not rendered\n");
 	if (a->kind != ACTION_TUNNEL_CREATE && a->kind != ACTION_TUNNEL_CHANGE)
 		return;
 	if (a->local_auto)

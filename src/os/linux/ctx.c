@@ -41,6 +41,7 @@ struct linux_ctx {
 	struct linux_ns ns[1 + NS_CACHE_JAILS]; /* [0]: the host */
 	size_t n_ns;
 	unsigned long clock;
+	struct state *nft_cache;   /* nft.c: the port filter as its batches left it */
 };
 
 /* Open RUNTIME_DIR/name as a network namespace fd: -ENOENT when absent,
@@ -248,7 +249,14 @@ void linux_close(struct linux_ctx *c)
 		ns_close(&c->ns[i]);
 	if (c->self_fd >= 0)
 		close(c->self_fd);
+	state_free(c->nft_cache);
+	free(c->nft_cache);
 	free(c);
+}
+
+struct state **linux_nft_cache(struct linux_ctx *c)
+{
+	return &c->nft_cache;
 }
 
 const char *linux_runtime_dir(const struct linux_ctx *c)

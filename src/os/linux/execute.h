@@ -52,5 +52,6 @@ int exec_addr(struct exec *x);            /* addr.c: add and delete */
 int exec_route(struct exec *x);           /* route.c: add and delete */
 int exec_sysctl(struct exec *x);          /* sysctl.c */
 int exec_jail(struct exec *x);            /* jail_action.c: create, destroy, exec */
+int exec_filter(struct exec *x);          /* nft.c: the port filter */
 
 #endif

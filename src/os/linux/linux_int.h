@@ -29,10 +29,20 @@ int linux_ns_exists(struct linux_ctx *c, const char *ns);
  * since an open socket would keep it alive. */
 void linux_ns_forget(struct linux_ctx *c, const char *ns);
 
+/* The port filter as the FILTER_* actions of this context left it (nft.c
+ * keeps it, to replace a port's elements without a dump per port); NULL
+ * until read. linux_close frees it. */
+struct state **linux_nft_cache(struct linux_ctx *c);
+
 /* ---- sysctls (sysctl.c) */
 
-/* /proc/sys path of a generic sysctl key (state.h), or NULL if unknown. */
-const char *linux_sysctl_path(const char *key);
+/* The /proc/sys path of a generic sysctl key (state.h), per-link keys
+ * included, into buf: 0, -EINVAL for an unknown key or -ENAMETOOLONG. */
+int linux_sysctl_path(const char *key, char *buf, size_t len);
+/* Read keys in ns, in one visit, as facts of out (a key the kernel lacks
+ * gives none): 0 or -errno. */
+int linux_sysctl_observe(struct linux_ctx *c, const char *ns, const char *const *keys, size_t n,
+			 struct state *out);
 /* Read (trailing newline stripped) or write a generic sysctl key in ns.
  * Read returns -ENOENT when the kernel lacks it (e.g. IPv6 disabled). */
 int linux_sysctl_read(struct linux_ctx *c, const char *ns, const char *key, char *buf, size_t len);

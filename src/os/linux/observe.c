@@ -19,14 +19,19 @@
 #include "os/linux/jail.h"
 #include "os/linux/linux_int.h"
 #include "os/linux/netns.h"
+#include "os/linux/nft.h"
 #include "util/hmap.h"
 
 /* Times to redo a namespace whose dump the kernel interrupted because the
  * tables changed meanwhile (NLM_F_DUMP_INTR, seen as -EINTR). */
 #define OBSERVE_TRIES 3
 
-static const char *const observed_sysctls[] = {
+static const char *const host_sysctls[] = {
 	"ipv6.forwarding", "ipv4.forwarding", "ipv6.accept_ra",
+};
+/* what the planner sets in every jail's namespace */
+static const char *const jail_sysctls[] = {
+	"ipv4.ping_group_range", "ipv4.ip_unprivileged_port_start",
 };
 
 /* The links of one namespace, kept to turn ifindexes into names (through a
@@ -233,6 +238,38 @@ static int observe_pass(struct nl_sock *s, struct walk *w)
 	return rc;
 }
 
+/* The sysctls of ns the planner sets: the host's forwarding knobs and each
+ * bridge's accept_ra, or a jail's two. All in one visit to the namespace:
+ * a /proc/sys lookup costs more per jail than the rest of its observe
+ * (the dcache compares every namespace's entry). */
+static int observe_sysctls(struct linux_ctx *c, const char *ns, struct state *st)
+{
+	size_t nh = sizeof(host_sysctls) / sizeof(host_sysctls[0]), n = 0;
+	const char **keys;
+	char (*bk)[64] = NULL;
+	int rc = -ENOMEM;
+
+	if (ns[0])
+		return linux_sysctl_observe(c, ns, jail_sysctls, sizeof(jail_sysctls) / sizeof(jail_sysctls[0]), st);
+	keys = calloc(nh + st->n_links, sizeof(*keys));
+	bk = calloc(st->n_links ? st->n_links : 1, sizeof(*bk));
+	if (!keys || !bk)
+		goto cleanup;
+	for (size_t i = 0; i < nh; i++)
+		keys[n++] = host_sysctls[i];
+	for (size_t i = 0; i < st->n_links; i++) {
+		if (st->links[i].kind != STATE_LINK_BRIDGE)
+			continue;
+		snprintf(bk[i], sizeof(bk[i]), "ipv6.accept_ra/%s", st->links[i].name);
+		keys[n++] = bk[i];
+	}
+	rc = linux_sysctl_observe(c, ns, keys, n, st);
+cleanup:
+	free(keys);
+	free(bk);
+	return rc;
+}
+
 /* Observe namespace ns ("" = host) into out. */
 static int observe_ns(struct linux_ctx *c, const char *ns, struct state *out)
 {
@@ -257,23 +294,9 @@ static int observe_ns(struct linux_ctx *c, const char *ns, struct state *out)
 	}
 	if (rc < 0)
 		goto cleanup;
-	/* Only the host's sysctls: the planner sets none inside jails, and a
-	 * /proc/sys lookup per jail costs more than the rest of observe does
-	 * with a thousand jails (the dcache compares every namespace's entry). */
-	for (size_t i = 0; !ns[0] && i < sizeof(observed_sysctls) / sizeof(observed_sysctls[0]); i++) {
-		struct state_sysctl sc = { 0 };
-
-		rc = linux_sysctl_read(c, ns, observed_sysctls[i], sc.value, sizeof(sc.value));
-		if (rc == -ENOENT)
-			continue; /* e.g. IPv6 disabled in that namespace */
-		if (rc < 0)
-			goto cleanup;
-		strcpy(sc.ns, ns);
-		strcpy(sc.key, observed_sysctls[i]);
-		rc = state_add_sysctl(&tmp, &sc);
-		if (rc < 0)
-			goto cleanup;
-	}
+	rc = observe_sysctls(c, ns, &tmp);
+	if (rc < 0)
+		goto cleanup;
 	rc = state_append(out, &tmp);
 cleanup:
 	free(w.links.v);
@@ -325,6 +348,8 @@ int linux_observe(struct linux_ctx *c, const char *const *jails, size_t n_jails,
 		if (!model_jailname_ok(jails[i]))
 			return -EINVAL;
 	rc = observe_ns(c, "", out);
+	if (rc == 0)
+		rc = linux_nft_observe(c, out);
 	for (size_t i = 0; rc == 0 && i < n_jails; i++) {
 		struct state_jail sj;
 		struct nl_sock *s;
