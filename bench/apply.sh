@@ -37,7 +37,7 @@ secs() { echo "$2 - $1" | bc -l; }
 gen_conf() {
 	echo "bridge bridge0 { address = 2001:db8:1::1/64; }"
 	for ((i = 1; i <= $1; i++)); do
-		printf 'jail j%d { interface e%d { bridge = bridge0; address = 2001:db8:1::%x/64; } }\n' $i $i $((i + 1))
+		printf 'jail j%d { confine = no; interface e%d { bridge = bridge0; address = 2001:db8:1::%x/64; } }\n' $i $i $((i + 1))
 	done
 }
 
