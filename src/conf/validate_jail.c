@@ -13,6 +13,9 @@
 static const struct cv_keyspec jail_keys[] = {
 	{ "hostname", 0 }, { "path", 0 }, { "exec.start", CV_KEY_LIST },
 	{ "exec.stop", CV_KEY_LIST }, { "autostart", 0 },
+	/* TEMPORARY (wip-lxc, for its tests): confine and limit.pids only;
+	 * the config-keys branch brings every key of issue 10 and replaces this */
+	{ "confine", 0 }, { "limit.pids", 0 },
 };
 static const struct cv_keyspec iface_keys[] = {
 	{ "bridge", CV_KEY_REQ }, { "address", CV_KEY_REPEAT | CV_KEY_LIST }, { "mac", 0 },
@@ -346,6 +349,14 @@ void cv_build_jail(struct cv_ctx *c, const struct conf_block *b)
 	build_argv(c, label, cv_find_key(b, "exec.stop"), &j->exec_stop);
 	if ((v = cv_value_of(b, "autostart")))
 		cv_get_bool(c, label, "autostart", v, &j->autostart);
+	/* TEMPORARY (see jail_keys) */
+	if ((v = cv_value_of(b, "confine")))
+		cv_get_bool(c, label, "confine", v, &j->confine);
+	if ((v = cv_value_of(b, "limit.pids"))) {
+		int pids = 0;
+		if (cv_get_int(c, label, "limit.pids", v, 1, 4194304, &pids))
+			j->limits.pids = (uint32_t)pids;
+	}
 	for (size_t i = 0; i < b->n_blocks && !c->err && !c->ctx->diag.full; i++) {
 		const struct conf_block *nb = &b->blocks[i];
 

@@ -92,6 +92,8 @@ int engine_converge(struct engine *e, struct model *m, const struct engine_conve
 		store_begin(e->store); /* leases and forgotten records roll back */
 	r = engine_resolve_auto(e, m, false);
 	if (r == 0)
+		engine_idmap_tmp(m); /* TEMPORARY: the id-range leases replace it */
+	if (r == 0)
 		r = engine_observe(e, m, &st, &stale);
 	if (r == 0)
 		r = engine_forget(e, &stale);

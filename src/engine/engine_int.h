@@ -27,6 +27,10 @@ void engine_warn(struct engine *e, const char *fmt, ...) __attribute__((format(p
  * lookup_only only existing leases are used. */
 int engine_resolve_auto(struct engine *e, struct model *m, bool lookup_only);
 
+/* TEMPORARY (idmap_tmp.c, until the store's id-range leases merge): fill
+ * model_jail.idmap of every confined jail. */
+void engine_idmap_tmp(struct model *m);
+
 /*
  * What observe found the store's records to need, for a run that writes:
  * drop: records whose object is gone, or is another object now (another

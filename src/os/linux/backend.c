@@ -14,6 +14,7 @@
 
 #include "os/backend.h"
 #include "os/linux/jail.h"
+#include "os/linux/lxc.h"
 #include "os/linux/linux.h"
 #include "os/linux/linux_int.h"
 #include "os/linux/tundev.h"
@@ -288,7 +289,13 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 static int lb_jail_exec(struct backend *b, const char *jail, char *const argv[], int *status, char *err,
 			size_t errlen)
 {
-	return jail_run_err(linux_runtime_dir(b->lx), linux_run_dir(b->lx), jail, argv, status, err, errlen);
+	const char *run = linux_run_dir(b->lx);
+
+	if (run && lxcj_present(run, jail)) {
+		struct lxcj_cmd cmd = { .argv = argv, .out_fd = -1 };
+		return lxcj_exec(run, jail, &cmd, status, err, errlen);
+	}
+	return jail_run_err(linux_runtime_dir(b->lx), run, jail, argv, status, err, errlen);
 }
 
 static int lb_jail_purge(struct backend *b, const char *name, char *err, size_t errlen)

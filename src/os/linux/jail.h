@@ -60,6 +60,11 @@ int jail_state_dir(const char *run_dir, char *buf, size_t len);
 int jail_create(const char *runtime_dir, const char *run_dir, const char *name, const char *hostname,
                 const char *path, char *err, size_t errlen);
 
+/* The network namespace of a confined jail (lxc.h makes the rest): R/NAME
+ * with its loopback up and the same quiet IPv6 defaults; no UTS or mount
+ * namespace of jail6's own (the container has them). */
+int jail_create_net(const char *runtime_dir, const char *name, char *err, size_t errlen);
+
 /* Kill every process still in the jail (SIGTERM, up to JAIL_TERM_TIMEOUT_MS,
  * then SIGKILL), then unmount and remove all that jail_create made. Also
  * removes a plain netns_create() namespace (run_dir NULL: only the netns is
