@@ -124,13 +124,19 @@ $(BUILD)/tests/drv_%: $(BUILD)/tests/netns/drv_%.o $(TLIB)
 
 # The suite: every unit binary, the golden and CLI tests, and (as root) the
 # network-namespace tests. tests/run prints the closing "N passed, N failed".
-check: $(BIN) $(LAB_BIN) $(INIT_BIN) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS)
+check: $(BIN) $(LAB_BIN) $(INIT_BIN) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS) $(BUILD)/tests/escape
 	$(Q)BUILD=$(BUILD) tests/run
 
 unit: $(TEST_BINS)
 	$(Q)BUILD=$(BUILD) tests/run unit
 
-drivers: $(DRV_BINS) $(INIT_BIN)
+drivers: $(DRV_BINS) $(INIT_BIN) $(BUILD)/tests/escape
+
+# tries to escape a confined jail (t_confine.sh); static, it runs in a busybox root
+$(BUILD)/tests/escape: tests/netns/escape.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (static)")
+	$(Q)$(CC) -std=c11 -O2 $(WARN) -static -o $@ $<
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:

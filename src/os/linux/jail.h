@@ -94,6 +94,17 @@ int jail_run(const char *runtime_dir, const char *run_dir, const char *name, cha
 int jail_run_err(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
                  int *status, char *err, size_t errlen);
 
+/* jail_run_err behind the exec boundary of jail6 exec, exec.start and
+ * exec.stop: stdout and stderr to out_fd (-1: kept), no descriptor but
+ * 0-2, a new session (never the caller's controlling terminal), and envp
+ * (lxcj_env) as the whole environment. */
+struct jail_run_opts {
+	char *const *envp;
+	int out_fd;
+};
+int jail_run_opts(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
+		  const struct jail_run_opts *o, int *status, char *err, size_t errlen);
+
 /* Whether jail name has extras (the directory of its UTS and mount
  * namespaces, in the run dir or where the previous release kept them):
  * 1 or 0, with the path of its UTS binding in uts; -EINVAL without a run

@@ -51,21 +51,28 @@ static int create_confined(struct exec *x, const char *rt, const char *run)
 	return rc;
 }
 
-/* exec.start / exec.stop of a confined jail: its output goes to the log. */
-static int exec_confined(struct exec *x, const char *run)
+/* exec.start / exec.stop behind the exec boundary, output to the jail's log. */
+static int exec_logged(struct exec *x, const char *rt, const char *run)
 {
 	const struct action *a = x->a;
-	struct lxcj_cmd cmd = { .argv = a->argv->argv, .out_fd = -1 };
-	char log[PATH_MAX];
-	int status = 0, rc;
+	char log[PATH_MAX], *env[8];
+	struct lxcj_envbuf eb;
+	int status = 0, rc, out;
 
-	rc = linux_jail_log_open(run, a->target, log, sizeof(log));
-	if (rc < 0)
-		return exec_fail_msg(x, rc, "%s: log %s: %s", a->target, log, strerror(-rc));
-	cmd.out_fd = rc;
-	dprintf(cmd.out_fd, "jail6: exec %s\n", a->argv->argv[0]);
-	rc = lxcj_exec(run, a->target, &cmd, &status, x->err, x->errlen);
-	close(cmd.out_fd);
+	out = linux_jail_log_open(run, a->target, log, sizeof(log));
+	if (out < 0)
+		return exec_fail_msg(x, out, "%s: log %s: %s", a->target, log, strerror(-out));
+	dprintf(out, "jail6: exec %s\n", a->argv->argv[0]);
+	if (lxcj_present(run, a->target)) {
+		struct lxcj_cmd cmd = { .argv = a->argv->argv, .out_fd = out };
+		rc = lxcj_exec(run, a->target, &cmd, &status, x->err, x->errlen);
+	} else {
+		struct jail_run_opts ro = { .envp = env, .out_fd = out };
+		rc = lxcj_env(env, sizeof(env) / sizeof(env[0]), &eb, "/", NULL);
+		if (rc == 0)
+			rc = jail_run_opts(rt, run, a->target, a->argv->argv, &ro, &status, x->err, x->errlen);
+	}
+	close(out);
 	if (rc == 0 && status != 0)
 		return exec_fail_msg(x, -EIO, "%s: exec %s: exited with status %d (output in %s)", a->target,
 				     a->argv->argv[0], status, log);
@@ -111,8 +118,8 @@ int exec_jail(struct exec *x)
 	default:
 		if (!a->argv || a->argv->argc == 0 || !a->argv->argv || !a->argv->argv[0])
 			return exec_fail_msg(x, -EINVAL, "%s: exec: empty command", a->target);
-		if (run && lxcj_present(run, a->target))
-			return exec_confined(x, run);
+		if (run)
+			return exec_logged(x, rt, run);
 		rc = jail_run_err(rt, run, a->target, a->argv->argv, &status, x->err, x->errlen);
 		if (rc == 0 && status != 0)
 			return exec_fail_msg(x, -EIO, "%s: exec %s: exited with status %d", a->target,

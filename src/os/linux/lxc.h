@@ -27,6 +27,7 @@
 #define JAIL6_OS_LINUX_LXC_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 
 struct model_jail;
@@ -68,6 +69,20 @@ struct lxcj_cmd {
  */
 int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd, int *status,
 	      char *err, size_t errlen);
+
+/*
+ * The fixed environment of a command run in a jail (jail6 exec, exec.start,
+ * exec.stop), into env (n slots, NULL-terminated): PATH, HOME=home, TERM
+ * when stdin is a terminal (the command may draw on it; it cannot take it
+ * as its controlling terminal), then extra (VAR=value each). buf holds the
+ * strings made here. -E2BIG when it does not fit, -EINVAL for an extra
+ * that is not VAR=value.
+ */
+struct lxcj_envbuf {
+	char home[PATH_MAX + 8];
+	char term[128];
+};
+int lxcj_env(char **env, size_t n, struct lxcj_envbuf *buf, const char *home, char *const *extra);
 
 /* RUN/log/NAME.log, where exec.start and exec.stop of jail NAME write,
  * opened for appending (made if missing): the fd, or -errno. path gets

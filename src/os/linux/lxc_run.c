@@ -391,6 +391,32 @@ static int jail_user(pid_t init, const char *user, uid_t *uid, gid_t *gid, char 
 	return r;
 }
 
+int lxcj_env(char **env, size_t n, struct lxcj_envbuf *buf, const char *home, char *const *extra)
+{
+	const char *t = getenv("TERM");
+	size_t k = 0;
+
+	if (n < 4)
+		return -E2BIG;
+	env[k++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	snprintf(buf->home, sizeof(buf->home), "HOME=%s", home ? home : "/");
+	env[k++] = buf->home;
+	if (t && isatty(0) && strlen(t) < 100 && strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789-+._") == strlen(t)) {
+		snprintf(buf->term, sizeof(buf->term), "TERM=%s", t);
+		env[k++] = buf->term;
+	}
+	for (size_t i = 0; extra && extra[i]; i++) {
+		const char *eq = strchr(extra[i], '=');
+		if (!eq || eq == extra[i])
+			return -EINVAL;
+		if (k >= n - 1)
+			return -E2BIG;
+		env[k++] = extra[i];
+	}
+	env[k] = NULL;
+	return 0;
+}
+
 /* The attaching child: only fds 0-2, a new session, then liblxc's attach. */
 static _Noreturn void exec_child(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 				 lxc_attach_options_t *o)
@@ -419,9 +445,9 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	      char *err, size_t errlen)
 {
 	lxc_attach_options_t o = LXC_ATTACH_OPTIONS_DEFAULT;
-	char *env[64], home[PATH_MAX + 8], homedir[PATH_MAX], term[128];
+	char *env[64], homedir[PATH_MAX];
+	struct lxcj_envbuf eb;
 	struct lxcj_record rec;
-	size_t n = 0;
 	int ws, r;
 	pid_t pid;
 
@@ -448,25 +474,12 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 			return r;
 		}
 	}
-	/* the fixed environment: PATH and HOME; TERM only when stdin is a
-	 * terminal (the command may then draw on it; it still cannot take
-	 * it as its controlling terminal) */
-	env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	snprintf(home, sizeof(home), "HOME=%s", homedir);
-	env[n++] = home;
-	const char *t = getenv("TERM");
-	if (t && isatty(0) && strlen(t) < 100 && !strchr(t, '/')) {
-		snprintf(term, sizeof(term), "TERM=%s", t);
-		env[n++] = term;
+	r = lxcj_env(env, sizeof(env) / sizeof(env[0]), &eb, homedir, cmd->env);
+	if (r < 0) {
+		set_err(err, errlen, "%s: %s", name, r == -E2BIG ? "too many -e variables" :
+			"an -e variable is not VAR=value");
+		return r;
 	}
-	for (size_t i = 0; cmd->env && cmd->env[i]; i++) {
-		if (n >= sizeof(env) / sizeof(env[0]) - 1) {
-			set_err(err, errlen, "%s: too many -e variables", name);
-			return -E2BIG;
-		}
-		env[n++] = cmd->env[i];
-	}
-	env[n] = NULL;
 	o.env_policy = LXC_ATTACH_CLEAR_ENV;
 	o.extra_env_vars = env;
 	o.attach_flags = LXC_ATTACH_DEFAULT | LXC_ATTACH_NO_NEW_PRIVS;
