@@ -47,13 +47,13 @@ cleanup() {
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
 	# whatever a failed run left: monitors and inits of our lxcpath, cgroups
 	for p in $(pgrep -f "$S/run/lxc"); do kill -KILL "$p" 2>/dev/null; done
-	for j in "$CJ" "$PJ"; do
+	for j in "$CJ" "$PJ" "f$id"; do
 		f=$S/run/lxc/$j/jail6
 		[ -f "$f" ] && p=$(awk '$1 == "pid" { print $2 }' "$f") && [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
 	done
 	for _ in 1 2 3 4 5; do
-		for j in "$CJ" "$PJ"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
-		[ -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")" ] && break
+		for j in "$CJ" "$PJ" "f$id"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
+		[ -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "f$id")" ] && break
 		sleep 0.2
 	done
 	for _ in 1 2 3; do
@@ -214,6 +214,26 @@ out=$(j6 status 2>&1); rc=$?
 check "... in sync again" test $rc -eq 0
 check "... with its address kept" test -n "$(j6 exec "$CJ" ip -6 -o addr show | grep 2001:db8:1::2/64)"
 
+# --- stop and start ----------------------------------------------------------------
+ipid=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6")
+out=$(j6 stop "$CJ" 2>&1); rc=$?
+check "stop $CJ" test $rc -eq 0
+check "... its init is gone" sh -c "! kill -0 $ipid 2>/dev/null"
+check "... and its cgroups and lxc directory" test -z "$(cgroups_of "$CJ")" -a ! -e "$S/run/lxc/$CJ"
+out=$(j6 start "$CJ" 2>&1); rc=$?
+check "start $CJ: running again, exec.start ran" test $rc -eq 0 -a "$(grep -c started "$S/run/log/$CJ.log")" -ge 2
+
+# --- a failing exec.start: its output is in the jail's log, which status names ---
+FJ=f$id
+cat >>"$C" <<CONF
+jail $FJ { exec.start = "/bin/sh", "-c", "echo oops-$id; exit 3"; }
+CONF
+out=$(j6 apply 2>&1); rc=$?
+check "apply with a failing exec.start fails, naming the log" grep -q "exited with status 3 (output in $S/run/log/$FJ.log)" <<<"$out"
+check "... which holds the command's output" grep -q "oops-$id" "$S/run/log/$FJ.log"
+out=$(j6 status 2>&1); rc=$?
+check "status: drift (exit 3), and it names the log" test $rc -eq 3 -a -n "$(grep "exec.start has not completed; its output: $S/run/log/$FJ.log" <<<"$out")"
+
 # --- destroy leaves nothing -------------------------------------------------------
 pids=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6" "$S/run/lxc/$PJ/jail6")
 out=$(j6 destroy 2>&1); rc=$?
@@ -221,7 +241,7 @@ check "destroy" test $rc -eq 0
 gone() { for p in $pids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
 check "no monitor or init left" test -z "$(pgrep -f "$S/run/lxc")" -a -n "$pids"
 check "... the inits are gone" gone
-check "no cgroup left" test -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")"
+check "no cgroup left" test -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$FJ")"
 check "no lxc directory left" test -z "$(ls -A "$S/run/lxc" 2>/dev/null)"
 check "no namespace left" test -z "$(ls "$R" | grep -v '^host$')"
 check "no mount of a jail left" test -z "$(awk -v t="$R/" 'index($5, t) == 1 && $5 != t "host"' /proc/self/mountinfo)"
