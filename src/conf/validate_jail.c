@@ -13,9 +13,9 @@
 static const struct cv_keyspec jail_keys[] = {
 	{ "hostname", 0 }, { "path", 0 }, { "exec.start", CV_KEY_LIST },
 	{ "exec.stop", CV_KEY_LIST }, { "autostart", 0 },
-	/* TEMPORARY (wip-lxc, for its tests): confine and limit.pids only;
+	/* TEMPORARY (wip-lxc, for its tests): confine, limit.pids, allow.* only;
 	 * the config-keys branch brings every key of issue 10 and replaces this */
-	{ "confine", 0 }, { "limit.pids", 0 },
+	{ "confine", 0 }, { "limit.pids", 0 }, { "allow.net_admin", 0 }, { "allow.raw_sockets", 0 },
 };
 static const struct cv_keyspec iface_keys[] = {
 	{ "bridge", CV_KEY_REQ }, { "address", CV_KEY_REPEAT | CV_KEY_LIST }, { "mac", 0 },
@@ -352,6 +352,14 @@ void cv_build_jail(struct cv_ctx *c, const struct conf_block *b)
 	/* TEMPORARY (see jail_keys) */
 	if ((v = cv_value_of(b, "confine")))
 		cv_get_bool(c, label, "confine", v, &j->confine);
+	static const struct { const char *key; unsigned bit; } allows[] = {
+		{ "allow.net_admin", MODEL_ALLOW_NET_ADMIN }, { "allow.raw_sockets", MODEL_ALLOW_RAW_SOCKETS },
+	};
+	for (size_t i = 0; i < 2; i++) {
+		bool on = false;
+		if ((v = cv_value_of(b, allows[i].key)) && cv_get_bool(c, label, allows[i].key, v, &on) && on)
+			j->allow |= allows[i].bit;
+	}
 	if ((v = cv_value_of(b, "limit.pids"))) {
 		int pids = 0;
 		if (cv_get_int(c, label, "limit.pids", v, 1, 4194304, &pids))

@@ -31,7 +31,7 @@ chmod 711 "$T"   # the jails' root users must reach their roots and U/lxc
 R=$T/netns S=$T/state C=$T/jail6.conf ROOT=$T/root
 mkdir -p "$R"
 id=$$
-CJ=c$id PJ=p$id NJ=n$id          # names of their own: cgroups are machine-wide
+CJ=c$id PJ=p$id NJ=n$id AJ=a$id          # names of their own: cgroups are machine-wide
 j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 H() { nsenter --net="$R/host" "$@"; }
 cgroups_of() { ls -d /sys/fs/cgroup/lxc.*."$1" /sys/fs/cgroup/lxc.*."$1"-* /sys/fs/cgroup/*/lxc.*."$1" /sys/fs/cgroup/*/lxc.*."$1"-* 2>/dev/null; }
@@ -47,13 +47,13 @@ cleanup() {
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
 	# whatever a failed run left: monitors and inits of our lxcpath, cgroups
 	for p in $(pgrep -f "$S/run/lxc"); do kill -KILL "$p" 2>/dev/null; done
-	for j in "$CJ" "$PJ" "f$id"; do
+	for j in "$CJ" "$PJ" "$AJ" "f$id"; do
 		f=$S/run/lxc/$j/jail6
 		[ -f "$f" ] && p=$(awk '$1 == "pid" { print $2 }' "$f") && [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
 	done
 	for _ in 1 2 3 4 5; do
-		for j in "$CJ" "$PJ" "f$id"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
-		[ -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "f$id")" ] && break
+		for j in "$CJ" "$PJ" "$AJ" "f$id"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
+		[ -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$AJ")$(cgroups_of "f$id")" ] && break
 		sleep 0.2
 	done
 	for _ in 1 2 3; do
@@ -105,6 +105,11 @@ jail $CJ {
 }
 jail $PJ { interface $PJ { bridge = br$id; address = 2001:db8:1::3/64; } }
 jail $NJ { confine = no; interface $NJ { bridge = br$id; address = 2001:db8:1::4/64; } }
+jail $AJ {
+	allow.net_admin = yes;
+	allow.raw_sockets = yes;
+	interface $AJ { bridge = br$id; address = 2001:db8:1::5/64; }
+}
 CONF
 
 out=$(j6 apply 2>&1); rc=$?
@@ -165,6 +170,18 @@ check "$CJ: address change refused" test $rc -ne 0
 check "$CJ: ... and the address is not there" test -z "$(j6 exec "$CJ" ip -6 -o addr show | grep 2001:db8:1::99)"
 out=$(j6 exec "$CJ" ip link set lo down 2>&1); rc=$?
 check "$CJ: link change refused" test $rc -ne 0
+
+# --- allow.*: a network namespace of the jail's own ---------------------------------
+out=$(j6 exec "$AJ" "$ESC" raw 2>&1)
+check "$AJ (allow.raw_sockets): a raw socket opens" grep -q SUCCEEDED <<<"$out"
+out=$(j6 exec "$AJ" ip -6 addr add 2001:db8:1::55/64 dev "$AJ"b 2>&1); rc=$?
+check "$AJ (allow.net_admin): an address change works" test $rc -eq 0
+aj_ping() { j6 exec "$NJ" ping -6 -c 1 -W 2 2001:db8:1::5 >/dev/null; }
+check "$AJ: still reached over the bridge" aj_ping
+held "$AJ: still no mount" "$AJ" "$ESC" mount tmpfs
+aj_sync() { j6 status >/dev/null 2>&1; }
+check "$AJ: status in sync (jail6's own address is still there)" aj_sync
+j6 exec "$AJ" ip -6 addr del 2001:db8:1::55/64 dev "$AJ"b
 
 # --- the exec boundary --------------------------------------------------------
 out=$(FOO=leak j6 exec -e A=1 -e B=two "$CJ" sh -c 'echo "$A $B ${FOO:-none}"')
@@ -235,13 +252,13 @@ out=$(j6 status 2>&1); rc=$?
 check "status: drift (exit 3), and it names the log" test $rc -eq 3 -a -n "$(grep "exec.start has not completed; its output: $S/run/log/$FJ.log" <<<"$out")"
 
 # --- destroy leaves nothing -------------------------------------------------------
-pids=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6" "$S/run/lxc/$PJ/jail6")
+pids=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6" "$S/run/lxc/$PJ/jail6" "$S/run/lxc/$AJ/jail6")
 out=$(j6 destroy 2>&1); rc=$?
 check "destroy" test $rc -eq 0
 gone() { for p in $pids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
 check "no monitor or init left" test -z "$(pgrep -f "$S/run/lxc")" -a -n "$pids"
 check "... the inits are gone" gone
-check "no cgroup left" test -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$FJ")"
+check "no cgroup left" test -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$AJ")$(cgroups_of "$FJ")"
 check "no lxc directory left" test -z "$(ls -A "$S/run/lxc" 2>/dev/null)"
 check "no namespace left" test -z "$(ls "$R" | grep -v '^host$')"
 check "no mount of a jail left" test -z "$(awk -v t="$R/" 'index($5, t) == 1 && $5 != t "host"' /proc/self/mountinfo)"

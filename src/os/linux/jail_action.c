@@ -39,9 +39,14 @@ static int create_confined(struct exec *x, const char *rt, const char *run)
 	char netns[PATH_MAX];
 	int rc;
 
-	rc = jail_create_net(rt, a->target, x->err, x->errlen);
-	if (rc < 0)
-		return rc;
+	/* allow.*: the container makes a netns of its own, bound there then */
+	if (!(a->jail->allow & (MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS))) {
+		rc = jail_create_net(rt, a->target, x->err, x->errlen);
+		if (rc < 0)
+			return rc;
+	} else if (netns_exists(rt, a->target)) {
+		return exec_fail_msg(x, -EEXIST, "%s: jail exists: %s", a->target, strerror(EEXIST));
+	}
 	if (netns_path(netns, sizeof(netns), rt, a->target) < 0)
 		rc = -ENAMETOOLONG;
 	else

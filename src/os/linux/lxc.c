@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #include "model/model.h"
 #include "os/linux/lxc.h"
 #include "os/linux/lxc_int.h"
+#include "os/linux/netns.h"
 
 #ifndef JAIL6_LIBDIR
 #define JAIL6_LIBDIR "/usr/local/lib/jail6"
@@ -256,6 +260,28 @@ static int write_file(const char *path, const char *text)
 	return r;
 }
 
+/* Whether the jail gets a network namespace owned by its own user
+ * namespace: only there do allow.net_admin and allow.raw_sockets mean
+ * anything (in a netns of the host's, the jail's root has no capability). */
+static bool own_netns(const struct model_jail *j)
+{
+	return j->allow & (MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS);
+}
+
+/* Remove word w from the space-separated list s. */
+static void drop_word(char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (char *p = s; (p = strstr(p, w)); p += n) {
+		bool start = p == s || p[-1] == ' ', end = p[n] == ' ' || p[n] == '\0';
+		if (start && end) {
+			memmove(p, p + n + (p[n] == ' '), strlen(p + n + (p[n] == ' ')) + 1);
+			return;
+		}
+	}
+}
+
 /* A config item, or false with the key named in err. */
 static bool set(struct lxc_container *c, const char *key, const char *value, char *err, size_t errlen,
 		const char *name)
@@ -292,7 +318,10 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 		SET("lxc.mount.entry", "tmpfs run tmpfs rw,nosuid,nodev,noexec,mode=755 0 0");
 		SET("lxc.mount.entry", "tmpfs var/tmp tmpfs rw,nosuid,nodev,mode=1777 0 0");
 	}
-	SET("lxc.namespace.share.net", netns);
+	if (own_netns(j))
+		SET("lxc.net.0.type", "empty"); /* a netns of the container's own; jail6 adds the rest */
+	else
+		SET("lxc.namespace.share.net", netns);
 	snprintf(buf, sizeof(buf), "u 0 %u %u", j->idmap.base, j->idmap.count);
 	SET("lxc.idmap", buf);
 	snprintf(buf, sizeof(buf), "g 0 %u %u", j->idmap.base, j->idmap.count);
@@ -304,7 +333,15 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 	SET("lxc.no_new_privs", "1");
 	lxcj_path(buf, sizeof(buf), run_dir, j->name, "seccomp");
 	SET("lxc.seccomp.profile", buf);
-	SET("lxc.cap.drop", CAP_DROP);
+	/* allow.*: the capability stays (in the jail's own netns, see
+	 * own_netns) */
+	char caps[sizeof(CAP_DROP) + 1];
+	snprintf(caps, sizeof(caps), "%s", CAP_DROP);
+	if (j->allow & MODEL_ALLOW_NET_ADMIN)
+		drop_word(caps, "net_admin");
+	if (j->allow & MODEL_ALLOW_RAW_SOCKETS)
+		drop_word(caps, "net_raw");
+	SET("lxc.cap.drop", caps);
 	SET("lxc.console.path", "none");
 	SET("lxc.tty.max", "0");
 	SET("lxc.pty.max", "16");
@@ -334,6 +371,65 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 		SET(v2 ? "lxc.cgroup2.cpu.weight" : "lxc.cgroup.cpu.shares", buf);
 	}
 	return 0;
+}
+
+/* Write a sysctl of the network namespace nsfd, from a child that joins it
+ * (/proc/sys/net is the opener's namespace); our own stays ours. */
+static int netns_sysctls(int nsfd)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		static const char *const keys[] = { "/proc/sys/net/ipv6/conf/default/dad_transmits",
+						    "/proc/sys/net/ipv6/conf/default/router_solicitations" };
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			_exit(1);
+		for (size_t i = 0; i < 2; i++) {
+			int fd = open(keys[i], O_WRONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				(void)!write(fd, "0", 1);
+				close(fd);
+			}
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+/* Bind the network namespace of the container's init on netns (R/NAME),
+ * where the rest of jail6 finds every jail's, with the same quiet IPv6
+ * defaults jail.c gives a namespace of its own making. */
+static int bind_netns(pid_t init, const char *netns)
+{
+	char src[64], dir[PATH_MAX];
+	const char *slash = strrchr(netns, '/');
+	int r, fd;
+
+	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)init);
+	if (!slash || slash == netns)
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - netns), netns);
+	r = netns_make_mount_point(dir, MS_SHARED);
+	if (r == 0)
+		r = netns_placeholder(netns);
+	if (r < 0)
+		return r;
+	fd = open(src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = netns_sysctls(fd);
+	if (r == 0 && mount(src, netns, NULL, MS_BIND, NULL) < 0)
+		r = -errno;
+	close(fd);
+	if (r < 0)
+		netns_unbind(netns);
+	return r;
 }
 
 /* The container's cgroup paths as the host sees them, from /proc/PID/cgroup. */
@@ -376,11 +472,6 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	    (r = lxcj_path(dir, sizeof(dir), run_dir, j->name, NULL)) < 0) {
 		set_err(err, errlen, "%s: run directory '%s': %s", j->name, run_dir ? run_dir : "", strerror(-r));
 		return r;
-	}
-	if (j->allow & (MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS)) {
-		set_err(err, errlen, "%s: allow.net_admin and allow.raw_sockets are not supported on Linux yet "
-			"(a confined jail's network namespace belongs to the host); use confine = no", j->name);
-		return -EOPNOTSUPP;
 	}
 	if (j->idmap.count == 0) {
 		set_err(err, errlen, "%s: no id range leased for the jail's user namespace", j->name);
@@ -469,6 +560,15 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	}
 	memset(&rec, 0, sizeof(rec));
 	rec.init_pid = c->init_pid(c);
+	if (own_netns(j)) {
+		r = rec.init_pid > 0 ? bind_netns(rec.init_pid, netns) : -ESRCH;
+		if (r < 0) {
+			set_err(err, errlen, "%s: bind the jail's network namespace on %s: %s", j->name, netns,
+				strerror(-r));
+			c->stop(c);
+			goto fail;
+		}
+	}
 	rec.start_time = rec.init_pid > 0 ? lxcj_proc_start_time(rec.init_pid) : 0;
 	rec.stop_timeout = j->stop_timeout;
 	if (rec.init_pid > 0)
