@@ -251,6 +251,18 @@ check "... which holds the command's output" grep -q "oops-$id" "$S/run/log/$FJ.
 out=$(j6 status 2>&1); rc=$?
 check "status: drift (exit 3), and it names the log" test $rc -eq 3 -a -n "$(grep "exec.start has not completed; its output: $S/run/log/$FJ.log" <<<"$out")"
 
+# --- a killed monitor: drift; apply cleans up after it and restores ---------------
+mon=$(pgrep -f "lxc monitor\] $S/run/lxc $PJ\$")
+check "$PJ has a monitor" test -n "$mon"
+[ -n "$mon" ] && kill -KILL $mon
+out=$(j6 status 2>&1); rc=$?
+check "kill -9 of $PJ's monitor: status says drift (exit 3)" test $rc -eq 3
+# (apply as a whole still fails: $FJ's exec.start above fails on purpose)
+out=$(j6 apply 2>&1); rc=$?
+if grep -q "$PJ: create jail" <<<"$out" && [ "$(j6 exec "$PJ" echo alive)" = alive ]; then ok "apply restores it (the monitor's leftovers removed)"
+else nok "apply restores it (the monitor's leftovers removed)" "rc=$rc" "$out" "$(grep ERROR "$S/run/lxc/$PJ/lxc.log" | head -5)"; fi
+check "... with one payload cgroup, no suffixed twin" test -z "$(cgroups_of "$PJ" | grep -- "$PJ-")"
+
 # --- destroy leaves nothing -------------------------------------------------------
 pids=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6" "$S/run/lxc/$PJ/jail6" "$S/run/lxc/$AJ/jail6")
 out=$(j6 destroy 2>&1); rc=$?

@@ -145,7 +145,8 @@ static void rmdir_tree(const char *path, int depth)
 		return;
 	while ((de = readdir(d))) {
 		char sub[PATH_MAX];
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+		/* liblxc's inner cgroup on v2 is ".lxc" */
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
 			rmdir_tree(sub, depth + 1);
