@@ -47,12 +47,12 @@ cleanup() {
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
 	# whatever a failed run left: monitors and inits of our lxcpath, cgroups
 	for p in $(pgrep -f "$S/run/lxc"); do kill -KILL "$p" 2>/dev/null; done
-	for j in "$CJ" "$PJ" "$AJ" "f$id"; do
+	for j in "$CJ" "$PJ" "$AJ" "f$id" "b$id"; do
 		f=$S/run/lxc/$j/jail6
 		[ -f "$f" ] && p=$(awk '$1 == "pid" { print $2 }' "$f") && [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
 	done
 	for _ in 1 2 3 4 5; do
-		for j in "$CJ" "$PJ" "$AJ" "f$id"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
+		for j in "$CJ" "$PJ" "$AJ" "f$id" "b$id"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
 		[ -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$AJ")$(cgroups_of "f$id")" ] && break
 		sleep 0.2
 	done
@@ -239,6 +239,16 @@ check "... its init is gone" sh -c "! kill -0 $ipid 2>/dev/null"
 check "... and its cgroups and lxc directory" test -z "$(cgroups_of "$CJ")" -a ! -e "$S/run/lxc/$CJ"
 out=$(j6 start "$CJ" 2>&1); rc=$?
 check "start $CJ: running again, exec.start ran" test $rc -eq 0 -a "$(grep -c started "$S/run/log/$CJ.log")" -ge 2
+
+# --- a start liblxc refuses: the error and the log say why, nothing is left ---------
+BJ=b$id
+mkdir -p "$T/bad/bin" && cp /bin/busybox "$T/bad/bin/sh" && chmod 755 "$T/bad"   # no /dev to mount on
+cp "$C" "$T/good.conf"
+echo "jail $BJ { path = $T/bad; }" >>"$C"
+out=$(j6 apply 2>&1)
+check "a failed start names liblxc's reason and its log" grep -q "$BJ: liblxc could not start the jail: .*(log: $S/run/log/$BJ.lxc.log)" <<<"$out"
+check "... and leaves no lxc directory, cgroup or namespace" test ! -e "$S/run/lxc/$BJ" -a -z "$(cgroups_of "$BJ")" -a ! -e "$R/$BJ"
+cp "$T/good.conf" "$C"
 
 # --- a failing exec.start: its output is in the jail's log, which status names ---
 FJ=f$id

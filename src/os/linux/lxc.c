@@ -432,6 +432,26 @@ static int bind_netns(pid_t init, const char *netns)
 	return r;
 }
 
+/* c->start in a child of ours: on a failed start liblxc keeps a socket to
+ * the monitor open in the caller, and the monitor does not leave its
+ * cgroup until that closes; the child's exit closes it. */
+static bool start_in_child(struct lxc_container *c)
+{
+	int st;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0)
+		_exit(c->start(c, 0, NULL) ? 0 : 1);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 /* The container's cgroup paths as the host sees them, from /proc/PID/cgroup. */
 static void record_cgroups(pid_t pid, struct lxcj_record *r)
 {
@@ -550,12 +570,19 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	}
 	c->want_daemonize(c, true);
 	c->want_close_all_fds(c, true);
-	if (!c->start(c, 0, NULL)) {
+	if (!start_in_child(c)) {
 		r = -EIO;
 		lxcj_log_error(run_dir, j->name, logerr, sizeof(logerr));
+		/* the log outlives the jail's lxc directory, which goes (a
+		 * directory left would make a half jail of a failed one) */
+		char kept[PATH_MAX + 32];
 		lxcj_path(file, sizeof(file), run_dir, j->name, "lxc.log");
+		snprintf(kept, sizeof(kept), "%s/log", run_dir);
+		mkdir(kept, 0700);
+		snprintf(kept, sizeof(kept), "%s/log/%s.lxc.log", run_dir, j->name);
+		const char *shown = rename(file, kept) == 0 ? kept : file;
 		set_err(err, errlen, "%s: liblxc could not start the jail%s%s (log: %s)", j->name,
-			logerr[0] ? ": " : "", logerr, file);
+			logerr[0] ? ": " : "", logerr, shown);
 		goto fail;
 	}
 	memset(&rec, 0, sizeof(rec));
@@ -583,7 +610,6 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	return 0;
 fail:
 	lxc_container_put(c);
-	/* keep the log of a failed start: the message points to it */
-	lxcj_cleanup(run_dir, j->name, NULL, r == -EIO);
+	lxcj_cleanup(run_dir, j->name, NULL, false);
 	return r;
 }

@@ -26,7 +26,7 @@ int lxcj_record_read(const char *run_dir, const char *name, struct lxcj_record *
 /* Field 22 of /proc/PID/stat (the start time in ticks), 0 if gone. */
 unsigned long long lxcj_proc_start_time(pid_t pid);
 
-/* The last ERROR line of U/lxc/NAME/lxc.log into buf ("" if none). */
+/* The first ERROR line of U/lxc/NAME/lxc.log into buf ("" if none). */
 void lxcj_log_error(const char *run_dir, const char *name, char *buf, size_t len);
 
 /* Remove the container's cgroups (every hierarchy; r NULL: as recorded)

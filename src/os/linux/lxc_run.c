@@ -121,7 +121,8 @@ void lxcj_log_error(const char *run_dir, const char *name, char *buf, size_t len
 	buf[0] = '\0';
 	if (lxcj_path(path, sizeof(path), run_dir, name, "lxc.log") < 0 || !(f = fopen(path, "re")))
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	/* the first: the later ones are its consequences ("Failed to spawn") */
+	while (!buf[0] && fgets(line, sizeof(line), f)) {
 		char *e = strstr(line, " ERROR ");
 		if (!e)
 			continue;
