@@ -79,8 +79,11 @@ held() {
 
 # ids for the jails' user namespaces: delegated to root where newuidmap
 # would be asked (this namespace only)
+# (first an empty one: the error must name the line it needs)
+have_newuidmap=0
 if command -v newuidmap >/dev/null; then
-	printf 'root:1000000000:10000000\n' >"$T/subid"
+	have_newuidmap=1
+	: >"$T/subid"
 	mount --bind "$T/subid" /etc/subuid && mount --bind "$T/subid" /etc/subgid ||
 		{ nok "bind a test /etc/subuid"; exit 1; }
 fi
@@ -112,6 +115,16 @@ jail $AJ {
 }
 CONF
 
+if [ $have_newuidmap -eq 1 ]; then
+	out=$(j6 apply 2>&1); rc=$?
+	if [ $rc -ne 0 ] && grep -q "newuidmap is installed.*/etc/subuid and /etc/subgid need the line root:1000000000:65536" <<<"$out" &&
+	   [ ! -e "$R/$CJ" ] && [ ! -e "$S/run/lxc/$CJ" ]; then
+		ok "newuidmap installed, range not delegated: apply fails naming /etc/subuid and the line, nothing left"
+	else
+		nok "newuidmap installed, range not delegated" "rc=$rc" "$out"
+	fi
+	printf 'root:1000000000:10000000\n' >"$T/subid"
+fi
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok "apply"; else nok "apply" "rc=$rc" "$out" "$(cat "$S"/run/lxc/*/lxc.log 2>/dev/null | grep ERROR | head)"; exit 1; fi
 out=$(j6 status 2>&1); rc=$?
