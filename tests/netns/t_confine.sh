@@ -47,12 +47,12 @@ cleanup() {
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
 	# whatever a failed run left: monitors and inits of our lxcpath, cgroups
 	for p in $(pgrep -f "$S/run/lxc"); do kill -KILL "$p" 2>/dev/null; done
-	for j in "$CJ" "$PJ" "$AJ" "f$id" "b$id"; do
+	for j in "$CJ" "$PJ" "$AJ" "$NJ" "f$id" "b$id"; do
 		f=$S/run/lxc/$j/jail6
 		[ -f "$f" ] && p=$(awk '$1 == "pid" { print $2 }' "$f") && [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
 	done
 	for _ in 1 2 3 4 5; do
-		for j in "$CJ" "$PJ" "$AJ" "f$id" "b$id"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
+		for j in "$CJ" "$PJ" "$AJ" "$NJ" "f$id" "b$id"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
 		[ -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$AJ")$(cgroups_of "f$id")" ] && break
 		sleep 0.2
 	done
@@ -286,14 +286,20 @@ if grep -q "$PJ: create jail" <<<"$out" && [ "$(j6 exec "$PJ" echo alive)" = ali
 else nok "apply restores it (the monitor's leftovers removed)" "rc=$rc" "$out" "$(grep ERROR "$S/run/lxc/$PJ/lxc.log" | head -5)"; fi
 check "... with one payload cgroup, no suffixed twin" test -z "$(cgroups_of "$PJ" | grep -- "$PJ-")"
 
+# --- confine changed in the file: the jail is made again, confined --------------------
+sed -i "s/^jail $NJ { confine = no; /jail $NJ { /" "$C"
+out=$(j6 apply 2>&1)
+check "$NJ without confine = no: apply makes it again" grep -q "$NJ: destroy jail" <<<"$out"
+check "... confined now (Seccomp 2)" grep -q '^Seccomp:[[:space:]]*2' <<<"$(j6 exec "$NJ" cat /proc/self/status)"
+
 # --- destroy leaves nothing -------------------------------------------------------
-pids=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6" "$S/run/lxc/$PJ/jail6" "$S/run/lxc/$AJ/jail6")
+pids=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6" "$S/run/lxc/$PJ/jail6" "$S/run/lxc/$AJ/jail6" "$S/run/lxc/$NJ/jail6")
 out=$(j6 destroy 2>&1); rc=$?
 check "destroy" test $rc -eq 0
 gone() { for p in $pids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
 check "no monitor or init left" test -z "$(pgrep -f "$S/run/lxc")" -a -n "$pids"
 check "... the inits are gone" gone
-check "no cgroup left" test -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$AJ")$(cgroups_of "$FJ")"
+check "no cgroup left" test -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$AJ")$(cgroups_of "$FJ")$(cgroups_of "$NJ")"
 check "no lxc directory left" test -z "$(ls -A "$S/run/lxc" 2>/dev/null)"
 check "no namespace left" test -z "$(ls "$R" | grep -v '^host$')"
 check "no mount of a jail left" test -z "$(awk -v t="$R/" 'index($5, t) == 1 && $5 != t "host"' /proc/self/mountinfo)"
