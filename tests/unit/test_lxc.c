@@ -79,7 +79,7 @@ static void test_record(void **state)
 	assert_int_equal(lxcj_record_read(run, "web", &r), 0);
 	assert_string_equal(r.cgroups[2], "");
 	assert_true(lxcj_present(run, "web"));
-	assert_int_equal(lxcj_cleanup(run, "web", NULL, false), 0);
+	assert_int_equal(lxcj_cleanup(run, "web", NULL, 0), 0);
 	assert_false(lxcj_present(run, "web"));
 	assert_int_equal(lxcj_running(run, "web"), -ENOENT);
 	assert_int_equal(lxcj_path(dir, sizeof(dir), run, NULL, NULL), 0);
@@ -110,7 +110,7 @@ static void test_log_error(void **state)
 	fclose(f);
 	lxcj_log_error(run, "db", msg, sizeof(msg));
 	assert_string_equal(msg, "Permission denied - Could not access /srv");
-	assert_int_equal(lxcj_cleanup(run, "db", NULL, false), 0);
+	assert_int_equal(lxcj_cleanup(run, "db", NULL, 0), 0);
 	lxcj_path(dir, sizeof(dir), run, NULL, NULL);
 	assert_int_equal(rmdir(dir), 0);
 	assert_int_equal(rmdir(run), 0);

@@ -547,7 +547,7 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 		return -EEXIST;
 	}
 	/* a previous container of this name (killed monitor, crash) */
-	lxcj_cleanup(run_dir, j->name, NULL, false);
+	lxcj_cleanup(run_dir, j->name, NULL, 0);
 	if (mkdir(dir, 0700) < 0) {
 		r = -errno;
 		set_err(err, errlen, "%s: %s: %s", j->name, dir, strerror(-r));
@@ -610,6 +610,6 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	return 0;
 fail:
 	lxc_container_put(c);
-	lxcj_cleanup(run_dir, j->name, NULL, false);
+	lxcj_cleanup(run_dir, j->name, NULL, LXCJ_WAIT);
 	return r;
 }

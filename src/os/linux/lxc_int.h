@@ -29,8 +29,13 @@ unsigned long long lxcj_proc_start_time(pid_t pid);
 /* The first ERROR line of U/lxc/NAME/lxc.log into buf ("" if none). */
 void lxcj_log_error(const char *run_dir, const char *name, char *buf, size_t len);
 
-/* Remove the container's cgroups (every hierarchy; r NULL: as recorded)
- * and, unless keep_dir, U/lxc/NAME. */
-int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record *r, bool keep_dir);
+/* Remove the container's cgroups (every hierarchy; r NULL: as recorded,
+ * and liblxc's default names) and, unless LXCJ_KEEP_DIR, U/lxc/NAME. With
+ * LXCJ_WAIT, give a monitor on its way out up to 2 s to leave its cgroup
+ * (only where the container is known to be ours and ending: a jail of the
+ * same name in another instance keeps its cgroups busy for good). */
+#define LXCJ_KEEP_DIR 1u
+#define LXCJ_WAIT     2u
+int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record *r, unsigned flags);
 
 #endif

@@ -211,7 +211,7 @@ static bool rm_cgroups_of(const char *payload)
 	return gone;
 }
 
-int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record *r, bool keep_dir)
+int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record *r, unsigned flags)
 {
 	char dir[PATH_MAX], def[300];
 	struct lxcj_record own;
@@ -221,18 +221,19 @@ int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record
 		return -ENAMETOOLONG;
 	if (!r && lxcj_record_read(run_dir, name, &own) == 0)
 		r = &own;
-	/* the recorded cgroups, and liblxc's default name; a monitor on its
-	 * way out still holds its own: a bounded wait for it */
+	/* the recorded cgroups, or without a record liblxc's default name; a
+	 * monitor on its way out still holds its own: a bounded wait for it */
+	bool use_def = !r || !r->cgroups[0][0];
 	snprintf(def, sizeof(def), "/lxc.payload.%s", name);
-	for (int tries = 0; tries < 100; tries++) {
-		bool gone = rm_cgroups_of(def);
+	for (int tries = 0; tries < ((flags & LXCJ_WAIT) ? 100 : 1); tries++) {
+		bool gone = use_def ? rm_cgroups_of(def) : true;
 		for (size_t i = 0; r && i < LXCJ_MAX_CGROUPS && r->cgroups[i][0]; i++)
 			gone = rm_cgroups_of(r->cgroups[i]) && gone;
-		if (gone)
+		if (gone || !(flags & LXCJ_WAIT))
 			break;
 		nanosleep(&tick, NULL);
 	}
-	if (keep_dir)
+	if (flags & LXCJ_KEEP_DIR)
 		return 0;
 	rm_dir_files(dir);
 	if (rmdir(dir) < 0 && errno != ENOENT)
@@ -338,7 +339,7 @@ int lxcj_stop(const char *run_dir, const char *name, char *err, size_t errlen)
 		const struct timespec tick = { 0, 10 * 1000000L };
 		nanosleep(&tick, NULL);
 	}
-	int cr = lxcj_cleanup(run_dir, name, &rec, false);
+	int cr = lxcj_cleanup(run_dir, name, &rec, LXCJ_WAIT);
 	if (cr < 0 && r == 0) {
 		set_err(err, errlen, "%s: remove its lxc directory: %s", name, strerror(-cr));
 		r = cr;
