@@ -15,15 +15,16 @@
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
+LIBDIR    ?= $(PREFIX)/lib/jail6
 DATADIR   ?= $(PREFIX)/share/jail6
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libmnl libnftnl sqlite3 jansson libcurl
+PKGS      := libmnl libnftnl sqlite3 jansson libcurl lxc
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lsqlite3 -ljansson -lcurl)
+PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lsqlite3 -ljansson -lcurl -llxc)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
@@ -41,7 +42,7 @@ else
 Q := @
 endif
 
-ALL_SRCS  := $(sort $(shell find src -name '*.c'))
+ALL_SRCS  := $(sort $(shell find src -name '*.c' -not -path 'src/init/*'))
 CLI_SRCS  := $(filter src/cli/%,$(ALL_SRCS))
 LAB_SRCS  := $(filter src/lab/%,$(ALL_SRCS))
 LIB_SRCS  := $(filter-out src/cli/% src/lab/%,$(ALL_SRCS))
@@ -62,10 +63,12 @@ TLIB      := $(BUILD)/libjail6-test.a
 BIN       := $(BUILD)/jail6
 LAB_BIN   := $(BUILD)/jail6-lab
 TEST_JAIL6 := $(BUILD)/tests/jail6
+# PID 1 of a confined jail: static, as it runs inside the jail's root
+INIT_BIN  := $(BUILD)/jail6-init
 
 .SECONDARY:
 .PHONY: all check unit drivers sanitize fuzz install uninstall clean deps
-all: $(BIN) $(LAB_BIN)
+all: $(BIN) $(LAB_BIN) $(INIT_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +79,15 @@ $(BUILD)/testhooks/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (test hooks)")
 	$(Q)$(CC) $(CPPFLAGS) -DJAIL6_TEST_HOOKS $(CFLAGS) -MMD -MP -c $< -o $@
+
+# where an installed jail6 finds jail6-init (src/os/linux/lxc.c also looks
+# beside its own binary, which is how build/ and build/tests/ find it)
+$(BUILD)/src/os/linux/lxc.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
+
+$(INIT_BIN): src/init/init.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(filter -Werror,$(CFLAGS)) -static -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -112,13 +124,19 @@ $(BUILD)/tests/drv_%: $(BUILD)/tests/netns/drv_%.o $(TLIB)
 
 # The suite: every unit binary, the golden and CLI tests, and (as root) the
 # network-namespace tests. tests/run prints the closing "N passed, N failed".
-check: $(BIN) $(LAB_BIN) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS)
+check: $(BIN) $(LAB_BIN) $(INIT_BIN) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS) $(BUILD)/tests/escape
 	$(Q)BUILD=$(BUILD) tests/run
 
 unit: $(TEST_BINS)
 	$(Q)BUILD=$(BUILD) tests/run unit
 
-drivers: $(DRV_BINS)
+drivers: $(DRV_BINS) $(INIT_BIN) $(BUILD)/tests/escape
+
+# tries to escape a confined jail (t_confine.sh); static, it runs in a busybox root
+$(BUILD)/tests/escape: tests/netns/escape.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (static)")
+	$(Q)$(CC) -std=c11 -O2 $(WARN) -static -o $@ $<
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:
@@ -142,10 +160,11 @@ fuzz: $(FUZZ_BINS)
 	  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' build-fuzz/$$n.log || true; \
 	done
 
-install: $(BIN) $(LAB_BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples
+install: $(BIN) $(LAB_BIN) $(INIT_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/jail6
 	install -m 0755 $(LAB_BIN) $(DESTDIR)$(BINDIR)/jail6-lab
+	install -m 0755 $(INIT_BIN) $(DESTDIR)$(LIBDIR)/jail6-init
 	install -m 0644 docs/jail6.conf.5 $(DESTDIR)$(MANDIR)/man5/jail6.conf.5
 	install -m 0644 docs/jail6.8 $(DESTDIR)$(MANDIR)/man8/jail6.8
 	install -m 0644 examples/*.conf $(DESTDIR)$(DATADIR)/examples/
@@ -153,7 +172,7 @@ install: $(BIN) $(LAB_BIN)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/jail6 $(DESTDIR)$(BINDIR)/jail6-lab \
 	      $(DESTDIR)$(MANDIR)/man5/jail6.conf.5 $(DESTDIR)$(MANDIR)/man8/jail6.8
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBDIR)
 
 deps:
 	scripts/deps

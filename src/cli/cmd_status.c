@@ -87,6 +87,9 @@ static void print_text(json_t *s, const char *conf)
 		printf("jail %s: %s (hostname %s)\n", json_string_value(json_object_get(o, "name")),
 		       json_string_value(json_object_get(o, "state")),
 		       json_string_value(json_object_get(o, "hostname")));
+		if (json_object_get(o, "exec_start_log"))
+			printf("\texec.start has not completed; its output: %s\n",
+			       json_string_value(json_object_get(o, "exec_start_log")));
 		json_array_foreach(json_object_get(o, "interfaces"), k, v)
 			print_link("\t", v);
 		if (json_array_size(json_object_get(o, "routes")))

@@ -21,7 +21,7 @@ const struct cli_command cli_commands[] = {
 	{ "start", cmd_start, "[-f FILE] [-n|--dry-run] JAIL...", "create and start jails" },
 	{ "stop", cmd_stop, "[-f FILE] [-n|--dry-run] JAIL...", "stop jails (exec.stop, then remove them)" },
 	{ "restart", cmd_restart, "[-f FILE] [-n|--dry-run] JAIL...", "stop and start jails" },
-	{ "exec", cmd_exec, "JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
+	{ "exec", cmd_exec, "[-e VAR=value]... [-u USER] JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
 	{ "tunnel", cmd_tunnel, "run|update NAME [OPTIONS]", "the userspace 6in4 datapath; the broker's endpoint update" },
 	{ NULL, NULL, NULL, NULL },

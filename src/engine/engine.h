@@ -156,7 +156,12 @@ int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info 
  * or incomplete, -EPERM when a namespace of that name is not jail6's,
  * -ENOENT when the command is not found in it. The store's lock is let go
  * before the command runs (the engine then has no store). */
-int engine_jail_exec(struct engine *e, const char *name, char *const argv[], int *status);
+struct engine_exec_opts {
+	char *const *env;      /* extra VAR=value for the command (NULL-terminated), or NULL */
+	const char *user;      /* run as this user of the jail; NULL = root */
+};
+int engine_jail_exec(struct engine *e, const char *name, char *const argv[], const struct engine_exec_opts *o,
+		     int *status);
 
 /* Whether apply should run jail j: autostart and not stopped by the user. */
 bool engine_jail_wanted(struct engine *e, const struct model_jail *j);

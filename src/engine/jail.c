@@ -130,8 +130,10 @@ int engine_jail_list(struct engine *e, struct model *m, struct engine_jail_info 
 	return 0;
 }
 
-int engine_jail_exec(struct engine *e, const char *name, char *const argv[], int *status)
+int engine_jail_exec(struct engine *e, const char *name, char *const argv[], const struct engine_exec_opts *o,
+		     int *status)
 {
+	struct backend_exec_opts bo = { .env = o ? o->env : NULL, .user = o ? o->user : NULL };
 	struct model one = { 0 };
 	struct model_jail j = { 0 };
 	struct state st = { 0 };
@@ -159,5 +161,5 @@ int engine_jail_exec(struct engine *e, const char *name, char *const argv[], int
 	store_close(e->store);
 	e->store = NULL;
 	e->err[0] = '\0';
-	return e->ops->jail_exec(e->be, name, argv, status, e->err, sizeof(e->err));
+	return e->ops->jail_exec(e->be, name, argv, &bo, status, e->err, sizeof(e->err));
 }

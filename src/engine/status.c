@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -139,6 +140,18 @@ static json_t *jail_json(struct engine *e, const struct model_jail *j, const str
 	}
 	json_object_set_new(o, "interfaces", ifs);
 	json_object_set_new(o, "routes", sj ? routes_json(st, j->name) : json_array());
+	const struct state_jail *sjp = sj ? state_find_jail(st, j->name) : NULL;
+	if (sjp)
+		json_object_set_new(o, "confined", json_boolean(sjp->confined));
+	/* exec.start failed or was cut short: where its output went */
+	if (sjp && sjp->start_pending && e->store) {
+		const char *db = store_path(e->store), *slash = strrchr(db, '/');
+		char log[4096];
+		if (slash) {
+			snprintf(log, sizeof(log), "%.*s/run/log/%s.log", (int)(slash - db), db, j->name);
+			json_object_set_new(o, "exec_start_log", json_string(log));
+		}
+	}
 	return o;
 }
 

@@ -9,16 +9,17 @@
  * is a warning: the jail goes anyway. */
 static void exec_stop(struct engine *e, const struct model_jail *j, const struct state *st)
 {
+	const struct backend_exec_opts bo = { .to_log = true };
 	char err[512] = "";
 	int status = 0;
 
 	if (!j->exec_stop.argc || !state_find_jail(st, j->name))
 		return;
 	engine_say(e, "[%s] exec.stop: %s", j->name, j->exec_stop.argv[0]);
-	if (e->ops->jail_exec(e->be, j->name, j->exec_stop.argv, &status, err, sizeof(err)) < 0)
+	if (e->ops->jail_exec(e->be, j->name, j->exec_stop.argv, &bo, &status, err, sizeof(err)) < 0)
 		engine_warn(e, "%s", err);
 	else if (status)
-		engine_warn(e, "%s: exec.stop exited %d", j->name, status);
+		engine_warn(e, "%s", err[0] ? err : "exec.stop failed");
 }
 
 /* Why plan_destroy refused: a line per named jail that is not jail6's. */

@@ -68,6 +68,11 @@ struct state_jail {
 	 * or a piece removed by hand */
 	bool incomplete;
 	bool owned;
+	/* a confined jail (Linux: a liblxc container); whole only when its
+	 * container runs with a live init. The planner remakes a jail whose
+	 * confinement differs from the file's confine (a backend that
+	 * observes jails must set it: Linux does) */
+	bool confined;
 	/* its exec.start has not completed yet (the engine's record): an
 	 * apply killed or failed between creating the jail and running it */
 	bool start_pending;

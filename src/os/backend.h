@@ -57,6 +57,13 @@ struct backend_exec_cb {
 	void *arg;
 };
 
+/* How jail_exec runs a command (NULL: defaults). */
+struct backend_exec_opts {
+	char *const *env;      /* extra VAR=value, NULL-terminated, or NULL */
+	const char *user;      /* NULL = the jail's root */
+	bool to_log;           /* stdout and stderr to the jail's log */
+};
+
 struct backend_ops {
 	const char *name;   /* "linux", "freebsd": the --target names */
 
@@ -85,10 +92,13 @@ struct backend_ops {
 	/*
 	 * Run argv inside jail, like jexec(8), and wait: *status is its exit
 	 * status, or 128+N when killed by signal N. -ENOENT when there is no
-	 * such jail or command.
+	 * such jail or command. Behind the exec boundary: descriptors 0-2
+	 * only, a new session, a fixed environment plus o->env; o->user a
+	 * user of the jail (confined jails only); o->to_log: output to the
+	 * jail's log (exec.stop), named in err when the command fails.
 	 */
-	int (*jail_exec)(struct backend *b, const char *jail, char *const argv[], int *status,
-			 char *err, size_t errlen);
+	int (*jail_exec)(struct backend *b, const char *jail, char *const argv[], const struct backend_exec_opts *o,
+			 int *status, char *err, size_t errlen);
 
 	/* Remove namespace name under the runtime dir with everything in it
 	 * (processes killed), whoever made it: for cleanup tools only. */

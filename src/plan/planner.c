@@ -377,7 +377,9 @@ static void plan_jail(struct planner *P, const struct model_jail *j)
 	/* a jail of jail6's with a part missing (its UTS namespace gone, a
 	 * killed create or destroy): made again, as what is left of it cannot
 	 * be trusted to be whole */
-	if (sj && sj->owned && sj->incomplete) {
+	/* likewise a jail whose confinement the file changed (confine =
+	 * yes/no): a bare namespace and a container are made differently */
+	if (sj && sj->owned && (sj->incomplete || sj->confined != j->confine)) {
 		a = plan_act(ACTION_JAIL_DESTROY, "", "");
 		PLAN_SCOPY(a.target, j->name);
 		plan_emit(P, &a);

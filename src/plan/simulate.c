@@ -84,7 +84,7 @@ static bool jail_exists(const struct state *s, const char *ns)
 /* A new jail, with its loopback down. */
 static int apply_jail_create(struct state *s, const struct action *a)
 {
-	struct state_jail j = { .owned = true };
+	struct state_jail j = { .owned = true, .confined = a->jail && a->jail->confine };
 	struct state_link lo = { .kind = STATE_LINK_OTHER };
 
 	if (state_find_jail(s, a->target))

@@ -50,11 +50,11 @@ H ip link add uplink0 type veth peer name uplink1 && H ip addr add 192.0.2.2/24 
 
 cat >"$C" <<CONF
 bridge bridge0 { address = 2001:db8:1::1/64; }
-jail www {
+jail www { confine = no;
 	interface epair1 { bridge = bridge0; address = 2001:db8:1::3/64; mac = 02:00:00:00:01:0b; }
 	exec.start = "/bin/sh", "-c", "echo started > $T/www.started";
 }
-jail db { interface epair2 { bridge = bridge0; address = auto; } }
+jail db { confine = no; interface epair2 { bridge = bridge0; address = auto; } }
 CONF
 
 before=$(snapshot)
@@ -120,7 +120,7 @@ H ip link del br9
 
 # auto addresses are stable while other jails come and go
 cat >>"$C" <<'CONF'
-jail cache { interface epair3 { bridge = bridge0; address = auto; } }
+jail cache { confine = no; interface epair3 { bridge = bridge0; address = auto; } }
 CONF
 j6 apply >/dev/null 2>&1
 check "cache gets the next free address" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
@@ -128,7 +128,7 @@ grep -v '^jail db' "$C" >"$T/c2" && cp "$T/c2" "$C"
 out=$(j6 apply 2>&1)
 check "removing db from the file destroys it" test ! -e "$R/db"
 check "cache keeps its address when db goes" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
-echo 'jail db { interface epair2 { bridge = bridge0; address = auto; } }' >>"$C"
+echo 'jail db { confine = no; interface epair2 { bridge = bridge0; address = auto; } }' >>"$C"
 j6 apply >/dev/null 2>&1
 check "db comes back on the lowest free address" test "$(j6 exec db ip -6 -o addr show dev epair2b scope global | awk '{print $4}')" = 2001:db8:1::2/64
 check "cache still on its address" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
@@ -193,7 +193,7 @@ j6 destroy >/dev/null 2>&1
 C2=$T/retry.conf
 cat >"$C2" <<CONF
 bridge bridge0 { address = 2001:db8:1::1/64; }
-jail retry {
+jail retry { confine = no;
 	interface epair6 { bridge = bridge0; address = 2001:db8:1::6/64; }
 	exec.start = "/bin/sh", "-c", "test -e $T/go && echo ran >> $T/retry.ran";
 }
@@ -225,7 +225,7 @@ j6 destroy >/dev/null 2>&1
 # jails' namespaces open (16), so 40 jails fit under 64 open files, where
 # one netns fd and one socket per jail would not.
 { echo "bridge bridge0 { address = 2001:db8:1::1/64; }"
-  for i in $(seq 1 40); do printf 'jail m%d { interface f%d { bridge = bridge0; address = 2001:db8:1::%x/64; } }\n' $i $i $((i + 16)); done
+  for i in $(seq 1 40); do printf 'jail m%d { confine = no; interface f%d { bridge = bridge0; address = 2001:db8:1::%x/64; } }\n' $i $i $((i + 16)); done
 } >"$C"
 out=$( (ulimit -n 64 && j6 apply) 2>&1); rc=$?
 if [ $rc -eq 0 ] && [ "$(grep -c 'create jail' <<<"$out")" -eq 40 ]; then ok "40 jails apply under 64 open files"; else nok "40 jails apply under 64 open files" "rc=$rc" "$out"; fi
@@ -240,7 +240,7 @@ if [ -x /bin/busybox ]; then
 	for c in sh hostname ls cat ip; do ln -s busybox "$root/bin/$c"; done
 	cat >"$C" <<CONF
 bridge bridge0 { address = 2001:db8:1::1/64; }
-jail rooted {
+jail rooted { confine = no;
 	hostname = "rooted.example";
 	path = "$root";
 	interface epair5 { bridge = bridge0; address = 2001:db8:1::5/64; }

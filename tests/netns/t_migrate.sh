@@ -18,9 +18,13 @@ if [ "$(id -u)" -ne 0 ]; then echo "skip t_migrate needs root"; exit 0; fi
 T=$(mktemp -d /tmp/jail6-t_migrate.XXXXXX)
 R=$T/netns
 mkdir -p "$R"
+# The previous release's jails were bare network namespaces: today's
+# confine = no (how an old unconfined jail becomes confined is not what
+# this test is about). The fixture stays what that release read.
+sed -E 's/^(jail [a-z0-9]+ \{)$/\1 confine = no;/' "$F/v2.conf" >"$T/v2.conf"
 cleanup() {
 	for s in "$T/new" "$T/old"; do
-		"$BIN" -f "$F/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
+		"$BIN" -f "$T/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
 	done
 	pkill -f -- "--runtime-dir $R tunnel run" 2>/dev/null
 	for _ in 1 2 3; do
@@ -33,7 +37,7 @@ trap cleanup EXIT
 
 ok() { echo "ok $1"; }
 nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
-j6() { local s=$1; shift; "$BIN" -f "$F/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
+j6() { local s=$1; shift; "$BIN" -f "$T/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 H() { nsenter --net="$R/host" "$@"; }
 # Addresses as (device, prefix) only: a link-local address's flags move
 # on their own (DAD ends, "tentative" goes) and are not jail6's doing.

@@ -258,10 +258,11 @@ mkdir -p "$R2"
 d2() { timeout 30 "$DRV" -r "$R2" -u "$T/run2" "$@"; }
 if d2 jail-create h 2>"$T/err" && d2 jail-create c 2>>"$T/err"; then ok "jail-create (JAIL_CREATE)"; else nok "jail-create (JAIL_CREATE)" "$(cat "$T/err")"; fi
 if d2 -n h veth-create va vb 2>"$T/err" && d2 -n h setns vb c 2>>"$T/err"; then ok "veth into a jail of the private runtime dir"; else nok "veth into a jail of the private runtime dir" "$(cat "$T/err")"; fi
+# (JAIL_EXEC is exec.start's and exec.stop's: its output goes to the jail's log)
 if d2 -n h jail-exec c ip -o link show vb >"$T/out" 2>"$T/err"; then ok "jail-exec runs in the jail"; else nok "jail-exec runs in the jail" "$(cat "$T/err")"; fi
-expect "jail-exec saw vb inside" 1 "$(grep -c ': vb@' "$T/out")"
+expect "jail-exec saw vb inside (its output in the jail's log)" 1 "$(grep -c ': vb@' "$T/run2/log/c.log")"
 d2 -n h jail-exec c false 2>"$T/err"; rc=$?
-expect "jail-exec failure names the jail and the status" "1 drv_linux: c: exec false: exited with status 1" "$rc $(cat "$T/err")"
+expect "jail-exec failure names the jail, the status and the log" "1 drv_linux: c: exec false: exited with status 1 (output in $T/run2/log/c.log)" "$rc $(cat "$T/err")"
 # One context: observe the jail (which opens a socket inside it), destroy
 # it, then wait for va to go: only once the namespace is really freed does
 # the veth pair die, so a socket kept by the context would hold it.

@@ -57,12 +57,12 @@ mkns() { touch "$R/$1" && unshare --net="$R/$1" true && nsenter --net="$R/$1" ip
 mkns host || { nok "host namespace" "unshare failed"; exit 1; }
 cat >"$C" <<CONF
 bridge kb1 { address = 2001:db8:1::1/64; }
-jail k1 {
+jail k1 { confine = no;
 	interface ke1 { bridge = kb1; address = 2001:db8:1::3/64; }
 	exec.stop = "/bin/true";
 }
-jail k2 { interface ke2 { bridge = kb1; address = auto; } }
-jail k3 { interface ke3 { bridge = kb1; address = auto; } }
+jail k2 { confine = no; interface ke2 { bridge = kb1; address = auto; } }
+jail k3 { confine = no; interface ke3 { bridge = kb1; address = auto; } }
 CONF
 before=$(snapshot)
 
@@ -158,11 +158,11 @@ out=$(j6 apply 2>&1); check "... after which apply has nothing to do" grep -q "n
 mkns ha; mkns hb
 cat >"$T/a.conf" <<CONF
 bridge ab { address = 2001:db8:a::1/64; }
-jail ja { hostname = "ja.example"; interface ea { bridge = ab; address = 2001:db8:a::2/64; } }
+jail ja { confine = no; hostname = "ja.example"; interface ea { bridge = ab; address = 2001:db8:a::2/64; } }
 CONF
 cat >"$T/b.conf" <<CONF
 bridge bb { address = 2001:db8:b::1/64; }
-jail jb { hostname = "jb.example"; interface eb { bridge = bb; address = 2001:db8:b::2/64; } }
+jail jb { confine = no; hostname = "jb.example"; interface eb { bridge = bb; address = 2001:db8:b::2/64; } }
 CONF
 ja() { "$BIN" -f "$T/a.conf" -s "$T/sa" --runtime-dir "$R" --host-netns ha "$@"; }
 jb() { "$BIN" -f "$T/b.conf" -s "$T/sb" --runtime-dir "$R" --host-netns hb "$@"; }

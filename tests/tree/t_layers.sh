@@ -28,6 +28,7 @@ allowed() {
 	cli) echo "engine conf util" ;;
 	lab) echo "engine os/linux/netns.h model plan util" ;;
 	web) echo "engine conf util" ;;
+	init) echo "" ;;
 	*) echo "?" ;;
 	esac
 }

@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <stdio.h>
 
 #include "os/backend.h"
 #include "os/linux/jail.h"
+#include "os/linux/lxc.h"
 #include "os/linux/linux.h"
 #include "os/linux/linux_int.h"
 #include "os/linux/tundev.h"
@@ -285,10 +288,38 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 	return r ? r : r2;
 }
 
-static int lb_jail_exec(struct backend *b, const char *jail, char *const argv[], int *status, char *err,
-			size_t errlen)
+static int lb_jail_exec(struct backend *b, const char *jail, char *const argv[], const struct backend_exec_opts *o,
+			int *status, char *err, size_t errlen)
 {
-	return jail_run_err(linux_runtime_dir(b->lx), linux_run_dir(b->lx), jail, argv, status, err, errlen);
+	const struct backend_exec_opts none = { 0 };
+	const char *run = linux_run_dir(b->lx);
+	char log[PATH_MAX] = "", *env[64];
+	struct lxcj_envbuf eb;
+	int out = -1, r;
+
+	if (!o)
+		o = &none;
+	if (o->to_log && (out = linux_jail_log_open(run, jail, log, sizeof(log))) < 0) {
+		msg_fail(err, errlen, out, "%s: log %s: %s", jail, log, strerror(-out));
+		return out;
+	}
+	if (run && lxcj_present(run, jail)) {
+		struct lxcj_cmd cmd = { .argv = argv, .env = o->env, .user = o->user, .out_fd = out };
+		r = lxcj_exec(run, jail, &cmd, status, err, errlen);
+	} else if (o->user) {
+		r = msg_fail(err, errlen, -EOPNOTSUPP, "%s: -u needs a confined jail (this one has confine = no)", jail);
+	} else if ((r = lxcj_env(env, sizeof(env) / sizeof(env[0]), &eb, "/", o->env)) < 0) {
+		msg_fail(err, errlen, r, "%s: %s", jail, r == -E2BIG ? "too many -e variables" :
+			 "an -e variable is not VAR=value");
+	} else {
+		struct jail_run_opts ro = { .envp = env, .out_fd = out };
+		r = jail_run_opts(linux_runtime_dir(b->lx), run, jail, argv, &ro, status, err, errlen);
+	}
+	if (out >= 0)
+		close(out);
+	if (r == 0 && *status && log[0] && err && errlen)
+		snprintf(err, errlen, "%s: %s exited with status %d (output in %s)", jail, argv[0], *status, log);
+	return r;
 }
 
 static int lb_jail_purge(struct backend *b, const char *name, char *err, size_t errlen)

@@ -237,7 +237,7 @@ static int jail_setup_child(void *arg, int *stage)
 
 	ipv6_quiet_defaults();
 	*stage = STEP_HOSTNAME;
-	if (sethostname(js->hostname, strlen(js->hostname)) < 0)
+	if (js->hostname && sethostname(js->hostname, strlen(js->hostname)) < 0)
 		return -errno;
 	*stage = STEP_LOOPBACK;
 	int r = loopback_up();
@@ -391,6 +391,38 @@ cleanup:
 		jail_clear_state(&p);
 		if (placed)
 			netns_unbind(p.netns);
+	}
+	return r;
+}
+
+int jail_create_net(const char *runtime_dir, const char *name, char *err, size_t errlen)
+{
+	struct jail_setup js = { .hostname = NULL, .root = NULL };
+	char netns[PATH_MAX];
+	const char *ns[] = { "net" }, *targets[] = { netns };
+	int stage, r;
+
+	jail_set_err(err, errlen, "%s", "");
+	if (!model_jailname_ok(name) || netns_path(netns, sizeof(netns), runtime_dir, name) < 0) {
+		jail_set_err(err, errlen, "'%s': invalid jail name", name ? name : "");
+		return -EINVAL;
+	}
+	if (netns_exists(runtime_dir, name)) {
+		jail_set_err(err, errlen, "%s: jail exists: %s", name, strerror(EEXIST));
+		return -EEXIST;
+	}
+	r = netns_make_mount_point(runtime_dir, MS_SHARED);
+	if (r == 0)
+		r = netns_placeholder(netns);
+	if (r < 0) {
+		jail_set_err(err, errlen, "%s: %s: %s", name, netns, strerror(-r));
+		return r;
+	}
+	r = netns_spawn_bound(CLONE_NEWNET, jail_setup_child, &js, ns, targets, 1, &stage);
+	if (r < 0) {
+		jail_set_err(err, errlen, "%s: %s: %s", name, stage == NETNS_STAGE_BIND ? netns : jail_step_what(stage),
+			     strerror(-r));
+		netns_unbind(netns);
 	}
 	return r;
 }

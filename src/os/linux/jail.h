@@ -60,6 +60,11 @@ int jail_state_dir(const char *run_dir, char *buf, size_t len);
 int jail_create(const char *runtime_dir, const char *run_dir, const char *name, const char *hostname,
                 const char *path, char *err, size_t errlen);
 
+/* The network namespace of a confined jail (lxc.h makes the rest): R/NAME
+ * with its loopback up and the same quiet IPv6 defaults; no UTS or mount
+ * namespace of jail6's own (the container has them). */
+int jail_create_net(const char *runtime_dir, const char *name, char *err, size_t errlen);
+
 /* Kill every process still in the jail (SIGTERM, up to JAIL_TERM_TIMEOUT_MS,
  * then SIGKILL), then unmount and remove all that jail_create made. Also
  * removes a plain netns_create() namespace (run_dir NULL: only the netns is
@@ -88,6 +93,17 @@ int jail_run(const char *runtime_dir, const char *run_dir, const char *name, cha
 /* jail_run, with a message naming the jail and the failed step in err. */
 int jail_run_err(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
                  int *status, char *err, size_t errlen);
+
+/* jail_run_err behind the exec boundary of jail6 exec, exec.start and
+ * exec.stop: stdout and stderr to out_fd (-1: kept), no descriptor but
+ * 0-2, a new session (never the caller's controlling terminal), and envp
+ * (lxcj_env) as the whole environment. */
+struct jail_run_opts {
+	char *const *envp;
+	int out_fd;
+};
+int jail_run_opts(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
+		  const struct jail_run_opts *o, int *status, char *err, size_t errlen);
 
 /* Whether jail name has extras (the directory of its UTS and mount
  * namespaces, in the run dir or where the previous release kept them):

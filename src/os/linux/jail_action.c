@@ -3,9 +3,86 @@
  * nothing of plans or of the context's per-namespace sockets.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "os/linux/execute.h"
 #include "os/linux/jail.h"
+#include "os/linux/lxc.h"
+#include "os/linux/netns.h"
+
+/* RUN/log/NAME.log, opened for appending (made if missing); -errno. */
+int linux_jail_log_open(const char *run_dir, const char *name, char *path, size_t len)
+{
+	int n = snprintf(path, len, "%s/log", run_dir ? run_dir : "");
+	int fd;
+
+	if (!run_dir || n < 0 || (size_t)n >= len)
+		return -EINVAL;
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	n = snprintf(path, len, "%s/log/%s.log", run_dir, name);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+/* A confined jail: its network namespace, then its container. */
+static int create_confined(struct exec *x, const char *rt, const char *run)
+{
+	const struct action *a = x->a;
+	char netns[PATH_MAX];
+	int rc;
+
+	/* allow.*: the container makes a netns of its own, bound there then */
+	if (!(a->jail->allow & (MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS))) {
+		rc = jail_create_net(rt, a->target, x->err, x->errlen);
+		if (rc < 0)
+			return rc;
+	} else if (netns_exists(rt, a->target)) {
+		return exec_fail_msg(x, -EEXIST, "%s: jail exists: %s", a->target, strerror(EEXIST));
+	}
+	if (netns_path(netns, sizeof(netns), rt, a->target) < 0)
+		rc = -ENAMETOOLONG;
+	else
+		rc = lxcj_start(run, a->jail, netns, x->err, x->errlen);
+	if (rc < 0)
+		jail_destroy(rt, NULL, a->target, NULL, 0);
+	return rc;
+}
+
+/* exec.start / exec.stop behind the exec boundary, output to the jail's log. */
+static int exec_logged(struct exec *x, const char *rt, const char *run)
+{
+	const struct action *a = x->a;
+	char log[PATH_MAX], *env[8];
+	struct lxcj_envbuf eb;
+	int status = 0, rc, out;
+
+	out = linux_jail_log_open(run, a->target, log, sizeof(log));
+	if (out < 0)
+		return exec_fail_msg(x, out, "%s: log %s: %s", a->target, log, strerror(-out));
+	dprintf(out, "jail6: exec %s\n", a->argv->argv[0]);
+	if (lxcj_present(run, a->target)) {
+		struct lxcj_cmd cmd = { .argv = a->argv->argv, .out_fd = out };
+		rc = lxcj_exec(run, a->target, &cmd, &status, x->err, x->errlen);
+	} else {
+		struct jail_run_opts ro = { .envp = env, .out_fd = out };
+		rc = lxcj_env(env, sizeof(env) / sizeof(env[0]), &eb, "/", NULL);
+		if (rc == 0)
+			rc = jail_run_opts(rt, run, a->target, a->argv->argv, &ro, &status, x->err, x->errlen);
+	}
+	close(out);
+	if (rc == 0 && status != 0)
+		return exec_fail_msg(x, -EIO, "%s: exec %s: exited with status %d (output in %s)", a->target,
+				     a->argv->argv[0], status, log);
+	return rc;
+}
 
 /* ACTION_JAIL_CREATE, _DESTROY and _EXEC of jail a->target. */
 int exec_jail(struct exec *x)
@@ -23,9 +100,21 @@ int exec_jail(struct exec *x)
 		x->err[0] = '\0';
 	switch (a->kind) {
 	case ACTION_JAIL_CREATE:
-		rc = jail_create(rt, run, a->target, a->hostname, a->path, x->err, x->errlen);
+		if (a->jail && a->jail->confine)
+			rc = create_confined(x, rt, run);
+		else
+			rc = jail_create(rt, run, a->target, a->hostname, a->path, x->err, x->errlen);
 		break;
 	case ACTION_JAIL_DESTROY:
+		if (run && lxcj_present(run, a->target)) {
+			rc = lxcj_stop(run, a->target, x->err, x->errlen);
+			if (rc < 0)
+				break;
+			rc = jail_destroy(rt, run, a->target, x->err, x->errlen);
+			if (rc == -ENOENT)
+				return 0;
+			break;
+		}
 		rc = jail_destroy(rt, run, a->target, x->err, x->errlen);
 		/* No such jail: destroyed already, what was asked for. */
 		if (rc == -ENOENT)
@@ -34,6 +123,8 @@ int exec_jail(struct exec *x)
 	default:
 		if (!a->argv || a->argv->argc == 0 || !a->argv->argv || !a->argv->argv[0])
 			return exec_fail_msg(x, -EINVAL, "%s: exec: empty command", a->target);
+		if (run)
+			return exec_logged(x, rt, run);
 		rc = jail_run_err(rt, run, a->target, a->argv->argv, &status, x->err, x->errlen);
 		if (rc == 0 && status != 0)
 			return exec_fail_msg(x, -EIO, "%s: exec %s: exited with status %d", a->target,

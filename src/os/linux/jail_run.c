@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "model/model.h"
 #include "os/linux/jail.h"
@@ -91,7 +92,27 @@ static _Noreturn void run_pid1(int errfd, char *const argv[])
 struct run_fds {
 	int net, uts, mnt;     /* -1 when the jail has none */
 	int err;               /* write end of the report pipe */
+	int out;               /* stdout and stderr go there; -1: keep */
+	char *const *envp;     /* the command's environment; NULL: ours */
+	bool boundary;         /* only fds 0-2, a new session, envp */
 };
+
+extern char **environ;
+
+/* The exec boundary (jail_run_opts): output to out, only descriptors 0-2
+ * (the rest close on exec: the report pipe must work until then), a new
+ * session (the jail never gets our controlling terminal, and TIOCSTI on it
+ * fails), the fixed environment. */
+static void boundary(const struct run_fds *fds)
+{
+	if (!fds->boundary)
+		return;
+	if (fds->out >= 0 && (dup2(fds->out, 1) < 0 || dup2(fds->out, 2) < 0))
+		child_fail(fds->err, STEP_EXEC, errno);
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(fds->err, STEP_EXEC, errno);
+	setsid();
+}
 
 /* The child of jail_run: join the jail, then exec (or fork PID 1 and wait). */
 static _Noreturn void run_child(const struct run_fds *fds, const char *state,
@@ -101,6 +122,7 @@ static _Noreturn void run_child(const struct run_fds *fds, const char *state,
 	int status;
 	pid_t pid;
 
+	boundary(fds);
 	if (setns(fds->net, CLONE_NEWNET) < 0)
 		child_fail(fds->err, STEP_SETNS_NET, errno);
 	if (fds->uts >= 0 && setns(fds->uts, CLONE_NEWUTS) < 0)
@@ -117,6 +139,8 @@ static _Noreturn void run_child(const struct run_fds *fds, const char *state,
 		if (stat("/sys", &st) == 0 && S_ISDIR(st.st_mode))
 			mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 		reset_signals();
+		if (fds->envp)
+			environ = (char **)fds->envp;
 		execvp(argv[0], argv);
 		child_fail(fds->err, STEP_EXEC, errno);
 	}
@@ -128,8 +152,11 @@ static _Noreturn void run_child(const struct run_fds *fds, const char *state,
 	pid = fork();
 	if (pid < 0)
 		child_fail(fds->err, STEP_FORK, errno);
-	if (pid == 0)
+	if (pid == 0) {
+		if (fds->envp)
+			environ = (char **)fds->envp;
 		run_pid1(fds->err, argv);
+	}
 	close(fds->err);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
@@ -143,7 +170,13 @@ static _Noreturn void run_child(const struct run_fds *fds, const char *state,
 int jail_run_err(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
                  int *status, char *err, size_t errlen)
 {
-	struct run_fds fds = { -1, -1, -1, -1 };
+	return jail_run_opts(runtime_dir, run_dir, name, argv, NULL, status, err, errlen);
+}
+
+int jail_run_opts(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[],
+		  const struct jail_run_opts *o, int *status, char *err, size_t errlen)
+{
+	struct run_fds fds = { -1, -1, -1, -1, -1, NULL, false };
 	struct jail_paths p;
 	struct step_msg m;
 	int pipefd[2] = { -1, -1 };
@@ -191,6 +224,12 @@ int jail_run_err(const char *runtime_dir, const char *run_dir, const char *name,
 		goto cleanup;
 	}
 	fds.err = pipefd[1];
+	if (o) {
+		fds.boundary = true;
+		fds.out = o->out_fd;
+		fds.envp = o->envp;
+	}
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
@@ -240,6 +279,6 @@ cleanup:
 
 int jail_run(const char *runtime_dir, const char *run_dir, const char *name, char *const argv[], int *status)
 {
-	return jail_run_err(runtime_dir, run_dir, name, argv, status, NULL, 0);
+	return jail_run_opts(runtime_dir, run_dir, name, argv, NULL, status, NULL, 0);
 }
 

@@ -17,6 +17,7 @@
 
 #include "os/linux/linux.h"
 #include "os/linux/jail.h"
+#include "os/linux/lxc.h"
 #include "os/linux/linux_int.h"
 #include "os/linux/netns.h"
 #include "os/linux/nft.h"
@@ -329,6 +330,12 @@ static int jail_state(struct linux_ctx *c, const char *name, struct state_jail *
 	if (rc < 0)
 		return rc;
 	net_live = rc == 1;
+	if (run && lxcj_present(run, name)) {
+		/* confined: the netns and a running container with its init */
+		sj->confined = true;
+		sj->incomplete = !net_live || lxcj_running(run, name) != 1;
+		return 1;
+	}
 	if (run && jail_extras(linux_runtime_dir(c), run, name, uts, sizeof(uts)) == 1) {
 		extras = true;
 		uts_live = netns_is_nsfs(uts) == 1;

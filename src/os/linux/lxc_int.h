@@ -1,0 +1,41 @@
+/* Internals shared by lxc.c (start) and lxc_run.c (exec, state, stop). */
+#ifndef JAIL6_OS_LINUX_LXC_INT_H
+#define JAIL6_OS_LINUX_LXC_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* What U/lxc/NAME/jail6 records of a started container. */
+#define LXCJ_MAX_CGROUPS 8
+struct lxcj_record {
+	pid_t init_pid;
+	unsigned long long start_time;     /* /proc/PID/stat field 22 */
+	unsigned stop_timeout;             /* seconds */
+	char cgroups[LXCJ_MAX_CGROUPS][256]; /* the payload's cgroup paths, "" = unused */
+};
+
+/* buf = U/lxc, or U/lxc/NAME[/file] when name (and file) are given. */
+int lxcj_path(char *buf, size_t len, const char *run_dir, const char *name, const char *file);
+
+/* Write or read U/lxc/NAME/jail6; 0 or -errno. */
+int lxcj_record_write(const char *run_dir, const char *name, const struct lxcj_record *r);
+int lxcj_record_read(const char *run_dir, const char *name, struct lxcj_record *r);
+
+/* Field 22 of /proc/PID/stat (the start time in ticks), 0 if gone. */
+unsigned long long lxcj_proc_start_time(pid_t pid);
+
+/* The first ERROR line of U/lxc/NAME/lxc.log into buf ("" if none). */
+void lxcj_log_error(const char *run_dir, const char *name, char *buf, size_t len);
+
+/* Remove the container's cgroups (every hierarchy; r NULL: as recorded,
+ * and liblxc's default names) and, unless LXCJ_KEEP_DIR, U/lxc/NAME. With
+ * LXCJ_WAIT, give a monitor on its way out up to 2 s to leave its cgroup
+ * (only where the container is known to be ours and ending: a jail of the
+ * same name in another instance keeps its cgroups busy for good). */
+#define LXCJ_KEEP_DIR 1u
+#define LXCJ_WAIT     2u
+int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record *r, unsigned flags);
+
+#endif
