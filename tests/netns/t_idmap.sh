@@ -14,8 +14,15 @@ BUILD=${BUILD:-build}
 TBIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
 
 if [ "$(id -u)" -ne 0 ]; then echo "skip t_idmap needs root"; exit 0; fi
+# a mount namespace of its own: where newuidmap is installed, liblxc maps
+# the jails' ids through it, and it reads /etc/subuid and /etc/subgid,
+# which are bound below to a file delegating every range this test uses
+if [ -z "${T_IDMAP_INNER:-}" ]; then
+	T_IDMAP_INNER=1 exec unshare -m --propagation private "$0" "$@"
+fi
 
 T=$(mktemp -d /tmp/jail6-t_idmap.XXXXXX)
+chmod 0711 "$T"   # the jails' mapped root reaches the lxc dir under the state dir
 R=$T/netns S=$T/state C=$T/jail6.conf
 mkdir -p "$R"
 # the pool files: empty (root delegates nothing: the default pool) until
@@ -23,6 +30,11 @@ mkdir -p "$R"
 : >"$T/subuid"
 : >"$T/subgid"
 export JAIL6_TEST_SUBUID=$T/subuid JAIL6_TEST_SUBGID=$T/subgid
+if command -v newuidmap >/dev/null; then
+	printf 'root:1000000000:1000000000\nroot:300000:131072\n' >"$T/etc-subid"
+	mount --bind "$T/etc-subid" /etc/subuid && mount --bind "$T/etc-subid" /etc/subgid ||
+		{ echo "not ok bind a test /etc/subuid"; exit 1; }
+fi
 cleanup() {
 	for s in "$S" "$T/s2"; do
 		"$TBIN" -f "$C" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1

@@ -165,6 +165,7 @@ link - br0 kind=bridge master=- up=1 mtu=1400 mac=*
 link - v1a kind=veth master=br0 up=1 mtu=1500 mac=*
 link - v2a kind=veth master=br0 up=1 mtu=1400 mac=*
 addr - br0 2001:db8:1::1/64
+sysctl - ipv6.accept_ra/br0 $(ip netns exec "$H" cat /proc/sys/net/ipv6/conf/br0/accept_ra)
 EOF
 sys_of "$H" -; } | sort)
 expect "observe: exactly H's facts (no link-local, no kernel routes)" "$want_h" "$got_h"
@@ -174,10 +175,12 @@ link $J1 lo kind=other master=- up=0 mtu=65536 mac=00:00:00:00:00:00
 link $J1 v1b kind=veth master=- up=1 mtu=1500 mac=$MAC1
 addr $J1 v1b 2001:db8:1::3/64
 route $J1 ::/0 via 2001:db8:1::1 dev v1b
+sysctl $J1 ipv4.ip_unprivileged_port_start $(ip netns exec "$J1" cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+sysctl $J1 ipv4.ping_group_range $(ip netns exec "$J1" cat /proc/sys/net/ipv4/ping_group_range | tr -s ' \t' ' ')
 EOF
 } | sort)
-# no sysctls inside jails: the planner sets none there (see observe.c)
-expect "observe: exactly J1's facts (no sysctls in a jail)" "$want_j1" "$got_j1"
+# in a jail only the two sysctls the planner sets there (see observe.c)
+expect "observe: exactly J1's facts (the jail's own sysctls only)" "$want_j1" "$got_j1"
 got_j2=$(awk -v j="$J2" '$2 == j && $1 != "jail"' "$T/obs" | grep -v '^sysctl' | sort)
 want_j2=$(sort <<EOF
 link $J2 lo kind=other master=- up=0 mtu=65536 mac=00:00:00:00:00:00

@@ -222,6 +222,7 @@ static inline void fx_sjail(struct state *s, const char *name, bool owned)
 	memset(&j, 0, sizeof(j));
 	fx_name(j.name, sizeof(j.name), name);
 	j.owned = owned;
+	j.confined = true;  /* as the model's default */
 	assert_int_equal(state_add_jail(s, &j), 0);
 }
 
