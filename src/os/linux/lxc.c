@@ -479,9 +479,82 @@ static void record_cgroups(pid_t pid, struct lxcj_record *r)
 	fclose(f);
 }
 
+/* Same size and contents: the staged copy is up to date. */
+static bool same_file(int a, int b)
+{
+	char x[8192], y[8192];
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0 || sa.st_size != sb.st_size)
+		return false;
+	for (;;) {
+		ssize_t n = read(a, x, sizeof(x));
+		if (n <= 0)
+			return n == 0;
+		if (read(b, y, (size_t)n) != n || memcmp(x, y, (size_t)n) != 0)
+			return false;
+	}
+}
+
+/* Copy jail6-init (src) to DIR/jail6-init, mode 0755, unless an identical
+ * copy is there; *out is its path. Written beside and renamed, so a jail
+ * starting at the same time binds either the old copy or the new one. */
+static int stage_init(const char *src, const char *dir, char *out, size_t len)
+{
+	char tmp[PATH_MAX + 16], buf[65536];
+	int in, cur, fd, r = 0;
+
+	int w = snprintf(out, len, "%s/jail6-init", dir);
+	if (w < 0 || (size_t)w >= len)
+		return -ENAMETOOLONG;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	cur = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (cur >= 0) {
+		bool same = same_file(in, cur);
+		close(cur);
+		if (same) {
+			close(in);
+			return 0;
+		}
+		if (lseek(in, 0, SEEK_SET) < 0) {
+			r = -errno;
+			close(in);
+			return r;
+		}
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%ld", out, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0755);
+	if (fd < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0 || write(fd, buf, (size_t)n) != n) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+	}
+	if (r == 0 && fchmod(fd, 0755) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	close(in);
+	if (r == 0 && rename(tmp, out) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
 int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netns, char *err, size_t errlen)
 {
-	char lxcpath[PATH_MAX], dir[PATH_MAX], file[PATH_MAX], bad[PATH_MAX] = "", logerr[512];
+	char lxcpath[PATH_MAX], dir[PATH_MAX], file[PATH_MAX], bad[PATH_MAX] = "", logerr[512], staged[PATH_MAX];
 	const char *init = NULL;
 	struct lxc_container *c = NULL;
 	struct lxcj_record rec;
@@ -505,11 +578,6 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	if (j->path && unsearchable(j->path, bad, sizeof(bad))) {
 		set_err(err, errlen, "%s: %s is not searchable by others (chmod o+x): the jail's root user, "
 			"host uid %u, must reach its root %s", j->name, bad, j->idmap.base, j->path);
-		return -EACCES;
-	}
-	if (init && unsearchable(init, bad, sizeof(bad))) {
-		set_err(err, errlen, "%s: %s is not searchable by others (chmod o+x): the jail's root user "
-			"must reach %s", j->name, bad, init);
 		return -EACCES;
 	}
 	if (have_newuidmap() && (!delegated("/etc/subuid", j->idmap.base, j->idmap.count) ||
@@ -553,6 +621,15 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 		set_err(err, errlen, "%s: %s: %s", j->name, dir, strerror(-r));
 		goto fail;
 	}
+	/* the jail's root user binds jail6-init from where it can reach it:
+	 * a copy in U/lxc, whatever the directories above the binary (after
+	 * the cleanup above, which drops a copy no jail uses) */
+	if (init && (r = stage_init(init, lxcpath, staged, sizeof(staged))) < 0) {
+		set_err(err, errlen, "%s: copy %s into %s: %s", j->name, init, lxcpath, strerror(-r));
+		goto fail;
+	}
+	if (init)
+		init = staged;
 	lxcj_path(file, sizeof(file), run_dir, j->name, "seccomp");
 	r = write_file(file, SECCOMP_POLICY);
 	if (r < 0) {

@@ -211,6 +211,26 @@ static bool rm_cgroups_of(const char *payload)
 	return gone;
 }
 
+/* With the last jail gone, its copy of jail6-init (lxc.c's stage_init)
+ * goes too: U/lxc then holds nothing of jail6's. Runs under the
+ * instance's lock, so no jail is being started meanwhile. */
+static void drop_staged_init(const char *run_dir)
+{
+	char lxcpath[PATH_MAX], init[PATH_MAX + 16];
+	struct dirent *de;
+	bool others = false;
+	DIR *d;
+
+	if (lxcj_path(lxcpath, sizeof(lxcpath), run_dir, NULL, NULL) < 0 || !(d = opendir(lxcpath)))
+		return;
+	while (!others && (de = readdir(d)))
+		others = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, "jail6-init");
+	closedir(d);
+	snprintf(init, sizeof(init), "%s/jail6-init", lxcpath);
+	if (!others)
+		unlink(init);
+}
+
 int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record *r, unsigned flags)
 {
 	char dir[PATH_MAX], def[300];
@@ -238,6 +258,7 @@ int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record
 	rm_dir_files(dir);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return -errno;
+	drop_staged_init(run_dir);
 	return 0;
 }
 
