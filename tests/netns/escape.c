@@ -11,6 +11,8 @@
  *   escape ctty          open /dev/tty: a controlling terminal
  * Exit 0: the attempt failed (the jail held), with the error on stdout;
  * 1: it succeeded (an escape); 2: usage.
+ * Run as "tinit" (a link to it), it is a jail's own init (jail6.conf's
+ * init key): it reaps children and exits 0 on SIGTERM, SIGPWR or SIGINT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -37,8 +41,31 @@ static int held(const char *what, int r)
 	return 1;
 }
 
+/* a PID 1 of the jail's own: signals blocked and taken with sigwait (PID 1
+ * gets none it has no handler for) */
+static int tinit(void)
+{
+	sigset_t all;
+	int sig;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		if (sigwait(&all, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGPWR || sig == SIGINT)
+			return 0;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
 int main(int argc, char **argv)
 {
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+
+	if (argc > 0 && !strcmp(base ? base + 1 : argv[0], "tinit"))
+		return tinit();
 	if (argc < 2)
 		return 2;
 	const char *op = argv[1];
