@@ -12,7 +12,8 @@
  * Exit 0: the attempt failed (the jail held), with the error on stdout;
  * 1: it succeeded (an escape); 2: usage.
  * Run as "tinit" (a link to it), it is a jail's own init (jail6.conf's
- * init key): it reaps children and exits 0 on SIGTERM, SIGPWR or SIGINT.
+ * init key): it reaps children and exits 0 on SIGTERM, SIGPWR, SIGINT or
+ * SIGRTMIN+3 (liblxc's shutdown sends that one to an init that blocks it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,7 +54,7 @@ static int tinit(void)
 	for (;;) {
 		if (sigwait(&all, &sig) != 0)
 			continue;
-		if (sig == SIGTERM || sig == SIGPWR || sig == SIGINT)
+		if (sig == SIGTERM || sig == SIGPWR || sig == SIGINT || sig == SIGRTMIN + 3)
 			return 0;
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;

@@ -419,6 +419,10 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 		SET("lxc.mount.entry", buf);
 		snprintf(buf, sizeof(buf), "%s %u", INIT_IN_JAIL, j->stop_timeout);
 		SET("lxc.init.cmd", buf);
+		/* said outright: without it liblxc's shutdown sends SIGRTMIN+3
+		 * (systemd's) to an init that blocks it, as jail6-init blocks
+		 * every signal, and the stop waited out the whole timeout */
+		SET("lxc.signal.halt", "SIGPWR");
 	}
 	const char *key;
 	if (j->limits.memory) {
