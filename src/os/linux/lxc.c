@@ -44,7 +44,12 @@
  *   sys_ptrace       tracing other processes of the jail
  *   mknod            device nodes (autodev gives the few that are needed)
  *   net_admin net_raw  addresses, routes, raw/packet sockets (allow.* would
- *                    grant them; the netns is not the jail's own anyway)
+ *                    grant them; the netns is not the jail's own anyway).
+ *                    net_raw is kept where the netns is the host's (see
+ *                    configure): it opens no raw socket there, and ping
+ *                    binaries with file capabilities (Debian's iputils:
+ *                    cap_net_raw=ep) cannot even be executed when the
+ *                    bounding set lacks it (execve: EPERM)
  *   dac_read_search  open_by_handle_at, the classic container escape
  *   audit_control audit_write audit_read syslog  the host's logs
  *   wake_alarm block_suspend  power management
@@ -404,7 +409,11 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 	snprintf(caps, sizeof(caps), "%s", CAP_DROP);
 	if (j->allow & MODEL_ALLOW_NET_ADMIN)
 		drop_word(caps, "net_admin");
-	if (j->allow & MODEL_ALLOW_RAW_SOCKETS)
+	/* in a netns owned by the host's user namespace net_raw opens
+	 * nothing (the socket checks that namespace), and without it in the
+	 * bounding set execve refuses binaries whose file capabilities hold
+	 * it (iputils ping); only a netns of the jail's own needs it gone */
+	if ((j->allow & MODEL_ALLOW_RAW_SOCKETS) || !own_netns(j))
 		drop_word(caps, "net_raw");
 	SET("lxc.cap.drop", caps);
 	SET("lxc.console.path", "none");
