@@ -41,7 +41,7 @@ mkdir -p "$R"
 id=$$
 CJ=c$id PJ=p$id NJ=n$id AJ=a$id          # names of their own: cgroups are machine-wide
 MJ=m$id IJ=i$id HJ=h$id
-ALL="$CJ $PJ $AJ $NJ $MJ $IJ $HJ f$id b$id"
+ALL="$CJ $PJ $AJ $NJ $MJ $IJ $HJ f$id b$id w$id"
 j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 H() { nsenter --net="$R/host" "$@"; }
 cgroups_of() { ls -d /sys/fs/cgroup/lxc.*."$1" /sys/fs/cgroup/lxc.*."$1"-* /sys/fs/cgroup/*/lxc.*."$1" /sys/fs/cgroup/*/lxc.*."$1"-* 2>/dev/null; }
@@ -383,6 +383,24 @@ out=$(j6 apply 2>&1)
 check "a failed start names liblxc's reason and its log" grep -q "$BJ: liblxc could not start the jail: .*(log: $S/run/log/$BJ.lxc.log)" <<<"$out"
 check "... and leaves no lxc directory, cgroup or namespace" test ! -e "$S/run/lxc/$BJ" -a -z "$(cgroups_of "$BJ")" -a ! -e "$R/$BJ"
 cp "$T/good.conf" "$C"
+
+# --- a limit whose cgroup controller the host lacks: a clear error ----------------
+# (this namespace only: a /proc/cgroups without cpu is bound over the real one)
+WJ=w$id
+if [ -z "$PASS" ]; then
+	grep -v '^cpu[[:space:]]' /proc/cgroups >"$T/cgroups" && mount --bind "$T/cgroups" /proc/cgroups
+	unified=/sys/fs/cgroup/unified/cgroup.controllers
+	[ -e /sys/fs/cgroup/cgroup.controllers ] && unified=/sys/fs/cgroup/cgroup.controllers
+	tr ' ' '\n' <"$unified" | grep -vx cpu | tr '\n' ' ' >"$T/controllers" && mount --bind "$T/controllers" "$unified"
+	cp "$C" "$T/good.conf"
+	echo "jail $WJ { path = $ROOT; limit.cpu_weight = 50; }" >>"$C"
+	out=$(j6 apply 2>&1); rc=$?
+	check "without a cpu controller, limit.cpu_weight fails naming both" \
+		test $rc -ne 0 -a -n "$(grep "$WJ: limit.cpu_weight needs the cgroup cpu controller, which this host does not have" <<<"$out")"
+	check "... and leaves no lxc directory, cgroup or namespace" test ! -e "$S/run/lxc/$WJ" -a -z "$(cgroups_of "$WJ")" -a ! -e "$R/$WJ"
+	umount "$unified" /proc/cgroups
+	cp "$T/good.conf" "$C"
+fi
 
 # --- a failing exec.start: its output is in the jail's log, which status names ---
 FJ=f$id
