@@ -63,6 +63,44 @@ static void print_counters(json_t *c)
 	printf("\n");
 }
 
+/* Bytes as "512 B", "1.5 MiB", "32 MiB" (binary units, as limit.memory). */
+static void human(char *buf, size_t len, double v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0 || v == (double)(long long)v)
+		snprintf(buf, len, "%lld %s", (long long)v, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
+
+/* "limits: memory 1.2 MiB of 32 MiB, pids 3 of 64, cpu weight 50" */
+static void print_limits(json_t *l)
+{
+	json_t *mem = json_object_get(l, "memory"), *pids = json_object_get(l, "pids");
+	char cur[32], max[32];
+
+	if (!l)
+		return;
+	human(cur, sizeof(cur), (double)json_integer_value(json_object_get(mem, "current")));
+	if (json_is_integer(json_object_get(mem, "max")))
+		human(max, sizeof(max), (double)json_integer_value(json_object_get(mem, "max")));
+	else
+		snprintf(max, sizeof(max), "no limit");
+	printf("\tlimits: memory %s of %s, pids %lld of ", cur, max,
+	       json_integer_value(json_object_get(pids, "current")));
+	if (json_is_integer(json_object_get(pids, "max")))
+		printf("%lld", json_integer_value(json_object_get(pids, "max")));
+	else
+		printf("no limit");
+	printf(", cpu weight %lld\n", json_integer_value(json_object_get(l, "cpu_weight")));
+}
+
 static void print_text(json_t *s, const char *conf)
 {
 	size_t i, k;
@@ -87,6 +125,7 @@ static void print_text(json_t *s, const char *conf)
 		printf("jail %s: %s (hostname %s)\n", json_string_value(json_object_get(o, "name")),
 		       json_string_value(json_object_get(o, "state")),
 		       json_string_value(json_object_get(o, "hostname")));
+		print_limits(json_object_get(o, "limits"));
 		if (json_object_get(o, "exec_start_log"))
 			printf("\texec.start has not completed; its output: %s\n",
 			       json_string_value(json_object_get(o, "exec_start_log")));
@@ -123,8 +162,9 @@ int cmd_status(struct cli_global *g, int argc, char **argv)
 
 	rc = cli_opts(g, argc, argv, "status",
 		      "Show the tunnel, the bridge (addresses, members) and each jail\n"
-		      "(state, interfaces, addresses, port filter, routing table) as the\n"
-		      "host has them, then whether the host matches FILE. Exit 0 when it\n"
+		      "(state, interfaces, addresses, port filter, routing table; a\n"
+		      "running confined jail's memory and process use against its limits)\n"
+		      "as the host has them, then whether the host matches FILE. Exit 0 when it\n"
 		      "does, 3 when it drifted (the actions apply would take are listed)\n"
 		      "or an object jail6 did not create stands in the way (a conflict),\n"
 		      "1 on error.\n",

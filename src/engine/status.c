@@ -143,6 +143,18 @@ static json_t *jail_json(struct engine *e, const struct model_jail *j, const str
 	const struct state_jail *sjp = sj ? state_find_jail(st, j->name) : NULL;
 	if (sjp)
 		json_object_set_new(o, "confined", json_boolean(sjp->confined));
+	/* a running confined jail: its usage against its limits (null: no
+	 * limit) */
+	if (sjp && sjp->has_usage) {
+		json_t *lim = json_object();
+		json_object_set_new(lim, "memory", json_pack("{s:I, s:o}", "current", (json_int_t)sjp->mem_current,
+							      "max", j->limits.memory ? json_integer((json_int_t)j->limits.memory)
+									      : json_null()));
+		json_object_set_new(lim, "pids", json_pack("{s:I, s:o}", "current", (json_int_t)sjp->pids_current,
+							    "max", j->limits.pids ? json_integer(j->limits.pids) : json_null()));
+		json_object_set_new(lim, "cpu_weight", json_integer(j->limits.cpu_weight ? j->limits.cpu_weight : 100));
+		json_object_set_new(o, "limits", lim);
+	}
 	/* exec.start failed or was cut short: where its output went */
 	if (sjp && sjp->start_pending && e->store) {
 		const char *db = store_path(e->store), *slash = strrchr(db, '/');

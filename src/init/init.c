@@ -4,7 +4,8 @@
  *
  * It does two things. It reaps every child that ends: the jail's services
  * are reparented to it, and zombies would otherwise pile up. And on SIGTERM,
- * SIGPWR (what liblxc's shutdown sends) or SIGINT it stops the jail: SIGTERM
+ * SIGPWR (what liblxc's shutdown sends), SIGINT or SIGRTMIN+3 (systemd's
+ * halt, which liblxc sends to an init that blocks it) it stops the jail: SIGTERM
  * to every process of the jail (kill(-1): in a PID namespace that is exactly
  * the jail's processes), a bounded wait for them to end, SIGKILL to what is
  * left, then it exits, which ends the PID namespace.
@@ -104,6 +105,11 @@ int main(int argc, char **argv)
 		case SIGINT:
 			shutdown_jail(sfd, grace_ms);
 		default:
+			/* systemd's halt signal: liblxc's shutdown sends it to
+			 * an init that blocks it unless lxc.signal.halt says
+			 * otherwise */
+			if ((int)si.ssi_signo == SIGRTMIN + 3)
+				shutdown_jail(sfd, grace_ms);
 			break;
 		}
 	}

@@ -76,6 +76,12 @@ struct state_jail {
 	/* its exec.start has not completed yet (the engine's record): an
 	 * apply killed or failed between creating the jail and running it */
 	bool start_pending;
+	/* a running confined jail's use of what its limits bound (Linux: the
+	 * files of the cgroups its container was recorded in); has_usage
+	 * false = not known (not confined, not running, or another backend) */
+	bool has_usage;
+	uint64_t mem_current;            /* bytes, page cache included */
+	uint64_t pids_current;           /* processes and threads */
 };
 
 /*

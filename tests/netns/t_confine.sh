@@ -4,8 +4,16 @@
 # `confine = no` jail, under one bridge in a host network namespace of the
 # test's own. From inside the confined jails every escape of issue 10 is
 # tried and must fail; services started by exec.start outlive apply and
-# jail6; a killed init is drift that apply repairs; destroy leaves no
-# process, cgroup, mount or lxc directory.
+# jail6 (httpd on port 80, reached from another jail); ping between jails;
+# limits (memory: a hog is killed inside its jail only; pids; cpu weight)
+# in the jail's cgroup and in status; a jail's own init; a killed init is
+# drift that apply repairs; destroy leaves no process, cgroup, mount or
+# lxc directory.
+#
+# All of it runs twice: as the machine has it, then with newuidmap and
+# newgidmap hidden (bound over by an empty, non-executable file) and no
+# /etc/subuid lines, the path of hosts without the uidmap package, where
+# liblxc writes the jails' id maps itself.
 #
 # The whole script runs in a private mount namespace of its own (it
 # re-executes itself under unshare -m): there, a temporary file is bound
@@ -32,6 +40,8 @@ R=$T/netns S=$T/state C=$T/jail6.conf ROOT=$T/root
 mkdir -p "$R"
 id=$$
 CJ=c$id PJ=p$id NJ=n$id AJ=a$id          # names of their own: cgroups are machine-wide
+MJ=m$id IJ=i$id HJ=h$id
+ALL="$CJ $PJ $AJ $NJ $MJ $IJ $HJ f$id b$id w$id"
 j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 H() { nsenter --net="$R/host" "$@"; }
 cgroups_of() { ls -d /sys/fs/cgroup/lxc.*."$1" /sys/fs/cgroup/lxc.*."$1"-* /sys/fs/cgroup/*/lxc.*."$1" /sys/fs/cgroup/*/lxc.*."$1"-* 2>/dev/null; }
@@ -41,19 +51,39 @@ pids_current() {
 	cg=$(awk '$1 == "cgroup" { print $2; exit }' "$S/run/lxc/$1/jail6")
 	cat "/sys/fs/cgroup/pids$cg/pids.current" 2>/dev/null || cat "/sys/fs/cgroup$cg/pids.current"
 }
+# cgfile JAIL CONTROLLER FILE: a file of jail's cgroup, v1 (the controller's
+# hierarchy) or v2
+cgfile() {
+	local cg
+	cg=$(awk '$1 == "cgroup" { print $2; exit }' "$S/run/lxc/$1/jail6")
+	cat "/sys/fs/cgroup/$2$cg/$3" 2>/dev/null || cat "/sys/fs/cgroup$cg/$3" 2>/dev/null
+}
+# the host pids of jail $1's processes but its init
+jail_procs() {
+	local cg ipid p
+	cg=$(awk '$1 == "cgroup" { print $2; exit }' "$S/run/lxc/$1/jail6")
+	ipid=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$1/jail6")
+	for p in $(cat "/sys/fs/cgroup/pids$cg/cgroup.procs" 2>/dev/null || cat "/sys/fs/cgroup$cg/cgroup.procs"); do
+		[ "$p" != "$ipid" ] && echo "$p"
+	done
+}
 
 cleanup() {
 	j6 destroy >/dev/null 2>&1
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
 	# whatever a failed run left: monitors and inits of our lxcpath, cgroups
 	for p in $(pgrep -f "$S/run/lxc"); do kill -KILL "$p" 2>/dev/null; done
-	for j in "$CJ" "$PJ" "$AJ" "$NJ" "f$id" "b$id"; do
+	for j in $ALL; do
 		f=$S/run/lxc/$j/jail6
 		[ -f "$f" ] && p=$(awk '$1 == "pid" { print $2 }' "$f") && [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
 	done
 	for _ in 1 2 3 4 5; do
-		for j in "$CJ" "$PJ" "$AJ" "$NJ" "f$id" "b$id"; do for d in $(cgroups_of "$j"); do rmdir "$d" 2>/dev/null; done; done
-		[ -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$AJ")$(cgroups_of "f$id")" ] && break
+		left=
+		for j in $ALL; do
+			for d in $(cgroups_of "$j" | sort -r); do rmdir "$d/.lxc" "$d" 2>/dev/null; done
+			left=$left$(cgroups_of "$j")
+		done
+		[ -z "$left" ] && break
 		sleep 0.2
 	done
 	for _ in 1 2 3; do
@@ -65,8 +95,9 @@ cleanup() {
 trap cleanup EXIT
 
 n_fail=0
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; n_fail=$((n_fail + 1)); shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
+PASS=
+ok() { echo "ok $PASS$1"; }
+nok() { echo "not ok $PASS$1"; n_fail=$((n_fail + 1)); shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
 # poll CMD...: true once CMD succeeds, within 10 s
 poll() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
@@ -90,13 +121,16 @@ fi
 
 # a busybox root, with the escape helper
 mkdir -p "$ROOT"/{bin,etc,proc,tmp,dev,root,sbin}
-cp /bin/busybox "$ROOT/bin/" && cp "$ESC" "$ROOT/bin/escape"
-for c in sh ps id cat ls sleep mknod mount hostname ip echo kill wc grep head httpd; do ln -s busybox "$ROOT/bin/$c"; done
+cp /bin/busybox "$ROOT/bin/" && cp "$ESC" "$ROOT/bin/escape" && ln -s escape "$ROOT/bin/tinit"
+for c in sh ps id cat ls sleep mknod mount hostname ip echo kill wc grep head httpd ping ping6 nc tr; do ln -s busybox "$ROOT/bin/$c"; done
 printf 'root:x:0:0:root:/root:/bin/sh\nwww:x:80:80:www:/:/bin/sh\n' >"$ROOT/etc/passwd"
 chmod 755 "$ROOT"
 
 touch "$R/host" && unshare --net="$R/host" true || { nok "host namespace"; exit 1; }
 H ip link set lo up
+
+pass() {
+rm -rf "$S/run/log"
 
 cat >"$C" <<CONF
 bridge br$id { address = 2001:db8:1::1/64; }
@@ -113,9 +147,25 @@ jail $AJ {
 	allow.raw_sockets = yes;
 	interface $AJ { bridge = br$id; address = 2001:db8:1::5/64; }
 }
+jail $HJ {
+	path = $ROOT;
+	exec.start = "/bin/httpd", "-p", "80", "-h", "/";
+	interface $HJ { bridge = br$id; address = 2001:db8:1::6/64; }
+}
+jail $MJ {
+	path = $ROOT;
+	limit.memory = 32M;
+	limit.pids = 64;
+	limit.cpu_weight = 50;
+}
+jail $IJ {
+	path = $ROOT;
+	init = /bin/tinit;
+	stop.timeout = 30;
+}
 CONF
 
-if [ $have_newuidmap -eq 1 ]; then
+if [ $have_newuidmap -eq 1 ] && [ -z "$PASS" ]; then
 	out=$(j6 apply 2>&1); rc=$?
 	if [ $rc -ne 0 ] && grep -q "newuidmap is installed.*/etc/subuid and /etc/subgid need the line root:1000000000:65536" <<<"$out" &&
 	   [ ! -e "$R/$CJ" ] && [ ! -e "$S/run/lxc/$CJ" ]; then
@@ -127,6 +177,9 @@ if [ $have_newuidmap -eq 1 ]; then
 fi
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok "apply"; else nok "apply" "rc=$rc" "$out" "$(cat "$S"/run/lxc/*/lxc.log 2>/dev/null | grep ERROR | head)"; exit 1; fi
+if [ -n "${pass_hook:-}" ]; then
+	check "the inits' uid and gid maps are the leased ranges ($(leases | wc -l) leases)" $pass_hook
+fi
 out=$(j6 status 2>&1); rc=$?
 check "status in sync after apply" test $rc -eq 0
 
@@ -210,13 +263,27 @@ check "killed by a signal: 128+N" test $rc -eq 143
 # --- services persist -----------------------------------------------------------
 check "exec.start's output in the jail's log" grep -q started "$S/run/log/$CJ.log"
 check "exec.start's background sleep runs after apply" test -n "$(j6 exec "$CJ" ps | grep 'sleep 1000')"
-# port 8080: binding below 1024 needs ip_unprivileged_port_start in the
-# jail's netns, which the network-confinement branch sets
-j6 exec "$CJ" httpd -p 8080 -h /   # busybox httpd goes to the background
+# port 80: ip_unprivileged_port_start = 0 in the jail's netns
+j6 exec "$CJ" httpd -p 80 -h /   # busybox httpd goes to the background
 httpd_up() { j6 exec "$CJ" ps | grep -q '[h]ttpd'; }
 check "a service started by jail6 exec runs after jail6 exited" poll httpd_up
-fetch() { j6 exec "$NJ" /bin/sh -c 'printf "GET /etc/passwd HTTP/1.0\r\n\r\n" | /bin/busybox nc -w 3 2001:db8:1::2 8080' 2>&1 | grep -q '^www:'; }
+fetch() { j6 exec "$NJ" /bin/sh -c 'printf "GET /etc/passwd HTTP/1.0\r\n\r\n" | /bin/busybox nc -w 3 2001:db8:1::2 80' 2>&1 | grep -q '^www:'; }
 check "... and serves $NJ over IPv6" poll fetch
+
+# --- a service of exec.start on port 80, reached from another confined jail ---
+hfetch() { j6 exec "$PJ" /bin/busybox sh -c 'printf "GET /etc/passwd HTTP/1.0\r\n\r\n" | /bin/busybox nc -w 3 2001:db8:1::6 80' 2>/dev/null | grep -q '^www:'; }
+check "$HJ: httpd of exec.start on port 80 serves $PJ (confined, pathless) over IPv6" poll hfetch
+check "... it runs after apply and jail6 exited" test -n "$(j6 exec "$HJ" ps | grep '[h]ttpd -p 80')"
+
+# --- ping between confined jails (ping_group_range: ICMP datagram sockets) ---
+out=$(j6 exec "$PJ" ping -6 -c 1 -W 2 2001:db8:1::2 2>&1); rc=$?
+if [ $rc -eq 0 ]; then ok "$PJ: the host's ping (iputils) reaches $CJ"; else nok "$PJ: the host's ping (iputils) reaches $CJ" "rc=$rc" "$out"; fi
+# busybox ping opens raw sockets only: refused, as any raw socket; an ICMP
+# datagram socket (what iputils uses) from the busybox root works
+out=$(j6 exec "$CJ" ping -6 -c 1 -W 2 2001:db8:1::6 2>&1); rc=$?
+check "$CJ: busybox ping, raw sockets only, is refused" test $rc -ne 0
+out=$(j6 exec "$CJ" /bin/escape ping6 2001:db8:1::6 2>&1); rc=$?
+if [ $rc -eq 0 ]; then ok "$CJ: an ICMPv6 echo over a datagram socket reaches $HJ"; else nok "$CJ: an ICMPv6 echo over a datagram socket reaches $HJ" "rc=$rc" "$out"; fi
 
 # --- limits -------------------------------------------------------------------
 j6 exec "$CJ" sh -c 'i=0; while [ $i -lt 100 ]; do sleep 60 & i=$((i + 1)); done' >/dev/null 2>&1
@@ -231,6 +298,50 @@ for p in $(cat "/sys/fs/cgroup/pids$cg/cgroup.procs" 2>/dev/null || cat "/sys/fs
 done
 check "... and the jail recovers" poll test "$(pids_current "$CJ")" -le 2
 check "... its init still runs" test "$(j6 exec "$CJ" echo alive)" = alive
+
+# the values of the file in the jail's cgroup (v1 or v2 names)
+v=$(cgfile "$MJ" memory memory.limit_in_bytes || cgfile "$MJ" memory memory.max)
+check "$MJ: limit.memory = 32M in its cgroup ($v)" test "$v" = 33554432
+v=$(cgfile "$MJ" pids pids.max)
+check "$MJ: limit.pids = 64 in its cgroup ($v)" test "$v" = 64
+v=$(cgfile "$MJ" cpu cpu.shares || cgfile "$MJ" cpu cpu.weight)
+check "$MJ: limit.cpu_weight = 50 in its cgroup (v1 shares 512, v2 weight 50: $v)" test "$v" = 512 -o "$v" = 50
+# status: usage against the limits
+js=$(j6 status --json 2>/dev/null)
+m=$(jq -r ".jails[] | select(.name == \"$MJ\") | .limits | \"\\(.memory.max) \\(.pids.max) \\(.pids.current) \\(.memory.current) \\(.cpu_weight)\"" <<<"$js")
+read -r mmax pmax pcur mcur cw <<<"$m"
+check "status --json: $MJ's limits and usage ($m)" test "$mmax" = 33554432 -a "$pmax" = 64 -a "$pcur" -ge 1 -a "$mcur" -gt 0 -a "$cw" = 50
+out=$(j6 status 2>/dev/null)
+check "status: $MJ's memory and pids against the limits" grep -Eq "^[[:space:]]+limits: memory [0-9.]+ [KMG]?i?B of 32 MiB, pids [0-9]+ of 64, cpu weight 50$" <<<"$out"
+
+# a memory hog: the OOM killer ends it inside its jail; the jail's init and
+# the other jails run on
+mpid=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$MJ/jail6")
+out=$(j6 exec "$MJ" sh -c 's=xxxxxxxx; while :; do s="$s$s"; done' 2>&1); rc=$?
+check "$MJ: a memory hog past limit.memory is killed (SIGKILL: 137, got $rc)" test $rc -eq 137
+ev=$(cgfile "$MJ" memory memory.oom_control || cgfile "$MJ" memory memory.events)
+check "... by the OOM killer of its cgroup" test "$(awk '$1 == "oom_kill" { print $2 }' <<<"$ev")" -ge 1
+check "... $MJ's init runs on" test "$(j6 exec "$MJ" echo alive)" = alive -a "$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$MJ/jail6")" = "$mpid"
+check "... and so does $CJ" test "$(j6 exec "$CJ" echo alive)" = alive
+out=$(j6 status 2>&1)
+check "... in sync" test $? -eq 0
+
+# --- a jail's own init -------------------------------------------------------------
+out=$(j6 exec "$IJ" cat /proc/1/cmdline | tr '\0' ' ')
+check "$IJ: init = /bin/tinit is PID 1 ($out)" test "$out" = "/bin/tinit "
+ipid=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$IJ/jail6")
+check "... the recorded init is it" grep -q tinit "/proc/$ipid/cmdline"
+j6 exec "$IJ" sleep 1000 >/dev/null 2>&1 &
+ij_busy() { test -n "$(jail_procs "$IJ")"; }
+poll ij_busy
+# stop.timeout = 30: ending within it shows tinit took the signal and left
+out=$(j6 stop "$IJ" 2>&1); rc=$?
+check "stop $IJ" test $rc -eq 0
+check "... its init is gone" sh -c "! kill -0 $ipid 2>/dev/null"
+check "... and its cgroups" test -z "$(cgroups_of "$IJ")"
+wait
+out=$(j6 start "$IJ" 2>&1); rc=$?
+check "start $IJ: its init again" test $rc -eq 0 -a "$(j6 exec "$IJ" cat /proc/1/cmdline | tr '\0' ' ')" = "/bin/tinit "
 
 # --- a dead init is drift; apply restores --------------------------------------------
 pid=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6")
@@ -253,6 +364,16 @@ check "... and its cgroups and lxc directory" test -z "$(cgroups_of "$CJ")" -a !
 out=$(j6 start "$CJ" 2>&1); rc=$?
 check "start $CJ: running again, exec.start ran" test $rc -eq 0 -a "$(grep -c started "$S/run/log/$CJ.log")" -ge 2
 
+# --- stop ends exec.start's service ----------------------------------------------
+hp=$(jail_procs "$HJ")
+check "$HJ: httpd runs (host pids $(echo $hp))" test -n "$hp"
+out=$(j6 stop "$HJ" 2>&1); rc=$?
+hgone() { for p in $hp; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+check "stop $HJ: its httpd is gone" test $rc -eq 0 && check "... (no process left)" hgone
+nofetch() { ! hfetch; }
+check "... and port 80 no longer answers" nofetch
+out=$(j6 start "$HJ" 2>&1)
+
 # --- a start liblxc refuses: the error and the log say why, nothing is left ---------
 BJ=b$id
 mkdir -p "$T/bad/bin" && cp /bin/busybox "$T/bad/bin/sh" && chmod 755 "$T/bad"   # no /dev to mount on
@@ -262,6 +383,24 @@ out=$(j6 apply 2>&1)
 check "a failed start names liblxc's reason and its log" grep -q "$BJ: liblxc could not start the jail: .*(log: $S/run/log/$BJ.lxc.log)" <<<"$out"
 check "... and leaves no lxc directory, cgroup or namespace" test ! -e "$S/run/lxc/$BJ" -a -z "$(cgroups_of "$BJ")" -a ! -e "$R/$BJ"
 cp "$T/good.conf" "$C"
+
+# --- a limit whose cgroup controller the host lacks: a clear error ----------------
+# (this namespace only: a /proc/cgroups without cpu is bound over the real one)
+WJ=w$id
+if [ -z "$PASS" ]; then
+	grep -v '^cpu[[:space:]]' /proc/cgroups >"$T/cgroups" && mount --bind "$T/cgroups" /proc/cgroups
+	unified=/sys/fs/cgroup/unified/cgroup.controllers
+	[ -e /sys/fs/cgroup/cgroup.controllers ] && unified=/sys/fs/cgroup/cgroup.controllers
+	tr ' ' '\n' <"$unified" | grep -vx cpu | tr '\n' ' ' >"$T/controllers" && mount --bind "$T/controllers" "$unified"
+	cp "$C" "$T/good.conf"
+	echo "jail $WJ { path = $ROOT; limit.cpu_weight = 50; }" >>"$C"
+	out=$(j6 apply 2>&1); rc=$?
+	check "without a cpu controller, limit.cpu_weight fails naming both" \
+		test $rc -ne 0 -a -n "$(grep "$WJ: limit.cpu_weight needs the cgroup cpu controller, which this host does not have" <<<"$out")"
+	check "... and leaves no lxc directory, cgroup or namespace" test ! -e "$S/run/lxc/$WJ" -a -z "$(cgroups_of "$WJ")" -a ! -e "$R/$WJ"
+	umount "$unified" /proc/cgroups
+	cp "$T/good.conf" "$C"
+fi
 
 # --- a failing exec.start: its output is in the jail's log, which status names ---
 FJ=f$id
@@ -293,15 +432,46 @@ check "$NJ without confine = no: apply makes it again" grep -q "$NJ: destroy jai
 check "... confined now (Seccomp 2)" grep -q '^Seccomp:[[:space:]]*2' <<<"$(j6 exec "$NJ" cat /proc/self/status)"
 
 # --- destroy leaves nothing -------------------------------------------------------
-pids=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$CJ/jail6" "$S/run/lxc/$PJ/jail6" "$S/run/lxc/$AJ/jail6" "$S/run/lxc/$NJ/jail6")
+pids=$(for j in $CJ $PJ $AJ $NJ $HJ $MJ $IJ; do awk '$1 == "pid" { print $2 }' "$S/run/lxc/$j/jail6"; done)
 out=$(j6 destroy 2>&1); rc=$?
 check "destroy" test $rc -eq 0
 gone() { for p in $pids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
 check "no monitor or init left" test -z "$(pgrep -f "$S/run/lxc")" -a -n "$pids"
 check "... the inits are gone" gone
-check "no cgroup left" test -z "$(cgroups_of "$CJ")$(cgroups_of "$PJ")$(cgroups_of "$AJ")$(cgroups_of "$FJ")$(cgroups_of "$NJ")"
+check "no cgroup left" test -z "$(for j in $ALL; do cgroups_of "$j"; done)"
 check "no lxc directory left" test -z "$(ls -A "$S/run/lxc" 2>/dev/null)"
 check "no namespace left" test -z "$(ls "$R" | grep -v '^host$')"
 check "no mount of a jail left" test -z "$(awk -v t="$R/" 'index($5, t) == 1 && $5 != t "host"' /proc/self/mountinfo)"
+}
+
+pass
+
+# --- again, without newuidmap: liblxc maps the ids itself -------------------------
+if [ $have_newuidmap -eq 1 ]; then
+	: >"$T/subid"        # and no delegation: none is needed
+	: >"$T/nomap" && chmod 644 "$T/nomap"
+	for t in newuidmap newgidmap; do
+		p=$(command -v $t) && mount --bind "$T/nomap" "$p" || { nok "hide $t"; exit 1; }
+	done
+	check "newuidmap hidden" sh -c '! command -v newuidmap >/dev/null'
+fi
+PASS="[no newuidmap] "
+have_newuidmap=0
+# the leases as the store has them, and the uid maps of the running inits
+leases() { sqlite3 "$S/jail6.db" "SELECT jail || ' ' || base || ' ' || count FROM idmap_lease ORDER BY jail" 2>/dev/null; }
+idmap_check() {
+	local j b c m ipid bad=
+	while read -r j b c; do
+		ipid=$(awk '$1 == "pid" { print $2 }' "$S/run/lxc/$j/jail6")
+		m=$(awk '{ print $1, $2, $3 }' "/proc/$ipid/uid_map")
+		[ "$m" = "0 $b $c" ] || bad="$bad $j: $m, leased $b $c;"
+		m=$(awk '{ print $1, $2, $3 }' "/proc/$ipid/gid_map")
+		[ "$m" = "0 $b $c" ] || bad="$bad $j gid: $m;"
+	done <<<"$(leases | grep -v "^$NJ ")"
+	[ -z "$bad" ] || { echo "#  $bad"; return 1; }
+}
+# checked right after the first apply of the pass
+pass_hook=idmap_check
+pass
 
 [ $n_fail -eq 0 ]

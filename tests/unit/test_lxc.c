@@ -117,6 +117,24 @@ static void test_log_error(void **state)
 }
 
 /* 4. Paths: relative run dirs refused; the start time of a live process. */
+static void test_controller_version(void **state)
+{
+	(void)state;
+	const char *hybrid = "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+			     "cpuset\t3\t8\t1\ncpu\t1\t8\t1\nmemory\t4\t32\t1\npids\t0\t8\t1\nhugetlb\t0\t1\t1\n"
+			     "blkio\t7\t8\t0\n";
+	assert_int_equal(lxcj_controller_version(hybrid, "hugetlb pids\n", "cpu"), 1);
+	assert_int_equal(lxcj_controller_version(hybrid, "hugetlb pids\n", "memory"), 1);
+	assert_int_equal(lxcj_controller_version(hybrid, "hugetlb pids\n", "pids"), 2);
+	assert_int_equal(lxcj_controller_version(hybrid, "hugetlb pids\n", "blkio"), 0);  /* disabled */
+	assert_int_equal(lxcj_controller_version(hybrid, "hugetlb\n", "pids"), 0);
+	assert_int_equal(lxcj_controller_version(hybrid, "", "cpuacct"), 0);
+	/* "cpu" is not found in "cpuset" */
+	assert_int_equal(lxcj_controller_version("cpu\t0\t1\t1\n", "cpuset io memory pids", "cpu"), 0);
+	assert_int_equal(lxcj_controller_version("cpu\t0\t1\t1\n", "cpuset cpu io", "cpu"), 2);
+	assert_int_equal(lxcj_controller_version("", "cpuset cpu io", "cpu"), 2);
+}
+
 static void test_paths(void **state)
 {
 	char buf[PATH_MAX];
@@ -136,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_log_error),
+		cmocka_unit_test(test_controller_version),
 		cmocka_unit_test(test_paths),
 	};
 

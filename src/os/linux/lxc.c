@@ -44,7 +44,12 @@
  *   sys_ptrace       tracing other processes of the jail
  *   mknod            device nodes (autodev gives the few that are needed)
  *   net_admin net_raw  addresses, routes, raw/packet sockets (allow.* would
- *                    grant them; the netns is not the jail's own anyway)
+ *                    grant them; the netns is not the jail's own anyway).
+ *                    net_raw is kept where the netns is the host's (see
+ *                    configure): it opens no raw socket there, and ping
+ *                    binaries with file capabilities (Debian's iputils:
+ *                    cap_net_raw=ep) cannot even be executed when the
+ *                    bounding set lacks it (execve: EPERM)
  *   dac_read_search  open_by_handle_at, the classic container escape
  *   audit_control audit_write audit_read syslog  the host's logs
  *   wake_alarm block_suspend  power management
@@ -246,6 +251,71 @@ static bool cgroup_v2(void)
 	return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+int lxcj_controller_version(const char *proc_cgroups, const char *unified, const char *ctrl)
+{
+	const char *p = proc_cgroups;
+	size_t n = strlen(ctrl);
+
+	/* "name hierarchy num_cgroups enabled": hierarchy 0 is the v2 one */
+	while (p && *p) {
+		char name[64];
+		unsigned h, num, en;
+		if (*p != '#' && sscanf(p, "%63s %u %u %u", name, &h, &num, &en) == 4 && !strcmp(name, ctrl)) {
+			if (!en)
+				return 0;
+			if (h > 0)
+				return 1;
+			break;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	for (p = unified; p && (p = strstr(p, ctrl)); p += n)
+		if ((p == unified || p[-1] == ' ' || p[-1] == '\n') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return 2;
+	return 0;
+}
+
+/* A small file's text into buf ("" when it cannot be read). */
+static void read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Where controller ctrl is on this host: 1 (a v1 hierarchy), 2 (the v2
+ * hierarchy), 0 (neither). */
+static int controller_version(const char *ctrl)
+{
+	char pc[4096], un[512];
+
+	read_text("/proc/cgroups", pc, sizeof(pc));
+	read_text(cgroup_v2() ? "/sys/fs/cgroup/cgroup.controllers" : "/sys/fs/cgroup/unified/cgroup.controllers",
+		  un, sizeof(un));
+	return lxcj_controller_version(pc, un, ctrl);
+}
+
+/* The liblxc key of a limit, by where its controller is: v1key on a v1
+ * hierarchy, v2key on v2 (a hybrid host may have either); false with a
+ * message naming the limit when the host has no such controller (liblxc
+ * would only fail with a log line about the key). */
+static bool limit_key(const char *ctrl, const char *limit, const char *v1key, const char *v2key,
+		      const char **key, const char *name, char *err, size_t errlen)
+{
+	int v = controller_version(ctrl);
+
+	*key = v == 1 ? v1key : v2key;
+	if (v)
+		return true;
+	set_err(err, errlen, "%s: %s needs the cgroup %s controller, which this host does not have (not in "
+		"/proc/cgroups, or disabled, and not in the v2 hierarchy's cgroup.controllers)", name, limit, ctrl);
+	return false;
+}
+
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), r = 0;
@@ -339,7 +409,11 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 	snprintf(caps, sizeof(caps), "%s", CAP_DROP);
 	if (j->allow & MODEL_ALLOW_NET_ADMIN)
 		drop_word(caps, "net_admin");
-	if (j->allow & MODEL_ALLOW_RAW_SOCKETS)
+	/* in a netns owned by the host's user namespace net_raw opens
+	 * nothing (the socket checks that namespace), and without it in the
+	 * bounding set execve refuses binaries whose file capabilities hold
+	 * it (iputils ping); only a netns of the jail's own needs it gone */
+	if ((j->allow & MODEL_ALLOW_RAW_SOCKETS) || !own_netns(j))
 		drop_word(caps, "net_raw");
 	SET("lxc.cap.drop", caps);
 	SET("lxc.console.path", "none");
@@ -354,21 +428,35 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 		SET("lxc.mount.entry", buf);
 		snprintf(buf, sizeof(buf), "%s %u", INIT_IN_JAIL, j->stop_timeout);
 		SET("lxc.init.cmd", buf);
+		/* said outright: without it liblxc's shutdown sends SIGRTMIN+3
+		 * (systemd's) to an init that blocks it, as jail6-init blocks
+		 * every signal, and the stop waited out the whole timeout */
+		SET("lxc.signal.halt", "SIGPWR");
 	}
-	bool v2 = cgroup_v2();
+	const char *key;
 	if (j->limits.memory) {
+		if (!limit_key("memory", "limit.memory", "lxc.cgroup.memory.limit_in_bytes", "lxc.cgroup2.memory.max",
+			       &key, j->name, err, errlen))
+			return -EOPNOTSUPP;
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)j->limits.memory);
-		SET(v2 ? "lxc.cgroup2.memory.max" : "lxc.cgroup.memory.limit_in_bytes", buf);
+		SET(key, buf);
 	}
 	if (j->limits.pids) {
+		if (!limit_key("pids", "limit.pids", "lxc.cgroup.pids.max", "lxc.cgroup2.pids.max", &key, j->name,
+			       err, errlen))
+			return -EOPNOTSUPP;
 		snprintf(buf, sizeof(buf), "%u", j->limits.pids);
-		SET(v2 ? "lxc.cgroup2.pids.max" : "lxc.cgroup.pids.max", buf);
+		SET(key, buf);
 	}
 	if (j->limits.cpu_weight) {
+		if (!limit_key("cpu", "limit.cpu_weight", "lxc.cgroup.cpu.shares", "lxc.cgroup2.cpu.weight", &key,
+			       j->name, err, errlen))
+			return -EOPNOTSUPP;
 		/* v1's cpu.shares: 1024 is v2's weight 100 */
-		unsigned long w = v2 ? j->limits.cpu_weight : (unsigned long)j->limits.cpu_weight * 1024 / 100;
+		bool v1 = !strcmp(key, "lxc.cgroup.cpu.shares");
+		unsigned long w = v1 ? (unsigned long)j->limits.cpu_weight * 1024 / 100 : j->limits.cpu_weight;
 		snprintf(buf, sizeof(buf), "%lu", w < 2 ? 2 : w);
-		SET(v2 ? "lxc.cgroup2.cpu.weight" : "lxc.cgroup.cpu.shares", buf);
+		SET(key, buf);
 	}
 	return 0;
 }

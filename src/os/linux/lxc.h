@@ -50,6 +50,12 @@ bool lxcj_present(const char *run_dir, const char *name);
  * 0 if not, -ENOENT if the jail is not confined. */
 int lxcj_running(const char *run_dir, const char *name);
 
+/* What the running container NAME uses of what its limits bound, from the
+ * cgroup files (v1 or v2) of the cgroups recorded at its start: *mem in
+ * bytes (memory.usage_in_bytes or memory.current), *pids (pids.current).
+ * 0, or -ENOENT when neither can be read. */
+int lxcj_usage(const char *run_dir, const char *name, unsigned long long *mem, unsigned long long *pids);
+
 /* A command to run in a confined jail. */
 struct lxcj_cmd {
 	char *const *argv;       /* argv[0] looked up in the jail's PATH */

@@ -29,6 +29,11 @@ unsigned long long lxcj_proc_start_time(pid_t pid);
 /* The first ERROR line of U/lxc/NAME/lxc.log into buf ("" if none). */
 void lxcj_log_error(const char *run_dir, const char *name, char *buf, size_t len);
 
+/* Where cgroup controller ctrl is, from the text of /proc/cgroups and of
+ * the v2 hierarchy's cgroup.controllers: 1 on a v1 hierarchy, 2 on the v2
+ * one, 0 absent or disabled. */
+int lxcj_controller_version(const char *proc_cgroups, const char *unified, const char *ctrl);
+
 /* Remove the container's cgroups (every hierarchy; r NULL: as recorded,
  * and liblxc's default names) and, unless LXCJ_KEEP_DIR, U/lxc/NAME. With
  * LXCJ_WAIT, give a monitor on its way out up to 2 s to leave its cgroup

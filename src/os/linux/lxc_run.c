@@ -136,6 +136,51 @@ void lxcj_log_error(const char *run_dir, const char *name, char *buf, size_t len
 	fclose(f);
 }
 
+/* The number in a cgroup file, or false. */
+static bool read_ull(const char *path, unsigned long long *v)
+{
+	char buf[64], *end;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	*v = strtoull(buf, &end, 10);
+	return end != buf;
+}
+
+/* File f of cgroup cg: in controller ctrl's v1 hierarchy, else in v2's. */
+static bool cg_value(const char *ctrl, const char *cg, const char *v1, const char *v2, unsigned long long *v)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s/%s", ctrl, cg, v1);
+	if (read_ull(path, v))
+		return true;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/%s", cg, v2);
+	return read_ull(path, v);
+}
+
+int lxcj_usage(const char *run_dir, const char *name, unsigned long long *mem, unsigned long long *pids)
+{
+	struct lxcj_record rec;
+	bool m = false, p = false;
+
+	*mem = *pids = 0;
+	if (lxcj_record_read(run_dir, name, &rec) < 0)
+		return -ENOENT;
+	/* the payload's cgroup (the same path in each hierarchy); its
+	 * counters hold its children's (liblxc's inner one on v2) */
+	for (size_t i = 0; i < LXCJ_MAX_CGROUPS && rec.cgroups[i][0] && !(m && p); i++) {
+		m = m || cg_value("memory", rec.cgroups[i], "memory.usage_in_bytes", "memory.current", mem);
+		p = p || cg_value("pids", rec.cgroups[i], "pids.current", "pids.current", pids);
+	}
+	return m || p ? 0 : -ENOENT;
+}
+
 /* rmdir a cgroup and its children, depth first; only empty ones go. */
 static void rmdir_tree(const char *path, int depth)
 {

@@ -334,6 +334,12 @@ static int jail_state(struct linux_ctx *c, const char *name, struct state_jail *
 		/* confined: the netns and a running container with its init */
 		sj->confined = true;
 		sj->incomplete = !net_live || lxcj_running(run, name) != 1;
+		unsigned long long mem, pids;
+		if (!sj->incomplete && lxcj_usage(run, name, &mem, &pids) == 0) {
+			sj->has_usage = true;
+			sj->mem_current = mem;
+			sj->pids_current = pids;
+		}
 		return 1;
 	}
 	if (run && jail_extras(linux_runtime_dir(c), run, name, uts, sizeof(uts)) == 1) {
