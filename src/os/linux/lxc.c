@@ -317,6 +317,15 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 		SET("lxc.mount.entry", "tmpfs tmp tmpfs rw,nosuid,nodev,mode=1777 0 0");
 		SET("lxc.mount.entry", "tmpfs run tmpfs rw,nosuid,nodev,noexec,mode=755 0 0");
 		SET("lxc.mount.entry", "tmpfs var/tmp tmpfs rw,nosuid,nodev,mode=1777 0 0");
+		/* /usr once more, nosuid (the remount "ro" asks for applies
+		 * it; not recursive: the rootfs liblxc mounts lies below
+		 * /usr). no_new_privs already withholds what setuid bits and
+		 * file capabilities would grant, but a program with a file
+		 * capability outside the jail's bounding set does not run at
+		 * all (execve: EPERM), such as Debian's ping
+		 * (cap_net_raw=ep); nosuid lets it run without, and ping then
+		 * uses an ICMP datagram socket (ping_group_range). */
+		SET("lxc.mount.entry", "/usr usr none bind,ro,nosuid 0 0");
 	}
 	if (own_netns(j))
 		SET("lxc.net.0.type", "empty"); /* a netns of the container's own; jail6 adds the rest */
