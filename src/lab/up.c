@@ -260,6 +260,12 @@ static int up_dirs(struct lab *l)
 	if (rc < 0)
 		return lab_fail(l, rc, "%s: %s", l->dir, strerror(-rc));
 	rc = netns_make_mount_point(l->netns_dir, MS_SHARED);
+	/* a peer group of its own (made inside the shared lab dir, it joined
+	 * the dir's, and every namespace bound in it would be bound a second
+	 * time, hidden, under it) */
+	if (rc == 0 && (mount(NULL, l->netns_dir, NULL, MS_PRIVATE, NULL) < 0 ||
+			mount(NULL, l->netns_dir, NULL, MS_SHARED, NULL) < 0))
+		rc = -errno;
 	if (rc < 0)
 		return lab_fail(l, rc, "%s: %s", l->netns_dir, strerror(-rc));
 	lab_say(l, "  %s (namespaces in %s)", l->dir, l->netns_dir);
