@@ -166,7 +166,7 @@ static int remove_files(struct lab *l)
 {
 	static const char *const trees[] = { "netns", "jail6", "state-host", "state-broker" };
 	static const char *const files[] = {
-		"host.conf", "broker.conf", "vpn.key", "vps.nft", "host.nft",
+		"host.conf", "broker.conf", "vpn.key", "subid", "vps.nft", "host.nft",
 		"openvpn-vps.pid", "openvpn-vps.log", "openvpn-host.pid", "openvpn-host.log",
 	};
 	char path[PATH_MAX];

@@ -55,6 +55,11 @@
 #define LAB_REMOTE_V6     "2001:db8:aaaa::2"  /* the remote IPv6 host */
 #define LAB_VPN_PORT      "1194"
 
+/* The page jail www's exec.start serves with busybox httpd on port 80
+ * (examples/lab.conf), and where: www's fixed address. */
+#define LAB_WWW_URL       "http://[2001:db8:1::3]/"
+#define LAB_WWW_PAGE      "hello from jail www"
+
 /* Interface names the lab creates (jail6 creates the rest). */
 #define LAB_IF_VPN        "vpn0"       /* OpenVPN's tun, in vps and host */
 #define LAB_IF_HOST_WAN   "wan0"       /* host toward vps */
@@ -81,6 +86,7 @@ struct lab {
 	char nft[PATH_MAX];
 	char ping[PATH_MAX];
 	char ip[PATH_MAX];           /* iproute2, for the checks' route lookups */
+	char busybox[PATH_MAX];      /* www's httpd (examples/lab.conf), the checks' wget */
 	FILE *out;                   /* progress; NULL = silent */
 	bool verbose;                /* also print every command run */
 	/* Set (by a signal handler) to stop what runs; NULL = never stopped. */

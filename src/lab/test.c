@@ -263,6 +263,44 @@ static void check_remote_ping(struct lab *l, int *failed)
 		"through the broker's routed prefix%s", LAB_REMOTE_V6, rc ? ": no reply" : "");
 }
 
+/* The page of jail www's httpd (exec.start), fetched over IPv6 with
+ * busybox wget from jail db (over bridge0) or from the remote host
+ * (through the tunnel): 0 when the page came. A few tries within 10 s
+ * (each bounded by LAB_CHECK_MS); out gets the last output. */
+static int fetch_www(struct lab *l, const char *from, char *out, size_t len)
+{
+	const char *wget[] = { l->busybox, "wget", "-q", "-O", "-", LAB_WWW_URL, NULL };
+	const char *jexec[] = { "exec", "db", l->busybox, "wget", "-q", "-O", "-", LAB_WWW_URL, NULL };
+	long long end = proc_now_ms() + 10000;
+	int rc;
+
+	do {
+		if (!strcmp(from, "db"))
+			rc = lab_run_jail6(l, &lab_host_end, jexec, LAB_OUT_CAPTURE, out, len, LAB_CHECK_MS,
+					   true);
+		else
+			rc = run(l, from, wget, out, len);
+		if (rc == 0 && strstr(out, LAB_WWW_PAGE))
+			return 0;
+		if (rc < 0 || (l->stop && *l->stop))
+			return rc < 0 ? rc : -EINTR;
+		lab_sleep_ms(l, 500);
+	} while (proc_now_ms() < end);
+	return rc == 0 ? -EBADMSG : rc;
+}
+
+static void check_http(struct lab *l, int *failed, const char *from, const char *how)
+{
+	char out[4096] = "";
+	int rc = fetch_www(l, from, out, sizeof(out));
+
+	verdict(l, failed, rc == 0, "http-www-from-%s # %s fetches %s (busybox httpd started by www's "
+		"exec.start) %s%s", from, from, LAB_WWW_URL, how,
+		rc == 0 ? "" : rc == -EBADMSG ? ": not the page \"" LAB_WWW_PAGE "\"" : ": no answer");
+	if (rc != 0)
+		lab_print_block(l, rc < 0 && rc != -EBADMSG ? l->err : out);
+}
+
 /* The pids of the lab's daemons, to prove they are gone after down. */
 struct lab_pids {
 	struct proc_id id[8];
@@ -340,6 +378,10 @@ int lab_test(struct lab *l, int *failed)
 	check_jail_ping(l, failed, "db");
 	UNLESS_STOPPED(l);
 	check_remote_ping(l, failed);
+	UNLESS_STOPPED(l);
+	check_http(l, failed, "db", "over bridge0");
+	UNLESS_STOPPED(l);
+	check_http(l, failed, LAB_NS_REMOTE, "through the tunnel");
 	UNLESS_STOPPED(l);
 	check_counters(l, failed, LAB_NS_HOST, LAB_TUNNEL_HOST);
 	check_counters(l, failed, LAB_NS_INTERNET, LAB_TUNNEL_BROKER);

@@ -4,7 +4,11 @@
  * seed's "End Result".
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -15,13 +19,14 @@
 #include "util/fs.h"
 #include "util/proc.h"
 #include "engine/engine.h"
+#include "engine/idmap.h"
 #include "os/linux/netns.h"
 
 /* Refuse to start unless root, with the programs and valid configs. */
 static int preflight(struct lab *l)
 {
-	static const char *const progs[] = { "openvpn", "nft", "ping", "ip" };
-	char *dst[] = { l->openvpn, l->nft, l->ping, l->ip };
+	static const char *const progs[] = { "openvpn", "nft", "ping", "ip", "busybox" };
+	char *dst[] = { l->openvpn, l->nft, l->ping, l->ip, l->busybox };
 	char out[4096];
 
 	if (geteuid() != 0)
@@ -247,8 +252,20 @@ static int up_dirs(struct lab *l)
 {
 	int rc = fs_mkdir_p(l->dir, 0755, 0755);
 
+	/* the lab dir is a shared mount point of its own: what jail6 binds
+	 * below it from the lab's mount namespace (up_ids) is seen from the
+	 * machine's too, and down, run from there, finds it */
 	if (rc == 0)
-		rc = netns_make_mount_point(l->netns_dir, MS_SHARED);
+		rc = netns_make_mount_point(l->dir, MS_SHARED);
+	if (rc < 0)
+		return lab_fail(l, rc, "%s: %s", l->dir, strerror(-rc));
+	rc = netns_make_mount_point(l->netns_dir, MS_SHARED);
+	/* a peer group of its own (made inside the shared lab dir, it joined
+	 * the dir's, and every namespace bound in it would be bound a second
+	 * time, hidden, under it) */
+	if (rc == 0 && (mount(NULL, l->netns_dir, NULL, MS_PRIVATE, NULL) < 0 ||
+			mount(NULL, l->netns_dir, NULL, MS_SHARED, NULL) < 0))
+		rc = -errno;
 	if (rc < 0)
 		return lab_fail(l, rc, "%s: %s", l->netns_dir, strerror(-rc));
 	lab_say(l, "  %s (namespaces in %s)", l->dir, l->netns_dir);
@@ -274,6 +291,79 @@ static int up_nat(struct lab *l)
 	int rc = load_nft(l, LAB_NS_VPS, lab_nft_vps);
 
 	return rc < 0 ? rc : load_nft(l, LAB_NS_HOST, lab_nft_host);
+}
+
+/* The mount holding path's file: the highest directory above it (or path
+ * itself, when the file is a mount of its own) on the same mount. */
+static int mount_of(const char *path, char *mp, size_t len)
+{
+	struct statx sx;
+	char cur[PATH_MAX];
+	uint64_t id;
+
+	if (!realpath(path, cur))
+		return -errno;
+	if (statx(AT_FDCWD, cur, 0, STATX_MNT_ID, &sx) < 0)
+		return -errno;
+	if (!(sx.stx_mask & STATX_MNT_ID))
+		return -ENOTSUP;
+	id = sx.stx_mnt_id;
+	snprintf(mp, len, "%s", cur);
+	while (strcmp(cur, "/") != 0) {
+		char *up = dirname(cur);   /* in place: cur holds the parent */
+		if (up != cur)
+			memmove(cur, up, strlen(up) + 1);
+		if (statx(AT_FDCWD, cur, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+			return -errno;
+		if (sx.stx_mnt_id != id)
+			break;
+		snprintf(mp, len, "%s", cur);
+	}
+	return 0;
+}
+
+/*
+ * The jails' id ranges. Where newuidmap is installed (the uidmap package),
+ * liblxc maps a jail's ids through it, also as root, and newuidmap wants
+ * root's range in /etc/subuid and /etc/subgid. The lab does not edit the
+ * machine's files: this process moves into a mount namespace of its own,
+ * where a file of the lab's (DIR/subid, root: jail6's default pool) is
+ * bound over both. The jail6 it runs from now on, and so the jails'
+ * monitors, live there; the mounts of the lab dir are shared with the
+ * machine's namespace (up_dirs), the bind over /etc is not: the mount
+ * holding each file becomes a slave first (it receives, never sends).
+ */
+static int up_ids(struct lab *l)
+{
+	static const char *const files[] = { IDMAP_SUBUID, IDMAP_SUBGID };
+	char prog[PATH_MAX], subid[PATH_MAX], line[64], mp[PATH_MAX];
+	int rc;
+
+	if (lab_find_program("newuidmap", prog, sizeof(prog)) < 0) {
+		lab_say(l, "  newuidmap is not installed: liblxc maps the ids itself, nothing to delegate");
+		return 0;
+	}
+	snprintf(line, sizeof(line), "root:%u:%u\n", IDMAP_POOL_BASE, IDMAP_POOL_SIZE);
+	rc = lab_path(l, "subid", subid, sizeof(subid));
+	if (rc == 0)
+		rc = fs_write_file(subid, line, strlen(line), 0644);
+	if (rc < 0)
+		return lab_fail(l, rc, "%s: %s", subid, strerror(-rc));
+	if (unshare(CLONE_NEWNS) < 0)
+		return lab_fail(l, -errno, "a mount namespace for the lab: %s", strerror(errno));
+	for (size_t i = 0; i < 2; i++) {
+		rc = mount_of(files[i], mp, sizeof(mp));
+		if (rc < 0)
+			return lab_fail(l, rc, "%s: %s (newuidmap is installed and reads it)", files[i],
+					strerror(-rc));
+		if (mount(NULL, mp, NULL, MS_SLAVE, NULL) < 0)
+			return lab_fail(l, -errno, "%s: make it a slave mount: %s", mp, strerror(errno));
+		if (mount(subid, files[i], NULL, MS_BIND, NULL) < 0)
+			return lab_fail(l, -errno, "bind %s over %s: %s", subid, files[i], strerror(errno));
+	}
+	lab_say(l, "  newuidmap is installed: %s (%.*s) bound over %s and %s in a mount namespace of the lab's",
+		subid, (int)strlen(line) - 1, line, IDMAP_SUBUID, IDMAP_SUBGID);
+	return 0;
 }
 
 static int up_broker(struct lab *l)
@@ -307,6 +397,8 @@ int lab_up(struct lab *l)
 		rc = step(l, "OpenVPN: server in vps, client in host", start_vpn);
 	if (rc == 0)
 		rc = step(l, "broker: jail6 apply in namespace internet", up_broker);
+	if (rc == 0)
+		rc = step(l, "the jails' ids: /etc/subuid and /etc/subgid of the lab's own", up_ids);
 	if (rc == 0)
 		rc = step(l, "host: jail6 apply in namespace host", up_host);
 	if (rc == 0 && !(l->stop && *l->stop))

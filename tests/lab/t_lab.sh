@@ -4,7 +4,7 @@
 # its jails), checks it, and takes it down again, in a lab directory of its
 # own (so a lab someone left up is not touched). Its "ok NAME" / "not ok
 # NAME" lines are passed through; everything else it prints becomes a "#"
-# comment. Root only; needs openvpn, nft, ping and ip (the programs the
+# comment. Root only; needs openvpn, nft, ping, ip and busybox (the programs the
 # lab's own preflight looks for), else it says "skip" (which fails a root
 # run: see tests/skip-allow).
 set -u
@@ -14,7 +14,7 @@ BIN=${JAIL6:-$PWD/$BUILD/jail6}
 LAB=${JAIL6_LAB:-$PWD/$BUILD/jail6-lab}
 
 if [ "$(id -u)" -ne 0 ]; then echo "skip t_lab needs root"; exit 0; fi
-for p in openvpn nft ping ip; do
+for p in openvpn nft ping ip busybox; do
 	if ! PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null; then
 		echo "skip t_lab needs $p (scripts/deps installs it)"; exit 0
 	fi

@@ -36,6 +36,10 @@ done
 
 T=$(mktemp -d /tmp/jail6-t_confine.XXXXXX)
 chmod 711 "$T"   # the jails' root users must reach their roots and U/lxc
+# pathless jails see the host's tree as an unprivileged user: their copy of
+# the escape helper must be reachable whatever the checkout's directories
+cp "$ESC" "$T/escape" && chmod 755 "$T/escape"
+PESC=$T/escape
 R=$T/netns S=$T/state C=$T/jail6.conf ROOT=$T/root
 mkdir -p "$R"
 id=$$
@@ -203,9 +207,9 @@ for fs in tmpfs proc sysfs cgroup; do held "$CJ: mount $fs" "$CJ" /bin/escape mo
 held "$CJ: open core_pattern for writing" "$CJ" /bin/escape corepattern
 held "$CJ: open_by_handle_at" "$CJ" /bin/escape handle
 held "$CJ: raw socket" "$CJ" /bin/escape raw
-held "$PJ: raw socket" "$PJ" "$ESC" raw
-held "$PJ: mount tmpfs" "$PJ" "$ESC" mount tmpfs
-held "$PJ: open_by_handle_at" "$PJ" "$ESC" handle
+held "$PJ: raw socket" "$PJ" "$PESC" raw
+held "$PJ: mount tmpfs" "$PJ" "$PESC" mount tmpfs
+held "$PJ: open_by_handle_at" "$PJ" "$PESC" handle
 out=$(j6 exec "$CJ" /bin/escape fd 9 9</ 2>&1)
 check "$CJ: an inherited descriptor (9</) is not there" grep -q refused <<<"$out"
 out=$(j6 exec "$NJ" "$ESC" fd 9 9</ 2>&1)
@@ -238,13 +242,13 @@ out=$(j6 exec "$CJ" ip link set lo down 2>&1); rc=$?
 check "$CJ: link change refused" test $rc -ne 0
 
 # --- allow.*: a network namespace of the jail's own ---------------------------------
-out=$(j6 exec "$AJ" "$ESC" raw 2>&1)
+out=$(j6 exec "$AJ" "$PESC" raw 2>&1)
 check "$AJ (allow.raw_sockets): a raw socket opens" grep -q SUCCEEDED <<<"$out"
 out=$(j6 exec "$AJ" ip -6 addr add 2001:db8:1::55/64 dev "$AJ"b 2>&1); rc=$?
 check "$AJ (allow.net_admin): an address change works" test $rc -eq 0
 aj_ping() { j6 exec "$NJ" ping -6 -c 1 -W 2 2001:db8:1::5 >/dev/null; }
 check "$AJ: still reached over the bridge" aj_ping
-held "$AJ: still no mount" "$AJ" "$ESC" mount tmpfs
+held "$AJ: still no mount" "$AJ" "$PESC" mount tmpfs
 aj_sync() { j6 status >/dev/null 2>&1; }
 check "$AJ: status in sync (jail6's own address is still there)" aj_sync
 j6 exec "$AJ" ip -6 addr del 2001:db8:1::55/64 dev "$AJ"b
