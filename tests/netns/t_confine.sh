@@ -36,10 +36,13 @@ done
 
 T=$(mktemp -d /tmp/jail6-t_confine.XXXXXX)
 chmod 711 "$T"   # the jails' root users must reach their roots and U/lxc
-# pathless jails see the host's tree as an unprivileged user: their copy of
-# the escape helper must be reachable whatever the checkout's directories
-cp "$ESC" "$T/escape" && chmod 755 "$T/escape"
-PESC=$T/escape
+# pathless jails see the host's tree as an unprivileged user, with /tmp of
+# their own: their copy of the escape helper is bound on /mnt, in this
+# test's mount namespace only, so that it is reachable whatever the
+# directories above the checkout (CI's may be 0700)
+mkdir -m 755 "$T/mnt" && cp "$ESC" "$T/mnt/escape" && chmod 755 "$T/mnt/escape" &&
+	mount --bind "$T/mnt" /mnt || { echo "not ok bind the escape helper on /mnt"; exit 1; }
+PESC=/mnt/escape
 R=$T/netns S=$T/state C=$T/jail6.conf ROOT=$T/root
 mkdir -p "$R"
 id=$$
