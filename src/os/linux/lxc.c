@@ -23,6 +23,7 @@
 #include "model/model.h"
 #include "os/linux/lxc.h"
 #include "os/linux/lxc_int.h"
+#include "os/linux/jail_int.h"
 #include "os/linux/netns.h"
 
 #ifndef JAIL6_LIBDIR
@@ -118,16 +119,6 @@ int lxcj_path(char *buf, size_t len, const char *run_dir, const char *name, cons
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int exists_exec(const char *p)
 {
@@ -311,7 +302,7 @@ static bool limit_key(const char *ctrl, const char *limit, const char *v1key, co
 	*key = v == 1 ? v1key : v2key;
 	if (v)
 		return true;
-	set_err(err, errlen, "%s: %s needs the cgroup %s controller, which this host does not have (not in "
+	jail_set_err(err, errlen, "%s: %s needs the cgroup %s controller, which this host does not have (not in "
 		"/proc/cgroups, or disabled, and not in the v2 hierarchy's cgroup.controllers)", name, limit, ctrl);
 	return false;
 }
@@ -358,7 +349,7 @@ static bool set(struct lxc_container *c, const char *key, const char *value, cha
 {
 	if (c->set_config_item(c, key, value))
 		return true;
-	set_err(err, errlen, "%s: liblxc refused %s = %s", name, key, value);
+	jail_set_err(err, errlen, "%s: liblxc refused %s = %s", name, key, value);
 	return false;
 }
 
@@ -648,35 +639,35 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	struct lxcj_record rec;
 	int r;
 
-	set_err(err, errlen, "%s", "");
+	jail_set_err(err, errlen, "%s", "");
 	if ((r = lxcj_path(lxcpath, sizeof(lxcpath), run_dir, NULL, NULL)) < 0 ||
 	    (r = lxcj_path(dir, sizeof(dir), run_dir, j->name, NULL)) < 0) {
-		set_err(err, errlen, "%s: run directory '%s': %s", j->name, run_dir ? run_dir : "", strerror(-r));
+		jail_set_err(err, errlen, "%s: run directory '%s': %s", j->name, run_dir ? run_dir : "", strerror(-r));
 		return r;
 	}
 	if (j->idmap.count == 0) {
-		set_err(err, errlen, "%s: no id range leased for the jail's user namespace", j->name);
+		jail_set_err(err, errlen, "%s: no id range leased for the jail's user namespace", j->name);
 		return -EINVAL;
 	}
 	if (!j->init && !(init = lxcj_init_path())) {
-		set_err(err, errlen, "%s: jail6-init not found beside %s nor in %s", j->name, "the jail6 binary",
+		jail_set_err(err, errlen, "%s: jail6-init not found beside %s nor in %s", j->name, "the jail6 binary",
 			JAIL6_LIBDIR);
 		return -ENOENT;
 	}
 	if (j->path && unsearchable(j->path, bad, sizeof(bad))) {
-		set_err(err, errlen, "%s: %s is not searchable by others (chmod o+x): the jail's root user, "
+		jail_set_err(err, errlen, "%s: %s is not searchable by others (chmod o+x): the jail's root user, "
 			"host uid %u, must reach its root %s", j->name, bad, j->idmap.base, j->path);
 		return -EACCES;
 	}
 	if (have_newuidmap() && (!delegated("/etc/subuid", j->idmap.base, j->idmap.count) ||
 				 !delegated("/etc/subgid", j->idmap.base, j->idmap.count))) {
-		set_err(err, errlen, "%s: newuidmap is installed, so liblxc maps ids through it: /etc/subuid and "
+		jail_set_err(err, errlen, "%s: newuidmap is installed, so liblxc maps ids through it: /etc/subuid and "
 			"/etc/subgid need the line root:%u:%u", j->name, j->idmap.base, j->idmap.count);
 		return -EPERM;
 	}
 	if ((mkdir(run_dir, 0700) < 0 && errno != EEXIST) || (mkdir(lxcpath, 0700) < 0 && errno != EEXIST)) {
 		r = -errno;
-		set_err(err, errlen, "%s: %s: %s", j->name, lxcpath, strerror(-r));
+		jail_set_err(err, errlen, "%s: %s: %s", j->name, lxcpath, strerror(-r));
 		return r;
 	}
 	/* liblxc wants the jail's root user to reach U/lxc/NAME: the run
@@ -684,21 +675,21 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	 * list); any other directory above is the admin's to open */
 	if ((r = open_search(run_dir)) < 0 || (r = open_search(lxcpath)) < 0 ||
 	    ((r = parent_of(run_dir, bad, sizeof(bad))) == 0 && (r = open_search(bad)) < 0)) {
-		set_err(err, errlen, "%s: chmod o+x %s: %s", j->name, bad[0] ? bad : run_dir, strerror(-r));
+		jail_set_err(err, errlen, "%s: chmod o+x %s: %s", j->name, bad[0] ? bad : run_dir, strerror(-r));
 		return r;
 	}
 	if (unsearchable(dir, bad, sizeof(bad))) {
-		set_err(err, errlen, "%s: %s is not searchable by others (chmod o+x): liblxc needs the jail's root "
+		jail_set_err(err, errlen, "%s: %s is not searchable by others (chmod o+x): liblxc needs the jail's root "
 			"user, host uid %u, to reach %s", j->name, bad, j->idmap.base, dir);
 		return -EACCES;
 	}
 	c = lxc_container_new(j->name, lxcpath);
 	if (!c) {
-		set_err(err, errlen, "%s: liblxc could not make a container in %s", j->name, lxcpath);
+		jail_set_err(err, errlen, "%s: liblxc could not make a container in %s", j->name, lxcpath);
 		return -ENOMEM;
 	}
 	if (c->is_running(c)) {
-		set_err(err, errlen, "%s: its container runs already", j->name);
+		jail_set_err(err, errlen, "%s: its container runs already", j->name);
 		lxc_container_put(c);
 		return -EEXIST;
 	}
@@ -706,14 +697,14 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	lxcj_cleanup(run_dir, j->name, NULL, 0);
 	if (mkdir(dir, 0700) < 0) {
 		r = -errno;
-		set_err(err, errlen, "%s: %s: %s", j->name, dir, strerror(-r));
+		jail_set_err(err, errlen, "%s: %s: %s", j->name, dir, strerror(-r));
 		goto fail;
 	}
 	/* the jail's root user binds jail6-init from where it can reach it:
 	 * a copy in U/lxc, whatever the directories above the binary (after
 	 * the cleanup above, which drops a copy no jail uses) */
 	if (init && (r = stage_init(init, lxcpath, staged, sizeof(staged))) < 0) {
-		set_err(err, errlen, "%s: copy %s into %s: %s", j->name, init, lxcpath, strerror(-r));
+		jail_set_err(err, errlen, "%s: copy %s into %s: %s", j->name, init, lxcpath, strerror(-r));
 		goto fail;
 	}
 	if (init)
@@ -721,7 +712,7 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	lxcj_path(file, sizeof(file), run_dir, j->name, "seccomp");
 	r = write_file(file, SECCOMP_POLICY);
 	if (r < 0) {
-		set_err(err, errlen, "%s: %s: %s", j->name, file, strerror(-r));
+		jail_set_err(err, errlen, "%s: %s: %s", j->name, file, strerror(-r));
 		goto fail;
 	}
 	c->clear_config(c);
@@ -730,7 +721,7 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 		goto fail;
 	if (!c->save_config(c, NULL)) {
 		r = -EIO;
-		set_err(err, errlen, "%s: liblxc could not save its configuration in %s", j->name, dir);
+		jail_set_err(err, errlen, "%s: liblxc could not save its configuration in %s", j->name, dir);
 		goto fail;
 	}
 	c->want_daemonize(c, true);
@@ -746,7 +737,7 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 		mkdir(kept, 0700);
 		snprintf(kept, sizeof(kept), "%s/log/%s.lxc.log", run_dir, j->name);
 		const char *shown = rename(file, kept) == 0 ? kept : file;
-		set_err(err, errlen, "%s: liblxc could not start the jail%s%s (log: %s)", j->name,
+		jail_set_err(err, errlen, "%s: liblxc could not start the jail%s%s (log: %s)", j->name,
 			logerr[0] ? ": " : "", logerr, shown);
 		goto fail;
 	}
@@ -755,7 +746,7 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	if (own_netns(j)) {
 		r = rec.init_pid > 0 ? bind_netns(rec.init_pid, netns) : -ESRCH;
 		if (r < 0) {
-			set_err(err, errlen, "%s: bind the jail's network namespace on %s: %s", j->name, netns,
+			jail_set_err(err, errlen, "%s: bind the jail's network namespace on %s: %s", j->name, netns,
 				strerror(-r));
 			c->stop(c);
 			goto fail;
@@ -767,7 +758,7 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 		record_cgroups(rec.init_pid, &rec);
 	r = lxcj_record_write(run_dir, j->name, &rec);
 	if (r < 0) {
-		set_err(err, errlen, "%s: %s/jail6: %s", j->name, dir, strerror(-r));
+		jail_set_err(err, errlen, "%s: %s/jail6: %s", j->name, dir, strerror(-r));
 		c->stop(c);
 		goto fail;
 	}

@@ -23,17 +23,8 @@
 
 #include "os/linux/lxc.h"
 #include "os/linux/lxc_int.h"
+#include "os/linux/jail_int.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int lxcj_record_write(const char *run_dir, const char *name, const struct lxcj_record *r)
 {
@@ -378,7 +369,7 @@ int lxcj_stop(const char *run_dir, const char *name, char *err, size_t errlen)
 	struct lxc_container *c;
 	int r = 0;
 
-	set_err(err, errlen, "%s", "");
+	jail_set_err(err, errlen, "%s", "");
 	if (!lxcj_present(run_dir, name))
 		return 0;
 	lxcj_record_read(run_dir, name, &rec);
@@ -393,7 +384,7 @@ int lxcj_stop(const char *run_dir, const char *name, char *err, size_t errlen)
 		lxc_container_put(c);
 	r = kill_init(&rec);
 	if (r < 0)
-		set_err(err, errlen, "%s: its init (pid %d) survived SIGKILL", name, (int)rec.init_pid);
+		jail_set_err(err, errlen, "%s: its init (pid %d) survived SIGKILL", name, (int)rec.init_pid);
 	/* the monitor removes the cgroups as it exits; wait for it, briefly */
 	for (long long end = now_ms() + 2000; now_ms() < end;) {
 		c = open_jail(run_dir, name);
@@ -407,7 +398,7 @@ int lxcj_stop(const char *run_dir, const char *name, char *err, size_t errlen)
 	}
 	int cr = lxcj_cleanup(run_dir, name, &rec, LXCJ_WAIT);
 	if (cr < 0 && r == 0) {
-		set_err(err, errlen, "%s: remove its lxc directory: %s", name, strerror(-cr));
+		jail_set_err(err, errlen, "%s: remove its lxc directory: %s", name, strerror(-cr));
 		r = cr;
 	}
 	return r;
@@ -520,14 +511,14 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	int ws, r;
 	pid_t pid;
 
-	set_err(err, errlen, "%s", "");
+	jail_set_err(err, errlen, "%s", "");
 	if (!cmd || !cmd->argv || !cmd->argv[0] || !status) {
-		set_err(err, errlen, "%s: no command to run", name);
+		jail_set_err(err, errlen, "%s: no command to run", name);
 		return -EINVAL;
 	}
 	r = lxcj_running(run_dir, name);
 	if (r != 1) {
-		set_err(err, errlen, "%s: %s", name, r == -ENOENT ? "no such confined jail" :
+		jail_set_err(err, errlen, "%s: %s", name, r == -ENOENT ? "no such confined jail" :
 			"its container is not running: an incomplete jail (apply repairs it)");
 		return r == -ENOENT ? -ENOENT : -ESRCH;
 	}
@@ -538,14 +529,14 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	if (cmd->user) {
 		r = jail_user(rec.init_pid, cmd->user, &o.uid, &o.gid, homedir, sizeof(homedir));
 		if (r < 0) {
-			set_err(err, errlen, "%s: user %s: %s", name, cmd->user,
+			jail_set_err(err, errlen, "%s: user %s: %s", name, cmd->user,
 				r == -ENOENT ? "not in the jail's /etc/passwd" : strerror(-r));
 			return r;
 		}
 	}
 	r = lxcj_env(env, sizeof(env) / sizeof(env[0]), &eb, homedir, cmd->env);
 	if (r < 0) {
-		set_err(err, errlen, "%s: %s", name, r == -E2BIG ? "too many -e variables" :
+		jail_set_err(err, errlen, "%s: %s", name, r == -E2BIG ? "too many -e variables" :
 			"an -e variable is not VAR=value");
 		return r;
 	}
@@ -561,7 +552,7 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
-		set_err(err, errlen, "%s: fork: %s", name, strerror(-r));
+		jail_set_err(err, errlen, "%s: fork: %s", name, strerror(-r));
 		return r;
 	}
 	if (pid == 0)
@@ -569,7 +560,7 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
-			set_err(err, errlen, "%s: wait: %s", name, strerror(-r));
+			jail_set_err(err, errlen, "%s: wait: %s", name, strerror(-r));
 			return r;
 		}
 	}
