@@ -82,7 +82,7 @@ $(BUILD)/testhooks/%.o: %.c
 
 # where an installed jail6 finds jail6-init (src/os/linux/lxc.c also looks
 # beside its own binary, which is how build/ and build/tests/ find it)
-$(BUILD)/src/os/linux/lxc.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
+$(BUILD)/src/os/linux/lxc.o $(BUILD)/src/os/linux/lxc_host.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
 
 $(INIT_BIN): src/init/init.c
 	@mkdir -p $(dir $@)

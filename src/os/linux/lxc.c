@@ -120,176 +120,6 @@ int lxcj_path(char *buf, size_t len, const char *run_dir, const char *name, cons
 }
 
 
-static int exists_exec(const char *p)
-{
-	return access(p, X_OK) == 0;
-}
-
-const char *lxcj_init_path(void)
-{
-	static char found[PATH_MAX];
-	char self[PATH_MAX], cand[PATH_MAX + 32];
-	ssize_t n;
-
-	if (found[0])
-		return found;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			/* build/jail6, build/tests/jail6, PREFIX/sbin/jail6 */
-			static const char *const rel[] = { "jail6-init", "../jail6-init", "../lib/jail6/jail6-init" };
-			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-				snprintf(cand, sizeof(cand), "%s/%s", self, rel[i]);
-				if (exists_exec(cand) && realpath(cand, found))
-					return found;
-			}
-		}
-	}
-	if (exists_exec(JAIL6_LIBDIR "/jail6-init") && realpath(JAIL6_LIBDIR "/jail6-init", found))
-		return found;
-	found[0] = '\0';
-	return NULL;
-}
-
-/* The first directory above (and including, when self) path that others
- * cannot search: the jail's mapped root is "others" on the host. */
-static int unsearchable(const char *path, char *bad, size_t len)
-{
-	char buf[PATH_MAX];
-	struct stat st;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (;;) {
-		char *slash = strrchr(buf, '/');
-		if (!slash)
-			return 0;
-		*slash = '\0';
-		const char *dir = buf[0] ? buf : "/";
-		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH)) {
-			snprintf(bad, len, "%s", dir);
-			return 1;
-		}
-		if (!buf[0])
-			return 0;
-	}
-}
-
-/* When newuidmap is installed liblxc maps ids through it, even as root,
- * and it needs the range delegated to root in file (/etc/subuid, subgid). */
-static bool delegated(const char *file, uint32_t base, uint32_t count)
-{
-	char line[256];
-	bool ok = false;
-	FILE *f = fopen(file, "re");
-
-	if (!f)
-		return false;
-	while (!ok && fgets(line, sizeof(line), f)) {
-		char who[64];
-		unsigned long long b, c;
-		if (sscanf(line, "%63[^:]:%llu:%llu", who, &b, &c) == 3 &&
-		    (strcmp(who, "root") == 0 || strcmp(who, "0") == 0) &&
-		    b <= base && (unsigned long long)base + count <= b + c)
-			ok = true;
-	}
-	fclose(f);
-	return ok;
-}
-
-/* Add o+x to a directory of jail6's own (root's) that lacks it. */
-static int open_search(const char *dir)
-{
-	struct stat st;
-
-	if (stat(dir, &st) < 0)
-		return -errno;
-	if (st.st_uid != 0 || (st.st_mode & S_IXOTH))
-		return 0;
-	return chmod(dir, (st.st_mode & 07777) | S_IXOTH) < 0 ? -errno : 0;
-}
-
-/* buf = dirname(path); -EINVAL for "/" or a relative path. */
-static int parent_of(const char *path, char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash || slash == path)
-		return -EINVAL;
-	snprintf(buf, len, "%.*s", (int)(slash - path), path);
-	return 0;
-}
-
-static bool have_newuidmap(void)
-{
-	static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin" };
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		char p[64];
-		snprintf(p, sizeof(p), "%s/newuidmap", dirs[i]);
-		if (exists_exec(p))
-			return true;
-	}
-	return false;
-}
-
-static bool cgroup_v2(void)
-{
-	struct statfs sf;
-
-	return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-int lxcj_controller_version(const char *proc_cgroups, const char *unified, const char *ctrl)
-{
-	const char *p = proc_cgroups;
-	size_t n = strlen(ctrl);
-
-	/* "name hierarchy num_cgroups enabled": hierarchy 0 is the v2 one */
-	while (p && *p) {
-		char name[64];
-		unsigned h, num, en;
-		if (*p != '#' && sscanf(p, "%63s %u %u %u", name, &h, &num, &en) == 4 && !strcmp(name, ctrl)) {
-			if (!en)
-				return 0;
-			if (h > 0)
-				return 1;
-			break;
-		}
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	for (p = unified; p && (p = strstr(p, ctrl)); p += n)
-		if ((p == unified || p[-1] == ' ' || p[-1] == '\n') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
-			return 2;
-	return 0;
-}
-
-/* A small file's text into buf ("" when it cannot be read). */
-static void read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
-/* Where controller ctrl is on this host: 1 (a v1 hierarchy), 2 (the v2
- * hierarchy), 0 (neither). */
-static int controller_version(const char *ctrl)
-{
-	char pc[4096], un[512];
-
-	read_text("/proc/cgroups", pc, sizeof(pc));
-	read_text(cgroup_v2() ? "/sys/fs/cgroup/cgroup.controllers" : "/sys/fs/cgroup/unified/cgroup.controllers",
-		  un, sizeof(un));
-	return lxcj_controller_version(pc, un, ctrl);
-}
-
 /* The liblxc key of a limit, by where its controller is: v1key on a v1
  * hierarchy, v2key on v2 (a hybrid host may have either); false with a
  * message naming the limit when the host has no such controller (liblxc
@@ -297,7 +127,7 @@ static int controller_version(const char *ctrl)
 static bool limit_key(const char *ctrl, const char *limit, const char *v1key, const char *v2key,
 		      const char **key, const char *name, char *err, size_t errlen)
 {
-	int v = controller_version(ctrl);
+	int v = lxcj_controller_of(ctrl);
 
 	*key = v == 1 ? v1key : v2key;
 	if (v)
@@ -558,79 +388,6 @@ static void record_cgroups(pid_t pid, struct lxcj_record *r)
 	fclose(f);
 }
 
-/* Same size and contents: the staged copy is up to date. */
-static bool same_file(int a, int b)
-{
-	char x[8192], y[8192];
-	struct stat sa, sb;
-
-	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0 || sa.st_size != sb.st_size)
-		return false;
-	for (;;) {
-		ssize_t n = read(a, x, sizeof(x));
-		if (n <= 0)
-			return n == 0;
-		if (read(b, y, (size_t)n) != n || memcmp(x, y, (size_t)n) != 0)
-			return false;
-	}
-}
-
-/* Copy jail6-init (src) to DIR/jail6-init, mode 0755, unless an identical
- * copy is there; *out is its path. Written beside and renamed, so a jail
- * starting at the same time binds either the old copy or the new one. */
-static int stage_init(const char *src, const char *dir, char *out, size_t len)
-{
-	char tmp[PATH_MAX + 16], buf[65536];
-	int in, cur, fd, r = 0;
-
-	int w = snprintf(out, len, "%s/jail6-init", dir);
-	if (w < 0 || (size_t)w >= len)
-		return -ENAMETOOLONG;
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	cur = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (cur >= 0) {
-		bool same = same_file(in, cur);
-		close(cur);
-		if (same) {
-			close(in);
-			return 0;
-		}
-		if (lseek(in, 0, SEEK_SET) < 0) {
-			r = -errno;
-			close(in);
-			return r;
-		}
-	}
-	snprintf(tmp, sizeof(tmp), "%s.%ld", out, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0755);
-	if (fd < 0) {
-		r = -errno;
-		close(in);
-		return r;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-		if (n == 0)
-			break;
-		if (n < 0 || write(fd, buf, (size_t)n) != n) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-	}
-	if (r == 0 && fchmod(fd, 0755) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	close(in);
-	if (r == 0 && rename(tmp, out) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
 int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netns, char *err, size_t errlen)
 {
 	char lxcpath[PATH_MAX], dir[PATH_MAX], file[PATH_MAX], bad[PATH_MAX] = "", logerr[512], staged[PATH_MAX];
@@ -654,13 +411,13 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 			JAIL6_LIBDIR);
 		return -ENOENT;
 	}
-	if (j->path && unsearchable(j->path, bad, sizeof(bad))) {
+	if (j->path && lxcj_unsearchable(j->path, bad, sizeof(bad))) {
 		jail_set_err(err, errlen, "%s: %s is not searchable by others (chmod o+x): the jail's root user, "
 			"host uid %u, must reach its root %s", j->name, bad, j->idmap.base, j->path);
 		return -EACCES;
 	}
-	if (have_newuidmap() && (!delegated("/etc/subuid", j->idmap.base, j->idmap.count) ||
-				 !delegated("/etc/subgid", j->idmap.base, j->idmap.count))) {
+	if (lxcj_have_newuidmap() && (!lxcj_delegated("/etc/subuid", j->idmap.base, j->idmap.count) ||
+				 !lxcj_delegated("/etc/subgid", j->idmap.base, j->idmap.count))) {
 		jail_set_err(err, errlen, "%s: newuidmap is installed, so liblxc maps ids through it: /etc/subuid and "
 			"/etc/subgid need the line root:%u:%u", j->name, j->idmap.base, j->idmap.count);
 		return -EPERM;
@@ -673,12 +430,12 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	/* liblxc wants the jail's root user to reach U/lxc/NAME: the run
 	 * dir and the state dir above it, jail6's own, get o+x (search, not
 	 * list); any other directory above is the admin's to open */
-	if ((r = open_search(run_dir)) < 0 || (r = open_search(lxcpath)) < 0 ||
-	    ((r = parent_of(run_dir, bad, sizeof(bad))) == 0 && (r = open_search(bad)) < 0)) {
+	if ((r = lxcj_open_search(run_dir)) < 0 || (r = lxcj_open_search(lxcpath)) < 0 ||
+	    ((r = lxcj_parent_of(run_dir, bad, sizeof(bad))) == 0 && (r = lxcj_open_search(bad)) < 0)) {
 		jail_set_err(err, errlen, "%s: chmod o+x %s: %s", j->name, bad[0] ? bad : run_dir, strerror(-r));
 		return r;
 	}
-	if (unsearchable(dir, bad, sizeof(bad))) {
+	if (lxcj_unsearchable(dir, bad, sizeof(bad))) {
 		jail_set_err(err, errlen, "%s: %s is not searchable by others (chmod o+x): liblxc needs the jail's root "
 			"user, host uid %u, to reach %s", j->name, bad, j->idmap.base, dir);
 		return -EACCES;
@@ -703,7 +460,7 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 	/* the jail's root user binds jail6-init from where it can reach it:
 	 * a copy in U/lxc, whatever the directories above the binary (after
 	 * the cleanup above, which drops a copy no jail uses) */
-	if (init && (r = stage_init(init, lxcpath, staged, sizeof(staged))) < 0) {
+	if (init && (r = lxcj_stage_init(init, lxcpath, staged, sizeof(staged))) < 0) {
 		jail_set_err(err, errlen, "%s: copy %s into %s: %s", j->name, init, lxcpath, strerror(-r));
 		goto fail;
 	}

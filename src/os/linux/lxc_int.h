@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* What U/lxc/NAME/jail6 records of a started container. */
@@ -42,5 +43,32 @@ int lxcj_controller_version(const char *proc_cgroups, const char *unified, const
 #define LXCJ_KEEP_DIR 1u
 #define LXCJ_WAIT     2u
 int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record *r, unsigned flags);
+
+/* lxc_host.c: the host's side of a start. */
+
+/* 1 if a directory on the way to path (path's parent and up) lacks o+x:
+ * the jail's mapped root is "others" on the host; bad gets its name. */
+int lxcj_unsearchable(const char *path, char *bad, size_t len);
+
+/* Whether file (/etc/subuid, /etc/subgid) delegates [base, base+count)
+ * to root: newuidmap, when installed, checks it even for root. */
+bool lxcj_delegated(const char *file, uint32_t base, uint32_t count);
+bool lxcj_have_newuidmap(void);
+
+/* Add o+x to dir when it is root's and lacks it; 0 or -errno. */
+int lxcj_open_search(const char *dir);
+
+/* buf = dirname(path); -EINVAL for "/" or a relative path. */
+int lxcj_parent_of(const char *path, char *buf, size_t len);
+
+/* Whether /sys/fs/cgroup is the v2 hierarchy (not a hybrid or v1 host). */
+bool lxcj_cgroup_v2(void);
+
+/* Where controller ctrl is on this host: 1, 2 or 0 as lxcj_controller_version. */
+int lxcj_controller_of(const char *ctrl);
+
+/* Copy jail6-init (src) to DIR/jail6-init (0755) unless an identical copy
+ * is there; *out is its path; 0 or -errno. */
+int lxcj_stage_init(const char *src, const char *dir, char *out, size_t len);
 
 #endif
