@@ -24,6 +24,7 @@ T=$(mktemp -d /tmp/jail6-bench.XXXXXX)
 # (STATE/run/ns) and a failed run can leave them; unmount them deepest first
 # so that rm can remove the files.
 cleanup() {
+	set +e   # every step runs, even when one finds nothing (grep) or fails
 	findmnt -rn -o TARGET | grep -F "$T/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	umount -l /run/netns 2>/dev/null || true
 	rm -rf "$T"

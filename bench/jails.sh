@@ -29,6 +29,7 @@ chmod 0711 "$T"    # the jails' mapped root walks through it
 BASE=1000000000    # the baseline's ids, and jail6's default pool
 
 cleanup() {
+	set +e   # every step runs, even when one finds nothing (grep) or fails
 	local d
 	for d in "$T"/lxc/*/; do
 		[ -d "$d" ] && "$LXC/lxc-stop" -P "$T/lxc" -n "$(basename "$d")" -k >/dev/null 2>&1 || true
