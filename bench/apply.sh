@@ -11,6 +11,7 @@
 # Prints one line per N and writes bench/results/apply.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 [ "$(id -u)" -eq 0 ] || { echo "bench/apply.sh needs root" >&2; exit 1; }
 if [ "${JAIL6_BENCH_INNER:-}" != 1 ]; then
 	exec unshare -m --propagation private env JAIL6_BENCH_INNER=1 "$0" "$@"
@@ -31,8 +32,6 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p bench/results
-now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
 
 # one jail6 config with N jails on bridge0
 gen_conf() {
@@ -45,41 +44,13 @@ gen_conf() {
 # the baseline: the same objects, one ip(8) command per step
 baseline() {
 	local n=$1 i
-	ip netns add bh
-	ip -n bh link set lo up
-	ip -n bh link add bridge0 type bridge
-	ip -n bh addr add 2001:db8:1::1/64 dev bridge0 nodad
-	ip -n bh link set bridge0 up
-	for ((i = 1; i <= n; i++)); do
-		ip netns add b$i
-		ip -n b$i link set lo up
-		ip -n bh link add e${i}a type veth peer name e${i}b
-		ip -n bh link set e${i}a master bridge0
-		ip -n bh link set e${i}a up
-		ip -n bh link set e${i}b netns b$i
-		ip -n b$i addr add 2001:db8:1::$(printf %x $((i + 1)))/64 dev e${i}b nodad
-		ip -n b$i link set e${i}b up
-		ip -n b$i route add default via 2001:db8:1::1 dev e${i}b
-	done
+	base_host
+	for ((i = 1; i <= n; i++)); do base_jail_net $i; done
 }
 baseline_clean() {
 	local n=$1 i
 	for ((i = 1; i <= n; i++)); do ip netns del b$i; done
 	ip netns del bh
-}
-
-# Deleting namespaces returns at once and the kernel tears them down in the
-# background (the "netns" workqueue) holding the rtnl lock: before the next
-# timed phase, wait until no kworker has been running netns work for three
-# polls in a row (ps shows a busy one as kworker/...+netns), for at most 60 s.
-netns_busy() { ps -eo comm= | grep -c '^kworker/.*+netns' || true; }
-settle() {
-	local i quiet=0
-	for ((i = 0; i < 600 && quiet < 3; i++)); do
-		if [ "$(netns_busy)" -eq 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
-		sleep 0.1
-	done
-	[ $quiet -ge 3 ] || echo "bench/apply.sh: namespaces still being torn down after 60 s" >&2
 }
 
 out=bench/results/apply.txt
@@ -88,7 +59,7 @@ printf '%-6s %10s %10s %8s %10s %8s %10s %10s\n' N baseline_s jail6_s speedup no
 for n in "${Ns[@]}"; do
 	t0=$(now); baseline "$n"; t1=$(now); baseline_clean "$n"
 	b=$(secs "$t0" "$t1")
-	settle "$n"
+	settle
 
 	gen_conf "$n" >"$T/c$n.conf"
 	ip netns add bhost
@@ -101,7 +72,7 @@ for n in "${Ns[@]}"; do
 	t0=$(now); "${J[@]}" destroy >/dev/null; t1=$(now)
 	d=$(secs "$t0" "$t1")
 	ip netns del bhost
-	settle "$n"
+	settle
 	printf '%-6s %10.3f %10.3f %8.1f %10.3f %7.1f%% %10s %10.3f\n' "$n" "$b" "$a" "$(echo "$b / $a" | bc -l)" \
 		"$z" "$(echo "100 * $z / $a" | bc -l)" "$rss" "$d" | tee -a "$out"
 done

@@ -16,6 +16,7 @@
 # Prints one line per N and writes bench/results/jails.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 [ "$(id -u)" -eq 0 ] || { echo "bench/jails.sh needs root" >&2; exit 1; }
 if [ "${JAIL6_BENCH_INNER:-}" != 1 ]; then
 	exec unshare -m --propagation private env JAIL6_BENCH_INNER=1 "$0" "$@"
@@ -51,18 +52,6 @@ printf 'root:%d:%d\n' $BASE 1000000000 >"$T/subid"
 mount --bind "$T/subid" /etc/subuid 2>/dev/null || true
 mount --bind "$T/subid" /etc/subgid 2>/dev/null || true
 mkdir -p bench/results
-now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
-
-# Wait until the kernel's asynchronous namespace teardown is over (no
-# kworker busy with netns work for three polls; at most 60 s).
-settle() {
-	local i quiet=0
-	for ((i = 0; i < 600 && quiet < 3; i++)); do
-		if [ "$(ps -eo comm= | grep -c '^kworker/.*+netns' || true)" -eq 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
-		sleep 0.1
-	done
-}
 
 # The baseline's container: what jail6 gives a pathless confined jail.
 base_config() {
@@ -92,21 +81,9 @@ EOF
 
 baseline() {
 	local n=$1 i
-	ip netns add bh
-	ip -n bh link set lo up
-	ip -n bh link add bridge0 type bridge
-	ip -n bh addr add 2001:db8:1::1/64 dev bridge0 nodad
-	ip -n bh link set bridge0 up
+	base_host
 	for ((i = 1; i <= n; i++)); do
-		ip netns add b$i
-		ip -n b$i link set lo up
-		ip -n bh link add e${i}a type veth peer name e${i}b
-		ip -n bh link set e${i}a master bridge0
-		ip -n bh link set e${i}a up
-		ip -n bh link set e${i}b netns b$i
-		ip -n b$i addr add 2001:db8:1::$(printf %x $((i + 1)))/64 dev e${i}b nodad
-		ip -n b$i link set e${i}b up
-		ip -n b$i route add default via 2001:db8:1::1 dev e${i}b
+		base_jail_net $i
 		mkdir -p "$T/lxc/b$i"
 		base_config b$i $((BASE + 65536 * (i - 1))) >"$T/lxc/b$i/config"
 		"$LXC/lxc-start" -P "$T/lxc" -n b$i -d
@@ -122,16 +99,6 @@ baseline_clean() {
 	rm -rf "$T/lxc"
 }
 
-# kB of proportional set size of the processes whose command line matches
-# the extended regex $1 (smaps_rollup: shared pages split between sharers)
-pss_of() {
-	local p sum=0 v
-	for p in $(pgrep -f -- "$1"); do
-		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)
-		sum=$((sum + ${v:-0}))
-	done
-	echo $sum
-}
 # every process inside the jails: children of their monitors
 pss_jails() {
 	local sum=0 m c v
