@@ -217,7 +217,7 @@ static int sysctl_write(int dir, const char *name, const char *value)
  * every other jail, and with a thousand jails that chatter dominated apply.
  * Link-local addresses stay (the seed's jail has one).
  */
-static void ipv6_quiet_defaults(void)
+void jail_ipv6_quiet_defaults(void)
 {
 	/* One walk to the directory: every name on the way has a dentry per
 	 * network namespace on the machine, and each lookup scans them. */
@@ -235,7 +235,7 @@ static int jail_setup_child(void *arg, int *stage)
 {
 	const struct jail_setup *js = arg;
 
-	ipv6_quiet_defaults();
+	jail_ipv6_quiet_defaults();
 	*stage = STEP_HOSTNAME;
 	if (js->hostname && sethostname(js->hostname, strlen(js->hostname)) < 0)
 		return -errno;

@@ -67,6 +67,11 @@ int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *r
 /* Whether any of the jail's extras (uts, mnt bind, older layouts' dir) is there. */
 bool jail_extras_present(const struct jail_paths *p);
 
+/* No DAD for link-local addresses and no router solicitations on the
+ * interfaces of the current network namespace made from now on (see
+ * jail.c); async-signal-safe: for children that have joined a jail's. */
+void jail_ipv6_quiet_defaults(void);
+
 /* Unmount and remove what jail_create made beside the netns (the uts and
  * mnt binds and their directory); 0 or -errno. */
 int jail_clear_state(const struct jail_paths *p);

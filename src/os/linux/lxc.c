@@ -282,8 +282,9 @@ static int configure(struct lxc_container *c, const char *run_dir, const struct 
 	return 0;
 }
 
-/* Write a sysctl of the network namespace nsfd, from a child that joins it
- * (/proc/sys/net is the opener's namespace); our own stays ours. */
+/* jail6's quiet IPv6 defaults (jail_ipv6_quiet_defaults) in the network
+ * namespace nsfd, from a child that joins it (/proc/sys/net is the
+ * opener's namespace); our own stays ours. */
 static int netns_sysctls(int nsfd)
 {
 	int st;
@@ -292,17 +293,9 @@ static int netns_sysctls(int nsfd)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		static const char *const keys[] = { "/proc/sys/net/ipv6/conf/default/dad_transmits",
-						    "/proc/sys/net/ipv6/conf/default/router_solicitations" };
 		if (setns(nsfd, CLONE_NEWNET) < 0)
 			_exit(1);
-		for (size_t i = 0; i < 2; i++) {
-			int fd = open(keys[i], O_WRONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				(void)!write(fd, "0", 1);
-				close(fd);
-			}
-		}
+		jail_ipv6_quiet_defaults();
 		_exit(0);
 	}
 	while (waitpid(pid, &st, 0) < 0)
