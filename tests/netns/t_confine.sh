@@ -30,7 +30,7 @@ if [ "$(id -u)" -ne 0 ]; then echo "skip t_confine needs root"; exit 0; fi
 if [ -z "${T_CONFINE_INNER:-}" ]; then
 	T_CONFINE_INNER=1 exec unshare -m --propagation private "$0" "$@"
 fi
-for f in "$BIN" "$ESC" "$PWD/$BUILD/jail6-init" /bin/busybox; do
+for f in "$BIN" "$ESC" "$PWD/$BUILD/jail6-init" "$PWD/$BUILD/jail6-start" /bin/busybox; do
 	[ -x "$f" ] || { echo "not ok t_confine needs $f"; exit 1; }
 done
 
@@ -48,7 +48,7 @@ mkdir -p "$R"
 id=$$
 CJ=c$id PJ=p$id NJ=n$id AJ=a$id          # names of their own: cgroups are machine-wide
 MJ=m$id IJ=i$id HJ=h$id
-ALL="$CJ $PJ $AJ $NJ $MJ $IJ $HJ f$id b$id w$id"
+ALL="$CJ $PJ $AJ $NJ $MJ $IJ $HJ f$id b$id w$id q1$id q2$id q3$id s$id"
 j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 H() { nsenter --net="$R/host" "$@"; }
 cgroups_of() { ls -d /sys/fs/cgroup/lxc.*."$1" /sys/fs/cgroup/lxc.*."$1"-* /sys/fs/cgroup/*/lxc.*."$1" /sys/fs/cgroup/*/lxc.*."$1"-* 2>/dev/null; }
@@ -389,7 +389,40 @@ echo "jail $BJ { path = $T/bad; }" >>"$C"
 out=$(j6 apply 2>&1)
 check "a failed start names liblxc's reason and its log" grep -q "$BJ: liblxc could not start the jail: .*(log: $S/run/log/$BJ.lxc.log)" <<<"$out"
 check "... and leaves no lxc directory, cgroup or namespace" test ! -e "$S/run/lxc/$BJ" -a -z "$(cgroups_of "$BJ")" -a ! -e "$R/$BJ"
+
+# --- jails start together: one that fails fails the apply, the others run --------
+# (the bad one first, so that it fails while the others are starting)
+echo "jail $BJ { path = $T/bad; }" >"$T/batch.conf"
+for k in 1 2 3; do echo "jail q$k$id { path = $ROOT; exec.start = \"/bin/sh\", \"-c\", \"echo q$k up\"; }"; done >>"$T/batch.conf"
+cat "$T/good.conf" "$T/batch.conf" >"$C"
+out=$(j6 apply 2>&1); rc=$?
+check "apply of three jails and a bad one fails, naming the bad one" \
+	test $rc -ne 0 -a -n "$(grep "$BJ: liblxc could not start the jail" <<<"$out")"
+qrun() { for k in 1 2 3; do [ "$(j6 exec "q$k$id" echo alive 2>/dev/null)" = alive ] || return 1; done; }
+check "... the three others run" qrun
+qup() { for k in 1 2 3; do grep -q "q$k up" "$S/run/log/q$k$id.log" 2>/dev/null || return 1; done; }
+check "... after their exec.start, which ran once the jail did" qup
+out=$(j6 status 2>&1)
+qsync() { for k in 1 2 3; do grep -A3 "^jail q$k$id" <<<"$out" | grep -q running || return 1; done; }
+check "... status shows them running" qsync
+check "... nothing is left of the bad one" test ! -e "$S/run/lxc/$BJ" -a -z "$(cgroups_of "$BJ")" -a ! -e "$R/$BJ"
 cp "$T/good.conf" "$C"
+out=$(j6 apply 2>&1); rc=$?
+qgone() { for k in 1 2 3; do [ ! -e "$R/q$k$id" ] && [ ! -e "$S/run/lxc/q$k$id" ] || return 1; done; }
+check "apply without them destroys the three" test $rc -eq 0 && check "... (no namespace or lxc directory left)" qgone
+
+# --- jail6-start: found beside jail6, else a clear error; not for hand use ---------
+if [ -z "$PASS" ]; then
+	mkdir -p "$T/lone" && cp "$BIN" "$T/lone/jail6" && cp "$PWD/$BUILD/jail6-init" "$T/lone/"
+	echo "jail s$id { path = $ROOT; }" >>"$C"
+	out=$("$T/lone/jail6" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host apply 2>&1); rc=$?
+	check "without jail6-start beside it (or in the lib dir) apply fails, saying so" \
+		test $rc -ne 0 -a -n "$(grep "s$id: jail6-start not found beside the jail6 binary nor in" <<<"$out")"
+	check "... and leaves nothing of that jail" test ! -e "$S/run/lxc/s$id" -a ! -e "$R/s$id"
+	cp "$T/good.conf" "$C"
+	out=$("$PWD/$BUILD/jail6-start" 2>&1); rc=$?
+	check "jail6-start by hand: status 2 and what it is for" test $rc -eq 2 -a -n "$(grep "run by jail6 to start confined jails" <<<"$out")"
+fi
 
 # --- a limit whose cgroup controller the host lacks: a clear error ----------------
 # (this namespace only: a /proc/cgroups without cpu is bound over the real one)
