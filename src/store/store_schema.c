@@ -107,6 +107,40 @@ static const struct migration migrations[] = {
 	  " UNIQUE (base)"
 	  ");",
 	  NULL },
+	{ 5,
+	  /* The port filter is recorded like every other object jail6 makes:
+	   * own gets the kind 'filter' (SQLite cannot change a CHECK, so the
+	   * table is made again). A state dir of a jail6 that knew the table
+	   * by its comment only, and had jails, may have made it: it gets
+	   * the record, which the next observe keeps only if a table with
+	   * jail6's comment is there (engine/observe.c), and forgets if not.
+	   * A new store has no jail and gets nothing. */
+	  "CREATE TABLE own_v5 ("
+	  " kind TEXT NOT NULL CHECK (kind IN ('link','addr','route','jail','sysctl','filter')),"
+	  " ns TEXT NOT NULL DEFAULT '',"
+	  " name TEXT NOT NULL DEFAULT '',"
+	  " ifname TEXT NOT NULL DEFAULT '',"
+	  " family INTEGER NOT NULL DEFAULT 0 CHECK (family IN (0, 4, 6)),"
+	  " addr BLOB NOT NULL DEFAULT x'',"
+	  " plen INTEGER NOT NULL DEFAULT -1,"
+	  " detail TEXT,"
+	  " flags INTEGER NOT NULL DEFAULT 0,"
+	  " ident INTEGER NOT NULL DEFAULT 0,"
+	  " seq INTEGER NOT NULL DEFAULT -1,"
+	  " created_at INTEGER NOT NULL,"
+	  " CHECK ((kind IN ('addr','route')) = (family <> 0)),"
+	  " CHECK ((kind IN ('addr','route')) = (name = '')),"
+	  " CHECK ((kind = 'addr') = (ifname <> '')),"
+	  " PRIMARY KEY (kind, ns, name, ifname, family, addr, plen)"
+	  ") WITHOUT ROWID;"
+	  "INSERT INTO own_v5 (kind, ns, name, ifname, family, addr, plen, detail, flags, ident, seq, created_at)"
+	  " SELECT kind, ns, name, ifname, family, addr, plen, detail, flags, ident, seq, created_at FROM own;"
+	  "INSERT INTO own_v5 (kind, ns, name, created_at)"
+	  " SELECT 'filter', '', 'jail6', CAST(strftime('%s', 'now') AS INTEGER)"
+	  " WHERE EXISTS (SELECT 1 FROM own WHERE kind = 'jail');"
+	  "DROP TABLE own;"
+	  "ALTER TABLE own_v5 RENAME TO own;",
+	  NULL },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
