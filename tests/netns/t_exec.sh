@@ -10,56 +10,27 @@
 # delegates the jails' ids when newuidmap is installed. No traffic.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 BIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_exec needs root"; exit 0; fi
-if [ -z "${T_EXEC_INNER:-}" ]; then
-	T_EXEC_INNER=1 exec unshare -m --propagation private "$0" "$@"
-fi
+t_need_root t_exec
+t_private_mounts "$@"
 for f in "$BIN" "$PWD/$BUILD/jail6-init" /bin/busybox; do
 	[ -x "$f" ] || { echo "not ok t_exec needs $f"; exit 1; }
 done
 
-T=$(mktemp -d /tmp/jail6-t_exec.XXXXXX)
+t_tmp t_exec
 chmod 711 "$T"   # the jails' root users must reach their roots and U/lxc
 R=$T/netns S=$T/state C=$T/jail6.conf ROOT=$T/root
 mkdir -p "$R"
 id=$$
 CJ=c$id PJ=p$id FJ=f$id            # names of their own: cgroups are machine-wide
 ALL="$CJ $PJ $FJ"
-j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-cgroups_of() { ls -d /sys/fs/cgroup/lxc.*."$1" /sys/fs/cgroup/lxc.*."$1"-* /sys/fs/cgroup/*/lxc.*."$1" /sys/fs/cgroup/*/lxc.*."$1"-* 2>/dev/null; }
-
-cleanup() {
+t_cleanup() {
 	j6 destroy >/dev/null 2>&1
-	# whatever a failed run left: monitors and inits of our lxcpath, cgroups
-	for p in $(pgrep -f "$S/run/lxc"); do kill -KILL "$p" 2>/dev/null; done
-	for j in $ALL; do
-		f=$S/run/lxc/$j/jail6
-		[ -f "$f" ] && p=$(awk '$1 == "pid" { print $2 }' "$f") && [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
-	done
-	for _ in 1 2 3 4 5; do
-		left=
-		for j in $ALL; do
-			for d in $(cgroups_of "$j" | sort -r); do rmdir "$d/.lxc" "$d" 2>/dev/null; done
-			left=$left$(cgroups_of "$j")
-		done
-		[ -z "$left" ] && break
-		sleep 0.2
-	done
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
+	# whatever a failed run left
+	t_lxc_leftovers $ALL
 }
-trap cleanup EXIT
-
-n_fail=0
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; n_fail=$((n_fail + 1)); shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
 
 if command -v newuidmap >/dev/null; then
 	printf 'root:1000000000:10000000\n' >"$T/subid"
@@ -74,7 +45,7 @@ printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
 printf 'data\n' >"$ROOT/etc/plain" && chmod 644 "$ROOT/etc/plain"
 chmod 755 "$ROOT"
 
-touch "$R/host" && unshare --net="$R/host" true || { nok "host namespace"; exit 1; }
+t_hostns
 
 cat >"$C" <<CONF
 jail $CJ { path = $ROOT; }
@@ -83,8 +54,8 @@ CONF
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok "apply"; else nok "apply" "rc=$rc" "$out" "$(cat "$S"/run/lxc/*/lxc.log 2>/dev/null | grep ERROR | head)"; exit 1; fi
 
-# expect NAME STATUS MESSAGE JAIL ARGV...: jail6 exec's status and stderr
-expect() {
+# exec_is NAME STATUS MESSAGE JAIL ARGV...: jail6 exec's status and stderr
+exec_is() {
 	local name=$1 want=$2 msg=$3 out rc; shift 3
 	out=$(j6 exec "$@" 2>&1 >/dev/null); rc=$?
 	if [ $rc -eq "$want" ] && { [ -z "$msg" ] && [ -z "$out" ] || [ -n "$msg" ] && grep -qF "$msg" <<<"$out"; }; then
@@ -96,12 +67,12 @@ expect() {
 for j in $CJ $PJ; do
 	# the pathless jail sees the host's tree (but for its own /tmp)
 	if [ $j = "$CJ" ]; then plain=/etc/plain; else plain=/etc/passwd; fi
-	expect "$j: exec nosuch: 127, reason on stderr" 127 "$j: exec nosuch: No such file or directory" $j nosuch
-	expect "$j: exec /no/such/path: 127" 127 "$j: exec /no/such/path: No such file or directory" $j /no/such/path
-	expect "$j: exec of a file without x: 126" 126 "$j: exec $plain: Permission denied" $j "$plain" arg
-	expect "$j: exec of a directory: 126" 126 "$j: exec /tmp: Permission denied" $j /tmp
-	expect "$j: a command that exits 3: status 3, nothing said" 3 "" $j sh -c 'exit 3'
-	expect "$j: a command that succeeds: 0" 0 "" $j true
+	exec_is "$j: exec nosuch: 127, reason on stderr" 127 "$j: exec nosuch: No such file or directory" $j nosuch
+	exec_is "$j: exec /no/such/path: 127" 127 "$j: exec /no/such/path: No such file or directory" $j /no/such/path
+	exec_is "$j: exec of a file without x: 126" 126 "$j: exec $plain: Permission denied" $j "$plain" arg
+	exec_is "$j: exec of a directory: 126" 126 "$j: exec /tmp: Permission denied" $j /tmp
+	exec_is "$j: a command that exits 3: status 3, nothing said" 3 "" $j sh -c 'exit 3'
+	exec_is "$j: a command that succeeds: 0" 0 "" $j true
 	check "$j: stdout still the command's" test "$(j6 exec $j sh -c 'echo out')" = out
 done
 out=$(j6 exec $CJ sh -c 'echo err >&2; exit 3' 2>&1); rc=$?

@@ -11,36 +11,27 @@
 # in throwaway namespaces; everything removed on exit.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 BIN=${JAIL6:-$PWD/$BUILD/jail6}
 F=$PWD/tests/netns/fixtures
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_migrate needs root"; exit 0; fi
-
-T=$(mktemp -d /tmp/jail6-t_migrate.XXXXXX)
+t_need_root t_migrate
+t_tmp t_migrate
 R=$T/netns
 mkdir -p "$R"
 # The previous release's jails were bare network namespaces: today's
 # confine = no (how an old unconfined jail becomes confined is not what
 # this test is about). The fixture stays what that release read.
 sed -E 's/^(jail [a-z0-9]+ \{)$/\1 confine = no;/' "$F/v2.conf" >"$T/v2.conf"
-cleanup() {
+t_cleanup() {
 	for s in "$T/new" "$T/old"; do
 		"$BIN" -f "$T/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
 	done
 	pkill -f -- "--runtime-dir $R tunnel run" 2>/dev/null
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
+# j6 STATE-DIR ARGS...: jail6 on the old release's config
 j6() { local s=$1; shift; "$BIN" -f "$T/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-H() { nsenter --net="$R/host" "$@"; }
 # Addresses as (device, prefix) only: a link-local address's flags move
 # on their own (DAD ends, "tentative" goes) and are not jail6's doing.
 snapshot() {

@@ -15,30 +15,18 @@
 # the test's own; everything removed on exit.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-TBIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
+. tests/netns/lib.sh
+BIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_netconfine needs root"; exit 0; fi
-
-T=$(mktemp -d /tmp/jail6-t_netconfine.XXXXXX)
+t_need_root t_netconfine
+t_tmp t_netconfine
 R=$T/netns S=$T/state C=$T/jail6.conf
 mkdir -p "$R"
-cleanup() {
-	"$TBIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
-	[ -f "$T/jail6-2.conf" ] && "$TBIN" -f "$T/jail6-2.conf" -s "$T/state2" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
+t_cleanup() {
+	"$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
+	[ -f "$T/jail6-2.conf" ] && "$BIN" -f "$T/jail6-2.conf" -s "$T/state2" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -20 | sed 's/^/#   /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
-j6() { "$TBIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-H() { nsenter --net="$R/host" "$@"; }
 J() { local j=$1; shift; nsenter --net="$R/$j" "$@"; }
 # packets counted by rule RULE ("r5") of the filter's two hooks together
 drops() {
@@ -80,13 +68,12 @@ send_adv() { local j=$1; shift; J "$j" python3 -c "$SEND_ADV" "$@"; }
 mac_of() { J "$1" ip -o link show dev "$2" | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'; }
 pings() { J "$1" ping -6 -n -q -c "${4:-3}" -i 0.2 -W 1 ${3:+-I "$3"} "$2" >/dev/null 2>&1; }
 
-touch "$R/host" && unshare --net="$R/host" true && H ip link set lo up ||
-	{ nok "host namespace" "unshare failed"; exit 1; }
+t_hostns lo
 # confine = no: the jail runtime is not what this test is about (the filter
 # is on the host side); older trees without the key get a bare netns anyway
 CONFINE="confine = no;"
 printf 'jail x { %s }\n' "$CONFINE" >"$T/probe.conf"
-"$TBIN" -f "$T/probe.conf" check >/dev/null 2>&1 || CONFINE=""
+"$BIN" -f "$T/probe.conf" check >/dev/null 2>&1 || CONFINE=""
 cat >"$C" <<CONF
 bridge nc0 { address = 2001:db8:9::1/64; }
 jail ja { interface nca { bridge = nc0; address = 2001:db8:9::a/64; } $CONFINE }
@@ -228,7 +215,7 @@ cat >"$C2" <<CONF
 bridge nd0 { address = 2001:db8:a::1/64; }
 jail jd { interface ncd { bridge = nd0; address = 2001:db8:a::d/64; } $CONFINE }
 CONF
-j2() { "$TBIN" -f "$C2" -s "$S2" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
+j2() { "$BIN" -f "$C2" -s "$S2" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 j6 apply >/dev/null 2>&1
 out=$(j2 apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && ! grep -q "port filter: create" <<<"$out" && grep -q "ncda: port filter for jail jd" <<<"$out"; then ok "a second instance joins the first one's table"; else nok "second instance joins" "rc=$rc" "$out"; fi
