@@ -506,7 +506,6 @@ static _Noreturn void exec_child(const char *run_dir, const char *name, const st
 	struct attached a = { .argv = cmd->argv, .fd = 3 };
 	struct lxc_container *c;
 	pid_t pid;
-	int ws;
 
 	if (cmd->out_fd >= 0) {
 		if (dup2(cmd->out_fd, 1) < 0 || dup2(cmd->out_fd, 2) < 0)
@@ -519,13 +518,7 @@ static _Noreturn void exec_child(const char *run_dir, const char *name, const st
 	c = open_jail(run_dir, name);
 	if (!c || c->attach(c, run_attached, &a, o, &pid) < 0)
 		_exit(126);
-	while (waitpid(pid, &ws, 0) < 0) {
-		if (errno != EINTR)
-			_exit(126);
-	}
-	if (WIFSIGNALED(ws))
-		_exit(128 + WTERMSIG(ws));
-	_exit(WEXITSTATUS(ws));
+	jail_exit_as(pid, 126);
 }
 
 int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd, int *status,
