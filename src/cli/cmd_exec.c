@@ -30,8 +30,9 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
 		       "and a fixed environment: PATH, HOME, TERM when stdin is a terminal, and\n"
 		       "each -e VAR=value. The exit status is the command's (128+N when killed by\n"
 		       "signal N); when it cannot be executed in a confined jail, 127 (not found)\n"
-		       "or 126 (not executable), with the reason on stderr. Only a whole jail that jail6 made: a namespace it did not\n"
-		       "create, or a jail with a part missing (apply makes it again), is refused.\n\n"
+		       "or 126 (not executable), with the reason on stderr. Only a whole jail\n"
+		       "that jail6 made: a namespace it did not create, or a jail with a part\n"
+		       "missing (apply makes it again), is refused.\n\n"
 		       "  -e VAR=value  add VAR to the command's environment (repeatable)\n"
 		       "  -u USER       run as USER of the jail's /etc/passwd (confined jails)\n");
 		return CLI_EXIT_OK;

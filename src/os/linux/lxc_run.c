@@ -568,8 +568,8 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	o.stdin_fd = 0;
 	o.stdout_fd = 1;
 	o.stderr_fd = 2;
-	/* non-blocking: the command may have left children holding nothing
-	 * of it, but a read after the wait must never hang */
+	/* read once the attaching child is gone, when no write end is left
+	 * (the command's closed on exec); non-blocking all the same */
 	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		r = -errno;
 		jail_set_err(err, errlen, "%s: pipe: %s", name, strerror(-r));
