@@ -22,19 +22,17 @@
 # removed on exit, failed or not. Traffic: 2001:db8::/32 only.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 BIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
 ESC=$PWD/$BUILD/tests/escape
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_confine needs root"; exit 0; fi
-if [ -z "${T_CONFINE_INNER:-}" ]; then
-	T_CONFINE_INNER=1 exec unshare -m --propagation private "$0" "$@"
-fi
+t_need_root t_confine
+t_private_mounts "$@"
 for f in "$BIN" "$ESC" "$PWD/$BUILD/jail6-init" "$PWD/$BUILD/jail6-start" /bin/busybox; do
 	[ -x "$f" ] || { echo "not ok t_confine needs $f"; exit 1; }
 done
 
-T=$(mktemp -d /tmp/jail6-t_confine.XXXXXX)
+t_tmp t_confine
 chmod 711 "$T"   # the jails' root users must reach their roots and U/lxc
 # pathless jails see the host's tree as an unprivileged user, with /tmp of
 # their own: their copy of the escape helper is bound on /mnt, in this
@@ -49,9 +47,6 @@ id=$$
 CJ=c$id PJ=p$id NJ=n$id AJ=a$id          # names of their own: cgroups are machine-wide
 MJ=m$id IJ=i$id HJ=h$id
 ALL="$CJ $PJ $AJ $NJ $MJ $IJ $HJ f$id b$id w$id q1$id q2$id q3$id s$id"
-j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-H() { nsenter --net="$R/host" "$@"; }
-cgroups_of() { ls -d /sys/fs/cgroup/lxc.*."$1" /sys/fs/cgroup/lxc.*."$1"-* /sys/fs/cgroup/*/lxc.*."$1" /sys/fs/cgroup/*/lxc.*."$1"-* 2>/dev/null; }
 # pids.current of jail $1's cgroup (v1 or v2), from what jail6 recorded
 pids_current() {
 	local cg
@@ -75,39 +70,13 @@ jail_procs() {
 	done
 }
 
-cleanup() {
+t_cleanup() {
 	j6 destroy >/dev/null 2>&1
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	# whatever a failed run left: monitors and inits of our lxcpath, cgroups
-	for p in $(pgrep -f "$S/run/lxc"); do kill -KILL "$p" 2>/dev/null; done
-	for j in $ALL; do
-		f=$S/run/lxc/$j/jail6
-		[ -f "$f" ] && p=$(awk '$1 == "pid" { print $2 }' "$f") && [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
-	done
-	for _ in 1 2 3 4 5; do
-		left=
-		for j in $ALL; do
-			for d in $(cgroups_of "$j" | sort -r); do rmdir "$d/.lxc" "$d" 2>/dev/null; done
-			left=$left$(cgroups_of "$j")
-		done
-		[ -z "$left" ] && break
-		sleep 0.2
-	done
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
+	# whatever a failed run left
+	t_lxc_leftovers $ALL
 }
-trap cleanup EXIT
 
-n_fail=0
-PASS=
-ok() { echo "ok $PASS$1"; }
-nok() { echo "not ok $PASS$1"; n_fail=$((n_fail + 1)); shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
-# poll CMD...: true once CMD succeeds, within 10 s
-poll() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
 # held NAME JAIL ESCAPE-ARGS...: the escape helper, run in JAIL, says it was refused
 held() {
 	local name=$1 jail=$2 out rc; shift 2
@@ -133,8 +102,7 @@ for c in sh ps id cat ls sleep mknod mount hostname ip echo kill wc grep head ht
 printf 'root:x:0:0:root:/root:/bin/sh\nwww:x:80:80:www:/:/bin/sh\n' >"$ROOT/etc/passwd"
 chmod 755 "$ROOT"
 
-touch "$R/host" && unshare --net="$R/host" true || { nok "host namespace"; exit 1; }
-H ip link set lo up
+t_hostns lo
 
 pass() {
 rm -rf "$S/run/log"

@@ -19,19 +19,19 @@
 # Everything is removed on exit, failed or not; every wait is bounded.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 BIN=$BUILD/jail6
 DRV=$BUILD/tests/drv_proto41
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_tunnel needs root"; exit 0; fi
+t_need_root t_tunnel
 for t in jq iperf3 ping; do
 	command -v $t >/dev/null || { echo "skip t_tunnel needs $t (scripts/deps installs it)"; exit 0; }
 done
 [ -x "$DRV" ] || { echo "not ok t_tunnel: $DRV missing (make drivers)"; exit 1; }
 [ -c /dev/net/tun ] || { echo "skip t_tunnel needs /dev/net/tun"; exit 0; }
 
-T=$(mktemp -d /tmp/jail6-t_tunnel.XXXXXX)
+t_tmp t_tunnel
 R=$T/netns
 mkdir -p "$R"
 A_PID= SUP= IPERF= STOPPED=
@@ -41,7 +41,7 @@ pid_of() { local p _; [ -f "$1" ] && read -r p _ <"$1" && echo "$p"; }
 # every process this script starts: a's daemon, iperf3, and whatever
 # supervisor a pidfile in $T (or apply's, under $T/state/run) names
 ours() { local f; echo $A_PID $IPERF; for f in "$T"/*.pid "$T"/state/run/tunnel/*.pid; do pid_of "$f"; done; }
-cleanup() {
+t_cleanup() {
 	local p alive
 	# a datapath stopped on purpose, if a check left it so
 	[ -n "$STOPPED" ] && kill -KILL "$STOPPED" 2>/dev/null
@@ -53,15 +53,9 @@ cleanup() {
 		sleep 0.1
 	done
 	for p in $(ours); do kill -KILL "$p" 2>/dev/null; done
-	for n in a b c j s; do
-		[ -e "$R/$n" ] && umount -l "$R/$n" 2>/dev/null
-	done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
+# check NAME CMD...: as lib.sh's, CMD's output not shown
 check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else nok "$name" "failed: $*"; fi; }
 # N NS CMD...: run CMD in namespace NS (-F: no fork, so $! is CMD's pid)
 N() { local n=$1; shift; nsenter -F --net="$R/$n" "$@"; }
@@ -98,8 +92,7 @@ counted() { wait_until 5 grew "$@" || echo "# $(basename "$1") $2: $(js "$1" "$2
 
 # ---- the world
 for n in a b c j s; do
-	touch "$R/$n" && unshare --net="$R/$n" true || { nok "namespaces" "unshare $n failed"; exit 1; }
-	N $n ip link set lo up
+	t_ns $n lo || { nok "namespaces" "unshare $n failed"; exit 1; }
 done
 N s ip link add br0 type bridge && N s ip link set br0 up
 for n in a b c; do

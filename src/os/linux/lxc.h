@@ -91,7 +91,9 @@ struct lxcj_cmd {
  * session (never the caller's controlling terminal), with only descriptors
  * 0-2 and a fixed environment (PATH, HOME, and TERM when stdin is a
  * terminal) plus cmd->env. *status: the exit status, 128+N if killed by
- * signal N. -ENOENT: no such user (or jail), -ESRCH: the jail is not
+ * signal N; a command that cannot be executed returns 0 with *status 127
+ * (not found) or 126 (found, not executable) and the reason ("J: exec
+ * PROG: strerror") in err and, with cmd->out_fd, on it. -ENOENT: no such user (or jail), -ESRCH: the jail is not
  * running.
  */
 int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd, int *status,

@@ -375,28 +375,48 @@ int lxcj_env(char **env, size_t n, struct lxcj_envbuf *buf, const char *home, ch
 	return 0;
 }
 
-/* The attaching child: only fds 0-2, a new session, then liblxc's attach. */
-static _Noreturn void exec_child(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
-				 lxc_attach_options_t *o)
+/* What the attached process runs: argv, or, when execve fails, its errno
+ * written to fd (close-on-exec: nothing is written once the command runs)
+ * and the shell's status for it (127 not found, 126 found but not run). */
+struct attached {
+	char *const *argv;
+	int fd;
+};
+
+static int run_attached(void *payload)
 {
+	const struct attached *a = payload;
+	int e;
+
+	execvp(a->argv[0], a->argv);
+	e = errno;
+	/* should the write fail, the status still tells */
+	ssize_t w = write(a->fd, &e, sizeof(e));
+	(void)w;
+	return e == ENOENT ? 127 : 126;
+}
+
+/* The attaching child: only fds 0-2 (and errfd, moved to 3 and closed on
+ * exec), a new session, then liblxc's attach and a wait for the command. */
+static _Noreturn void exec_child(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
+				 lxc_attach_options_t *o, int errfd)
+{
+	struct attached a = { .argv = cmd->argv, .fd = 3 };
 	struct lxc_container *c;
-	int st;
+	pid_t pid;
 
 	if (cmd->out_fd >= 0) {
 		if (dup2(cmd->out_fd, 1) < 0 || dup2(cmd->out_fd, 2) < 0)
 			_exit(126);
 	}
-	syscall(SYS_close_range, 3, ~0U, 0);
+	if (errfd != 3 && dup3(errfd, 3, O_CLOEXEC) < 0)
+		_exit(126);
+	syscall(SYS_close_range, 4, ~0U, 0);
 	setsid();
 	c = open_jail(run_dir, name);
-	if (!c)
+	if (!c || c->attach(c, run_attached, &a, o, &pid) < 0)
 		_exit(126);
-	st = c->attach_run_wait(c, o, cmd->argv[0], (const char *const *)cmd->argv);
-	if (st < 0)
-		_exit(127);
-	if (WIFSIGNALED(st))
-		_exit(128 + WTERMSIG(st));
-	_exit(WEXITSTATUS(st));
+	jail_exit_as(pid, 126);
 }
 
 int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd, int *status,
@@ -406,7 +426,7 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	char *env[64], homedir[PATH_MAX];
 	struct lxcj_envbuf eb;
 	struct lxcj_record rec;
-	int ws, r;
+	int ws, r, e = 0, pfd[2];
 	pid_t pid;
 
 	jail_set_err(err, errlen, "%s", "");
@@ -446,22 +466,43 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	o.stdin_fd = 0;
 	o.stdout_fd = 1;
 	o.stderr_fd = 2;
+	/* read once the attaching child is gone, when no write end is left
+	 * (the command's closed on exec); non-blocking all the same */
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
+		r = -errno;
+		jail_set_err(err, errlen, "%s: pipe: %s", name, strerror(-r));
+		return r;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
 		jail_set_err(err, errlen, "%s: fork: %s", name, strerror(-r));
+		close(pfd[0]);
+		close(pfd[1]);
 		return r;
 	}
 	if (pid == 0)
-		exec_child(run_dir, name, cmd, &o);
+		exec_child(run_dir, name, cmd, &o, pfd[1]);
+	close(pfd[1]);
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
 			jail_set_err(err, errlen, "%s: wait: %s", name, strerror(-r));
+			close(pfd[0]);
 			return r;
 		}
 	}
 	*status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+	/* the command could not be executed: its status stays the shell's
+	 * (127 or 126, run_attached), the reason goes to err and the log */
+	if (read(pfd[0], &e, sizeof(e)) == (ssize_t)sizeof(e) && e > 0) {
+		char why[PATH_MAX];
+		snprintf(why, sizeof(why), "%s: exec %s: %s", name, cmd->argv[0], strerror(e));
+		jail_set_err(err, errlen, "%s", why);
+		if (cmd->out_fd >= 0)
+			dprintf(cmd->out_fd, "jail6: %s\n", why);
+	}
+	close(pfd[0]);
 	return 0;
 }
