@@ -59,7 +59,9 @@ struct dp_config {
  * (options allowed), total length within len, not a fragment (the kernel
  * reassembles before raw delivery, so a fragment here is malformed), protocol
  * 41, source == c->remote, destination == c->local, and a well-formed IPv6
- * payload. On DP_PASS, the inner packet is pkt[*inner_off .. +*inner_len)
+ * payload. The header checksum is not checked: the kernel verified it before
+ * raw delivery and then filled in Record Route and Timestamp options without
+ * updating it. On DP_PASS, the inner packet is pkt[*inner_off .. +*inner_len)
  * (trailing bytes beyond the IPv6 payload length are cut off).
  */
 enum dp_verdict dp_decap(const struct dp_config *c, const uint8_t *pkt, size_t len,

@@ -11,6 +11,11 @@
  *   options     the same behind an IPv4 header with options (IHL 6: a NOP
  *               and three EOL bytes), to prove the IHL is read, not assumed
  *   ihl15       the same behind the longest IPv4 header (IHL 15: NOPs, EOL)
+ *   rr          the same behind a Record Route option with three empty slots
+ *               (IHL 9), which the receiving kernel fills in without
+ *               updating the header checksum (ip_options_compile)
+ *   ts          the same behind a Timestamp option, timestamps only, with two
+ *               empty slots (IHL 8): the same kind of rewrite
  *   truncated   the first 20 bytes of such an IPv6 packet
  *   badlen      an IPv6 header whose payload length exceeds what follows
  *   garbage     100 random bytes (version nibble forced to 0xf)
@@ -36,7 +41,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: drv_proto41 SRC DST ping6|options|ihl15|truncated|badlen|garbage|notv6|empty [COUNT]\n");
+	fprintf(stderr, "usage: drv_proto41 SRC DST ping6|options|ihl15|rr|ts|truncated|badlen|garbage|notv6|empty [COUNT]\n");
 	exit(2);
 }
 
@@ -96,8 +101,13 @@ int main(int argc, char **argv)
 			ihl = 6;
 		else if (!strcmp(k, "ihl15"))
 			ihl = 15;
+		else if (!strcmp(k, "rr"))
+			ihl = 9;
+		else if (!strcmp(k, "ts"))
+			ihl = 8;
 		in = pkt + ihl * 4;
-		if (!strcmp(k, "ping6") || !strcmp(k, "options") || !strcmp(k, "ihl15")) {
+		if (!strcmp(k, "ping6") || !strcmp(k, "options") || !strcmp(k, "ihl15") ||
+		    !strcmp(k, "rr") || !strcmp(k, "ts")) {
 			n = echo6(in, (uint16_t)i);
 		} else if (!strcmp(k, "truncated")) {
 			echo6(in, (uint16_t)i);
@@ -131,6 +141,21 @@ int main(int argc, char **argv)
 		/* options: NOPs, then EOL (zero) up to the header's end */
 		for (size_t j = 20; j < ihl * 4 - 3; j++)
 			pkt[j] = 1;
+		if (!strcmp(k, "rr")) {
+			/* RFC 791: type 7, length 3 + 3 * 4, pointer at the
+			 * first slot; the slots and one EOL after them zero */
+			memset(pkt + 20, 0, 16);
+			pkt[20] = 7;
+			pkt[21] = 15;
+			pkt[22] = 4;
+		} else if (!strcmp(k, "ts")) {
+			/* type 68, length 4 + 2 * 4, pointer 5, flag 0
+			 * (timestamps only), the slots zero */
+			memset(pkt + 20, 0, 12);
+			pkt[20] = 68;
+			pkt[21] = 12;
+			pkt[22] = 5;
+		}
 		/* the kernel fills in total length, id and checksum (IHL >= 5) */
 		if (sendto(fd, pkt, ihl * 4 + n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
 			fprintf(stderr, "drv_proto41: send %s: %s\n", k, strerror(errno));

@@ -169,6 +169,17 @@ check "... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e1"
 N c "$DRV" 198.51.100.1 198.51.100.2 options 3
 if wait_until 3 echos_ge $((e1 + 3)); then ok "from the remote's address with IPv4 options (IHL 6): decapsulated"; else nok "IHL 6 decapsulated" "in_echos $(in_echos) want $((e1 + 3))"; fi
 e1=$(in_echos)
+# options b's kernel writes into on delivery (Record Route, Timestamp)
+# without updating the header checksum it has already verified
+fresh "$B_STATS"
+bh0=$(js "$B_STATS" .drops.bad_header) rx0=$(js "$B_STATS" .rx_packets)
+N c "$DRV" 198.51.100.1 198.51.100.2 rr 3 && N c "$DRV" 198.51.100.1 198.51.100.2 ts 3
+if wait_until 3 echos_ge $((e1 + 6)); then ok "with Record Route and Timestamp options: decapsulated"; else nok "Record Route and Timestamp decapsulated" "in_echos $(in_echos) want $((e1 + 6))" "drops.bad_header $(js "$B_STATS" .drops.bad_header) (was $bh0)"; fi
+counted "$B_STATS" .rx_packets "$rx0" 6
+fresh "$B_STATS"
+check "... counted in rx_packets (+6 at least)" grew "$B_STATS" .rx_packets "$rx0" 6
+check "... and not in drops.bad_header" test "$(js "$B_STATS" .drops.bad_header)" -eq "$bh0"
+e1=$(in_echos)
 
 # ---- malformed payloads: counted, and the daemon lives on
 fresh "$B_STATS"
