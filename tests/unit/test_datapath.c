@@ -241,73 +241,63 @@ static void test_decap_outer(void **st)
 	(void)st;
 }
 
-/* An IPv4 option at p + 20 (the header made by mk4 with room for it):
- * bytes opt[0..n), checksum recomputed as a sender sets it. */
-static void put_opt(uint8_t *p, const uint8_t *opt, size_t n)
+/* RFC 791 options as a sender puts them: Record Route with three empty
+ * slots and one EOL after (IHL 9); Timestamp, flag 0 (timestamps only),
+ * two empty slots (IHL 8). */
+static const uint8_t OPT_RR[16] = { 7, 15, 4 }, OPT_TS[12] = { 68, 12, 5, 0 };
+
+/* A 6in4 packet from src to dst behind the option opt (RR or TS), sealed
+ * with a valid checksum, then filled in as the receiving kernel does on
+ * local delivery (ip_options_compile): 4 bytes into the first slot, the
+ * pointer advanced, the checksum left as it was. Returns its length. */
+static size_t mk_stale_opt(uint8_t *p, const uint8_t *src, const uint8_t *dst, const uint8_t *opt)
 {
-	memcpy(p + 20, opt, n);
+	static const uint8_t fill[4] = { 198, 51, 100, 2 };
+	int ihl = opt == OPT_RR ? 9 : 8;
+	size_t n = mk641(p, ihl, src, dst, 100), slot = 20 + (size_t)opt[2] - 1;
+
+	memcpy(p + 20, opt, opt == OPT_RR ? sizeof(OPT_RR) : sizeof(OPT_TS));
 	reseal4(p);
+	memcpy(p + slot, fill, 4);
+	p[22] = (uint8_t)(p[22] + 4);
+	assert_int_not_equal(dp_csum_fold(dp_csum_add(0, p, (size_t)ihl * 4)), 0);
+	return n;
 }
 
 /* 4b. Record Route and Timestamp options as the receiving kernel leaves
  * them: filled in after it verified the header checksum, which it does not
- * update for local delivery (ip_options_compile; only ip_forward_options
- * recomputes it). Decapsulated all the same, and every other outer check
- * still applies behind options. */
+ * update for local delivery (only ip_forward_options recomputes it).
+ * Decapsulated all the same, and every other outer check still applies
+ * behind such options. */
 static void test_decap_options(void **st)
 {
-	/* RFC 791: Record Route, three slots, one EOL after; Timestamp, flag 0
-	 * (timestamps only), two slots */
-	static const uint8_t rr[16] = { 7, 15, 4 }, ts[12] = { 68, 12, 5, 0 };
-	static const uint8_t hop[4] = { 198, 51, 100, 2 }, ms[4] = { 0x03, 0x1f, 0x6a, 0x55 };
 	struct dp_config c = cfg();
 	uint8_t p[2000];
 	size_t off, len, n;
 
-	n = mk641(p, 9, REMOTE, LOCAL, 100);
-	put_opt(p, rr, sizeof(rr));
-	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_PASS);
-	/* the kernel's write: our address in the first slot, pointer + 4 */
-	memcpy(p + 23, hop, 4);
-	p[22] = 8;
-	assert_int_not_equal(dp_csum_fold(dp_csum_add(0, p, 36)), 0);
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_RR);
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_PASS);
 	assert_int_equal(off, 36);
 	assert_int_equal(len, 140);
 	assert_int_equal(p[off] >> 4, 6);
-
-	n = mk641(p, 8, REMOTE, LOCAL, 100);
-	put_opt(p, ts, sizeof(ts));
-	memcpy(p + 24, ms, 4);
-	p[22] = 9;
-	assert_int_not_equal(dp_csum_fold(dp_csum_add(0, p, 32)), 0);
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_TS);
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_PASS);
 	assert_int_equal(off, 32);
 	assert_int_equal(len, 140);
 
 	/* behind the same stale options: a spoofed source, another
 	 * destination, a fragment, another protocol, a short payload */
-	n = mk641(p, 9, SPOOF, LOCAL, 100);
-	put_opt(p, rr, sizeof(rr));
-	memcpy(p + 23, hop, 4);
+	n = mk_stale_opt(p, SPOOF, LOCAL, OPT_RR);
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_WRONG_SOURCE);
-	n = mk641(p, 9, REMOTE, SPOOF, 100);
-	put_opt(p, rr, sizeof(rr));
-	memcpy(p + 23, hop, 4);
+	n = mk_stale_opt(p, REMOTE, SPOOF, OPT_TS);
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_WRONG_DESTINATION);
-	n = mk641(p, 9, REMOTE, LOCAL, 100);
-	put_opt(p, rr, sizeof(rr));
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_RR);
 	p[6] = 0x20;
-	memcpy(p + 23, hop, 4);
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_BAD_HEADER);
-	n = mk641(p, 8, REMOTE, LOCAL, 100);
-	put_opt(p, ts, sizeof(ts));
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_TS);
 	p[9] = 4;
-	memcpy(p + 24, ms, 4);
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_NOT_IPV6);
-	n = mk641(p, 8, REMOTE, LOCAL, 100);
-	put_opt(p, ts, sizeof(ts));
-	memcpy(p + 24, ms, 4);
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_TS);
 	assert_int_equal(dp_decap(&c, p, n - 1, &off, &len), DP_DROP_SHORT);
 	p[32 + 5] = 200; /* the IPv6 payload length beyond the data */
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_SHORT);
