@@ -558,6 +558,151 @@ static void test_csum_complete(void **st)
 	(void)st;
 }
 
+/* A UDP/IPv6 packet of pay bytes behind ext bytes of hop-by-hop options
+ * (0 or a multiple of 8), full checksum. Returns its length. */
+static size_t mkudp(uint8_t *p, size_t ext, size_t pay)
+{
+	size_t len = mk6(p, ext ? 0 : 17, ext + 8 + pay), l4 = 40 + ext;
+	uint8_t *u = p + l4;
+
+	if (ext) {
+		memset(p + 40, 0, ext);
+		p[40] = 17;
+		p[41] = (uint8_t)(ext / 8 - 1);
+		p[42] = 1;  /* PadN over the rest */
+		p[43] = (uint8_t)(ext - 4);
+	}
+	u[0] = 0x13;
+	u[1] = 0x88;
+	u[2] = 0x13;
+	u[3] = 0x89;
+	u[4] = (uint8_t)((8 + pay) >> 8);
+	u[5] = (uint8_t)(8 + pay);
+	u[6] = u[7] = 0;
+	uint16_t c = dp_csum_fold(dp_csum_add(dp_csum_pseudo6(p + 8, p + 24, (uint32_t)(8 + pay), 17), u, 8 + pay));
+	u[6] = (uint8_t)(c >> 8);
+	u[7] = (uint8_t)c;
+	return len;
+}
+
+/* The upper-layer checksum of p (TCP or UDP at l4) verifies. */
+static bool l4_ok(const uint8_t *p, size_t len, size_t l4, uint8_t proto)
+{
+	uint32_t s = dp_csum_pseudo6(p + 8, p + 24, (uint32_t)(len - l4), proto);
+	return dp_csum_fold(dp_csum_add(s, p + l4, len - l4)) == 0;
+}
+
+/* Put the pseudo-header sum in the checksum field at p + field, as
+ * CHECKSUM_PARTIAL leaves it, for the upper layer at l4. */
+static void partial_at(uint8_t *p, size_t len, size_t l4, uint8_t proto, size_t field)
+{
+	uint16_t ps = (uint16_t)~dp_csum_fold(dp_csum_pseudo6(p + 8, p + 24, (uint32_t)(len - l4), proto));
+	p[field] = (uint8_t)(ps >> 8);
+	p[field + 1] = (uint8_t)ps;
+}
+
+/* p (len bytes, its upper layer proto at l4, checksum field at field) is
+ * complete and not taken for partial; with the pseudo-header sum in the
+ * field it is, with the offsets of that field; completing it as the vnet
+ * header says makes it verify, after which it is not partial any more. */
+static void partial_roundtrip(uint8_t *p, size_t len, size_t l4, uint8_t proto, size_t field)
+{
+	struct virtio_net_hdr vh;
+
+	assert_true(l4_ok(p, len, l4, proto));
+	assert_false(dp_csum_partial(p, len, &vh));
+	partial_at(p, len, l4, proto, field);
+	assert_false(l4_ok(p, len, l4, proto));
+	assert_true(dp_csum_partial(p, len, &vh));
+	assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	assert_int_equal(vh.csum_start, l4);
+	assert_int_equal(vh.csum_offset, field - l4);
+	assert_int_equal(dp_csum_complete(p, len, &vh), 0);
+	assert_true(l4_ok(p, len, l4, proto));
+	assert_false(dp_csum_partial(p, len, &vh));
+	partial_at(p, len, l4, proto, field);
+}
+
+/* 11b. Telling packets whose checksum a sender on this host left for
+ * offload (CHECKSUM_PARTIAL kept through a kernel tunnel and a veth) from
+ * complete ones: TCP and UDP, behind extension headers; never a fragment,
+ * another protocol, a complete or a corrupted packet. */
+static void test_csum_partial(void **st)
+{
+	struct virtio_net_hdr vh;
+	uint8_t p[2000];
+	size_t len;
+
+	partial_roundtrip(p, mktcp(p, 32, 0x10, 1000, 1200), 40, 6, 56);
+	/* a SYN without payload, as a connecting kernel sends it */
+	partial_roundtrip(p, mktcp(p, 40, 0x02, 7, 0), 40, 6, 56);
+	/* a corrupted complete packet is no partial one: the stack drops it */
+	len = mktcp(p, 20, 0x10, 1, 500);
+	p[300] ^= 0x10;
+	assert_false(dp_csum_partial(p, len, &vh));
+	partial_roundtrip(p, mkudp(p, 0, 1000), 40, 17, 46);
+	/* behind hop-by-hop headers: csum_start after them */
+	partial_roundtrip(p, mkudp(p, 16, 300), 56, 17, 62);
+	len = mkudp(p, 8, 300);
+	partial_roundtrip(p, len, 48, 17, 54);
+	assert_true(dp_csum_partial(p, len, &vh));
+	/* the same 8 bytes as a fragment header (offset 0, id 0: a first
+	 * fragment, the UDP header behind it): not for us to judge */
+	p[6] = 44;
+	p[42] = p[43] = 0;
+	assert_false(dp_csum_partial(p, len, &vh));
+	/* another protocol, not IPv6, truncated headers */
+	len = mk6(p, 58, 64);
+	assert_false(dp_csum_partial(p, len, &vh));
+	len = mkudp(p, 0, 100);
+	partial_at(p, len, 40, 17, 46);
+	p[0] = 0x45;
+	assert_false(dp_csum_partial(p, len, &vh));
+	assert_false(dp_csum_partial(p, 39, &vh));
+	len = mk6(p, 6, 10);
+	assert_false(dp_csum_partial(p, len, &vh));  /* 10 bytes: no TCP header */
+	len = mk6(p, 0, 4);
+	assert_false(dp_csum_partial(p, len, &vh));  /* a chain past the end */
+	(void)st;
+}
+
+/* 11c. Partial segments of one flow are coalesced as complete ones are
+ * (the merged packet's checksum is the kernel's to finish either way). */
+static void test_gro_partial(void **st)
+{
+	static uint8_t b[4][2000];
+	struct dp_pkt pk[4];
+	struct virtio_net_hdr vh;
+	size_t off, ml;
+	static uint8_t merged[8000];
+
+	for (int i = 0; i < 4; i++) {
+		pk[i].data = b[i];
+		pk[i].len = mktcp(b[i], 20, 0x10, 100 + (uint32_t)i * 1000, 1000);
+		if (i != 2)
+			partial(b[i], pk[i].len);
+	}
+	assert_int_equal(dp_gro_next(pk, 4, 1480, &vh, &off), 4);
+	assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+	ml = pk[0].len;
+	memcpy(merged, b[0], ml);
+	for (int i = 1; i < 4; i++) {
+		memcpy(merged + ml, b[i] + off, pk[i].len - off);
+		ml += pk[i].len - off;
+	}
+	assert_int_equal(dp_csum_complete(merged, ml, &vh), 0);
+	assert_true(tcp_ok(merged, ml));
+	/* a partial first segment that goes alone is left for dp_csum_partial */
+	pk[0].len = mktcp(b[0], 20, 0x18, 100, 1000);
+	partial(b[0], pk[0].len);
+	assert_int_equal(dp_gro_next(pk, 4, 1480, &vh, &off), 1);
+	assert_int_equal(vh.flags, 0);
+	assert_true(dp_csum_partial(b[0], pk[0].len, &vh));
+	(void)st;
+}
+
 /* 12. Segmentation as TSO does it: sizes, sequence numbers, flags, valid
  * checksums, the payload in order; chunked calls give the same segments. */
 static void test_gso_split(void **st)
@@ -864,6 +1009,8 @@ int main(void)
 		cmocka_unit_test(test_ptb),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_csum_complete),
+		cmocka_unit_test(test_csum_partial),
+		cmocka_unit_test(test_gro_partial),
 		cmocka_unit_test(test_gso_split),
 		cmocka_unit_test(test_gro_roundtrip),
 		cmocka_unit_test(test_gro_breaks),
