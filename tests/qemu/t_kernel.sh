@@ -12,9 +12,10 @@
 #   (d) datapath = auto picks the kernel when sit is there,
 #   (e) destroy leaves no tunnel link, route, file or jail6 process.
 # Root only (as the rest of the namespace tests). Bounded: about 10 minutes
-# at most (build 150 s, boot J6_QEMU_TIMEOUT = 420 s); on this machine a run
-# takes well under a minute. J6_SKIP_QEMU=1 skips it; as root that skip
-# fails the run (tests/run) unless tests/skip-allow lists it.
+# at most (build 150 s, boot J6_QEMU_TIMEOUT = 420 s; each transfer ends
+# within 20 s, so four failing ones add 80 s); on this machine a run takes
+# about a minute, 15-20 s of it the transfers. J6_SKIP_QEMU=1 skips it; as
+# root that skip fails the run (tests/run) unless tests/skip-allow lists it.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
