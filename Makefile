@@ -132,19 +132,26 @@ $(BUILD)/tests/drv_%: $(BUILD)/tests/netns/drv_%.o $(TLIB)
 
 # The suite: every unit binary, the golden and CLI tests, and (as root) the
 # network-namespace tests. tests/run prints the closing "N passed, N failed".
-check: $(BIN) $(LAB_BIN) $(HELPERS) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS) $(BUILD)/tests/escape
+check: $(BIN) $(LAB_BIN) $(HELPERS) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS) $(BUILD)/tests/escape $(BUILD)/tests/xfer
 	$(Q)BUILD=$(BUILD) tests/run
 
 unit: $(TEST_BINS)
 	$(Q)BUILD=$(BUILD) tests/run unit
 
-drivers: $(DRV_BINS) $(HELPERS) $(BUILD)/tests/escape
+drivers: $(DRV_BINS) $(HELPERS) $(BUILD)/tests/escape $(BUILD)/tests/xfer
 
 # tries to escape a confined jail (t_confine.sh); static, it runs in a busybox root
 $(BUILD)/tests/escape: tests/netns/escape.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@ (static)")
 	$(Q)$(CC) -std=c11 -O2 $(WARN) -static -o $@ $<
+
+# moves a file over TCP or UDP in the QEMU guest (tests/qemu/init.sh);
+# static, it runs in a busybox initramfs
+$(BUILD)/tests/xfer: tests/qemu/xfer.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(filter -Werror,$(CFLAGS)) -static -o $@ $<
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:

@@ -162,6 +162,29 @@ check "... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e1"
 N c "$DRV" 198.51.100.1 198.51.100.2 options 3
 if wait_until 3 echos_ge $((e1 + 3)); then ok "from the remote's address with IPv4 options (IHL 6): decapsulated"; else nok "IHL 6 decapsulated" "in_echos $(in_echos) want $((e1 + 3))"; fi
 e1=$(in_echos)
+# options b's kernel writes into on delivery (Record Route, Timestamp)
+# without updating the header checksum it has already verified
+fresh "$B_STATS"
+bh0=$(js "$B_STATS" .drops.bad_header) rx0=$(js "$B_STATS" .rx_packets)
+N c "$DRV" 198.51.100.1 198.51.100.2 rr 3 && N c "$DRV" 198.51.100.1 198.51.100.2 ts 3
+if wait_until 3 echos_ge $((e1 + 6)); then ok "with Record Route and Timestamp options: decapsulated"; else nok "Record Route and Timestamp decapsulated" "in_echos $(in_echos) want $((e1 + 6))" "drops.bad_header $(js "$B_STATS" .drops.bad_header) (was $bh0)"; fi
+counted "$B_STATS" .rx_packets "$rx0" 6
+fresh "$B_STATS"
+check "... counted in rx_packets (+6 at least)" grew "$B_STATS" .rx_packets "$rx0" 6
+check "... and not in drops.bad_header" test "$(js "$B_STATS" .drops.bad_header)" -eq "$bh0"
+e1=$(in_echos)
+# a UDP checksum left for offload (the pseudo-header sum only, as a kernel
+# sender on the same host leaves it): b's daemon marks it for its TUN device
+# and b's stack takes it (port 9 has no listener: Udp6NoPorts); a wrong one
+# is still b's stack's to drop (Udp6InCsumErrors)
+udp6_of() { N b awk -v k="$1" '$1 == k { print $2 }' /proc/net/snmp6; }
+udp6_ge() { [ "$(udp6_of "$1")" -ge "$2" ]; }
+np0=$(udp6_of Udp6NoPorts) ce0=$(udp6_of Udp6InCsumErrors)
+N c "$DRV" 198.51.100.1 198.51.100.2 udp-partial 3
+if wait_until 3 udp6_ge Udp6NoPorts $((np0 + 3)); then ok "UDP with its checksum left for offload: b's stack takes it"; else nok "UDP with its checksum left for offload taken" "Udp6NoPorts $(udp6_of Udp6NoPorts) want $((np0 + 3))" "Udp6InCsumErrors $(udp6_of Udp6InCsumErrors) (was $ce0)"; fi
+check "... with no checksum error" test "$(udp6_of Udp6InCsumErrors)" -eq "$ce0"
+N c "$DRV" 198.51.100.1 198.51.100.2 udp-badsum 3
+check "UDP with a wrong checksum: b's stack drops it (Udp6InCsumErrors +3)" wait_until 3 udp6_ge Udp6InCsumErrors $((ce0 + 3))
 
 # ---- malformed payloads: counted, and the daemon lives on
 fresh "$B_STATS"
