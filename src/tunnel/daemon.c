@@ -27,6 +27,7 @@
 
 #include "model/model.h"
 #include "tunnel/dp_int.h"
+#include "tunnel/ebpf.h"
 
 #define PTB_RATE        100                 /* Packet Too Big per second ... */
 #define PTB_BURST       100                 /* ... with this burst */
@@ -184,9 +185,10 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 		r = -EINVAL;
 		goto cleanup;
 	}
-	x->rx_mem = malloc((size_t)RX_BATCH * RX_BUFSZ);
-	x->tx_mem = malloc(TX_MEM);
-	if (!x->rx_mem || !x->tx_mem) {
+	/* the eBPF datapath moves no packet itself */
+	x->rx_mem = o->ebpf ? NULL : malloc((size_t)RX_BATCH * RX_BUFSZ);
+	x->tx_mem = o->ebpf ? NULL : malloc(TX_MEM);
+	if (!o->ebpf && (!x->rx_mem || !x->tx_mem)) {
 		r = -ENOMEM;
 		goto cleanup;
 	}
@@ -201,7 +203,13 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 		goto cleanup;
 	x->sig_fd = r;
 	/* everything below lives in the host namespace */
-	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0 || (r = dp_raw_open(x)) < 0)
+	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0)
+		goto cleanup;
+	if (o->ebpf) {
+		r = dp_ebpf_run(x);
+		goto cleanup;
+	}
+	if ((r = dp_raw_open(x)) < 0)
 		goto cleanup;
 	if (o->local_auto)
 		dp_reresolve(x);

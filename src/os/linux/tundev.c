@@ -148,6 +148,8 @@ void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 	addr_parse(s.remote, ADDR_V4_ONLY, &l->remote, NULL);
 	l->ttl = s.ttl;
 	l->daemon_mtu = s.mtu;
+	/* a file without "datapath" is the userspace one's, of a release before */
+	l->daemon_dp = !strcmp(s.datapath, "ebpf") ? MODEL_DATAPATH_EBPF : MODEL_DATAPATH_USERSPACE;
 }
 
 /* Runs inside the host namespace: a persistent TUN device named name. */
@@ -245,6 +247,8 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	argv[n++] = ttl;
 	argv[n++] = "--mtu";
 	argv[n++] = mtu;
+	argv[n++] = "--datapath";
+	argv[n++] = a->datapath == MODEL_DATAPATH_EBPF ? "ebpf" : "userspace";
 	argv[n++] = "--supervise";
 	argv[n++] = "--pidfile";
 	argv[n++] = pid;
