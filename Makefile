@@ -86,20 +86,20 @@ $(BUILD)/src/os/linux/lxc.o $(BUILD)/src/os/linux/lxc_host.o: CPPFLAGS += -DJAIL
 
 # The eBPF datapath's tc programs (src/tunnel/ebpf.bpf.c): compiled for the
 # bpf target, embedded in jail6 through the skeleton bpftool generates
-# (BUILD/gen/ebpf.skel.h), which src/tunnel/ebpf.c loads with libbpf.
+# (BUILD/gen/tunnel/ebpf.skel.h), which src/tunnel/ebpf.c loads with libbpf.
 BPF_CLANG ?= clang
 BPFTOOL   ?= bpftool
 BPF_INC   := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
-$(BUILD)/gen/ebpf.bpf.o: src/tunnel/ebpf.bpf.c src/tunnel/ebpf_shared.h
+$(BUILD)/gen/tunnel/ebpf.bpf.o: src/tunnel/ebpf.bpf.c src/tunnel/ebpf_shared.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BPF     $<")
 	$(Q)$(BPF_CLANG) -O2 -g -target bpf -Wall $(filter -Werror,$(CFLAGS)) -I$(BPF_INC) -Isrc -c $< -o $@
 
-$(BUILD)/gen/ebpf.skel.h: $(BUILD)/gen/ebpf.bpf.o
+$(BUILD)/gen/tunnel/ebpf.skel.h: $(BUILD)/gen/tunnel/ebpf.bpf.o
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)$(BPFTOOL) gen skeleton $< name j6_ebpf >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/src/tunnel/ebpf.o: $(BUILD)/gen/ebpf.skel.h
+$(BUILD)/src/tunnel/ebpf.o: $(BUILD)/gen/tunnel/ebpf.skel.h
 $(BUILD)/src/tunnel/ebpf.o: CPPFLAGS += -I$(BUILD)/gen
 
 $(INIT_BIN): src/init/init.c

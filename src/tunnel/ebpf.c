@@ -38,7 +38,7 @@
 #include "tunnel/dp_int.h"
 #include "tunnel/ebpf.h"
 #include "tunnel/ebpf_shared.h"
-#include "ebpf.skel.h"
+#include "tunnel/ebpf.skel.h" /* generated: BUILD/gen (Makefile) */
 
 _Static_assert((int)J6_DROP_WRONG_SOURCE == (int)DP_DROP_WRONG_SOURCE && (int)J6_DROP_SHORT == (int)DP_DROP_SHORT &&
 		       (int)J6_DROP_BAD_HEADER == (int)DP_DROP_BAD_HEADER &&
