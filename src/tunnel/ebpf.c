@@ -28,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
 #include <bpf/bpf.h>
@@ -55,6 +56,7 @@ struct ebpf_run {
 	struct j6_ebpf *skel;
 	int tun_ifindex;
 	struct tunnel_ebpf_tc tc;      /* where the filters are (the stats say it too) */
+	struct tunnel_ebpf_tc prev;    /* where a killed predecessor's were */
 	char underlay_name[IF_NAMESIZE];
 	struct dp_counters base;       /* carried over from the previous process */
 	int ncpu;
@@ -80,47 +82,91 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr_cb, data);
 }
 
+/* Send the rtnetlink request in buf and run cb on the answer (on every
+ * part of a dump, until its end). 0 or -errno. */
+static int rtnl_talk(char *buf, size_t len, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	struct nlmsghdr *nlh = (struct nlmsghdr *)(void *)buf;
+	bool dump = nlh->nlmsg_flags & NLM_F_DUMP;
+	uint32_t port, seq = (uint32_t)time(NULL);
+	int r;
+	ssize_t n;
+
+	if (!nl)
+		return -errno;
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 || mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	port = mnl_socket_get_portid(nl);
+	/* (buf holds the answers from here on) */
+	do {
+		n = mnl_socket_recvfrom(nl, buf, len);
+		r = n < 0 ? -1 : mnl_cb_run(buf, (size_t)n, seq, port, cb, data);
+	} while (dump && r > 0);
+	if (r < 0)
+		r = errno ? -errno : -EIO;
+out:
+	mnl_socket_close(nl);
+	return r;
+}
+
 /* The interface the routing table sends packets to remote (IPv4, network
  * order) out of: its ifindex, or -errno. */
 static int route_oif(const uint8_t remote[4])
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
-	uint32_t dst, seq = (uint32_t)time(NULL), port;
+	uint32_t dst;
 	int oif = 0, r;
-	ssize_t n;
 
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = -errno;
-		goto out;
-	}
-	port = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
 	memcpy(&dst, remote, 4);
 	mnl_attr_put_u32(nlh, RTA_DST, dst);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		r = -errno;
-		goto out;
+	r = rtnl_talk(buf, sizeof(buf), route_cb, &oif);
+	return r < 0 ? r : oif > 0 ? oif : -ENETUNREACH;
+}
+
+/* mnl_cb_run callback of a filter dump: count the filters (a filter has a
+ * handle; the entry of its priority alone has none). */
+static int filter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type == RTM_NEWTFILTER && t->tcm_handle)
+		++*(int *)data;
+	return MNL_CB_OK;
+}
+
+/* How many tc filters the clsact hooks of ifindex hold (both), or -errno. */
+static int clsact_filters(int ifindex)
+{
+	static const uint32_t parents[] = { TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+					    TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS) };
+	int n = 0, r;
+
+	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
+		char buf[MNL_SOCKET_BUFFER_SIZE];
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct tcmsg *t;
+
+		nlh->nlmsg_type = RTM_GETTFILTER;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+		t->tcm_family = AF_UNSPEC;
+		t->tcm_ifindex = ifindex;
+		t->tcm_parent = parents[i];
+		if ((r = rtnl_talk(buf, sizeof(buf), filter_cb, &n)) < 0)
+			return r;
 	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	r = n < 0 ? -errno : mnl_cb_run(buf, (size_t)n, seq, port, route_cb, &oif);
-	if (r >= 0)
-		r = oif > 0 ? oif : -ENETUNREACH;
-	else
-		r = errno ? -errno : -ENETUNREACH;
-out:
-	mnl_socket_close(nl);
-	return r;
+	return n;
 }
 
 /* The link header length of interface name: 14 for Ethernet, 0 for a link
@@ -176,7 +222,9 @@ static int tc_attach(int ifindex, enum bpf_tc_attach_point where, int prog_fd, u
 }
 
 /* Remove our filter from the hook of ifindex, and its clsact qdisc if we
- * created it. 0 also when there was nothing (the link is gone, say). */
+ * created it and no other filter (another tunnel's on a shared underlay,
+ * someone else's) is left on it. 0 also when there was nothing (the link
+ * is gone, say). */
 static int tc_detach(int ifindex, enum bpf_tc_attach_point where, uint32_t handle, bool created)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
@@ -185,7 +233,7 @@ static int tc_detach(int ifindex, enum bpf_tc_attach_point where, uint32_t handl
 
 	if (r == -ENOENT || r == -ENODEV || r == -EINVAL)
 		r = 0;
-	if (created) {
+	if (created && clsact_filters(ifindex) == 0) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		int d = bpf_tc_hook_destroy(&hook);
 		if (d < 0 && d != -ENOENT && d != -ENODEV && d != -EINVAL && r == 0)
@@ -267,6 +315,14 @@ static void underlay_sync(struct ebpf_run *e)
 		e->tc.own_clsact &= ~TUNNEL_EBPF_CLSACT_UNDERLAY;
 		return;
 	}
+	/* a killed predecessor's filter: replaced in place (its qdisc, if
+	 * it made one, is ours now), or left elsewhere: removed */
+	if (e->prev.underlay > 0 && e->prev.underlay == oif && e->prev.handle == e->tc.handle)
+		e->tc.own_clsact |= e->prev.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY;
+	else if (e->prev.underlay > 0)
+		tc_detach(e->prev.underlay, BPF_TC_INGRESS, e->prev.handle,
+			  e->prev.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY);
+	e->prev.underlay = 0;
 	e->tc.underlay = oif;
 	snprintf(e->underlay_name, sizeof(e->underlay_name), "%s", name);
 	e->skel->bss->cfg.l2len = (__u32)l2;
@@ -349,6 +405,10 @@ static int ebpf_start(struct ebpf_run *e)
 		dp_log(o, "attach the encapsulator to %s: %s", o->name, strerror(-r));
 		return r;
 	}
+	if (e->prev.tun == e->tun_ifindex && e->prev.handle == e->tc.handle)
+		e->tc.own_clsact |= e->prev.own_clsact & TUNNEL_EBPF_CLSACT_TUN;
+	else if (e->prev.tun > 0)
+		tc_detach(e->prev.tun, BPF_TC_EGRESS, e->prev.handle, e->prev.own_clsact & TUNNEL_EBPF_CLSACT_TUN);
 	return 0;
 }
 
@@ -364,16 +424,15 @@ int dp_ebpf_run(struct dp_ctx *x)
 	struct ebpf_run e = { .x = x };
 	struct pollfd pfd = { .fd = x->sig_fd, .events = POLLIN };
 	char la[INET_ADDRSTRLEN] = "auto", ra[INET_ADDRSTRLEN];
-	struct tunnel_ebpf_tc old;
 	uint64_t next = 0;
 	int r;
 
 	/* a previous process of this tunnel that was killed: its counters,
-	 * and the clsact qdiscs it created, which are ours to remove now */
+	 * and its filters and the clsact qdiscs it created, which are ours
+	 * to replace or remove now */
 	if (x->restarts > 0) {
 		dp_stats_carry_over(x);
-		if (dp_stats_ebpf_tc(x, &old) == 0)
-			e.tc.own_clsact = old.own_clsact;
+		dp_stats_ebpf_tc(x, &e.prev);
 	}
 	e.base = x->ctr;
 	r = ebpf_start(&e);
