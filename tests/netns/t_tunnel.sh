@@ -480,4 +480,17 @@ out=$(j6 destroy 2>&1); rc=$?
 kill -0 "$STOPPED" 2>/dev/null || STOPPED=
 if [ $rc -eq 0 ] && wait_until 5 all_freed "$a_progs" "$a_maps"; then ok "ebpf: ... destroy removes them: programs and maps freed"; else nok "ebpf: destroy after kill -9" "rc=$rc" "$out" "$(N a tc filter show dev eth0 ingress)"; fi
 check "ebpf: ... no clsact qdisc or TUN device left in a" test -z "$(N a tc qdisc show | grep clsact)$(N a ip link show t6 2>/dev/null)"
+# two tunnels on one underlay: b's second one (toward c) shares eth0's
+# clsact qdisc, which b's first one created; each stop removes only its own
+N b ip tuntap add dev t7 mode tun && N b ip link set t7 up
+out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t7 --datapath ebpf --local 198.51.100.2 --remote 198.51.100.3 \
+	--supervise --pidfile "$T/b7.pid" --stats "$T/b7.stats" --log "$T/b7.log" 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$T/b7.stats" .underlay)" = eth0; then ok "ebpf: b's second tunnel on the same underlay"; else nok "ebpf: second tunnel" "rc=$rc" "$out" "$(cat "$T/b7.log" 2>/dev/null)"; fi
+check "ebpf: ... two decapsulators on b's eth0" test "$(prog_ids b eth0 ingress | wc -l)" -eq 2
+kill -TERM "$(pid_of "$T/be.pid")" 2>/dev/null
+wait_until 5 test ! -e "$T/be.pid"
+check "ebpf: the first one stopped: the second's decapsulator stays" test "$(prog_ids b eth0 ingress | wc -l)" -eq 1
+kill -TERM "$(pid_of "$T/b7.pid")" 2>/dev/null
+wait_until 5 test ! -e "$T/b7.pid"
+check "ebpf: ... and once it stops too, b's eth0 has no filter" test -z "$(prog_ids b eth0 ingress)"
 exit 0
