@@ -99,8 +99,8 @@ $(BUILD)/gen/tunnel/ebpf.skel.h: $(BUILD)/gen/tunnel/ebpf.bpf.o
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)$(BPFTOOL) gen skeleton $< name j6_ebpf >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/src/tunnel/ebpf.o: $(BUILD)/gen/tunnel/ebpf.skel.h
-$(BUILD)/src/tunnel/ebpf.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/src/tunnel/ebpf.o $(BUILD)/testhooks/src/tunnel/ebpf.o: $(BUILD)/gen/tunnel/ebpf.skel.h
+$(BUILD)/src/tunnel/ebpf.o $(BUILD)/testhooks/src/tunnel/ebpf.o: CPPFLAGS += -I$(BUILD)/gen
 
 $(INIT_BIN): src/init/init.c
 	@mkdir -p $(dir $@)

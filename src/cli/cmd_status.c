@@ -50,13 +50,15 @@ static void print_link(const char *indent, json_t *l)
 static void print_counters(json_t *c)
 {
 	const char *k, *under = json_string_value(json_object_get(c, "underlay"));
-	char tail[64];
+	const char *decap = json_string_value(json_object_get(c, "decap"));
+	char tail[96];
 	json_t *v;
 
 	if (!c)
 		return;
 	if (under)
-		snprintf(tail, sizeof(tail), "underlay %s", under[0] ? under : "none");
+		snprintf(tail, sizeof(tail), "underlay %s, decapsulation in %s", under[0] ? under : "none",
+			 decap && !strcmp(decap, "userspace") ? "userspace" : "BPF");
 	else
 		snprintf(tail, sizeof(tail), "%lld packet-too-big sent", json_integer_value(json_object_get(c, "ptb_sent")));
 	printf("\tdaemon pid %lld, %lld restarts: rx %lld packets %lld bytes, tx %lld packets %lld bytes, %s\n",

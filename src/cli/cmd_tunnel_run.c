@@ -14,13 +14,14 @@ static void help_run(FILE *f)
 	fprintf(f,
 		"usage: jail6 [-f FILE] [--host-netns NS] [--runtime-dir DIR] tunnel run NAME\n"
 		"           [--local IPV4|auto] [--remote IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
-		"           [--datapath userspace|ebpf]\n"
+		"           [--datapath userspace|ebpf|auto]\n"
 		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L]\n\n"
 		"Run the 6in4 datapath of tunnel NAME: the TUN device NAME on one side, the\n"
 		"IPv4 path toward the remote on the other. userspace: a raw IPv4 socket of\n"
 		"protocol 41, packets moved by this process. ebpf: tc BPF programs on the\n"
-		"TUN device's egress and on the ingress of the link toward the remote (Linux\n"
-		"6.3 or later); this process loads, configures and counts them.\n"
+		"TUN device's egress and on the ingress of the link toward the remote; this\n"
+		"process loads, configures and counts them, and decapsulates what they leave\n"
+		"to the kernel (all of it before Linux 6.3: only the egress program runs).\n"
 		"Without --remote the endpoints, ttl, mtu, address and datapath come from\n"
 		"the tunnel block NAME of the config; the options override them.\n\n"
 		"  --local IPV4|auto   our IPv4 endpoint (auto: the source toward the remote)\n"
@@ -30,8 +31,9 @@ static void help_run(FILE *f)
 		"                      the tunnel MTU is the device's (SIGHUP: read it again)\n"
 		"  --address IPV6      our tunnel address: the source of Packet Too Big\n"
 		"                      (default: an address of the TUN device)\n"
-		"  --datapath D        userspace (the default) or ebpf; a config's kernel or\n"
-		"                      auto runs the userspace one\n"
+		"  --datapath D        userspace (the default without a config), ebpf, or auto:\n"
+		"                      ebpf where its programs load, else userspace; a\n"
+		"                      config's datapath kernel runs the userspace one\n"
 		"  --foreground        run in this process until SIGTERM/SIGINT (the default);\n"
 		"                      creates the TUN device when it does not exist\n"
 		"  --supervise         daemonize and keep the datapath running, restarting it\n"
@@ -110,8 +112,8 @@ static int from_args(const char *name, const struct run_args *a, struct model_tu
 	}
 	if (a->datapath) {
 		if (model_datapath_parse(a->datapath, &o->datapath) < 0 ||
-		    (o->datapath != MODEL_DATAPATH_USERSPACE && o->datapath != MODEL_DATAPATH_EBPF)) {
-			warnx("tunnel %s: --datapath %s: expected userspace or ebpf", name, a->datapath);
+		    o->datapath == MODEL_DATAPATH_KERNEL) {
+			warnx("tunnel %s: --datapath %s: expected userspace, ebpf or auto", name, a->datapath);
 			return CLI_EXIT_CONFIG;
 		}
 	}
@@ -142,7 +144,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 	};
 	struct run_args a = { .ttl = -1, .mtu = -1 };
 	struct model_tunnel t = { .ttl = MODEL_TUNNEL_TTL_DEFAULT, .mtu = MODEL_TUNNEL_MTU_DEFAULT,
-				  .local_auto = true };
+				  .local_auto = true, .datapath = MODEL_DATAPATH_USERSPACE };
 	struct engine_datapath d = { 0 };
 	struct model m = { 0 };
 	bool foreground = false;

@@ -18,7 +18,8 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 	char pidfile[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX];
 	struct tunnel_opts o = {
 		.name = t->name, .local_auto = t->local_auto, .local = t->local, .remote = t->remote,
-		.ttl = t->ttl, .mtu = t->mtu, .ebpf = t->datapath == MODEL_DATAPATH_EBPF, .has_address = t->has_address, .address = t->address,
+		.ttl = t->ttl, .mtu = t->mtu, .ebpf = t->datapath == MODEL_DATAPATH_EBPF || t->datapath == MODEL_DATAPATH_AUTO,
+		.ebpf_or_userspace = t->datapath == MODEL_DATAPATH_AUTO, .has_address = t->has_address, .address = t->address,
 		.host_netns = d->host_netns, .runtime_dir = d->runtime_dir,
 		.pidfile = d->pidfile, .stats = d->stats, .log = d->log,
 	};

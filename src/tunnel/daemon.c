@@ -185,10 +185,9 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 		r = -EINVAL;
 		goto cleanup;
 	}
-	/* the eBPF datapath moves no packet itself */
-	x->rx_mem = o->ebpf ? NULL : malloc((size_t)RX_BATCH * RX_BUFSZ);
-	x->tx_mem = o->ebpf ? NULL : malloc(TX_MEM);
-	if (!o->ebpf && (!x->rx_mem || !x->tx_mem)) {
+	x->rx_mem = malloc((size_t)RX_BATCH * RX_BUFSZ);
+	x->tx_mem = malloc(TX_MEM);
+	if (!x->rx_mem || !x->tx_mem) {
 		r = -ENOMEM;
 		goto cleanup;
 	}
@@ -207,7 +206,9 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 		goto cleanup;
 	if (o->ebpf) {
 		r = dp_ebpf_run(x);
-		goto cleanup;
+		if (r != -EOPNOTSUPP || !o->ebpf_or_userspace)
+			goto cleanup;
+		dp_log(o, "the eBPF datapath cannot run here: the userspace one runs");
 	}
 	if ((r = dp_raw_open(x)) < 0)
 		goto cleanup;

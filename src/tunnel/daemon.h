@@ -13,7 +13,8 @@
  *    "datapath":"userspace"}
  * where pid and started are the datapath process's, and the counters carry
  * over a restart (at most the last second of them is lost with a crash).
- * The eBPF datapath's file ("datapath":"ebpf") adds "underlay":"eth0" and
+ * The eBPF datapath's file ("datapath":"ebpf") adds "underlay":"eth0",
+ * "decap":"ebpf" (or "userspace": an older kernel) and
  * "tc":{"underlay":N,"tun":N,"handle":N,"own_clsact":N}, where its filters
  * are (struct tunnel_ebpf_tc), for whoever cleans up after a killed one.
  *
@@ -45,6 +46,7 @@ struct tunnel_opts {
 	int ttl;                   /* outer TTL, 1..255 */
 	int mtu;                   /* MTU of a TUN device run creates, 1280..1480 */
 	bool ebpf;                 /* the eBPF datapath (ebpf.c), not the userspace one */
+	bool ebpf_or_userspace;    /* ebpf: the userspace one where it does not load */
 	bool has_address;          /* our IPv6 on the tunnel: the source of */
 	struct addr address;       /* Packet Too Big messages (else looked up) */
 	const char *host_netns;    /* NULL = the caller's namespace */
@@ -112,6 +114,7 @@ struct tunnel_stats {
 	char name[16];
 	char datapath[12];         /* "userspace" or "ebpf"; "" = an older file */
 	char underlay[16];         /* ebpf: the link toward the remote */
+	char decap[12];            /* ebpf: who decapsulates, "ebpf" or "userspace" */
 	struct tunnel_ebpf_tc tc;  /* ebpf: its filters */
 	char local[ADDR_STRLEN], remote[ADDR_STRLEN];
 	int ttl, mtu;

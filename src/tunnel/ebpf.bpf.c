@@ -13,14 +13,15 @@
  * (ebpf.c keeps it so), so what exceeds it never gets here; what does
  * anyway is dropped and counted (too_big).
  *
- * j6_decap, on the underlay's ingress: a protocol-41 packet to our address
- * is ours; it is checked as the userspace datapath checks it (a sane IPv4
- * header of IHL*4 bytes with a valid checksum, not a fragment, from the
- * remote, carrying a well-formed IPv6 packet), loses its outer header and
- * enters the TUN device as received there. What fails a check is dropped
- * and counted by reason. Everything else (not IPv4, not protocol 41, for
- * another address) is not ours and goes on untouched (TC_ACT_UNSPEC: the
- * next filter, if any, then the kernel).
+ * j6_decap, on the underlay's ingress (Linux 6.3 or later: the decap
+ * flag): a protocol-41 packet to our address is ours; it is checked as the
+ * userspace datapath checks it (a sane IPv4 header of IHL*4 bytes with a
+ * valid checksum, from the remote, carrying a well-formed IPv6 packet),
+ * loses its outer header and enters the TUN device as received there. What
+ * fails a check is dropped and counted by reason. Everything else (not
+ * IPv4, not protocol 41, for another address, a fragment) goes on
+ * untouched (TC_ACT_UNSPEC: the next filter, if any, then the kernel,
+ * where the datapath process's raw socket gets what is protocol 41).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -167,10 +168,11 @@ int j6_decap(struct __sk_buff *skb)
 		return drop(J6_DROP_BAD_HEADER);
 	if (tot > skb->len - off)
 		return drop(J6_DROP_SHORT);
-	/* fragments are not reassembled here: RFC 4213's static MTU keeps
-	 * 6in4 packets whole unless a narrower IPv4 path cut them */
+	/* a fragment (a narrower IPv4 path cut the packet): the kernel
+	 * reassembles it, and the datapath process's raw socket takes the
+	 * whole packet through the userspace checks */
 	if (bpf_ntohs(ip->frag_off) & 0x3fff)
-		return drop(J6_DROP_BAD_HEADER);
+		return TC_ACT_UNSPEC;
 	/* the options, a 32-bit word at a time (sizes the verifier knows) */
 	for (int i = IPV4_HLEN / 4; i < IPV4_HLEN_MAX / 4; i++) {
 		if (i >= ip->ihl)

@@ -1,24 +1,28 @@
 /*
  * The eBPF 6in4 datapath (datapath = ebpf) inside `jail6 tunnel run`: the
  * same process, supervisor, pidfile and stats file as the userspace
- * datapath, but the packets never reach it. It loads the two tc programs
- * of ebpf.bpf.c with libbpf (the skeleton bpftool generated at build time;
- * nothing is pinned), attaches the encapsulator to the TUN device's egress
- * and the decapsulator to the ingress of the link toward the remote (the
- * underlay), and then, once a second and on SIGHUP, keeps the programs'
- * configuration true (local = auto, the underlay the route to the remote
- * takes now, the TUN device's MTU) and writes the counters of their BPF
- * map into the stats file. It holds the TUN device open, so that the link
- * has its carrier. On SIGTERM or SIGINT it detaches both programs (the
- * kernel then frees them and their maps) and removes a clsact qdisc it
- * created. A datapath killed outright leaves its filters attached; the
- * next one replaces them, and tunnel_ebpf_cleanup() removes them.
+ * datapath, but the packets stay in the kernel. It loads the two tc
+ * programs of ebpf.bpf.c with libbpf (the skeleton bpftool generated at
+ * build time; nothing is pinned), attaches the encapsulator to the TUN
+ * device's egress and, where the kernel can run it (Linux 6.3: probed by
+ * running it once), the decapsulator to the ingress of the link toward the
+ * remote (the underlay). Then it runs the userspace loop (dp_loop.c) with
+ * its raw protocol-41 socket, which gets what the decapsulator leaves to
+ * the kernel: everything on an older kernel (the userspace datapath
+ * decapsulates there), else reassembled fragments and packets to other
+ * addresses of ours. Once a second and on SIGHUP, when the loop writes the
+ * stats, dp_ebpf_stats() keeps the programs' configuration true (local =
+ * auto, the underlay the route to the remote takes now, the TUN device's
+ * MTU) and adds their per-CPU counters. The TUN device stays open, so
+ * that the link has its carrier; the encapsulator leaves nothing to read
+ * on it. On SIGTERM or SIGINT both programs are detached (the kernel then
+ * frees them and their map) and a clsact qdisc it created is removed. A
+ * datapath killed outright leaves its filters attached; the next one
+ * replaces them, and tunnel_ebpf_cleanup() removes them.
  */
 #include <errno.h>
 #include <net/if.h>
 #include <net/if_arp.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +30,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
@@ -39,6 +43,7 @@
 #include "tunnel/dp_int.h"
 #include "tunnel/ebpf.h"
 #include "tunnel/ebpf_shared.h"
+#include "util/testhook.h"
 #include "tunnel/ebpf.skel.h" /* generated: BUILD/gen (Makefile) */
 
 _Static_assert((int)J6_DROP_WRONG_SOURCE == (int)DP_DROP_WRONG_SOURCE && (int)J6_DROP_SHORT == (int)DP_DROP_SHORT &&
@@ -48,8 +53,6 @@ _Static_assert((int)J6_DROP_WRONG_SOURCE == (int)DP_DROP_WRONG_SOURCE && (int)J6
 		       (int)J6_DROP_COUNT == (int)DP_DROP_COUNT,
 	       "the BPF programs' drop slots follow enum dp_verdict");
 
-#define TICK_MS 1000
-
 /* The running eBPF datapath. */
 struct ebpf_run {
 	struct dp_ctx *x;
@@ -57,8 +60,10 @@ struct ebpf_run {
 	int tun_ifindex;
 	struct tunnel_ebpf_tc tc;      /* where the filters are (the stats say it too) */
 	struct tunnel_ebpf_tc prev;    /* where a killed predecessor's were */
+	int underlay;                  /* the link encapsulated packets leave by */
 	char underlay_name[IF_NAMESIZE];
-	struct dp_counters base;       /* carried over from the previous process */
+	bool decap;                    /* the kernel decapsulates in BPF */
+	bool stopped;                  /* detached: the counters are in x->ctr */
 	int ncpu;
 	__u64 *percpu;                 /* ncpu * J6_CTR_N, one map lookup */
 };
@@ -256,21 +261,24 @@ int tunnel_ebpf_cleanup(const struct tunnel_ebpf_tc *tc)
 	return r;
 }
 
-/* The programs' counters, summed over the CPUs, on top of what the
- * previous datapath process of this tunnel had counted. */
-static void counters_read(struct ebpf_run *e)
+/* The programs' counters, summed over the CPUs, into sum. */
+static int counters_sum(struct ebpf_run *e, __u64 sum[J6_CTR_N])
 {
-	struct dp_counters *c = &e->x->ctr;
 	size_t sz = (size_t)e->ncpu * J6_CTR_N * sizeof(__u64);
-	__u64 sum[J6_CTR_N] = { 0 };
 	__u32 k = 0;
 
+	memset(sum, 0, J6_CTR_N * sizeof(__u64));
 	if (bpf_map__lookup_elem(e->skel->maps.counters, &k, sizeof(k), e->percpu, sz, 0) < 0)
-		return;
+		return -errno;
 	for (int cpu = 0; cpu < e->ncpu; cpu++)
 		for (int i = 0; i < J6_CTR_N; i++)
 			sum[i] += e->percpu[(size_t)cpu * J6_CTR_N + (size_t)i];
-	*c = e->base;
+	return 0;
+}
+
+/* c += the counter slots of sum. */
+static void counters_add(struct dp_counters *c, const __u64 sum[J6_CTR_N])
+{
 	c->rx_packets += sum[J6_CTR_RX_PACKETS];
 	c->rx_bytes += sum[J6_CTR_RX_BYTES];
 	c->tx_packets += sum[J6_CTR_TX_PACKETS];
@@ -279,42 +287,30 @@ static void counters_read(struct ebpf_run *e)
 		c->drops[v] += sum[J6_CTR_DROP0 + v];
 }
 
-/* Move the decapsulator to the underlay the route to the remote takes now
- * (at start, and when the route changes: a VPN that came back on another
- * interface). The programs' configuration says which one. */
-static void underlay_sync(struct ebpf_run *e)
+/* Put the decapsulator on the ingress of link oif (0: nowhere), removing
+ * it from where it was, and a killed predecessor's filter as well. */
+static void decap_move(struct ebpf_run *e, int oif)
 {
 	struct dp_ctx *x = e->x;
-	char name[IF_NAMESIZE] = "";
-	int oif = route_oif(x->cfg.remote), l2 = -ENODEV, r;
 	bool created = false;
+	int r;
 
-	if (oif > 0 && if_indextoname((unsigned)oif, name))
-		l2 = link_header_len(name);
-	if (oif == e->tc.underlay && l2 >= 0)
-		return;
 	if (e->tc.underlay > 0) {
 		tc_detach(e->tc.underlay, BPF_TC_INGRESS, e->tc.handle, e->tc.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY);
 		e->tc.own_clsact &= ~TUNNEL_EBPF_CLSACT_UNDERLAY;
 		e->tc.underlay = 0;
-		e->underlay_name[0] = '\0';
 	}
-	e->skel->bss->cfg.underlay = 0;
-	if (oif < 0 || l2 < 0) {
-		dp_errlog(x, ERRLOG_SEND, oif < 0 ? "no route to the remote" : "the link toward the remote",
-			  oif < 0 ? -oif : (l2 == -EOPNOTSUPP ? EPROTONOSUPPORT : -l2));
+	if (oif <= 0)
 		return;
-	}
 	r = tc_attach(oif, BPF_TC_INGRESS, bpf_program__fd(e->skel->progs.j6_decap), e->tc.handle, &created);
-	if (created)
-		e->tc.own_clsact |= TUNNEL_EBPF_CLSACT_UNDERLAY;
 	if (r < 0) {
 		dp_errlog(x, ERRLOG_SEND, "attach the decapsulator", -r);
 		if (created)
 			tc_detach(oif, BPF_TC_INGRESS, e->tc.handle, true);
-		e->tc.own_clsact &= ~TUNNEL_EBPF_CLSACT_UNDERLAY;
 		return;
 	}
+	if (created)
+		e->tc.own_clsact |= TUNNEL_EBPF_CLSACT_UNDERLAY;
 	/* a killed predecessor's filter: replaced in place (its qdisc, if
 	 * it made one, is ours now), or left elsewhere: removed */
 	if (e->prev.underlay > 0 && e->prev.underlay == oif && e->prev.handle == e->tc.handle)
@@ -324,10 +320,39 @@ static void underlay_sync(struct ebpf_run *e)
 			  e->prev.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY);
 	e->prev.underlay = 0;
 	e->tc.underlay = oif;
+}
+
+/* Follow the underlay the route to the remote takes now (at start, and
+ * when the route changes: a VPN that came back on another interface): the
+ * encapsulator sends out of it, the decapsulator (when it runs in BPF)
+ * sits on its ingress. */
+static void underlay_sync(struct ebpf_run *e)
+{
+	struct dp_ctx *x = e->x;
+	char name[IF_NAMESIZE] = "";
+	int oif = route_oif(x->cfg.remote), l2 = -ENODEV;
+
+	if (oif > 0 && if_indextoname((unsigned)oif, name))
+		l2 = link_header_len(name);
+	if (oif == e->underlay && l2 >= 0)
+		return;
+	e->skel->bss->cfg.underlay = 0;
+	e->underlay = 0;
+	e->underlay_name[0] = '\0';
+	if (oif < 0 || l2 < 0) {
+		decap_move(e, 0);
+		dp_errlog(x, ERRLOG_SEND, oif < 0 ? "no route to the remote" : "the link toward the remote",
+			  oif < 0 ? -oif : (l2 == -EOPNOTSUPP ? EPROTONOSUPPORT : -l2));
+		return;
+	}
+	if (e->decap)
+		decap_move(e, oif);
+	e->underlay = oif;
 	snprintf(e->underlay_name, sizeof(e->underlay_name), "%s", name);
 	e->skel->bss->cfg.l2len = (__u32)l2;
 	e->skel->bss->cfg.underlay = (__u32)oif;
-	dp_log(x->o, "underlay %s (ifindex %d): decapsulating on its ingress", name, oif);
+	dp_log(x->o, "underlay %s (ifindex %d): encapsulated packets leave by it%s", name, oif,
+	       e->decap ? ", decapsulation on its ingress" : "");
 }
 
 /* Bring the programs' configuration up to date: local address, tunnel
@@ -357,7 +382,49 @@ static void refresh(struct ebpf_run *e)
 	__atomic_store_n(&cfg->ready, x->local_known && cfg->underlay ? 1u : 0u, __ATOMIC_RELEASE);
 }
 
-/* Load the programs, configure them, attach the encapsulator. */
+/*
+ * Whether this kernel decapsulates in BPF (BPF_F_ADJ_ROOM_DECAP_L3_IPV6,
+ * Linux 6.3): the decapsulator itself, run once by the kernel
+ * (BPF_PROG_TEST_RUN) on a valid 6in4 packet between two documentation
+ * addresses, must get as far as its redirect. Its configuration and
+ * counters are put back after.
+ */
+static bool decap_works(struct ebpf_run *e)
+{
+	static const uint8_t local[4] = { 192, 0, 2, 1 }, remote[4] = { 192, 0, 2, 2 };
+	uint8_t pkt[14 + 20 + 40] = { [12] = 0x08, [14] = 0x45, [17] = 60, [22] = 64, [23] = 41, [34] = 0x60,
+				     [40] = 59, [41] = 64 };
+	struct j6_ebpf_cfg *cfg = &e->skel->bss->cfg, saved = *cfg;
+	const char *force = testhook_env("JAIL6_TEST_EBPF_DECAP");
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
+	size_t sz = (size_t)e->ncpu * J6_CTR_N * sizeof(__u64);
+	uint16_t sum;
+	__u32 k = 0;
+	int r;
+
+	/* the test build can pretend an older kernel */
+	if (force && !strcmp(force, "0"))
+		return false;
+	memcpy(pkt + 26, remote, 4);
+	memcpy(pkt + 30, local, 4);
+	sum = dp_csum_fold(dp_csum_add(0, pkt + 14, 20));
+	pkt[24] = (uint8_t)(sum >> 8);
+	pkt[25] = (uint8_t)sum;
+	memcpy(&cfg->local, local, 4);
+	memcpy(&cfg->remote, remote, 4);
+	cfg->l2len = 14;
+	cfg->tun_ifindex = (__u32)e->tun_ifindex;
+	cfg->ready = 1;
+	r = bpf_prog_test_run_opts(bpf_program__fd(e->skel->progs.j6_decap), &t);
+	*cfg = saved;
+	memset(e->percpu, 0, sz);
+	bpf_map__update_elem(e->skel->maps.counters, &k, sizeof(k), e->percpu, sz, 0);
+	return r == 0 && t.retval == TC_ACT_REDIRECT;
+}
+
+/* Load the programs, configure them, attach the encapsulator (and the
+ * decapsulator where the kernel can run it). -EOPNOTSUPP when the programs
+ * do not load or attach here (logged). */
 static int ebpf_start(struct ebpf_run *e)
 {
 	struct dp_ctx *x = e->x;
@@ -379,11 +446,14 @@ static int ebpf_start(struct ebpf_run *e)
 		return -ENODEV;
 	e->skel = j6_ebpf__open_and_load();
 	if (!e->skel) {
-		r = -errno;
-		dp_log(o, "load the eBPF programs: %s%s", strerror(-r),
-		       r == -EPERM ? " (needs CAP_BPF and CAP_NET_ADMIN)" : "");
-		return r;
+		dp_log(o, "load the eBPF programs: %s%s", strerror(errno),
+		       errno == EPERM ? " (needs CAP_BPF and CAP_NET_ADMIN)" : "");
+		return -EOPNOTSUPP;
 	}
+	e->decap = decap_works(e);
+	if (!e->decap)
+		dp_log(o, "this kernel cannot decapsulate in BPF (Linux 6.3 or later can): "
+			  "the userspace datapath decapsulates, the eBPF one encapsulates");
 	cfg = &e->skel->bss->cfg;
 	memcpy(&remote, o->remote.bytes, 4);
 	cfg->remote = remote;
@@ -403,7 +473,7 @@ static int ebpf_start(struct ebpf_run *e)
 		e->tc.own_clsact |= TUNNEL_EBPF_CLSACT_TUN;
 	if (r < 0) {
 		dp_log(o, "attach the encapsulator to %s: %s", o->name, strerror(-r));
-		return r;
+		return -EOPNOTSUPP;
 	}
 	if (e->prev.tun == e->tun_ifindex && e->prev.handle == e->tc.handle)
 		e->tc.own_clsact |= e->prev.own_clsact & TUNNEL_EBPF_CLSACT_TUN;
@@ -412,19 +482,46 @@ static int ebpf_start(struct ebpf_run *e)
 	return 0;
 }
 
-/* The stats file, with where the filters are. */
-static void flush(struct ebpf_run *e)
+void dp_ebpf_stats(struct dp_ctx *x, struct tunnel_stats *s)
 {
-	counters_read(e);
-	dp_stats_flush_ebpf(e->x, e->underlay_name, &e->tc);
+	struct ebpf_run *e = x->ebpf;
+	__u64 sum[J6_CTR_N];
+
+	if (!e->stopped) {
+		refresh(e);
+		if (counters_sum(e, sum) == 0)
+			counters_add(&s->c, sum);
+	}
+	snprintf(s->datapath, sizeof(s->datapath), "ebpf");
+	snprintf(s->decap, sizeof(s->decap), "%s", e->decap ? "ebpf" : "userspace");
+	snprintf(s->underlay, sizeof(s->underlay), "%s", e->underlay_name);
+	s->tc = e->tc;
+}
+
+/* Detach everything; the programs' counters go into x->ctr for the last
+ * stats. */
+static void ebpf_stop(struct ebpf_run *e)
+{
+	__u64 sum[J6_CTR_N];
+
+	if (!e->skel)
+		return;
+	if (!e->stopped && counters_sum(e, sum) == 0)
+		counters_add(&e->x->ctr, sum);
+	e->stopped = true;
+	/* once detached, nothing holds the programs and their map */
+	if (tunnel_ebpf_cleanup(&e->tc) < 0)
+		dp_log(e->x->o, "detach the eBPF programs: some were left attached");
+	memset(&e->tc, 0, sizeof(e->tc));
+	e->underlay_name[0] = '\0';
+	j6_ebpf__destroy(e->skel);
+	e->skel = NULL;
 }
 
 int dp_ebpf_run(struct dp_ctx *x)
 {
 	struct ebpf_run e = { .x = x };
-	struct pollfd pfd = { .fd = x->sig_fd, .events = POLLIN };
 	char la[INET_ADDRSTRLEN] = "auto", ra[INET_ADDRSTRLEN];
-	uint64_t next = 0;
 	int r;
 
 	/* a previous process of this tunnel that was killed: its counters,
@@ -434,55 +531,34 @@ int dp_ebpf_run(struct dp_ctx *x)
 		dp_stats_carry_over(x);
 		dp_stats_ebpf_tc(x, &e.prev);
 	}
-	e.base = x->ctr;
 	r = ebpf_start(&e);
-	if (r < 0)
-		goto out;
+	/* the raw socket: what the decapsulator leaves to the kernel that is
+	 * protocol 41 (all of it where BPF cannot decapsulate; else
+	 * reassembled fragments, and packets to another address of ours,
+	 * counted as the userspace datapath counts them) */
+	if (r == 0)
+		r = dp_raw_open(x);
+	if (r < 0) {
+		ebpf_stop(&e);
+		free(e.percpu);
+		return r;
+	}
+	dp_rx_init(x);
+	x->ebpf = &e;
 	if (x->local_known)
 		inet_ntop(AF_INET, x->cfg.local, la, sizeof(la));
-	dp_log(x->o, "datapath up (ebpf): local %s remote %s ttl %d mtu %d underlay %s", la,
+	dp_log(x->o, "datapath up (ebpf): local %s remote %s ttl %d mtu %d underlay %s, decapsulation in %s", la,
 	       inet_ntop(AF_INET, x->cfg.remote, ra, sizeof(ra)), x->o->ttl, x->cfg.mtu,
-	       e.underlay_name[0] ? e.underlay_name : "none yet");
-	flush(&e);
-	for (;;) {
-		struct signalfd_siginfo si;
-		uint64_t t = dp_now_ms();
-		bool hup = false, stop = false;
-
-		if (t >= next) {
-			refresh(&e);
-			flush(&e);
-			next = t + TICK_MS;
-		}
-		if (poll(&pfd, 1, (int)(next > t ? next - t : 0)) < 0 && errno != EINTR) {
-			r = -errno;
-			dp_log(x->o, "poll: %s", strerror(errno));
-			break;
-		}
-		while (read(x->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			if (si.ssi_signo == SIGHUP)
-				hup = true;
-			else
-				stop = true;
-		}
-		if (stop) {
-			r = 0;
-			break;
-		}
-		if (hup)
-			next = 0;
-	}
-out:
-	if (e.skel) {
-		flush(&e);
-		/* once detached, nothing holds the programs and their map */
-		if (tunnel_ebpf_cleanup(&e.tc) < 0)
-			dp_log(x->o, "detach the eBPF programs: some were left attached");
-		e.tc.underlay = e.tc.tun = 0;
-		e.tc.own_clsact = 0;
-		dp_stats_flush_ebpf(x, "", &e.tc);
-		j6_ebpf__destroy(e.skel);
-	}
+	       e.underlay_name[0] ? e.underlay_name : "none yet", e.decap ? "BPF" : "userspace");
+	dp_stats_flush(x);
+	/* the userspace loop: the signals, the stats once a second (which
+	 * keep the programs' configuration up to date, dp_ebpf_stats), and
+	 * the raw socket's packets; the TUN device never has any to read,
+	 * the encapsulator takes them all */
+	r = dp_loop(x);
+	ebpf_stop(&e);
+	dp_stats_flush(x);
+	x->ebpf = NULL;
 	free(e.percpu);
 	return r;
 }

@@ -18,13 +18,18 @@ int tunnel_ebpf_cleanup(const struct tunnel_ebpf_tc *tc);
 
 /* Inside the datapath process (dp_int.h's struct dp_ctx, attached to the
  * TUN device): run the eBPF datapath until SIGTERM or SIGINT, then detach
- * it. 0, or -errno when it could not start (logged). */
+ * it. 0, -EOPNOTSUPP when the programs do not load or attach here, or
+ * another -errno when it could not start (all logged). */
 struct dp_ctx;
 int dp_ebpf_run(struct dp_ctx *x);
 
-/* stats.c: the stats file of the eBPF datapath (its counters in x->ctr);
- * the filters a previous process of the tunnel recorded there. */
-void dp_stats_flush_ebpf(struct dp_ctx *x, const char *underlay, const struct tunnel_ebpf_tc *tc);
+/* For stats.c, when x runs the eBPF datapath (x->ebpf): bring the
+ * programs' configuration up to date and add their counters and where
+ * they are to s. */
+void dp_ebpf_stats(struct dp_ctx *x, struct tunnel_stats *s);
+
+/* stats.c: the filters a previous process of the tunnel recorded in the
+ * stats file (0), or -ENOENT. */
 int dp_stats_ebpf_tc(struct dp_ctx *x, struct tunnel_ebpf_tc *tc);
 
 #endif

@@ -30,6 +30,7 @@ json_t *tunnel_stats_json(const struct tunnel_stats *s)
 		json_object_set_new(o, "datapath", json_string(s->datapath));
 	if (o && !strcmp(s->datapath, "ebpf")) {
 		json_object_set_new(o, "underlay", json_string(s->underlay));
+		json_object_set_new(o, "decap", json_string(s->decap));
 		json_object_set_new(o, "tc", json_pack("{s:i,s:i,s:I,s:i}", "underlay", s->tc.underlay, "tun", s->tc.tun,
 						       "handle", (json_int_t)s->tc.handle, "own_clsact",
 						       (int)s->tc.own_clsact));
@@ -93,6 +94,7 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 	out->c.ptb_sent = (uint64_t)jint(js, "ptb_sent");
 	jstr(js, "datapath", out->datapath, sizeof(out->datapath));
 	jstr(js, "underlay", out->underlay, sizeof(out->underlay));
+	jstr(js, "decap", out->decap, sizeof(out->decap));
 	tc = json_object_get(js, "tc");
 	if (json_is_object(tc)) {
 		out->tc.underlay = (int)jint(tc, "underlay");
@@ -107,23 +109,22 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 	return 0;
 }
 
-/* Write the datapath's stats file, if it has one (tc: the eBPF
- * datapath's, else the userspace one's); failures are logged once in a
- * while, never fatal. */
-static void stats_flush(struct dp_ctx *x, const char *underlay, const struct tunnel_ebpf_tc *tc)
+/* Write the datapath's stats file, if it has one (the eBPF datapath's
+ * part: dp_ebpf_stats); failures are logged once in a while, never fatal. */
+void dp_stats_flush(struct dp_ctx *x)
 {
 	struct tunnel_stats s = { .pid = getpid(), .ttl = x->o->ttl, .mtu = x->cfg.mtu,
 				  .started = x->started, .restarts = x->restarts, .c = x->ctr };
 	int r;
 
+	snprintf(s.datapath, sizeof(s.datapath), "userspace");
+	/* (the eBPF datapath's configuration follows the host here, with or
+	 * without a stats file) */
+	if (x->ebpf)
+		dp_ebpf_stats(x, &s);
 	if (!x->o->stats)
 		return;
 	snprintf(s.name, sizeof(s.name), "%s", x->o->name);
-	snprintf(s.datapath, sizeof(s.datapath), "%s", tc ? "ebpf" : "userspace");
-	if (tc) {
-		snprintf(s.underlay, sizeof(s.underlay), "%s", underlay);
-		s.tc = *tc;
-	}
 	inet_ntop(AF_INET, x->cfg.local, s.local, sizeof(s.local));
 	inet_ntop(AF_INET, x->cfg.remote, s.remote, sizeof(s.remote));
 	r = tunnel_stats_write(x->o->stats, &s);
@@ -131,16 +132,6 @@ static void stats_flush(struct dp_ctx *x, const char *underlay, const struct tun
 		x->errlog_ms[ERRLOG_STATS] = dp_now_ms();
 		dp_log(x->o, "write stats %s: %s", x->o->stats, strerror(-r));
 	}
-}
-
-void dp_stats_flush(struct dp_ctx *x)
-{
-	stats_flush(x, NULL, NULL);
-}
-
-void dp_stats_flush_ebpf(struct dp_ctx *x, const char *underlay, const struct tunnel_ebpf_tc *tc)
-{
-	stats_flush(x, underlay, tc);
 }
 
 int dp_stats_ebpf_tc(struct dp_ctx *x, struct tunnel_ebpf_tc *tc)

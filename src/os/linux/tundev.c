@@ -250,7 +250,9 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	argv[n++] = "--mtu";
 	argv[n++] = mtu;
 	argv[n++] = "--datapath";
-	argv[n++] = a->datapath == MODEL_DATAPATH_EBPF ? "ebpf" : "userspace";
+	/* auto: ebpf where its programs load (the daemon decides), else userspace */
+	argv[n++] = (char *)model_datapath_name(a->datapath == MODEL_DATAPATH_KERNEL ? MODEL_DATAPATH_USERSPACE
+										      : a->datapath);
 	argv[n++] = "--supervise";
 	argv[n++] = "--pidfile";
 	argv[n++] = pid;
@@ -266,8 +268,7 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	r = posix_spawn(&child, exe, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r) {
-		snprintf(err, errlen, "%s: start the %s datapath: %s", a->ifname,
-			 a->datapath == MODEL_DATAPATH_EBPF ? "eBPF" : "userspace", strerror(r));
+		snprintf(err, errlen, "%s: start the userspace datapath: %s", a->ifname, strerror(r));
 		if (linux_tun_path(c, NULL, NULL, logf, sizeof(logf)) == 0)
 			rmdir(logf); /* the directory, if nothing else is in it */
 		return -r;
