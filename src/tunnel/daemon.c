@@ -204,6 +204,12 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 	/* everything below lives in the host namespace */
 	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0)
 		goto cleanup;
+	if (o->local_auto)
+		dp_reresolve(x);
+	else
+		dp_set_local(x, o->local.bytes);
+	if (!x->local_known)
+		dp_log(o, "local = auto: no route to the remote yet; retrying every second");
 	if (o->ebpf) {
 		r = dp_ebpf_run(x);
 		if (r != -EOPNOTSUPP || !o->ebpf_or_userspace)
@@ -212,12 +218,6 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 	}
 	if ((r = dp_raw_open(x)) < 0)
 		goto cleanup;
-	if (o->local_auto)
-		dp_reresolve(x);
-	else
-		dp_set_local(x, o->local.bytes);
-	if (!x->local_known)
-		dp_log(o, "local = auto: no route to the remote yet; retrying every second");
 	dp_rx_init(x);
 	if (restarts > 0)
 		dp_stats_carry_over(x);

@@ -461,12 +461,7 @@ static int ebpf_start(struct ebpf_run *e)
 	cfg->tun_ifindex = (__u32)e->tun_ifindex;
 	e->tc.handle = (uint32_t)e->tun_ifindex;
 	e->tc.tun = e->tun_ifindex;
-	if (o->local_auto)
-		dp_reresolve(x);
-	else
-		dp_set_local(x, o->local.bytes);
-	if (!x->local_known)
-		dp_log(o, "local = auto: no route to the remote yet; retrying every second");
+	/* (tunnel_run has looked for the local address) */
 	refresh(e);
 	r = tc_attach(e->tun_ifindex, BPF_TC_EGRESS, bpf_program__fd(e->skel->progs.j6_encap), e->tc.handle, &created);
 	if (created)

@@ -17,9 +17,10 @@
 int tunnel_ebpf_cleanup(const struct tunnel_ebpf_tc *tc);
 
 /* Inside the datapath process (dp_int.h's struct dp_ctx, attached to the
- * TUN device): run the eBPF datapath until SIGTERM or SIGINT, then detach
- * it. 0, -EOPNOTSUPP when the programs do not load or attach here, or
- * another -errno when it could not start (all logged). */
+ * TUN device, its local address looked for): run the eBPF datapath until
+ * SIGTERM or SIGINT, then detach it. 0, -EOPNOTSUPP when the programs do
+ * not load or attach here, or another -errno when it could not start (all
+ * logged). */
 struct dp_ctx;
 int dp_ebpf_run(struct dp_ctx *x);
 
