@@ -45,7 +45,7 @@ endif
 ALL_SRCS  := $(sort $(shell find src -name '*.c' -not -name '*.bpf.c' -not -path 'src/init/*'))
 CLI_SRCS  := $(filter src/cli/%,$(ALL_SRCS))
 LAB_SRCS  := $(filter src/lab/%,$(ALL_SRCS))
-LIB_SRCS  := $(filter-out src/cli/% src/lab/%,$(ALL_SRCS))
+LIB_SRCS  := $(filter-out src/cli/% src/lab/% src/starter/%,$(ALL_SRCS))
 HOOK_SRCS := $(sort $(shell grep -l '"util/testhook.h"' $(LIB_SRCS)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -65,10 +65,14 @@ LAB_BIN   := $(BUILD)/jail6-lab
 TEST_JAIL6 := $(BUILD)/tests/jail6
 # PID 1 of a confined jail: static, as it runs inside the jail's root
 INIT_BIN  := $(BUILD)/jail6-init
+# starts confined jails for jail6: liblxc and lxc_record.c, nothing else
+START_BIN := $(BUILD)/jail6-start
+START_OBJS := $(BUILD)/src/starter/main.o $(BUILD)/src/os/linux/lxc_record.o
+HELPERS   := $(INIT_BIN) $(START_BIN)
 
 .SECONDARY:
 .PHONY: all check unit drivers sanitize fuzz install uninstall clean deps
-all: $(BIN) $(LAB_BIN) $(INIT_BIN)
+all: $(BIN) $(LAB_BIN) $(HELPERS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -107,6 +111,10 @@ $(INIT_BIN): src/init/init.c
 	@$(if $(Q),echo "  LD      $@ (static)")
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(filter -Werror,$(CFLAGS)) -static -o $@ $<
 
+$(START_BIN): $(START_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs lxc 2>/dev/null || echo -llxc)
+
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -142,19 +150,26 @@ $(BUILD)/tests/drv_%: $(BUILD)/tests/netns/drv_%.o $(TLIB)
 
 # The suite: every unit binary, the golden and CLI tests, and (as root) the
 # network-namespace tests. tests/run prints the closing "N passed, N failed".
-check: $(BIN) $(LAB_BIN) $(INIT_BIN) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS) $(BUILD)/tests/escape
+check: $(BIN) $(LAB_BIN) $(HELPERS) $(TEST_JAIL6) $(TEST_BINS) $(DRV_BINS) $(BUILD)/tests/escape $(BUILD)/tests/xfer
 	$(Q)BUILD=$(BUILD) tests/run
 
 unit: $(TEST_BINS)
 	$(Q)BUILD=$(BUILD) tests/run unit
 
-drivers: $(DRV_BINS) $(INIT_BIN) $(BUILD)/tests/escape
+drivers: $(DRV_BINS) $(HELPERS) $(BUILD)/tests/escape $(BUILD)/tests/xfer
 
 # tries to escape a confined jail (t_confine.sh); static, it runs in a busybox root
 $(BUILD)/tests/escape: tests/netns/escape.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@ (static)")
 	$(Q)$(CC) -std=c11 -O2 $(WARN) -static -o $@ $<
+
+# moves a file over TCP or UDP in the QEMU guest (tests/qemu/init.sh);
+# static, it runs in a busybox initramfs
+$(BUILD)/tests/xfer: tests/qemu/xfer.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (static)")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(filter -Werror,$(CFLAGS)) -static -o $@ $<
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:
@@ -178,11 +193,12 @@ fuzz: $(FUZZ_BINS)
 	  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' build-fuzz/$$n.log || true; \
 	done
 
-install: $(BIN) $(LAB_BIN) $(INIT_BIN)
+install: $(BIN) $(LAB_BIN) $(HELPERS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/jail6
 	install -m 0755 $(LAB_BIN) $(DESTDIR)$(BINDIR)/jail6-lab
 	install -m 0755 $(INIT_BIN) $(DESTDIR)$(LIBDIR)/jail6-init
+	install -m 0755 $(START_BIN) $(DESTDIR)$(LIBDIR)/jail6-start
 	install -m 0644 docs/jail6.conf.5 $(DESTDIR)$(MANDIR)/man5/jail6.conf.5
 	install -m 0644 docs/jail6.8 $(DESTDIR)$(MANDIR)/man8/jail6.8
 	install -m 0644 examples/*.conf $(DESTDIR)$(DATADIR)/examples/

@@ -29,8 +29,10 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
 		       "0-2 only, a new session (never this terminal as its controlling terminal),\n"
 		       "and a fixed environment: PATH, HOME, TERM when stdin is a terminal, and\n"
 		       "each -e VAR=value. The exit status is the command's (128+N when killed by\n"
-		       "signal N). Only a whole jail that jail6 made: a namespace it did not\n"
-		       "create, or a jail with a part missing (apply makes it again), is refused.\n\n"
+		       "signal N); when it cannot be executed in a confined jail, 127 (not found)\n"
+		       "or 126 (not executable), with the reason on stderr. Only a whole jail\n"
+		       "that jail6 made: a namespace it did not create, or a jail with a part\n"
+		       "missing (apply makes it again), is refused.\n\n"
 		       "  -e VAR=value  add VAR to the command's environment (repeatable)\n"
 		       "  -u USER       run as USER of the jail's /etc/passwd (confined jails)\n");
 		return CLI_EXIT_OK;
@@ -81,6 +83,8 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
 	r = engine_jail_exec(e, argv[i], argv + i + 1, &o, &status);
 	if (r < 0)
 		cli_warn_lines(engine_error(e)[0] ? engine_error(e) : strerror(-r));
+	else if (status != 0 && engine_error(e)[0])
+		cli_warn_lines(engine_error(e));   /* why it could not be executed */
 	engine_close(e);
 	/* 127: like a shell whose command could not run */
 	return r == 0 ? status : r == -ESRCH ? CLI_EXIT_FAIL : 127;

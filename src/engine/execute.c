@@ -127,6 +127,16 @@ static int claim(struct engine *e, struct claims *c, const struct action *a, int
 		old = st && !a->ns[0] && !state_sysctl_link(a->key)[0] ? state_find_sysctl(st, a->ns, a->key) : NULL;
 		o = store_own_sysctl(a->ns, a->key, old ? old->value : NULL);
 		return store_own_claim(e->store, &o, i);
+	case ACTION_FILTER_CREATE:
+		o = store_own_filter();
+		return store_own_claim(e->store, &o, i);
+	case ACTION_FILTER_PORT_SET:
+		/* a port in a table of another instance of jail6 (the planner
+		 * uses one without this store's record only then) joins it:
+		 * recorded here too, the last instance to leave removes it */
+		o = store_own_filter();
+		r = store_own_has(e->store, &o);
+		return r != 0 ? (r < 0 ? r : 0) : store_own_claim(e->store, &o, i);
 	default:
 		return 0;
 	}
@@ -174,6 +184,15 @@ static int confirm(struct engine *e, const struct action *a, const struct backen
 	case ACTION_SYSCTL_SET:
 		o = store_own_sysctl(a->ns, a->key, NULL);
 		return store_own_confirm(e->store, &o, 0);
+	case ACTION_FILTER_CREATE:
+		/* its handle is learnt by the next observe */
+		o = store_own_filter();
+		return store_own_confirm(e->store, &o, 0);
+	case ACTION_FILTER_PORT_SET:
+		/* settles a join's claim, keeps the handle already known */
+		o = store_own_filter();
+		r = store_own_set_flags(e->store, &o, 0, STORE_OWN_F_CLAIMED | STORE_OWN_F_RECLAIMED);
+		return r < 0 ? r : 0;
 	default:
 		return 0;
 	}
@@ -208,6 +227,9 @@ static int forget_removed(struct engine *e, const struct action *a)
 	case ACTION_ROUTE_DEL:
 		o = store_own_route(a->ns, &a->addr);
 		break;
+	case ACTION_FILTER_DESTROY:
+		o = store_own_filter();
+		break;
 	default:
 		return 0;
 	}
@@ -219,7 +241,7 @@ static int forget_removed(struct engine *e, const struct action *a)
 static bool is_removal(enum action_kind k)
 {
 	return k == ACTION_JAIL_DESTROY || k == ACTION_LINK_DESTROY || k == ACTION_ADDR_DEL ||
-	       k == ACTION_ROUTE_DEL;
+	       k == ACTION_ROUTE_DEL || k == ACTION_FILTER_DESTROY;
 }
 
 /* Claim, in one transaction, every object the plan will create. */

@@ -29,9 +29,9 @@ struct mark_ctx {
 	struct engine_stale *stale;  /* NULL: not wanted */
 };
 
-/* The observed fact record o names (links, addresses, routes and jails;
- * NULL for sysctls and when absent), with its identity in *ident (0 for
- * addresses and routes) and whether it carries jail6's mark. */
+/* The observed fact record o names (links, addresses, routes, jails and
+ * the port filter; NULL for sysctls and when absent), with its identity in
+ * *ident (0 for addresses and routes) and whether it carries jail6's mark. */
 static void *fact_of(const struct state *st, const struct store_own *o, uint64_t *ident, bool *marked)
 {
 	*ident = 0;
@@ -59,6 +59,14 @@ static void *fact_of(const struct state *st, const struct store_own *o, uint64_t
 		const struct state_jail *j = state_find_jail(st, o->name);
 		*ident = j ? j->ident : 0;
 		return (void *)j;
+	}
+	case STORE_OWN_FILTER: {
+		struct state_filter *f = (struct state_filter *)&st->filter;
+		if (!f->present)
+			return NULL;
+		*ident = f->ident;
+		*marked = f->marked;
+		return f;
 	}
 	case STORE_OWN_SYSCTL:
 		break;
@@ -93,6 +101,7 @@ static void set_owned(const struct store_own *o, void *f)
 		j->start_pending = o->flags & STORE_OWN_F_START_PENDING;
 		break;
 	}
+	case STORE_OWN_FILTER: ((struct state_filter *)f)->owned = true; break;
 	case STORE_OWN_SYSCTL: break;
 	}
 }

@@ -116,9 +116,13 @@ struct state_fport {
 
 /* jail6's filter of the jails' bridge ports on the host. */
 struct state_filter {
-	bool present;                    /* jail6's table is there */
+	bool present;                    /* a table of jail6's name is there */
 	bool intact;                     /* with its hooks as jail6 makes them */
-	bool owned;                      /* it carries jail6's mark */
+	bool marked;                     /* it carries jail6's mark (its comment) */
+	bool owned;                      /* jail6 recorded it (the store's "filter"
+					  * record counts: engine/observe.c) */
+	uint64_t ident;                  /* what tells this very table from a look-
+					  * alike (Linux: its handle); 0 = unknown */
 	struct state_fport *ports;       /* in no order; by_port finds one */
 	size_t n_ports;
 	struct hmap by_port;

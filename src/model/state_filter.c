@@ -172,7 +172,9 @@ int state_filter_append(struct state *dst, const struct state *src)
 	if (src->filter.present) {
 		dst->filter.present = true;
 		dst->filter.intact = src->filter.intact;
+		dst->filter.marked = src->filter.marked;
 		dst->filter.owned = src->filter.owned;
+		dst->filter.ident = src->filter.ident;
 	}
 	for (size_t i = 0; r == 0 && i < src->filter.n_ports; i++)
 		r = state_filter_put(dst, &src->filter.ports[i]);

@@ -7,6 +7,13 @@
  * resolved; the observed filter (state_filter) is compared per port, and a
  * port that differs is replaced whole (one action). The filter itself is
  * made when a jail interface is on a bridge, and goes with the last.
+ *
+ * Whose the table is: jail6's when the store recorded it (filter.owned)
+ * and it carries jail6's mark; another instance's of jail6 when it carries
+ * the mark and holds a port of a jail not this instance's whose veth is
+ * there (this instance then puts its ports in, and records the table as it
+ * does so: the last instance to leave removes it). Any other table of
+ * jail6's name is someone else's: a conflict, never touched.
  */
 #include "plan/plan_int.h"
 
@@ -26,17 +33,47 @@ static bool filter_wanted(const struct model *m)
 	return false;
 }
 
+/* Whether port filter p is someone else's: its veth is there and its jail
+ * is not one of jail6's (another instance of jail6 on the same host keeps
+ * its ports in the same table). A port whose veth is gone is stale. */
+static bool port_foreign(const struct state *s, const struct state_fport *p)
+{
+	const struct state_jail *j = state_find_jail(s, p->jail);
+
+	return !(j && j->owned) && state_find_link(s, "", p->port);
+}
+
+/* Whether the table there is one jail6 may put its ports in: recorded
+ * by this store, or another instance's (see the top). */
+static bool filter_usable(const struct state *s)
+{
+	const struct state_filter *f = &s->filter;
+
+	if (!f->present || !f->marked)
+		return false;
+	for (size_t i = 0; !f->owned && i < f->n_ports; i++)
+		if (port_foreign(s, &f->ports[i]))
+			return true;
+	return f->owned;
+}
+
 void plan_filter_ensure(struct planner *P)
 {
 	const struct state_filter *f = &P->w.filter;
 	struct action a;
 
-	if (!filter_wanted(P->m) || (f->present && f->owned && f->intact))
+	if (!filter_wanted(P->m) || (filter_usable(&P->w) && f->intact))
 		return;
-	if (f->present && !f->owned) {
+	if (f->present && !f->marked) {
 		/* someone else's table of jail6's name: never touched */
 		plan_conflict_msg(P, "port filter: nftables table bridge jail6 exists without jail6's mark; left "
 				     "alone, jail ports unfiltered");
+		return;
+	}
+	if (f->present && !filter_usable(&P->w)) {
+		plan_conflict_msg(P, "port filter: nftables table bridge jail6 carries jail6's mark but this state "
+				     "dir has no record of making it (made by hand, or by a jail6 whose state is "
+				     "gone); left alone, jail ports unfiltered (remove it if it is no one's)");
 		return;
 	}
 	a = plan_act(ACTION_FILTER_CREATE, "", "");
@@ -49,7 +86,7 @@ void plan_filter_port(struct planner *P, const struct model_jail *j, const struc
 	char port[MODEL_IFNAMSIZ];
 	struct action a;
 
-	if (!f->bridge[0] || (P->w.filter.present && !P->w.filter.owned))
+	if (!f->bridge[0] || (P->w.filter.present && !filter_usable(&P->w)))
 		return;
 	plan_veth_name(port, f->name, 'a');
 	sp = state_filter_port(&P->w, port);
@@ -81,16 +118,6 @@ static bool port_wanted(const struct plan_scope *S, const struct strmap *only, c
 	return f && f->bridge[0] && !strcmp(j->name, p->jail);
 }
 
-/* Whether port filter p is someone else's: its veth is there and its jail
- * is not one of jail6's (another instance of jail6 on the same host keeps
- * its ports in the same table). A port whose veth is gone is stale. */
-static bool port_foreign(const struct state *s, const struct state_fport *p)
-{
-	const struct state_jail *j = state_find_jail(s, p->jail);
-
-	return !(j && j->owned) && state_find_link(s, "", p->port);
-}
-
 void plan_filter_removals(struct planner *P, const struct plan_scope *S)
 {
 	const struct state_filter *f = &P->w.filter;
@@ -100,7 +127,8 @@ void plan_filter_removals(struct planner *P, const struct plan_scope *S)
 	bool foreign = false;
 	struct action a;
 
-	if (!f->present || !f->owned)
+	/* only a table this store recorded: never someone else's */
+	if (!f->present || !f->owned || !f->marked)
 		return;
 	/* the names first: each removal moves the filter's last port */
 	gone = calloc(f->n_ports + 1, sizeof(*gone));

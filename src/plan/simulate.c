@@ -312,13 +312,15 @@ static int apply_filter(struct state *s, const struct action *a)
 	switch (a->kind) {
 	case ACTION_FILTER_CREATE:
 		state_filter_clear(s);
-		s->filter.present = s->filter.intact = s->filter.owned = true;
+		s->filter.present = s->filter.intact = s->filter.marked = s->filter.owned = true;
+		s->filter.ident = 0;
 		return 0;
 	case ACTION_FILTER_DESTROY:
 		if (!s->filter.present)
 			return -ENOENT;
 		state_filter_clear(s);
-		s->filter.present = s->filter.intact = s->filter.owned = false;
+		s->filter.present = s->filter.intact = s->filter.marked = s->filter.owned = false;
+		s->filter.ident = 0;
 		return 0;
 	case ACTION_FILTER_PORT_DEL:
 		if (!state_filter_port(s, a->ifname))

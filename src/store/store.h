@@ -33,7 +33,7 @@
 #define STORE_JOURNAL_NAME "journal"
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* How long store_open() waits for the lock when given a negative timeout. */
 #define STORE_LOCK_TIMEOUT_DEFAULT_MS 30000
@@ -100,8 +100,9 @@ enum store_own_kind {
 	STORE_OWN_ROUTE,
 	STORE_OWN_JAIL,
 	STORE_OWN_SYSCTL,
+	STORE_OWN_FILTER,
 };
-#define STORE_OWN_KIND_COUNT 5
+#define STORE_OWN_KIND_COUNT 6
 
 /* Flags of an ownership record. */
 #define STORE_OWN_F_START_PENDING 0x1 /* jail: its exec.start has not completed */
@@ -129,7 +130,8 @@ struct store_own {
 	unsigned flags;                   /* STORE_OWN_F_* */
 	uint64_t ident;                   /* what tells the very object from a look-
 					   * alike: a link's ifindex, a jail's netns
-					   * cookie; 0 = not known */
+					   * cookie, the filter table's handle;
+					   * 0 = not known */
 	int64_t seq;                      /* CLAIMED: the action's place in its plan */
 	int64_t created_at;               /* unix seconds; set by the store */
 };
@@ -140,8 +142,10 @@ struct store_own store_own_route(const char *ns, const struct addr *dst);
 struct store_own store_own_jail(const char *name);
 /* old: the value before jail6 changed it (NULL = unknown: destroy leaves it). */
 struct store_own store_own_sysctl(const char *ns, const char *key, const char *old);
+/* The port filter (Linux: the nftables bridge table "jail6" of the host). */
+struct store_own store_own_filter(void);
 
-/* "link", "addr", "route", "jail", "sysctl"; NULL for an unknown kind.
+/* "link", "addr", "route", "jail", "sysctl", "filter"; NULL for an unknown kind.
  * store_own_kind_parse() is the inverse: the kind, or -1. */
 const char *store_own_kind_name(enum store_own_kind kind);
 int store_own_kind_parse(const char *name);

@@ -1,7 +1,7 @@
-/* Ownership: the links, addresses, routes, jails and sysctls jail6 created,
- * so that destroy removes those and nothing else. Records are typed: an
- * address is (interface, family, bytes, prefix length), never a string to
- * parse back. */
+/* Ownership: the links, addresses, routes, jails, sysctls and the port
+ * filter jail6 created, so that destroy removes those and nothing else.
+ * Records are typed: an address is (interface, family, bytes, prefix
+ * length), never a string to parse back. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +16,7 @@ static const char *const kind_names[STORE_OWN_KIND_COUNT] = {
 	[STORE_OWN_ROUTE] = "route",
 	[STORE_OWN_JAIL] = "jail",
 	[STORE_OWN_SYSCTL] = "sysctl",
+	[STORE_OWN_FILTER] = "filter",
 };
 
 const char *store_own_kind_name(enum store_own_kind kind)
@@ -85,6 +86,14 @@ struct store_own store_own_sysctl(const char *ns, const char *key, const char *o
 		o.has_detail = true;
 		snprintf(o.detail, sizeof(o.detail), "%s", old);
 	}
+	return o;
+}
+
+struct store_own store_own_filter(void)
+{
+	struct store_own o = own_new(STORE_OWN_FILTER, "");
+
+	snprintf(o.name, sizeof(o.name), "%s", "jail6");
 	return o;
 }
 

@@ -26,6 +26,26 @@ struct migration {
 
 static int migrate_own_v3(struct store *s);
 
+/* The typed own table after its kind column (steps 3 and 5 make it, with
+ * the kinds of their time): the same SQL text in both. */
+#define OWN_TYPED_COLUMNS                                                      \
+	" ns TEXT NOT NULL DEFAULT '',"                                        \
+	" name TEXT NOT NULL DEFAULT '',"                                      \
+	" ifname TEXT NOT NULL DEFAULT '',"                                    \
+	" family INTEGER NOT NULL DEFAULT 0 CHECK (family IN (0, 4, 6)),"      \
+	" addr BLOB NOT NULL DEFAULT x'',"                                     \
+	" plen INTEGER NOT NULL DEFAULT -1,"                                   \
+	" detail TEXT,"                                                        \
+	" flags INTEGER NOT NULL DEFAULT 0,"                                   \
+	" ident INTEGER NOT NULL DEFAULT 0,"                                   \
+	" seq INTEGER NOT NULL DEFAULT -1,"                                    \
+	" created_at INTEGER NOT NULL,"                                        \
+	" CHECK ((kind IN ('addr','route')) = (family <> 0)),"                 \
+	" CHECK ((kind IN ('addr','route')) = (name = '')),"                   \
+	" CHECK ((kind = 'addr') = (ifname <> '')),"                           \
+	" PRIMARY KEY (kind, ns, name, ifname, family, addr, plen)"            \
+	") WITHOUT ROWID;"
+
 static const struct migration migrations[] = {
 	{ 1,
 	  "CREATE TABLE own ("
@@ -73,22 +93,7 @@ static const struct migration migrations[] = {
 	   * by migrate_own_v3. */
 	  "CREATE TABLE own_v3 ("
 	  " kind TEXT NOT NULL CHECK (kind IN ('link','addr','route','jail','sysctl')),"
-	  " ns TEXT NOT NULL DEFAULT '',"
-	  " name TEXT NOT NULL DEFAULT '',"
-	  " ifname TEXT NOT NULL DEFAULT '',"
-	  " family INTEGER NOT NULL DEFAULT 0 CHECK (family IN (0, 4, 6)),"
-	  " addr BLOB NOT NULL DEFAULT x'',"
-	  " plen INTEGER NOT NULL DEFAULT -1,"
-	  " detail TEXT,"
-	  " flags INTEGER NOT NULL DEFAULT 0,"
-	  " ident INTEGER NOT NULL DEFAULT 0,"
-	  " seq INTEGER NOT NULL DEFAULT -1,"
-	  " created_at INTEGER NOT NULL,"
-	  " CHECK ((kind IN ('addr','route')) = (family <> 0)),"
-	  " CHECK ((kind IN ('addr','route')) = (name = '')),"
-	  " CHECK ((kind = 'addr') = (ifname <> '')),"
-	  " PRIMARY KEY (kind, ns, name, ifname, family, addr, plen)"
-	  ") WITHOUT ROWID;"
+	  OWN_TYPED_COLUMNS
 	  "INSERT INTO own_v3 (kind, ns, name, detail, flags, created_at)"
 	  " SELECT kind, ns, name,"
 	  "  CASE WHEN kind = 'jail' THEN NULL ELSE detail END,"
@@ -106,6 +111,25 @@ static const struct migration migrations[] = {
 	  " created_at INTEGER NOT NULL,"
 	  " UNIQUE (base)"
 	  ");",
+	  NULL },
+	{ 5,
+	  /* The port filter is recorded like every other object jail6 makes:
+	   * own gets the kind 'filter' (SQLite cannot change a CHECK, so the
+	   * table is made again). A state dir of a jail6 that knew the table
+	   * by its comment only, and had jails, may have made it: it gets
+	   * the record, which the next observe keeps only if a table with
+	   * jail6's comment is there (engine/observe.c), and forgets if not.
+	   * A new store has no jail and gets nothing. */
+	  "CREATE TABLE own_v5 ("
+	  " kind TEXT NOT NULL CHECK (kind IN ('link','addr','route','jail','sysctl','filter')),"
+	  OWN_TYPED_COLUMNS
+	  "INSERT INTO own_v5 (kind, ns, name, ifname, family, addr, plen, detail, flags, ident, seq, created_at)"
+	  " SELECT kind, ns, name, ifname, family, addr, plen, detail, flags, ident, seq, created_at FROM own;"
+	  "INSERT INTO own_v5 (kind, ns, name, created_at)"
+	  " SELECT 'filter', '', 'jail6', CAST(strftime('%s', 'now') AS INTEGER)"
+	  " WHERE EXISTS (SELECT 1 FROM own WHERE kind = 'jail');"
+	  "DROP TABLE own;"
+	  "ALTER TABLE own_v5 RENAME TO own;",
 	  NULL },
 };
 

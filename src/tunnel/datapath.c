@@ -141,12 +141,6 @@ uint32_t dp_csum_pseudo6(const uint8_t *src, const uint8_t *dst, uint32_t len, u
 	return dp_csum_add(s, tail, sizeof(tail));
 }
 
-/* The IPv4 header checksum over hlen bytes verifies (sums to all ones). */
-static bool ipv4_csum_ok(const uint8_t *h, size_t hlen)
-{
-	return dp_csum_fold(dp_csum_add(0, h, hlen)) == 0;
-}
-
 /* Validate an IPv6 packet of len bytes: DP_PASS with *own = its length by
  * the header (40 + payload length), or why it is not one. */
 static enum dp_verdict ipv6_check(const uint8_t *p, size_t len, size_t *own)
@@ -189,8 +183,10 @@ enum dp_verdict dp_decap(const struct dp_config *c, const uint8_t *pkt, size_t l
 	 * delivery, so a fragment here was forged or mangled */
 	if (get16(pkt + 6) & 0x3fff)
 		return DP_DROP_BAD_HEADER;
-	if (!ipv4_csum_ok(pkt, hlen))
-		return DP_DROP_BAD_HEADER;
+	/* No header checksum check: ip_rcv_core() verified it before raw
+	 * delivery, and ip_options_compile() then wrote into Record Route and
+	 * Timestamp options without updating it (only forwarding does), so a
+	 * check here would drop valid packets carrying them. */
 	if (pkt[9] != DP_PROTO_IPV6)
 		return DP_DROP_NOT_IPV6;
 	if (memcmp(pkt + 12, c->remote, 4) != 0)
@@ -228,43 +224,55 @@ static bool source_answerable(const uint8_t *s)
 	return s[0] != 0xff && memcmp(s, zero, 16) != 0 && memcmp(s, loop, 16) != 0;
 }
 
-/* Whether pkt carries an ICMPv6 error or a redirect, which no ICMPv6 error
- * may answer (RFC 4443 2.4(e)); follows a bounded chain of extension headers. */
-static bool is_icmp6_error(const uint8_t *pkt, size_t len)
+/* The upper-layer header of the IPv6 packet pkt (len bytes): follows a
+ * bounded chain of extension headers and returns the protocol that ends it,
+ * with *off where its header starts; -1 when the chain runs past len or is
+ * longer than EXT_HDR_WALK_MAX, or at a fragment header when through_frag
+ * is false or the fragment is not the first (no upper header to show). */
+static int ipv6_upper(const uint8_t *pkt, size_t len, bool through_frag, size_t *off)
 {
 	uint8_t nh = pkt[6];
-	size_t off = DP_IPV6_HLEN;
+	size_t o = DP_IPV6_HLEN;
 
 	for (int i = 0; i < EXT_HDR_WALK_MAX; i++) {
 		switch (nh) {
 		case IPV6_NH_HOPOPTS:
 		case IPV6_NH_ROUTING:
 		case IPV6_NH_DSTOPTS:
-			if (off + 2 > len)
-				return false;
-			nh = pkt[off];
-			off += ((size_t)pkt[off + 1] + 1) * 8;
+			if (o + 2 > len)
+				return -1;
+			nh = pkt[o];
+			o += ((size_t)pkt[o + 1] + 1) * 8;
 			break;
 		case IPV6_NH_AH:
-			if (off + 2 > len)
-				return false;
-			nh = pkt[off];
-			off += ((size_t)pkt[off + 1] + 2) * 4;
+			if (o + 2 > len)
+				return -1;
+			nh = pkt[o];
+			o += ((size_t)pkt[o + 1] + 2) * 4;
 			break;
 		case IPV6_NH_FRAGMENT:
 			/* only the first fragment shows the upper header */
-			if (off + 8 > len || (get16(pkt + off + 2) & 0xfff8))
-				return false;
-			nh = pkt[off];
-			off += 8;
+			if (!through_frag || o + 8 > len || (get16(pkt + o + 2) & 0xfff8))
+				return -1;
+			nh = pkt[o];
+			o += 8;
 			break;
-		case IPV6_NH_ICMPV6:
-			return off < len && (pkt[off] < ICMPV6_INFO_MIN || pkt[off] == ICMPV6_REDIRECT);
 		default:
-			return false;
+			*off = o;
+			return nh;
 		}
 	}
-	return false;
+	return -1;
+}
+
+/* Whether pkt carries an ICMPv6 error or a redirect, which no ICMPv6 error
+ * may answer (RFC 4443 2.4(e)). */
+static bool is_icmp6_error(const uint8_t *pkt, size_t len)
+{
+	size_t off;
+
+	return ipv6_upper(pkt, len, true, &off) == IPV6_NH_ICMPV6 && off < len &&
+	       (pkt[off] < ICMPV6_INFO_MIN || pkt[off] == ICMPV6_REDIRECT);
 }
 
 size_t dp_build_ptb(const uint8_t src[16], int mtu, const uint8_t *pkt, size_t len,
@@ -330,6 +338,43 @@ int dp_csum_complete(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh)
 		c = 0xffff;
 	put16(pkt + field, c);
 	return 0;
+}
+
+/* Whether the checksum field at pkt[field] holds the pseudo-header sum of
+ * the upper-layer packet pkt[l4..len) of protocol nh, as a kernel leaves it
+ * for offload (CHECKSUM_PARTIAL: tcp_v6_send_check, udp6_set_csum), and no
+ * more: the full checksum does not verify. */
+static bool csum_left_partial(const uint8_t *pkt, size_t len, size_t l4, uint8_t nh, size_t field)
+{
+	uint32_t ps = dp_csum_pseudo6(pkt + 8, pkt + 24, (uint32_t)(len - l4), nh);
+
+	if (get16(pkt + field) != ps)
+		return false;
+	return dp_csum_fold(dp_csum_add(ps, pkt + l4, len - l4)) != 0;
+}
+
+bool dp_csum_partial(const uint8_t *pkt, size_t len, struct virtio_net_hdr *vh)
+{
+	size_t l4, field;
+	int nh;
+
+	if (len < DP_IPV6_HLEN || pkt[0] >> 4 != 6)
+		return false;
+	/* the kernel completes the checksum before it fragments */
+	nh = ipv6_upper(pkt, len, false, &l4);
+	if (nh == IPV6_NH_TCP && l4 + 20 <= len)
+		field = l4 + 16;
+	else if (nh == IPV6_NH_UDP && l4 + 8 <= len)
+		field = l4 + 6;
+	else
+		return false;
+	if (!csum_left_partial(pkt, len, l4, (uint8_t)nh, field))
+		return false;
+	memset(vh, 0, sizeof(*vh));
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->csum_start = (uint16_t)l4;
+	vh->csum_offset = (uint16_t)(field - l4);
+	return true;
 }
 
 /* The parsed shape of a TCP-over-IPv6 GSO packet. */
@@ -431,12 +476,15 @@ static size_t gro_candidate(const uint8_t *p, size_t len)
 	return thl;
 }
 
-/* The TCP checksum of an IPv6 packet without extension headers verifies. */
-static bool tcp6_csum_ok(const uint8_t *p, size_t len)
+/* The TCP checksum of an IPv6 packet without extension headers verifies,
+ * or was left for offload by a sender on this host (dp_csum_partial): the
+ * merged packet's checksum is the kernel's to complete either way. */
+static bool tcp6_csum_usable(const uint8_t *p, size_t len)
 {
 	uint32_t sum = dp_csum_pseudo6(p + 8, p + 24, (uint32_t)(len - DP_IPV6_HLEN), IPV6_NH_TCP);
 
-	return dp_csum_fold(dp_csum_add(sum, p + DP_IPV6_HLEN, len - DP_IPV6_HLEN)) == 0;
+	return dp_csum_fold(dp_csum_add(sum, p + DP_IPV6_HLEN, len - DP_IPV6_HLEN)) == 0 ||
+	       get16(p + DP_IPV6_HLEN + 16) == sum;
 }
 
 /* Whether q continues p's flow with identical headers: first IPv6 word,
@@ -495,7 +543,7 @@ size_t dp_gro_next(struct dp_pkt *pkts, size_t n, int mtu, struct virtio_net_hdr
 	if (!thl)
 		return 1;
 	mss = pkts[0].len - DP_IPV6_HLEN - thl;
-	if (n < 2 || (p[DP_IPV6_HLEN + 13] & TCP_PSH) || !tcp6_csum_ok(p, pkts[0].len))
+	if (n < 2 || (p[DP_IPV6_HLEN + 13] & TCP_PSH) || !tcp6_csum_usable(p, pkts[0].len))
 		return 1;
 	total = mss;
 	next_seq = get32(p + DP_IPV6_HLEN + 4) + (uint32_t)mss;
@@ -511,7 +559,7 @@ size_t dp_gro_next(struct dp_pkt *pkts, size_t n, int mtu, struct virtio_net_hdr
 			break;
 		if (DP_IPV6_HLEN + thl + total + qpay > 65535)
 			break;
-		if (!tcp6_csum_ok(q, qlen))
+		if (!tcp6_csum_usable(q, qlen))
 			break;
 		total += qpay;
 		next_seq += (uint32_t)qpay;

@@ -59,7 +59,9 @@ struct dp_config {
  * (options allowed), total length within len, not a fragment (the kernel
  * reassembles before raw delivery, so a fragment here is malformed), protocol
  * 41, source == c->remote, destination == c->local, and a well-formed IPv6
- * payload. On DP_PASS, the inner packet is pkt[*inner_off .. +*inner_len)
+ * payload. The header checksum is not checked: the kernel verified it before
+ * raw delivery and then filled in Record Route and Timestamp options without
+ * updating it. On DP_PASS, the inner packet is pkt[*inner_off .. +*inner_len)
  * (trailing bytes beyond the IPv6 payload length are cut off).
  */
 enum dp_verdict dp_decap(const struct dp_config *c, const uint8_t *pkt, size_t len,
@@ -116,6 +118,21 @@ uint32_t dp_csum_pseudo6(const uint8_t *src, const uint8_t *dst, uint32_t len, u
  * 0, or -EINVAL when the offsets fall outside the packet. */
 int dp_csum_complete(uint8_t *pkt, size_t len, const struct virtio_net_hdr *vh);
 
+/*
+ * Whether the inner packet pkt (len bytes, as dp_decap cut it) is a TCP or
+ * UDP packet whose checksum a sender on this host left for offload: a
+ * kernel tunnel end or a VM whose packets reach us over a veth, a bridge or
+ * a tap keep the skb's CHECKSUM_PARTIAL through encapsulation, and the raw
+ * socket hands over the bytes as they are, the checksum field holding the
+ * pseudo-header sum only (no cmsg says so: IP_CHECKSUM is for
+ * CHECKSUM_COMPLETE skbs). Told by the field holding exactly that sum while
+ * the full checksum does not verify; a fragment never qualifies (the kernel
+ * completes checksums before fragmenting). When true, vh says
+ * VIRTIO_NET_HDR_F_NEEDS_CSUM with csum_start and csum_offset, for the TUN
+ * device (or dp_csum_complete) to finish the checksum.
+ */
+bool dp_csum_partial(const uint8_t *pkt, size_t len, struct virtio_net_hdr *vh);
+
 /* One segment of a GSO packet: its own headers (IPv6, extension headers and
  * TCP, fixed up) and a slice of the original payload. */
 #define DP_SEG_HDR_MAX 256
@@ -155,7 +172,8 @@ size_t dp_gso_seg_len(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_
  * pkts[0] followed by the payloads of the others is the merged packet.
  * *payload_off is where the TCP payload starts in each of them. Segments
  * whose TCP checksum is wrong are never merged (they go alone, and the stack
- * drops them). A single TCP packet larger than mtu (segments a NIC's GRO
+ * drops them); segments whose checksum was left for offload (dp_csum_partial)
+ * are. A single TCP packet larger than mtu (segments a NIC's GRO
  * merged before raw delivery, whose checksum field then holds the partial
  * sum) is marked GSO with a segment size that fits mtu, so that forwarding
  * cuts it again instead of refusing it.

@@ -9,7 +9,8 @@
  *               checked (and answered with a Packet Too Big) as read from
  *               the TUN device, completed and cut as a GSO packet; and read
  *               as a batch (2-byte lengths, then packets) for the
- *               receive-side coalescing.
+ *               receive-side coalescing and the test for checksums left
+ *               for offload.
  *
  * Each result is checked against the contract in datapath.h (offsets and
  * lengths inside the buffer, segments no larger than the packet allows);
@@ -121,6 +122,12 @@ static void fuzz_gro(int mtu, const uint8_t *pkt, size_t len)
 		check(k >= 1 && k <= n - i);
 		for (size_t j = i + 1; j < i + k; j++)
 			check(off <= b[j].len);
+		/* a single one whose checksum was left for offload: the offsets
+		 * fit, and completing it is then possible */
+		if (k == 1 && !vh.flags && dp_csum_partial(b[i].data, b[i].len, &vh)) {
+			check((size_t)vh.csum_start + vh.csum_offset + 2 <= b[i].len);
+			check(dp_csum_complete(b[i].data, b[i].len, &vh) == 0);
+		}
 		i += k;
 	}
 	free(copy);

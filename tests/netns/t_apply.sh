@@ -6,33 +6,20 @@
 # removed on exit, failed or not. Traffic uses 2001:db8::/32 only.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 BIN=$PWD/$BUILD/jail6
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_apply needs root"; exit 0; fi
-
-T=$(mktemp -d /tmp/jail6-t_apply.XXXXXX)
+t_need_root t_apply
+t_tmp t_apply
 R=$T/netns S=$T/state C=$T/jail6.conf
 mkdir -p "$R"
-cleanup() {
+t_cleanup() {
 	"$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	# a shared runtime dir can hold a mount twice: a few bounded passes
-	for _ in 1 2 3 4 5; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
-j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 # jail6 of the test build: JAIL6_TEST_KILL_AFTER works only there
 j6t() { "${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-H() { nsenter --net="$R/host" "$@"; }
 # A snapshot of the host namespace: links (name, kind, master), addresses,
 # routes, the forwarding sysctl, and the namespaces in the runtime dir.
 snapshot() {
@@ -44,8 +31,7 @@ snapshot() {
 }
 
 # the host namespace, with a documentation-range uplink that jail6 must not touch
-touch "$R/host" && unshare --net="$R/host" true || { nok "host namespace" "unshare failed"; exit 1; }
-H ip link set lo up
+t_hostns lo
 H ip link add uplink0 type veth peer name uplink1 && H ip addr add 192.0.2.2/24 dev uplink0 && H ip link set uplink0 up
 
 cat >"$C" <<CONF

@@ -22,19 +22,17 @@
 # removed on exit, failed or not. Traffic: 2001:db8::/32 only.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 BIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
 ESC=$PWD/$BUILD/tests/escape
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_confine needs root"; exit 0; fi
-if [ -z "${T_CONFINE_INNER:-}" ]; then
-	T_CONFINE_INNER=1 exec unshare -m --propagation private "$0" "$@"
-fi
-for f in "$BIN" "$ESC" "$PWD/$BUILD/jail6-init" /bin/busybox; do
+t_need_root t_confine
+t_private_mounts "$@"
+for f in "$BIN" "$ESC" "$PWD/$BUILD/jail6-init" "$PWD/$BUILD/jail6-start" /bin/busybox; do
 	[ -x "$f" ] || { echo "not ok t_confine needs $f"; exit 1; }
 done
 
-T=$(mktemp -d /tmp/jail6-t_confine.XXXXXX)
+t_tmp t_confine
 chmod 711 "$T"   # the jails' root users must reach their roots and U/lxc
 # pathless jails see the host's tree as an unprivileged user, with /tmp of
 # their own: their copy of the escape helper is bound on /mnt, in this
@@ -48,10 +46,7 @@ mkdir -p "$R"
 id=$$
 CJ=c$id PJ=p$id NJ=n$id AJ=a$id          # names of their own: cgroups are machine-wide
 MJ=m$id IJ=i$id HJ=h$id
-ALL="$CJ $PJ $AJ $NJ $MJ $IJ $HJ f$id b$id w$id"
-j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-H() { nsenter --net="$R/host" "$@"; }
-cgroups_of() { ls -d /sys/fs/cgroup/lxc.*."$1" /sys/fs/cgroup/lxc.*."$1"-* /sys/fs/cgroup/*/lxc.*."$1" /sys/fs/cgroup/*/lxc.*."$1"-* 2>/dev/null; }
+ALL="$CJ $PJ $AJ $NJ $MJ $IJ $HJ f$id b$id w$id q1$id q2$id q3$id s$id"
 # pids.current of jail $1's cgroup (v1 or v2), from what jail6 recorded
 pids_current() {
 	local cg
@@ -75,39 +70,13 @@ jail_procs() {
 	done
 }
 
-cleanup() {
+t_cleanup() {
 	j6 destroy >/dev/null 2>&1
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	# whatever a failed run left: monitors and inits of our lxcpath, cgroups
-	for p in $(pgrep -f "$S/run/lxc"); do kill -KILL "$p" 2>/dev/null; done
-	for j in $ALL; do
-		f=$S/run/lxc/$j/jail6
-		[ -f "$f" ] && p=$(awk '$1 == "pid" { print $2 }' "$f") && [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
-	done
-	for _ in 1 2 3 4 5; do
-		left=
-		for j in $ALL; do
-			for d in $(cgroups_of "$j" | sort -r); do rmdir "$d/.lxc" "$d" 2>/dev/null; done
-			left=$left$(cgroups_of "$j")
-		done
-		[ -z "$left" ] && break
-		sleep 0.2
-	done
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
+	# whatever a failed run left
+	t_lxc_leftovers $ALL
 }
-trap cleanup EXIT
 
-n_fail=0
-PASS=
-ok() { echo "ok $PASS$1"; }
-nok() { echo "not ok $PASS$1"; n_fail=$((n_fail + 1)); shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
-# poll CMD...: true once CMD succeeds, within 10 s
-poll() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
 # held NAME JAIL ESCAPE-ARGS...: the escape helper, run in JAIL, says it was refused
 held() {
 	local name=$1 jail=$2 out rc; shift 2
@@ -133,8 +102,7 @@ for c in sh ps id cat ls sleep mknod mount hostname ip echo kill wc grep head ht
 printf 'root:x:0:0:root:/root:/bin/sh\nwww:x:80:80:www:/:/bin/sh\n' >"$ROOT/etc/passwd"
 chmod 755 "$ROOT"
 
-touch "$R/host" && unshare --net="$R/host" true || { nok "host namespace"; exit 1; }
-H ip link set lo up
+t_hostns lo
 
 pass() {
 rm -rf "$S/run/log"
@@ -389,7 +357,40 @@ echo "jail $BJ { path = $T/bad; }" >>"$C"
 out=$(j6 apply 2>&1)
 check "a failed start names liblxc's reason and its log" grep -q "$BJ: liblxc could not start the jail: .*(log: $S/run/log/$BJ.lxc.log)" <<<"$out"
 check "... and leaves no lxc directory, cgroup or namespace" test ! -e "$S/run/lxc/$BJ" -a -z "$(cgroups_of "$BJ")" -a ! -e "$R/$BJ"
+
+# --- jails start together: one that fails fails the apply, the others run --------
+# (the bad one first, so that it fails while the others are starting)
+echo "jail $BJ { path = $T/bad; }" >"$T/batch.conf"
+for k in 1 2 3; do echo "jail q$k$id { path = $ROOT; exec.start = \"/bin/sh\", \"-c\", \"echo q$k up\"; }"; done >>"$T/batch.conf"
+cat "$T/good.conf" "$T/batch.conf" >"$C"
+out=$(j6 apply 2>&1); rc=$?
+check "apply of three jails and a bad one fails, naming the bad one" \
+	test $rc -ne 0 -a -n "$(grep "$BJ: liblxc could not start the jail" <<<"$out")"
+qrun() { for k in 1 2 3; do [ "$(j6 exec "q$k$id" echo alive 2>/dev/null)" = alive ] || return 1; done; }
+check "... the three others run" qrun
+qup() { for k in 1 2 3; do grep -q "q$k up" "$S/run/log/q$k$id.log" 2>/dev/null || return 1; done; }
+check "... after their exec.start, which ran once the jail did" qup
+out=$(j6 status 2>&1)
+qsync() { for k in 1 2 3; do grep -A3 "^jail q$k$id" <<<"$out" | grep -q running || return 1; done; }
+check "... status shows them running" qsync
+check "... nothing is left of the bad one" test ! -e "$S/run/lxc/$BJ" -a -z "$(cgroups_of "$BJ")" -a ! -e "$R/$BJ"
 cp "$T/good.conf" "$C"
+out=$(j6 apply 2>&1); rc=$?
+qgone() { for k in 1 2 3; do [ ! -e "$R/q$k$id" ] && [ ! -e "$S/run/lxc/q$k$id" ] || return 1; done; }
+check "apply without them destroys the three" test $rc -eq 0 && check "... (no namespace or lxc directory left)" qgone
+
+# --- jail6-start: found beside jail6, else a clear error; not for hand use ---------
+if [ -z "$PASS" ]; then
+	mkdir -p "$T/lone" && cp "$BIN" "$T/lone/jail6" && cp "$PWD/$BUILD/jail6-init" "$T/lone/"
+	echo "jail s$id { path = $ROOT; }" >>"$C"
+	out=$("$T/lone/jail6" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host apply 2>&1); rc=$?
+	check "without jail6-start beside it (or in the lib dir) apply fails, saying so" \
+		test $rc -ne 0 -a -n "$(grep "s$id: jail6-start not found beside the jail6 binary nor in" <<<"$out")"
+	check "... and leaves nothing of that jail" test ! -e "$S/run/lxc/s$id" -a ! -e "$R/s$id"
+	cp "$T/good.conf" "$C"
+	out=$("$PWD/$BUILD/jail6-start" 2>&1); rc=$?
+	check "jail6-start by hand: status 2 and what it is for" test $rc -eq 2 -a -n "$(grep "run by jail6 to start confined jails" <<<"$out")"
+fi
 
 # --- a limit whose cgroup controller the host lacks: a clear error ----------------
 # (this namespace only: a /proc/cgroups without cpu is bound over the real one)

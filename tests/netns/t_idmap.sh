@@ -10,18 +10,16 @@
 # under a mktemp dir; everything removed on exit.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-TBIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
+. tests/netns/lib.sh
+BIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_idmap needs root"; exit 0; fi
+t_need_root t_idmap
 # a mount namespace of its own: where newuidmap is installed, liblxc maps
 # the jails' ids through it, and it reads /etc/subuid and /etc/subgid,
 # which are bound below to a file delegating every range this test uses
-if [ -z "${T_IDMAP_INNER:-}" ]; then
-	T_IDMAP_INNER=1 exec unshare -m --propagation private "$0" "$@"
-fi
+t_private_mounts "$@"
 
-T=$(mktemp -d /tmp/jail6-t_idmap.XXXXXX)
+t_tmp t_idmap
 chmod 0711 "$T"   # the jails' mapped root reaches the lxc dir under the state dir
 R=$T/netns S=$T/state C=$T/jail6.conf
 mkdir -p "$R"
@@ -35,22 +33,12 @@ if command -v newuidmap >/dev/null; then
 	mount --bind "$T/etc-subid" /etc/subuid && mount --bind "$T/etc-subid" /etc/subgid ||
 		{ echo "not ok bind a test /etc/subuid"; exit 1; }
 fi
-cleanup() {
+t_cleanup() {
 	for s in "$S" "$T/s2"; do
-		"$TBIN" -f "$C" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
+		"$BIN" -f "$C" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
 	done
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -20 | sed 's/^/#   /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
-j6() { "$TBIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 # "NAME:BASE+COUNT ..." of the leases in state dir $1, by base
 leases() { sqlite3 "$1/jail6.db" "SELECT group_concat(jail || ':' || base || '+' || count, ' ') FROM (SELECT * FROM idmap_lease ORDER BY base)" 2>/dev/null; }
 conf() { # the jails named, each with one interface on bridge idb0
@@ -65,7 +53,7 @@ conf() { # the jails named, each with one interface on bridge idb0
 	} >"$C"
 }
 
-touch "$R/host" && unshare --net="$R/host" true || { nok "host namespace" "unshare failed"; exit 1; }
+t_hostns
 
 # ---- 1. two confined jails get disjoint ranges, the unconfined one none
 conf a b n
@@ -118,14 +106,14 @@ check "no jail namespace is left" test "$(ls "$R")" = host
 echo "root:300000:131072" >"$T/subuid"
 printf 'alice:500000:65536\nroot:300000:200000\n' >"$T/subgid"
 conf a b
-out=$("$TBIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 apply 2>&1); rc=$?
+out=$("$BIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 apply 2>&1); rc=$?
 check "apply (a second state dir) with a delegated pool" test $rc -eq 0
 check "the ranges come from root's delegation" test "$(leases "$T/s2")" = "a:300000+65536 b:365536+65536"
-"$TBIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 destroy >/dev/null 2>&1
+"$BIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 destroy >/dev/null 2>&1
 check "destroy in the second state dir leaves no lease" test "$(leases "$T/s2")" = ""
 printf 'root:300000:131072\nroot:300000\n' >"$T/subuid"
 before=$(ls "$R" | sort)
-out=$("$TBIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 apply 2>&1); rc=$?
+out=$("$BIN" -f "$C" -s "$T/s2" --runtime-dir "$R" --host-netns host --lock-timeout 20 apply 2>&1); rc=$?
 if [ $rc -ne 0 ] && grep -qF "$T/subuid:2: not a NAME:FIRST:COUNT line" <<<"$out" && [ "$(ls "$R" | sort)" = "$before" ]; then
 	ok "a garbage line stops apply, naming file and line; no jail made"
 else

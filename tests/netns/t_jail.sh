@@ -4,19 +4,16 @@
 # and removes everything on exit, failed or not.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 DRV=$PWD/$BUILD/tests/drv_jail
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip t_jail needs root"
-	exit 0
-fi
+t_need_root t_jail
 if [ ! -x "$DRV" ]; then
 	echo "not ok drv_jail built ($DRV missing)"
 	exit 1
 fi
 
-T=$(mktemp -d /tmp/jail6-t_jail.XXXXXX)
+t_tmp t_jail
 R=$T/netns                  # the runtime directory
 S=$T/run/ns                 # where jail_state_dir() puts the extras (drv_jail: run dir R/../run)
 NSLOG=$T/nslog
@@ -27,24 +24,13 @@ K=k$id                      # jail with a root
 P=p$id                      # plain netns_create namespace
 BG=()
 
-cleanup() {
+t_cleanup() {
 	for pid in "${BG[@]}"; do kill -KILL "$pid" 2>/dev/null; done
 	for n in "$J" "$K" "$P" "x$id" "y$id"; do "$DRV" -r "$R" destroy "$n" >/dev/null 2>&1; done
-	# Deepest mount points first: reverse order puts /a/b before /a.
-	awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
-		while read -r m; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-n_ok=0
-ok() { echo "ok $1"; n_ok=$((n_ok + 1)); }
-nok() { echo "not ok $1"; shift; for l in "$@"; do echo "# $l"; done; }
 drv() { "$DRV" -r "$R" "$@"; }
-# expect NAME WANT GOT [detail...]
-expect() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "want: $(printf %q "$2")" "got:  $(printf %q "$3")" "${@:4}"; fi; }
-# poll CMD...: true once CMD succeeds, within 5 s
-poll() { for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done; return 1; }
+POLL_TRIES=50   # poll: within 5 s
 # sleeps_in NSFILE: "PID START" of each sleep process in the network
 # namespace bound at NSFILE (found by namespace, so another run's sleeps
 # never count; START, /proc/PID/stat field 22, tells a reused pid apart)

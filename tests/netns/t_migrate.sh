@@ -5,40 +5,33 @@
 # release applied, this jail6 finds nothing to do, changes nothing, shows
 # the host in sync, and destroy then removes exactly what the old release
 # created, and stops the datapath that release started (its pidfile where
-# that release kept it, a bare pid). Root only; in throwaway namespaces;
-# everything removed on exit.
+# that release kept it, a bare pid). The port filter table, which that
+# release would have made with jail6's comment and recorded nowhere, is
+# adopted by the migration to schema 5 and removed by destroy. Root only;
+# in throwaway namespaces; everything removed on exit.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 BIN=${JAIL6:-$PWD/$BUILD/jail6}
 F=$PWD/tests/netns/fixtures
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_migrate needs root"; exit 0; fi
-
-T=$(mktemp -d /tmp/jail6-t_migrate.XXXXXX)
+t_need_root t_migrate
+t_tmp t_migrate
 R=$T/netns
 mkdir -p "$R"
 # The previous release's jails were bare network namespaces: today's
 # confine = no (how an old unconfined jail becomes confined is not what
 # this test is about). The fixture stays what that release read.
 sed -E 's/^(jail [a-z0-9]+ \{)$/\1 confine = no;/' "$F/v2.conf" >"$T/v2.conf"
-cleanup() {
+t_cleanup() {
 	for s in "$T/new" "$T/old"; do
 		"$BIN" -f "$T/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
 	done
 	pkill -f -- "--runtime-dir $R tunnel run" 2>/dev/null
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
+# j6 STATE-DIR ARGS...: jail6 on the old release's config
 j6() { local s=$1; shift; "$BIN" -f "$T/v2.conf" -s "$s" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-H() { nsenter --net="$R/host" "$@"; }
 # Addresses as (device, prefix) only: a link-local address's flags move
 # on their own (DAD ends, "tentative" goes) and are not jail6's doing.
 snapshot() {
@@ -89,8 +82,13 @@ cp "$F/v2-state.db" "$T/old/jail6.db"
 
 out=$(j6 "$T/old" apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "apply over the old store: nothing to do"; else nok "apply over the old store: nothing to do" "rc=$rc" "$out"; fi
-[ "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')" = 4 ] && ok "the store was migrated to version 4 in place" ||
-	nok "the store was migrated to version 4 in place" "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')"
+[ "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')" = 5 ] && ok "the store was migrated to version 5 in place" ||
+	nok "the store was migrated to version 5 in place" "$(sqlite3 "$T/old/jail6.db" 'PRAGMA user_version')"
+# the port filter table (jail6's comment; that release knew it by nothing
+# else) is adopted: a record, with the table's handle learnt
+n=$(sqlite3 "$T/old/jail6.db" "SELECT count(*) FROM own WHERE kind = 'filter' AND ident > 0")
+[ "$n" = 1 ] && ok "the port filter table is adopted (recorded, with its handle)" ||
+	nok "the port filter table is adopted" "$n" "$(H nft list tables bridge 2>&1)"
 n=$(sqlite3 "$T/old/jail6.db" "SELECT count(*) FROM idmap_lease")
 [ "$n" = 0 ] && ok "jails with confine = no lease no id range" || nok "jails with confine = no lease no id range" "$n"
 after=$(snapshot)
@@ -107,6 +105,7 @@ j6 "$T/new" status >/dev/null 2>&1
 out=$(j6 "$T/old" destroy 2>&1); rc=$?
 after=$(snapshot)
 if [ $rc -eq 0 ] && [ "$bare" = "$after" ]; then ok "destroy with the migrated store restores the bare host"; else nok "destroy with the migrated store restores the bare host" "rc=$rc" "$out" "$(diff <(echo "$bare") <(echo "$after"))"; fi
+if [ -z "$(H nft list tables bridge 2>/dev/null)" ]; then ok "destroy removes the adopted port filter table"; else nok "destroy removes the adopted port filter table" "$(H nft list tables bridge 2>&1)"; fi
 n=$(sqlite3 "$T/old/jail6.db" "SELECT count(*) FROM own WHERE kind <> 'sysctl'")
 [ "$n" = 0 ] && ok "no ownership record is left" || nok "no ownership record is left" "$n"
 n=$(sqlite3 "$T/old/jail6.db" "SELECT count(*) FROM idmap_lease")

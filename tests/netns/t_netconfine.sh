@@ -7,33 +7,26 @@
 # still works; the sysctls jail6 sets in each jail's namespace and on its
 # bridge are there; status shows each port's filter, a table removed or a
 # sysctl changed by hand is drift (exit 3) that apply repairs; apply twice
-# changes nothing; destroy leaves no table. Root only; a host namespace of
+# changes nothing; destroy leaves no table. Whose the table is: the state
+# dir's record (a schema-4 state dir adopts jail6's commented table once; a
+# table without the record, jail6's comment or not, is a conflict that
+# apply refuses and destroy leaves); a second instance joins the first's
+# table and the last one out removes it. Root only; a host namespace of
 # the test's own; everything removed on exit.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-TBIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
+. tests/netns/lib.sh
+BIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_netconfine needs root"; exit 0; fi
-
-T=$(mktemp -d /tmp/jail6-t_netconfine.XXXXXX)
+t_need_root t_netconfine
+t_tmp t_netconfine
 R=$T/netns S=$T/state C=$T/jail6.conf
 mkdir -p "$R"
-cleanup() {
-	"$TBIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
+t_cleanup() {
+	"$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
+	[ -f "$T/jail6-2.conf" ] && "$BIN" -f "$T/jail6-2.conf" -s "$T/state2" --runtime-dir "$R" --host-netns host --lock-timeout 5 destroy >/dev/null 2>&1
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -20 | sed 's/^/#   /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
-j6() { "$TBIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-H() { nsenter --net="$R/host" "$@"; }
 J() { local j=$1; shift; nsenter --net="$R/$j" "$@"; }
 # packets counted by rule RULE ("r5") of the filter's two hooks together
 drops() {
@@ -75,13 +68,12 @@ send_adv() { local j=$1; shift; J "$j" python3 -c "$SEND_ADV" "$@"; }
 mac_of() { J "$1" ip -o link show dev "$2" | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'; }
 pings() { J "$1" ping -6 -n -q -c "${4:-3}" -i 0.2 -W 1 ${3:+-I "$3"} "$2" >/dev/null 2>&1; }
 
-touch "$R/host" && unshare --net="$R/host" true && H ip link set lo up ||
-	{ nok "host namespace" "unshare failed"; exit 1; }
+t_hostns lo
 # confine = no: the jail runtime is not what this test is about (the filter
 # is on the host side); older trees without the key get a bare netns anyway
 CONFINE="confine = no;"
 printf 'jail x { %s }\n' "$CONFINE" >"$T/probe.conf"
-"$TBIN" -f "$T/probe.conf" check >/dev/null 2>&1 || CONFINE=""
+"$BIN" -f "$T/probe.conf" check >/dev/null 2>&1 || CONFINE=""
 cat >"$C" <<CONF
 bridge nc0 { address = 2001:db8:9::1/64; }
 jail ja { interface nca { bridge = nc0; address = 2001:db8:9::a/64; } $CONFINE }
@@ -183,4 +175,57 @@ if ! grep -q ncca <<<"$out" && grep -q '"ncaa" \.' <<<"$out" && grep -q '"ncaa" 
 out=$(j6 destroy 2>&1); rc=$?
 check "destroy" test $rc -eq 0
 check "destroy leaves no table" test -z "$(H nft list tables bridge)"
+check "no jail namespace is left" test "$(ls "$R")" = host
+
+# ---- 8. whose the table is: the store's record, not the comment
+tables() { H nft list tables bridge 2>/dev/null; }
+filter_recs() { sqlite3 "$S/jail6.db" "SELECT count(*) FROM own WHERE kind = 'filter'"; }
+j6 apply >/dev/null 2>&1
+check "apply records the table it makes" test "$(filter_recs)" = 1
+# a state dir from before the record (schema 4): the table with jail6's
+# comment is adopted once, by the migration's record
+sqlite3 "$S/jail6.db" "DELETE FROM own WHERE kind = 'filter'; PRAGMA user_version = 4;"
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(grep -c "port filter: in place" <<<"$out")" = 3 ]; then ok "a schema-4 state dir adopts jail6's commented table: in sync"; else nok "adoption by the migration" "rc=$rc" "$out"; fi
+j6 apply >/dev/null 2>&1
+check "... and keeps its record (handle learnt)" test "$(sqlite3 "$S/jail6.db" "SELECT count(*) FROM own WHERE kind = 'filter' AND ident > 0")" = 1
+# the record lost (schema 5): the table is someone else's now
+sqlite3 "$S/jail6.db" "DELETE FROM own WHERE kind = 'filter'"
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 3 ] && grep -q "conflict: port filter: nftables table bridge jail6 carries jail6's mark but this state dir has no record of making it" <<<"$out"; then ok "a table without the record: status says conflict (exit 3)"; else nok "unrecorded table in status" "rc=$rc" "$out"; fi
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "no record of making it" <<<"$out" && [ "$(filter_recs)" = 0 ]; then ok "apply refuses, naming it, and records nothing"; else nok "apply on an unrecorded table" "rc=$rc" "$out"; fi
+out=$(j6 destroy 2>&1); rc=$?
+check "destroy succeeds" test $rc -eq 0
+check "... and leaves the unrecorded table" grep -q "table bridge jail6" <<<"$(tables)"
+H nft delete table bridge jail6
+# an admin's own table of that name, with or without jail6's comment
+for how in "table bridge jail6 { comment \"jail6\"; }" "table bridge jail6 { }"; do
+	H nft -f - <<<"$how"
+	out=$(j6 apply 2>&1); rc=$?
+	if [ $rc -ne 0 ] && grep -q "port filter: nftables table bridge jail6" <<<"$out" && [ -z "$(H nft list table bridge jail6 | grep -E 'chain|set')" ]; then ok "an admin's table ($how): apply refuses, the table untouched"; else nok "admin's table ($how)" "rc=$rc" "$out"; fi
+	j6 destroy >/dev/null 2>&1
+	check "... destroy leaves it" grep -q "table bridge jail6" <<<"$(tables)"
+	H nft delete table bridge jail6
+done
+# two instances on one host namespace share the table; the last one out
+# removes it
+S2=$T/state2 C2=$T/jail6-2.conf
+cat >"$C2" <<CONF
+bridge nd0 { address = 2001:db8:a::1/64; }
+jail jd { interface ncd { bridge = nd0; address = 2001:db8:a::d/64; } $CONFINE }
+CONF
+j2() { "$BIN" -f "$C2" -s "$S2" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
+j6 apply >/dev/null 2>&1
+out=$(j2 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && ! grep -q "port filter: create" <<<"$out" && grep -q "ncda: port filter for jail jd" <<<"$out"; then ok "a second instance joins the first one's table"; else nok "second instance joins" "rc=$rc" "$out"; fi
+check "... and records it too" test "$(sqlite3 "$S2/jail6.db" "SELECT count(*) FROM own WHERE kind = 'filter'")" = 1
+j6 destroy >/dev/null 2>&1
+check "the first one's destroy leaves the table for the second's port" grep -q '"ncda"' <<<"$(H nft list set bridge jail6 ports 2>&1)"
+out=$(j2 status 2>&1); rc=$?
+# (its status is drift only in ipv6.forwarding, which the first one's
+# destroy put back as it found it)
+if grep -q "port filter: in place" <<<"$out" && ! grep -q "conflict" <<<"$out"; then ok "the second one's port filter is in place, no conflict"; else nok "the second one's port filter" "rc=$rc" "$out"; fi
+j2 destroy >/dev/null 2>&1
+check "the second one's destroy removes the table" test -z "$(tables)"
 check "no jail namespace is left" test "$(ls "$R")" = host

@@ -9,14 +9,11 @@
 # removes everything on exit, failed or not.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 DRV=$PWD/$BUILD/tests/drv_linux
 NLDRV=$PWD/$BUILD/tests/drv_nl
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip t_nl_execute needs root"
-	exit 0
-fi
+t_need_root t_nl_execute
 if ! command -v ip >/dev/null 2>&1; then
 	echo "skip t_nl_execute needs ip(8) from iproute2 to set up and check"
 	exit 0
@@ -30,26 +27,16 @@ done
 
 id=$$
 H=j6t-$id-h J1=j6t-$id-a J2=j6t-$id-b
-T=$(mktemp -d /tmp/jail6-t_nl.XXXXXX)
+t_tmp t_nl
 R2=$T/netns                       # private runtime dir of the jail section
 MAC1=02:00:00:00:01:0b
 MAC2=02:00:00:00:02:0b
 
-cleanup() {
+t_cleanup() {
 	for n in "$H" "$J1" "$J2"; do ip netns del "$n" 2>/dev/null; done
 	for n in h c; do "$DRV" -r "$R2" -u "$T/run2" jail-destroy "$n" >/dev/null 2>&1; done
-	# Deepest mount points first (jail.c keeps its extras below $T).
-	awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
-		while read -r m; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-fails=0
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; fails=$((fails + 1)); shift; for l in "$@"; do echo "# $l"; done; }
-# expect NAME WANT GOT [detail...]
-expect() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "want: $(printf %q "$2")" "got:  $(printf %q "$3")" "${@:4}"; fi; }
 # -u: the instance's run dir (the datapath's files, jails' extra namespaces)
 drv() { timeout 30 "$DRV" -n "$H" -u "$T/run" "$@"; }
 # run NAME ARGS...: the driver must succeed
@@ -61,7 +48,7 @@ refuse() {
 	expect "$n" "1 drv_linux: $want" "$rc $(cat "$T/err")"
 }
 # poll CMD...: true once CMD succeeds, within 5 s
-poll() { for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done; return 1; }
+POLL_TRIES=50   # poll: within 5 s
 own_links() { ip -o link show | awk -F': ' '{print $2}' | sort; }
 own_sysctls() { cat /proc/sys/net/ipv6/conf/all/forwarding /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/accept_ra 2>/dev/null; }
 
@@ -286,4 +273,4 @@ expect "no tunnel state directory left" "" "$(ls -d "$T/run/tunnel" 2>/dev/null)
 expect "the machine's own links are unchanged" "$links_before" "$(own_links)"
 expect "the machine's own sysctls are unchanged" "$sysctls_before" "$(own_sysctls)"
 
-[ "$fails" -eq 0 ]
+[ "$n_fail" -eq 0 ]

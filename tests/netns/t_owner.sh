@@ -12,16 +12,15 @@
 # namespaces under a mktemp dir; everything removed on exit.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 BIN=${JAIL6:-$PWD/$BUILD/jail6}
 TBIN=${JAIL6_TEST:-$PWD/$BUILD/tests/jail6}
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_owner needs root"; exit 0; fi
-
-T=$(mktemp -d /tmp/jail6-t_owner.XXXXXX)
+t_need_root t_owner
+t_tmp t_owner
 R=$T/netns S=$T/state C=$T/jail6.conf
 mkdir -p "$R"
-cleanup() {
+t_cleanup() {
 	for s in "$S" "$T/sa" "$T/sb"; do
 		for c in "$C" "$T/a.conf" "$T/b.conf"; do
 			for h in host ha hb; do
@@ -29,20 +28,9 @@ cleanup() {
 			done
 		done
 	done
-	for _ in 1 2 3; do
-		awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
-			while read -r m; do umount -l "$m" 2>/dev/null; done
-	done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -20 | sed 's/^/#   /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*"; fi; }
-j6() { "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
 j6t() { "$TBIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"; }
-H() { nsenter --net="$R/host" "$@"; }
 own_rows() { sqlite3 "$S/jail6.db" "SELECT count(*) FROM own WHERE kind <> 'sysctl'" 2>/dev/null || echo none; }
 jail_rows() { sqlite3 "$S/jail6.db" "SELECT count(*) FROM jail" 2>/dev/null || echo none; }
 snapshot() {
@@ -52,9 +40,9 @@ snapshot() {
 	H sysctl -n net.ipv6.conf.all.forwarding
 	ls -A "$R" | sort
 }
-mkns() { touch "$R/$1" && unshare --net="$R/$1" true && nsenter --net="$R/$1" ip link set lo up; }
+mkns() { t_ns "$1" lo; }
 
-mkns host || { nok "host namespace" "unshare failed"; exit 1; }
+t_hostns lo
 cat >"$C" <<CONF
 bridge kb1 { address = 2001:db8:1::1/64; }
 jail k1 { confine = no;

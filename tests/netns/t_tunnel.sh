@@ -23,7 +23,7 @@
 # Everything is removed on exit, failed or not; every wait is bounded.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 BIN=$BUILD/jail6
 # the test build (util/testhook.h): it can pretend a kernel without BPF
@@ -31,14 +31,14 @@ BIN=$BUILD/jail6
 JAIL6_TEST=${JAIL6_TEST:-$BUILD/tests/jail6}
 DRV=$BUILD/tests/drv_proto41
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_tunnel needs root"; exit 0; fi
+t_need_root t_tunnel
 for t in jq iperf3 ping; do
 	command -v $t >/dev/null || { echo "skip t_tunnel needs $t (scripts/deps installs it)"; exit 0; }
 done
 [ -x "$DRV" ] || { echo "not ok t_tunnel: $DRV missing (make drivers)"; exit 1; }
 [ -c /dev/net/tun ] || { echo "skip t_tunnel needs /dev/net/tun"; exit 0; }
 
-T=$(mktemp -d /tmp/jail6-t_tunnel.XXXXXX)
+t_tmp t_tunnel
 R=$T/netns
 mkdir -p "$R"
 A_PID= SUP= IPERF= STOPPED=
@@ -48,7 +48,7 @@ pid_of() { local p _; [ -f "$1" ] && read -r p _ <"$1" && echo "$p"; }
 # every process this script starts: a's daemon, iperf3, and whatever
 # supervisor a pidfile in $T (or apply's, under $T/state/run) names
 ours() { local f; echo $A_PID $IPERF; for f in "$T"/*.pid "$T"/state/run/tunnel/*.pid; do pid_of "$f"; done; }
-cleanup() {
+t_cleanup() {
 	local p alive
 	# a datapath stopped on purpose, if a check left it so
 	[ -n "$STOPPED" ] && kill -KILL "$STOPPED" 2>/dev/null
@@ -60,15 +60,9 @@ cleanup() {
 		sleep 0.1
 	done
 	for p in $(ours); do kill -KILL "$p" 2>/dev/null; done
-	for n in a b c j s; do
-		[ -e "$R/$n" ] && umount -l "$R/$n" 2>/dev/null
-	done
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
+# check NAME CMD...: as lib.sh's, CMD's output not shown
 check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else nok "$name" "failed: $*"; fi; }
 # N NS CMD...: run CMD in namespace NS (-F: no fork, so $! is CMD's pid)
 N() { local n=$1; shift; nsenter -F --net="$R/$n" "$@"; }
@@ -105,8 +99,7 @@ counted() { wait_until 5 grew "$@" || echo "# $(basename "$1") $2: $(js "$1" "$2
 
 # ---- the world
 for n in a b c j s; do
-	touch "$R/$n" && unshare --net="$R/$n" true || { nok "namespaces" "unshare $n failed"; exit 1; }
-	N $n ip link set lo up
+	t_ns $n lo || { nok "namespaces" "unshare $n failed"; exit 1; }
 done
 N s ip link add br0 type bridge && N s ip link set br0 up
 for n in a b c; do
@@ -176,6 +169,29 @@ check "... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e1"
 N c "$DRV" 198.51.100.1 198.51.100.2 options 3
 if wait_until 3 echos_ge $((e1 + 3)); then ok "from the remote's address with IPv4 options (IHL 6): decapsulated"; else nok "IHL 6 decapsulated" "in_echos $(in_echos) want $((e1 + 3))"; fi
 e1=$(in_echos)
+# options b's kernel writes into on delivery (Record Route, Timestamp)
+# without updating the header checksum it has already verified
+fresh "$B_STATS"
+bh0=$(js "$B_STATS" .drops.bad_header) rx0=$(js "$B_STATS" .rx_packets)
+N c "$DRV" 198.51.100.1 198.51.100.2 rr 3 && N c "$DRV" 198.51.100.1 198.51.100.2 ts 3
+if wait_until 3 echos_ge $((e1 + 6)); then ok "with Record Route and Timestamp options: decapsulated"; else nok "Record Route and Timestamp decapsulated" "in_echos $(in_echos) want $((e1 + 6))" "drops.bad_header $(js "$B_STATS" .drops.bad_header) (was $bh0)"; fi
+counted "$B_STATS" .rx_packets "$rx0" 6
+fresh "$B_STATS"
+check "... counted in rx_packets (+6 at least)" grew "$B_STATS" .rx_packets "$rx0" 6
+check "... and not in drops.bad_header" test "$(js "$B_STATS" .drops.bad_header)" -eq "$bh0"
+e1=$(in_echos)
+# a UDP checksum left for offload (the pseudo-header sum only, as a kernel
+# sender on the same host leaves it): b's daemon marks it for its TUN device
+# and b's stack takes it (port 9 has no listener: Udp6NoPorts); a wrong one
+# is still b's stack's to drop (Udp6InCsumErrors)
+udp6_of() { N b awk -v k="$1" '$1 == k { print $2 }' /proc/net/snmp6; }
+udp6_ge() { [ "$(udp6_of "$1")" -ge "$2" ]; }
+np0=$(udp6_of Udp6NoPorts) ce0=$(udp6_of Udp6InCsumErrors)
+N c "$DRV" 198.51.100.1 198.51.100.2 udp-partial 3
+if wait_until 3 udp6_ge Udp6NoPorts $((np0 + 3)); then ok "UDP with its checksum left for offload: b's stack takes it"; else nok "UDP with its checksum left for offload taken" "Udp6NoPorts $(udp6_of Udp6NoPorts) want $((np0 + 3))" "Udp6InCsumErrors $(udp6_of Udp6InCsumErrors) (was $ce0)"; fi
+check "... with no checksum error" test "$(udp6_of Udp6InCsumErrors)" -eq "$ce0"
+N c "$DRV" 198.51.100.1 198.51.100.2 udp-badsum 3
+check "UDP with a wrong checksum: b's stack drops it (Udp6InCsumErrors +3)" wait_until 3 udp6_ge Udp6InCsumErrors $((ce0 + 3))
 
 # ---- malformed payloads: counted, and the daemon lives on
 fresh "$B_STATS"
@@ -402,6 +418,14 @@ check "ebpf: to another address of b: drops.wrong_destination grew by 3" test $(
 check "ebpf: ... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e0"
 N c "$DRV" 198.51.100.1 198.51.100.2 options 3
 if wait_until 3 echos_ge $((e0 + 3)); then ok "ebpf: IPv4 options (IHL 6): decapsulated"; else nok "ebpf: IHL 6" "in_echos $(in_echos) want $((e0 + 3))"; fi
+e1=$(in_echos)
+# Record Route and Timestamp: checked (checksum included) before the
+# kernel writes into them
+bh0=$(js "$BE_STATS" .drops.bad_header)
+N c "$DRV" 198.51.100.1 198.51.100.2 rr 3 && N c "$DRV" 198.51.100.1 198.51.100.2 ts 3
+if wait_until 3 echos_ge $((e1 + 6)); then ok "ebpf: Record Route and Timestamp options: decapsulated"; else nok "ebpf: RR and TS" "in_echos $(in_echos) want $((e1 + 6))"; fi
+fresh "$BE_STATS"
+check "ebpf: ... and not counted in drops.bad_header" test "$(js "$BE_STATS" .drops.bad_header)" -eq "$bh0"
 e1=$(in_echos)
 s0=$(js "$BE_STATS" .drops.short) v0=$(js "$BE_STATS" .drops.not_ipv6) bpid=$(js "$BE_STATS" .pid)
 for k in truncated badlen empty; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done

@@ -8,14 +8,11 @@
 # namespace and the temporary directory are removed on exit, failed or not.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+. tests/netns/lib.sh
 J=${JAIL6:-$PWD/$BUILD/jail6}
 FAKE=$PWD/tests/netns/fake_broker.py
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip t_update needs root"
-	exit 0
-fi
+t_need_root t_update
 for tool in ip python3; do
 	if ! command -v $tool >/dev/null; then
 		echo "skip t_update needs $tool"
@@ -27,19 +24,14 @@ if [ ! -x "$J" ]; then
 	exit 1
 fi
 
-T=$(mktemp -d /tmp/jail6-t_update.XXXXXX)
+t_tmp t_update
 NS=jail6-upd-$$
 BG=()
-cleanup() {
+t_cleanup() {
 	for pid in "${BG[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
 }
-trap cleanup EXIT
 
-n_fail=0
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1"; n_fail=$((n_fail + 1)); shift; for l in "$@"; do echo "# $l"; done; }
 # in_ns CMD...: inside the namespace, with no proxy from the environment
 in_ns() { ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u all_proxy NO_PROXY='*' "$@"; }
 

@@ -2,8 +2,8 @@
 # Build what the QEMU guest of the kernel-path test boots: Debian's own
 # kernel (taken from its package, never installed on this machine) and a
 # small initramfs holding busybox, the modules sit/veth/bridge/tun need,
-# jail6 with its shared libraries, iproute2's ip and tests/qemu/init.sh as
-# /init. Writes $OUT/boot.env (KERNEL=..., INITRD=...) for run.sh.
+# jail6 with its shared libraries, iproute2's ip, the transfer driver
+# $BUILD/tests/xfer and tests/qemu/init.sh as /init. Writes $OUT/boot.env (KERNEL=..., INITRD=...) for run.sh.
 #   tests/qemu/build.sh            artifacts under build/qemu/
 # Environment:
 #   BUILD               where jail6 was built (default build): $BUILD/jail6
@@ -21,6 +21,7 @@ BUILD=${BUILD:-build}
 OUT=${J6_QEMU_DIR:-$PWD/build/qemu}
 CACHE=${J6_QEMU_CACHE:-$PWD/build/qemu/cache}
 JAIL6_BIN=$PWD/$BUILD/jail6
+XFER_BIN=$PWD/$BUILD/tests/xfer
 # Modules the guest needs, by module name; their dependencies are added.
 WANTED=(sit veth bridge tun)
 
@@ -31,6 +32,7 @@ for tool in apt-get apt-cache dpkg-deb cpio gzip ldd find; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (install it: scripts/deps)"
 done
 [ -x "$JAIL6_BIN" ] || die "$JAIL6_BIN not built (run make)"
+[ -x "$XFER_BIN" ] || die "$XFER_BIN not built (run make drivers)"
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || die "busybox not found (apt-get install busybox-static)"
 # A dynamically linked busybox would need its libraries too; insist on the
@@ -210,6 +212,8 @@ copy_elf() {
 }
 
 copy_elf "$JAIL6_BIN" /usr/sbin/jail6
+# the TCP and UDP transfers across the tunnel (tests/qemu/xfer.c)
+copy_elf "$XFER_BIN" /usr/bin/xfer
 # iproute2's ip for set-up and assertions (busybox's ip knows neither
 # `netns` nor `-d link`); it replaces busybox's applet.
 IP=

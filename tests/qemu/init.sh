@@ -2,7 +2,8 @@
 # /init of the QEMU guest (busybox sh) for the kernel-path test: Debian's
 # kernel has sit, so here jail6's datapath = kernel is exercised for real,
 # and against the userspace datapath at the other end of the tunnel.
-# Two namespaces A and B joined by a veth (198.51.100.1/24, .2/24):
+# Two namespaces A and B joined by a veth (198.51.100.1/24, .2/24), with
+# TCP and UDP transfers between them (xfer, tests/qemu/xfer.c):
 #   A: tunnel he0, datapath = kernel     2001:db8:ffff::1/64, peer ::2
 #   B: tunnel he0, datapath = userspace  2001:db8:ffff::2/64, peer ::1
 #   C: tunnel he0, datapath = auto (must pick the kernel's sit)
@@ -169,6 +170,49 @@ while [ $i -lt 4 ] && { [ "$(stat_of B rx_packets)" = "" ] || [ "$(stat_of B rx_
 check "B: daemon counted decapsulated packets" test "$(stat_of B rx_packets)" -gt 0
 check "B: daemon counted encapsulated packets" test "$(stat_of B tx_packets)" -gt 0
 check "B: daemon dropped nothing from the kernel end" test "$(stat_of B wrong_source)$(stat_of B bad_header)$(stat_of B not_ipv6)" = 000
+
+# ---- (c2) TCP and UDP both ways, kernel sit <-> userspace: A's kernel
+# leaves TCP and UDP checksums for offload (sit and the veth keep
+# CHECKSUM_PARTIAL), and B's daemon must pass that on through its TUN
+# device (or complete them), else B's stack drops every such packet.
+# 4 MiB of random data, its sha256 compared at the receiving end; each
+# transfer ends within xfer's 20 s deadline.
+# snmp_of NS FILE KEY: a counter of /proc/net/snmp (two-line "Tcp:" rows)
+# or /proc/net/snmp6 ("Udp6InCsumErrors N") in namespace NS
+snmp_of() {
+	case $2 in
+	snmp) X "$1" awk -v k="$3" '$1 == "Tcp:" { if (!h) { split($0, n); h = 1 } else { for (i in n) if (n[i] == k) print $i } }' /proc/net/snmp ;;
+	*) X "$1" awk -v k="$3" '$1 == k { print $2 }' /proc/net/snmp6 ;;
+	esac
+}
+dd if=/dev/urandom of=/tmp/data bs=64k count=64 2>/dev/null
+sum0=$(sha256sum </tmp/data | cut -d' ' -f1)
+# xfer_check NAME PROTO SRC-NS DST-NS DST-ADDR
+xfer_check() {
+	name=$1 proto=$2 src=$3 dst=$4 addr=$5
+	rm -f /tmp/rx
+	X "$dst" xfer recv "$proto" 5001 /tmp/rx 2>/tmp/xfer.recv & rpid=$!
+	X "$src" xfer send "$proto" "$addr" 5001 /tmp/data 2>/tmp/xfer.send; src_rc=$?
+	wait $rpid; dst_rc=$?
+	sum=$(sha256sum </tmp/rx 2>/dev/null | cut -d' ' -f1)
+	if [ $src_rc -eq 0 ] && [ $dst_rc -eq 0 ] && [ "$sum" = "$sum0" ]; then
+		ok "$name"
+	else
+		nok "$name" "send rc=$src_rc, recv rc=$dst_rc, $(wc -c </tmp/rx 2>/dev/null || echo 0) of 4194304 bytes arrived" \
+			"sha256 sent $sum0" "sha256 got  ${sum:-none}" "$(cat /tmp/xfer.send /tmp/xfer.recv)"
+	fi
+}
+t=$(uptime_s)
+b_tcp0=$(snmp_of B snmp InCsumErrors) b_udp0=$(snmp_of B snmp6 Udp6InCsumErrors)
+xfer_check "TCP A (kernel sit) -> B (userspace): 4 MiB, same sha256" tcp A B 2001:db8:ffff::2
+xfer_check "TCP B (userspace) -> A (kernel sit): 4 MiB, same sha256" tcp B A 2001:db8:ffff::1
+xfer_check "UDP A (kernel sit) -> B (userspace): 4 MiB, same sha256" udp A B 2001:db8:ffff::2
+xfer_check "UDP B (userspace) -> A (kernel sit): 4 MiB, same sha256" udp B A 2001:db8:ffff::1
+echo "J6TEST # transfers: $t -> $(uptime_s) s"
+b_tcp1=$(snmp_of B snmp InCsumErrors) b_udp1=$(snmp_of B snmp6 Udp6InCsumErrors)
+echo "J6TEST # B: TcpInCsumErrors $b_tcp0 -> $b_tcp1, Udp6InCsumErrors $b_udp0 -> $b_udp1"
+check "B: no TCP or UDP checksum errors in the transfers" test "$b_tcp1" = "$b_tcp0" -a "$b_udp1" = "$b_udp0"
+check "B: daemon dropped nothing in the transfers" test "$(stat_of B wrong_source)$(stat_of B bad_header)$(stat_of B not_ipv6)$(stat_of B tun_write)" = 0000
 
 # the supervisor restarts a killed datapath and the kernel end talks to it again
 sup=$(pid_of /tmp/state-B/run/tunnel/he0.pid)

@@ -6,13 +6,16 @@
 #   (a) apply with datapath = kernel creates a sit link, its address,
 #       default route and forwarding, and a second apply changes nothing,
 #   (b) datapath = userspace at the other end runs the TUN daemon,
-#   (c) ping6 crosses between the kernel end and the userspace end,
+#   (c) ping6 crosses between the kernel end and the userspace end, and
+#       4 MiB go over TCP and over UDP each way with the same sha256 at
+#       both ends (the kernel end leaves TCP/UDP checksums for offload),
 #   (d) datapath = auto picks the kernel when sit is there,
 #   (e) destroy leaves no tunnel link, route, file or jail6 process.
 # Root only (as the rest of the namespace tests). Bounded: about 10 minutes
-# at most (build 150 s, boot J6_QEMU_TIMEOUT = 420 s); on this machine a run
-# takes well under a minute. J6_SKIP_QEMU=1 skips it; as root that skip
-# fails the run (tests/run) unless tests/skip-allow lists it.
+# at most (build 150 s, boot J6_QEMU_TIMEOUT = 420 s; each transfer ends
+# within 20 s, so four failing ones add 80 s); on this machine a run takes
+# about a minute, 15-20 s of it the transfers. J6_SKIP_QEMU=1 skips it; as
+# root that skip fails the run (tests/run) unless tests/skip-allow lists it.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -28,6 +31,7 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
 	exit 0
 fi
 if [ ! -x "$BUILD/jail6" ]; then echo "not ok qemu: $BUILD/jail6 built (run make)"; exit 1; fi
+if [ ! -x "$BUILD/tests/xfer" ]; then echo "not ok qemu: $BUILD/tests/xfer built (run make drivers)"; exit 1; fi
 
 mkdir -p "$J6_QEMU_DIR"
 log=$J6_QEMU_DIR/build.log

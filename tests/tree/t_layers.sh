@@ -29,6 +29,7 @@ allowed() {
 	lab) echo "engine os/linux/netns.h model plan util" ;;
 	web) echo "engine conf util" ;;
 	init) echo "" ;;
+	starter) echo "os/linux/lxc_int.h" ;;
 	*) echo "?" ;;
 	esac
 }

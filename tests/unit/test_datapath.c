@@ -230,14 +230,77 @@ static void test_decap_outer(void **st)
 	p[7] = 0x00;
 	reseal4(p);
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_PASS);
-	/* header checksum */
+	/* the header checksum is the kernel's to verify (test_decap_options) */
 	p[10] ^= 0x01;
-	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_BAD_HEADER);
+	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_PASS);
 	/* another protocol */
 	n = mk641(p, 5, REMOTE, LOCAL, 100);
 	p[9] = 4;
 	reseal4(p);
 	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_NOT_IPV6);
+	(void)st;
+}
+
+/* RFC 791 options as a sender puts them: Record Route with three empty
+ * slots and one EOL after (IHL 9); Timestamp, flag 0 (timestamps only),
+ * two empty slots (IHL 8). */
+static const uint8_t OPT_RR[16] = { 7, 15, 4 }, OPT_TS[12] = { 68, 12, 5, 0 };
+
+/* A 6in4 packet from src to dst behind the option opt (RR or TS), sealed
+ * with a valid checksum, then filled in as the receiving kernel does on
+ * local delivery (ip_options_compile): 4 bytes into the first slot, the
+ * pointer advanced, the checksum left as it was. Returns its length. */
+static size_t mk_stale_opt(uint8_t *p, const uint8_t *src, const uint8_t *dst, const uint8_t *opt)
+{
+	static const uint8_t fill[4] = { 198, 51, 100, 2 };
+	int ihl = opt == OPT_RR ? 9 : 8;
+	size_t n = mk641(p, ihl, src, dst, 100), slot = 20 + (size_t)opt[2] - 1;
+
+	memcpy(p + 20, opt, opt == OPT_RR ? sizeof(OPT_RR) : sizeof(OPT_TS));
+	reseal4(p);
+	memcpy(p + slot, fill, 4);
+	p[22] = (uint8_t)(p[22] + 4);
+	assert_int_not_equal(dp_csum_fold(dp_csum_add(0, p, (size_t)ihl * 4)), 0);
+	return n;
+}
+
+/* 4b. Record Route and Timestamp options as the receiving kernel leaves
+ * them: filled in after it verified the header checksum, which it does not
+ * update for local delivery (only ip_forward_options recomputes it).
+ * Decapsulated all the same, and every other outer check still applies
+ * behind such options. */
+static void test_decap_options(void **st)
+{
+	struct dp_config c = cfg();
+	uint8_t p[2000];
+	size_t off, len, n;
+
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_RR);
+	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_PASS);
+	assert_int_equal(off, 36);
+	assert_int_equal(len, 140);
+	assert_int_equal(p[off] >> 4, 6);
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_TS);
+	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_PASS);
+	assert_int_equal(off, 32);
+	assert_int_equal(len, 140);
+
+	/* behind the same stale options: a spoofed source, another
+	 * destination, a fragment, another protocol, a short payload */
+	n = mk_stale_opt(p, SPOOF, LOCAL, OPT_RR);
+	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_WRONG_SOURCE);
+	n = mk_stale_opt(p, REMOTE, SPOOF, OPT_TS);
+	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_WRONG_DESTINATION);
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_RR);
+	p[6] = 0x20;
+	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_BAD_HEADER);
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_TS);
+	p[9] = 4;
+	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_NOT_IPV6);
+	n = mk_stale_opt(p, REMOTE, LOCAL, OPT_TS);
+	assert_int_equal(dp_decap(&c, p, n - 1, &off, &len), DP_DROP_SHORT);
+	p[32 + 5] = 200; /* the IPv6 payload length beyond the data */
+	assert_int_equal(dp_decap(&c, p, n, &off, &len), DP_DROP_SHORT);
 	(void)st;
 }
 
@@ -492,6 +555,151 @@ static void test_csum_complete(void **st)
 	vh.csum_start = 40;
 	vh.csum_offset = (uint16_t)(len - 41);
 	assert_int_equal(dp_csum_complete(p, len, &vh), -EINVAL);
+	(void)st;
+}
+
+/* A UDP/IPv6 packet of pay bytes behind ext bytes of hop-by-hop options
+ * (0 or a multiple of 8), full checksum. Returns its length. */
+static size_t mkudp(uint8_t *p, size_t ext, size_t pay)
+{
+	size_t len = mk6(p, ext ? 0 : 17, ext + 8 + pay), l4 = 40 + ext;
+	uint8_t *u = p + l4;
+
+	if (ext) {
+		memset(p + 40, 0, ext);
+		p[40] = 17;
+		p[41] = (uint8_t)(ext / 8 - 1);
+		p[42] = 1;  /* PadN over the rest */
+		p[43] = (uint8_t)(ext - 4);
+	}
+	u[0] = 0x13;
+	u[1] = 0x88;
+	u[2] = 0x13;
+	u[3] = 0x89;
+	u[4] = (uint8_t)((8 + pay) >> 8);
+	u[5] = (uint8_t)(8 + pay);
+	u[6] = u[7] = 0;
+	uint16_t c = dp_csum_fold(dp_csum_add(dp_csum_pseudo6(p + 8, p + 24, (uint32_t)(8 + pay), 17), u, 8 + pay));
+	u[6] = (uint8_t)(c >> 8);
+	u[7] = (uint8_t)c;
+	return len;
+}
+
+/* The upper-layer checksum of p (TCP or UDP at l4) verifies. */
+static bool l4_ok(const uint8_t *p, size_t len, size_t l4, uint8_t proto)
+{
+	uint32_t s = dp_csum_pseudo6(p + 8, p + 24, (uint32_t)(len - l4), proto);
+	return dp_csum_fold(dp_csum_add(s, p + l4, len - l4)) == 0;
+}
+
+/* Put the pseudo-header sum in the checksum field at p + field, as
+ * CHECKSUM_PARTIAL leaves it, for the upper layer at l4. */
+static void partial_at(uint8_t *p, size_t len, size_t l4, uint8_t proto, size_t field)
+{
+	uint16_t ps = (uint16_t)~dp_csum_fold(dp_csum_pseudo6(p + 8, p + 24, (uint32_t)(len - l4), proto));
+	p[field] = (uint8_t)(ps >> 8);
+	p[field + 1] = (uint8_t)ps;
+}
+
+/* p (len bytes, its upper layer proto at l4, checksum field at field) is
+ * complete and not taken for partial; with the pseudo-header sum in the
+ * field it is, with the offsets of that field; completing it as the vnet
+ * header says makes it verify, after which it is not partial any more. */
+static void partial_roundtrip(uint8_t *p, size_t len, size_t l4, uint8_t proto, size_t field)
+{
+	struct virtio_net_hdr vh;
+
+	assert_true(l4_ok(p, len, l4, proto));
+	assert_false(dp_csum_partial(p, len, &vh));
+	partial_at(p, len, l4, proto, field);
+	assert_false(l4_ok(p, len, l4, proto));
+	assert_true(dp_csum_partial(p, len, &vh));
+	assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	assert_int_equal(vh.csum_start, l4);
+	assert_int_equal(vh.csum_offset, field - l4);
+	assert_int_equal(dp_csum_complete(p, len, &vh), 0);
+	assert_true(l4_ok(p, len, l4, proto));
+	assert_false(dp_csum_partial(p, len, &vh));
+	partial_at(p, len, l4, proto, field);
+}
+
+/* 11b. Telling packets whose checksum a sender on this host left for
+ * offload (CHECKSUM_PARTIAL kept through a kernel tunnel and a veth) from
+ * complete ones: TCP and UDP, behind extension headers; never a fragment,
+ * another protocol, a complete or a corrupted packet. */
+static void test_csum_partial(void **st)
+{
+	struct virtio_net_hdr vh;
+	uint8_t p[2000];
+	size_t len;
+
+	partial_roundtrip(p, mktcp(p, 32, 0x10, 1000, 1200), 40, 6, 56);
+	/* a SYN without payload, as a connecting kernel sends it */
+	partial_roundtrip(p, mktcp(p, 40, 0x02, 7, 0), 40, 6, 56);
+	/* a corrupted complete packet is no partial one: the stack drops it */
+	len = mktcp(p, 20, 0x10, 1, 500);
+	p[300] ^= 0x10;
+	assert_false(dp_csum_partial(p, len, &vh));
+	partial_roundtrip(p, mkudp(p, 0, 1000), 40, 17, 46);
+	/* behind hop-by-hop headers: csum_start after them */
+	partial_roundtrip(p, mkudp(p, 16, 300), 56, 17, 62);
+	len = mkudp(p, 8, 300);
+	partial_roundtrip(p, len, 48, 17, 54);
+	assert_true(dp_csum_partial(p, len, &vh));
+	/* the same 8 bytes as a fragment header (offset 0, id 0: a first
+	 * fragment, the UDP header behind it): not for us to judge */
+	p[6] = 44;
+	p[42] = p[43] = 0;
+	assert_false(dp_csum_partial(p, len, &vh));
+	/* another protocol, not IPv6, truncated headers */
+	len = mk6(p, 58, 64);
+	assert_false(dp_csum_partial(p, len, &vh));
+	len = mkudp(p, 0, 100);
+	partial_at(p, len, 40, 17, 46);
+	p[0] = 0x45;
+	assert_false(dp_csum_partial(p, len, &vh));
+	assert_false(dp_csum_partial(p, 39, &vh));
+	len = mk6(p, 6, 10);
+	assert_false(dp_csum_partial(p, len, &vh));  /* 10 bytes: no TCP header */
+	len = mk6(p, 0, 4);
+	assert_false(dp_csum_partial(p, len, &vh));  /* a chain past the end */
+	(void)st;
+}
+
+/* 11c. Partial segments of one flow are coalesced as complete ones are
+ * (the merged packet's checksum is the kernel's to finish either way). */
+static void test_gro_partial(void **st)
+{
+	static uint8_t b[4][2000];
+	struct dp_pkt pk[4];
+	struct virtio_net_hdr vh;
+	size_t off, ml;
+	static uint8_t merged[8000];
+
+	for (int i = 0; i < 4; i++) {
+		pk[i].data = b[i];
+		pk[i].len = mktcp(b[i], 20, 0x10, 100 + (uint32_t)i * 1000, 1000);
+		if (i != 2)
+			partial(b[i], pk[i].len);
+	}
+	assert_int_equal(dp_gro_next(pk, 4, 1480, &vh, &off), 4);
+	assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+	ml = pk[0].len;
+	memcpy(merged, b[0], ml);
+	for (int i = 1; i < 4; i++) {
+		memcpy(merged + ml, b[i] + off, pk[i].len - off);
+		ml += pk[i].len - off;
+	}
+	assert_int_equal(dp_csum_complete(merged, ml, &vh), 0);
+	assert_true(tcp_ok(merged, ml));
+	/* a partial first segment that goes alone is left for dp_csum_partial */
+	pk[0].len = mktcp(b[0], 20, 0x18, 100, 1000);
+	partial(b[0], pk[0].len);
+	assert_int_equal(dp_gro_next(pk, 4, 1480, &vh, &off), 1);
+	assert_int_equal(vh.flags, 0);
+	assert_true(dp_csum_partial(b[0], pk[0].len, &vh));
 	(void)st;
 }
 
@@ -806,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_csum),
 		cmocka_unit_test(test_decap_ok),
 		cmocka_unit_test(test_decap_outer),
+		cmocka_unit_test(test_decap_options),
 		cmocka_unit_test(test_decap_endpoints),
 		cmocka_unit_test(test_decap_inner),
 		cmocka_unit_test(test_decap_garbage),
@@ -813,6 +1022,8 @@ int main(void)
 		cmocka_unit_test(test_ptb),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_csum_complete),
+		cmocka_unit_test(test_csum_partial),
+		cmocka_unit_test(test_gro_partial),
 		cmocka_unit_test(test_gso_split),
 		cmocka_unit_test(test_gro_roundtrip),
 		cmocka_unit_test(test_gro_breaks),

@@ -354,7 +354,7 @@ static void test_observed_seed_is_noop(void **st)
 		struct addr a = fx_addr("2001:470:8142:1::3/64");
 		struct state_fport fp = { .port = "epair1a", .jail = "ClamAV_Dev", .addrs = &a, .n_addrs = 1,
 					  .intact = true };
-		s.filter.present = s.filter.intact = s.filter.owned = true;
+		s.filter.present = s.filter.intact = s.filter.marked = s.filter.owned = true;
 		assert_int_equal(state_filter_put(&s, &fp), 0);
 	}
 	/* someone else's jail and bridge next to ours */

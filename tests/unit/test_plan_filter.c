@@ -194,6 +194,56 @@ static void test_foreign_table(void **st)
 	(void)st;
 }
 
+/* 5b. A table with jail6's mark but no record of this store: someone
+ * else's (made by hand, or by a jail6 whose state is gone), a conflict,
+ * nothing planned on it, and a destroy leaves it. With a port of another
+ * instance's jail in it, it is that instance's: ours join it (ports set,
+ * the table not made again) and never remove it. */
+static void test_unrecorded_table(void **st)
+{
+	struct model m, empty = { 0 };
+	struct state full, s;
+	struct plan p;
+	struct plan_conflicts c;
+	struct state_fport theirs = { .port = "w0a", .jail = "web", .intact = true };
+
+	seed_applied(&m, &full);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(state_append(&s, &full), 0);
+	state_filter_clear(&s);
+	s.filter.present = s.filter.intact = s.filter.marked = true;
+	s.filter.owned = false;
+	build(&m, &s, &p);
+	for (size_t i = 0; i < p.n_actions; i++)
+		assert_true(p.actions[i].kind < ACTION_FILTER_CREATE);
+	plan_free(&p);
+	assert_int_equal(plan_conflicts(&m, &s, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_non_null(strstr(c.msgs[0], "no record of making it"));
+	plan_conflicts_free(&c);
+	build(&empty, &s, &p);
+	assert_int_equal(fx_find(&p, 0, ACTION_FILTER_DESTROY, NULL, NULL), -1);
+	plan_free(&p);
+
+	assert_int_equal(state_filter_put(&s, &theirs), 0);
+	fx_link(&s, "", "w0a", STATE_LINK_VETH, true, false);
+	build(&m, &s, &p);
+	static const char *const join[] = { "epair1a: port filter for jail ClamAV_Dev: 2001:470:8142:1::3" };
+	fx_assert_plan(&p, join, FX_N(join));
+	plan_free(&p);
+	assert_int_equal(plan_conflicts(&m, &s, &c), 0);
+	assert_int_equal(c.n, 0);
+	plan_conflicts_free(&c);
+	build(&empty, &s, &p);
+	assert_int_equal(fx_find(&p, 0, ACTION_FILTER_DESTROY, NULL, NULL), -1);
+	assert_int_equal(fx_find(&p, 0, ACTION_FILTER_PORT_DEL, "", "w0a"), -1);
+	plan_free(&p);
+	state_free(&s);
+	state_free(&full);
+	model_free(&m);
+	(void)st;
+}
+
 /* 6. An interface on no bridge has no port filter; without any, no table. */
 static void test_unbridged(void **st)
 {
@@ -221,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_foreign_and_stale),
 		cmocka_unit_test(test_foreign_table),
+		cmocka_unit_test(test_unrecorded_table),
 		cmocka_unit_test(test_unbridged),
 	};
 

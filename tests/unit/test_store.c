@@ -376,8 +376,11 @@ static void test_migrate_from_v2(void **state)
 	store_close(f->s);
 	f->s = NULL;
 	char buf[64];
+	/* ten, and version 5's filter record for a store that had jails */
 	raw_query(f->db, "SELECT count(*) FROM own", buf, sizeof(buf));
-	assert_string_equal(buf, "10");
+	assert_string_equal(buf, "11");
+	raw_query(f->db, "SELECT count(*) FROM own WHERE kind = 'filter' AND name = 'jail6'", buf, sizeof(buf));
+	assert_string_equal(buf, "1");
 	raw_query(f->db, "SELECT min(created_at) FROM own", buf, sizeof(buf));
 	assert_string_equal(buf, "1700000001");
 }
@@ -401,9 +404,9 @@ static void test_migrate_v2_bad_record(void **state)
 }
 
 /* 4d. A version-3 database gains the id-range table in place; what it
- * held stays. (Version 3 is the latest schema without idmap_lease: steps
- * are never edited, so dropping the table and the version number gives
- * exactly what version 3 wrote.) */
+ * held stays. (Dropping the table and the version number gives what
+ * version 3 wrote but for own's CHECK on kinds, which version 5 widens and
+ * makes anew from any shape.) */
 static void test_migrate_from_v3(void **state)
 {
 	struct fixture *f = *state;
@@ -418,7 +421,7 @@ static void test_migrate_from_v3(void **state)
 	f->s = NULL;
 	raw_sql(f->db, "DROP TABLE idmap_lease; PRAGMA user_version = 3;");
 	open_rw(f);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_own_has(f->s, REF(store_own_link("", "bridge0"))), 1);
 	assert_int_equal(store_ipam_lookup(f->s, "www", "epair1", 0, &got), 0);
 	assert_addr(&got, "2001:db8:1::2/64");
@@ -427,9 +430,58 @@ static void test_migrate_from_v3(void **state)
 	store_close(f->s);
 	f->s = NULL;
 	raw_query(f->db, "PRAGMA user_version", buf, sizeof(buf));
-	assert_string_equal(buf, "4");
+	assert_string_equal(buf, "5");
 	raw_query(f->db, "SELECT base || '+' || count FROM idmap_lease WHERE jail = 'www'", buf, sizeof(buf));
 	assert_string_equal(buf, "1000000000+65536");
+	/* no jail recorded: no port filter can have been made */
+	raw_query(f->db, "SELECT count(*) FROM own WHERE kind = 'filter'", buf, sizeof(buf));
+	assert_string_equal(buf, "0");
+}
+
+/* own as version 4 made it (version 3's table): no 'filter' kind. */
+#define OWN_V4                                                                                      \
+	"CREATE TABLE own ("                                                                        \
+	" kind TEXT NOT NULL CHECK (kind IN ('link','addr','route','jail','sysctl')),"              \
+	" ns TEXT NOT NULL DEFAULT '', name TEXT NOT NULL DEFAULT '',"                              \
+	" ifname TEXT NOT NULL DEFAULT '',"                                                         \
+	" family INTEGER NOT NULL DEFAULT 0 CHECK (family IN (0, 4, 6)),"                          \
+	" addr BLOB NOT NULL DEFAULT x'', plen INTEGER NOT NULL DEFAULT -1, detail TEXT,"          \
+	" flags INTEGER NOT NULL DEFAULT 0, ident INTEGER NOT NULL DEFAULT 0,"                     \
+	" seq INTEGER NOT NULL DEFAULT -1, created_at INTEGER NOT NULL,"                           \
+	" CHECK ((kind IN ('addr','route')) = (family <> 0)),"                                     \
+	" CHECK ((kind IN ('addr','route')) = (name = '')),"                                       \
+	" CHECK ((kind = 'addr') = (ifname <> '')),"                                               \
+	" PRIMARY KEY (kind, ns, name, ifname, family, addr, plen)) WITHOUT ROWID;"
+
+/* 4e. Version 5: a version-4 store that had jails (it may have made the
+ * port filter, known then by its comment only) gets the filter record,
+ * to be kept or forgotten by the next observe; every record stays as it
+ * was; the new kind is accepted. */
+static void test_migrate_from_v4(void **state)
+{
+	struct fixture *f = *state;
+	char buf[64];
+
+	open_rw(f);
+	store_close(f->s);
+	f->s = NULL;
+	raw_sql(f->db, "DROP TABLE own;" OWN_V4
+		"INSERT INTO own (kind, ns, name, flags, ident, created_at) VALUES ('jail', '', 'www', 1, 42, 1700000001);"
+		"INSERT INTO own (kind, ns, name, ident, created_at) VALUES ('link', '', 'wwwa', 7, 1700000002);"
+		"PRAGMA user_version = 4;");
+	open_rw(f);
+	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_own_has(f->s, REF(store_own_filter())), 1);
+	assert_int_equal(store_own_has(f->s, REF(store_own_jail("www"))), 1);
+	assert_int_equal(store_own_del(f->s, REF(store_own_filter())), 0);
+	assert_int_equal(store_own_add(f->s, REF(store_own_filter())), 0);
+	store_close(f->s);
+	f->s = NULL;
+	raw_query(f->db, "SELECT flags || ' ' || ident || ' ' || created_at FROM own WHERE kind = 'jail'", buf,
+		  sizeof(buf));
+	assert_string_equal(buf, "1 42 1700000001");
+	raw_query(f->db, "SELECT ident FROM own WHERE kind = 'link' AND name = 'wwwa'", buf, sizeof(buf));
+	assert_string_equal(buf, "7");
 }
 
 /* 5. A database from a newer jail6 is refused with a message naming it, and
@@ -1391,6 +1443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v2_bad_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),

@@ -248,24 +248,114 @@ static void made_of(struct backend *b, const struct action *a, struct backend_ma
 	}
 }
 
+/*
+ * Containers starting while the plan goes on (linux_jail_create_async):
+ * liblxc's start is mostly waiting and single-threaded, and the jails are
+ * independent, so a few at a time. Each one's done() comes when it runs;
+ * an action on the jail itself (exec, destroy) waits for it first.
+ */
+#define STARTING_MAX 8
+
+struct starting {
+	struct lxcj_starting s[STARTING_MAX];
+	size_t act[STARTING_MAX];   /* its action's index in the plan */
+	size_t n, max;
+};
+
+static void starting_init(struct starting *g)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	g->n = 0;
+	g->max = cpus < 1 ? 2 : (size_t)cpus * 2;
+	if (g->max > STARTING_MAX)
+		g->max = STARTING_MAX;
+}
+
+/* End the start in slot k and report it done; err keeps an earlier
+ * failure's message (first) when there is one. */
+static int starting_end(struct backend *b, struct starting *g, size_t k, const struct plan *p, const struct action *v,
+			const struct backend_exec_cb *cb, char *err, size_t errlen)
+{
+	char mine[512];
+	size_t i = g->act[k];
+	int r = linux_jail_create_end(b->lx, &g->s[k], mine, sizeof(mine));
+
+	memmove(&g->s[k], &g->s[k + 1], (g->n - k - 1) * sizeof(g->s[0]));
+	memmove(&g->act[k], &g->act[k + 1], (g->n - k - 1) * sizeof(g->act[0]));
+	g->n--;
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", mine);
+		return r;
+	}
+	if (cb->done) {
+		struct backend_made made;
+		made_of(b, &v[i], &made);
+		return cb->done(cb->arg, &p->actions[i], &made);
+	}
+	return 0;
+}
+
+/* Wait for the start of jail name, if one is under way. */
+static int starting_wait(struct backend *b, struct starting *g, const char *name, const struct plan *p,
+			 const struct action *v, const struct backend_exec_cb *cb, char *err, size_t errlen)
+{
+	for (size_t k = 0; k < g->n; k++)
+		if (!strcmp(g->s[k].name, name))
+			return starting_end(b, g, k, p, v, cb, err, errlen);
+	return 0;
+}
+
+/* End every start under way: all of them, failure or not; the first
+ * failure is the result. */
+static int starting_finish(struct backend *b, struct starting *g, const struct plan *p, const struct action *v,
+			   const struct backend_exec_cb *cb, char *err, size_t errlen)
+{
+	int r = 0;
+
+	while (g->n) {
+		int r1 = starting_end(b, g, 0, p, v, cb, err, errlen);
+		if (!r)
+			r = r1;
+	}
+	return r;
+}
+
 static int lb_execute(struct backend *b, const struct plan *p, const struct state *st,
 		      const struct backend_exec_cb *cb, char *err, size_t errlen)
 {
 	struct deferred def = { 0 };
+	struct starting go;
 	struct action *v = calloc(p->n_actions ? p->n_actions : 1, sizeof(*v));
-	int r = 0, r2;
+	int r = 0, r2, r3;
 
 	if (!v)
 		return msg_fail(err, errlen, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->n_actions; i++)
 		v[i] = fuse_veth(p, i);
 	deferred_init(&def, p, st);
+	starting_init(&go);
+	err[0] = '\0';
 	for (size_t i = 0; !r && i < p->n_actions; i++) {
 		if (cb->start)
 			cb->start(cb->arg, &p->actions[i]);
 		if (deferred_take(&def, &p->actions[i], st))
 			continue;
-		err[0] = '\0';
+		if (v[i].kind == ACTION_JAIL_EXEC || v[i].kind == ACTION_JAIL_DESTROY)
+			r = starting_wait(b, &go, v[i].target, p, v, cb, err, errlen);
+		if (!r && linux_jail_create_async(&v[i])) {
+			if (go.n == go.max)
+				r = starting_end(b, &go, 0, p, v, cb, err, errlen);
+			if (!r) {
+				r = linux_jail_create_begin(b->lx, &v[i], &go.s[go.n], err, errlen);
+				if (r == 0)
+					go.act[go.n++] = i;
+			}
+			continue;
+		}
+		if (r)
+			break;
 		r = linux_execute(b->lx, &v[i], err, errlen);
 		if (r == 0 && v[i].kind == ACTION_JAIL_DESTROY && remade(p, i))
 			r = wait_veths_gone(b, st, v[i].target, err, errlen);
@@ -281,6 +371,10 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 			r = cb->done(cb->arg, &p->actions[i], &made);
 		}
 	}
+	r3 = starting_finish(b, &go, p, v, cb, err, errlen);
+	lxcj_starter_stop();
+	if (!r)
+		r = r3;
 	/* what was left to destroyed jails is done once gone, failure or not */
 	r2 = deferred_finish(b, &def, cb, err, errlen);
 	deferred_free(&def);

@@ -32,21 +32,66 @@ int linux_jail_log_open(const char *run_dir, const char *name, char *path, size_
 	return fd < 0 ? -errno : fd;
 }
 
+/* Whether a is the creation of a confined jail in a network namespace
+ * jail6 makes (not one the container makes: allow.*), whose container can
+ * start while later actions run: they do not need it running. */
+bool linux_jail_create_async(const struct action *a)
+{
+	return a->kind == ACTION_JAIL_CREATE && a->jail && a->jail->confine &&
+	       !(a->jail->allow & (MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS));
+}
+
+int linux_jail_create_begin(struct linux_ctx *c, const struct action *a, struct lxcj_starting *s, char *err,
+			    size_t errlen)
+{
+	struct exec x = { .c = c, .a = a, .err = err, .errlen = errlen };
+	const char *rt = linux_runtime_dir(c), *run = linux_run_dir(c);
+	char netns[PATH_MAX];
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!model_jailname_ok(a->target))
+		return exec_fail_msg(&x, -EINVAL, "invalid jail name \"%s\"", a->target);
+	linux_ns_forget(c, a->target);
+	rc = jail_create_net(rt, a->target, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (netns_path(netns, sizeof(netns), rt, a->target) < 0)
+		rc = exec_fail(&x, -ENAMETOOLONG, "%s: network namespace path", a->target);
+	else
+		rc = lxcj_start_begin(run, a->jail, netns, s, err, errlen);
+	if (rc < 0)
+		jail_destroy(rt, NULL, a->target, NULL, 0);
+	return rc;
+}
+
+int linux_jail_create_end(struct linux_ctx *c, struct lxcj_starting *s, char *err, size_t errlen)
+{
+	int rc = lxcj_start_end(linux_run_dir(c), s, err, errlen);
+
+	if (rc < 0) {
+		linux_ns_forget(c, s->name);
+		jail_destroy(linux_runtime_dir(c), NULL, s->name, NULL, 0);
+	}
+	return rc;
+}
+
 /* A confined jail: its network namespace, then its container. */
 static int create_confined(struct exec *x, const char *rt, const char *run)
 {
 	const struct action *a = x->a;
+	struct lxcj_starting st;
 	char netns[PATH_MAX];
 	int rc;
 
-	/* allow.*: the container makes a netns of its own, bound there then */
-	if (!(a->jail->allow & (MODEL_ALLOW_NET_ADMIN | MODEL_ALLOW_RAW_SOCKETS))) {
-		rc = jail_create_net(rt, a->target, x->err, x->errlen);
-		if (rc < 0)
-			return rc;
-	} else if (netns_exists(rt, a->target)) {
-		return exec_fail_msg(x, -EEXIST, "%s: jail exists: %s", a->target, strerror(EEXIST));
+	if (linux_jail_create_async(a)) {
+		rc = linux_jail_create_begin(x->c, a, &st, x->err, x->errlen);
+		return rc < 0 ? rc : linux_jail_create_end(x->c, &st, x->err, x->errlen);
 	}
+	/* allow.*: the container makes a netns of its own, bound there then */
+	if (netns_exists(rt, a->target))
+		return exec_fail_msg(x, -EEXIST, "%s: jail exists: %s", a->target, strerror(EEXIST));
 	if (netns_path(netns, sizeof(netns), rt, a->target) < 0)
 		rc = -ENAMETOOLONG;
 	else

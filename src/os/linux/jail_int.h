@@ -61,6 +61,11 @@ const char *jail_step_what(int step);
 /* snprintf into err when the caller gave a buffer. */
 void jail_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* In a child that runs a command through a child of its own (pid): wait
+ * for it and exit with its status as a shell gives it (128+N when signal
+ * N killed it), or with fail when the wait fails. */
+_Noreturn void jail_exit_as(pid_t pid, int fail);
+
 /* Every path of jail name under runtime_dir; 0, -EINVAL or -ENAMETOOLONG. */
 int jail_paths_init(struct jail_paths *p, const char *runtime_dir, const char *run_dir, const char *name);
 

@@ -119,7 +119,6 @@ static _Noreturn void run_child(const struct run_fds *fds, const char *state,
                                 char *const argv[])
 {
 	struct stat st;
-	int status;
 	pid_t pid;
 
 	boundary(fds);
@@ -158,9 +157,16 @@ static _Noreturn void run_child(const struct run_fds *fds, const char *state,
 		run_pid1(fds->err, argv);
 	}
 	close(fds->err);
+	jail_exit_as(pid, 127);
+}
+
+_Noreturn void jail_exit_as(pid_t pid, int fail)
+{
+	int status;
+
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
-			_exit(127);
+			_exit(fail);
 	}
 	if (WIFSIGNALED(status))
 		_exit(128 + WTERMSIG(status));

@@ -7,6 +7,7 @@
 #ifndef JAIL6_OS_LINUX_LINUX_INT_H
 #define JAIL6_OS_LINUX_LINUX_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "os/linux/linux.h"
@@ -28,6 +29,23 @@ int linux_ns_exists(struct linux_ctx *c, const char *ns);
 /* Drop what c holds of ns (socket, fd): before the namespace is destroyed,
  * since an open socket would keep it alive. */
 void linux_ns_forget(struct linux_ctx *c, const char *ns);
+
+/* ---- jails starting in parallel (jail_action.c) */
+
+struct action;
+struct lxcj_starting;
+
+/* Whether action a is a JAIL_CREATE whose container may start while the
+ * actions after it run (a confined jail in a network namespace jail6
+ * makes: its network can be set up before the container runs). */
+bool linux_jail_create_async(const struct action *a);
+/* Make the jail's network namespace and begin its container's start in *s
+ * (lxcj_start_begin); 0 or -errno, and then nothing of the jail is left. */
+int linux_jail_create_begin(struct linux_ctx *c, const struct action *a, struct lxcj_starting *s, char *err,
+			    size_t errlen);
+/* Wait for the start begun in *s; on failure the jail's namespace goes too.
+ * 0 or -errno with err naming the jail. */
+int linux_jail_create_end(struct linux_ctx *c, struct lxcj_starting *s, char *err, size_t errlen);
 
 /* The port filter as the FILTER_* actions of this context left it (nft.c
  * keeps it, to replace a port's elements without a dump per port); NULL

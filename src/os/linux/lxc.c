@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/statfs.h>
+#include <sys/socket.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <lxc/lxccontainer.h>
@@ -103,21 +106,6 @@ static const char SECCOMP_POLICY[] =
 	"mount_setattr errno 1\n"
 	"pivot_root errno 1\n"
 	"ioctl errno 1 [1,21522,SCMP_CMP_EQ]\n";
-
-int lxcj_path(char *buf, size_t len, const char *run_dir, const char *name, const char *file)
-{
-	int n;
-
-	if (!run_dir || run_dir[0] != '/')
-		return -EINVAL;
-	if (!name)
-		n = snprintf(buf, len, "%s/lxc", run_dir);
-	else if (!file)
-		n = snprintf(buf, len, "%s/lxc/%s", run_dir, name);
-	else
-		n = snprintf(buf, len, "%s/lxc/%s/%s", run_dir, name, file);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
 
 
 /* The liblxc key of a limit, by where its controller is: v1key on a v1
@@ -334,62 +322,136 @@ static int bind_netns(pid_t init, const char *netns)
 	return r;
 }
 
-/* c->start in a child of ours: on a failed start liblxc keeps a socket to
- * the monitor open in the caller, and the monitor does not leave its
- * cgroup until that closes; the child's exit closes it. */
-static bool start_in_child(struct lxc_container *c)
+/*
+ * jail6-start, spawned on the first start and kept until lxcj_starter_stop:
+ * a small program of liblxc alone that forks a child per jail to start it.
+ * liblxc forks several times per start (its daemonized monitor, the
+ * container's init, newuidmap), and every fork of jail6 itself copies an
+ * address space that grows with the config; the monitor that stays with
+ * each jail is a copy of jail6-start's, not of jail6's.
+ */
+static struct {
+	pid_t pid;
+	int sock;
+} starter = { -1, -1 };
+
+static int starter_spawn(char *err, size_t errlen, const char *name)
+{
+	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	const char *path = lxcj_starter_path();
+	char *const argv[] = { "jail6-start", NULL };
+	posix_spawn_file_actions_t fa;
+	int sv[2], r;
+
+	if (!path) {
+		jail_set_err(err, errlen, "%s: jail6-start not found beside %s nor in %s", name, "the jail6 binary",
+			     JAIL6_LIBDIR);
+		return -ENOENT;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		jail_set_err(err, errlen, "%s: socketpair: %s", name, strerror(-r));
+		return r;
+	}
+	/* default dispositions and no blocked signal: liblxc waits for its
+	 * own children and signals its monitor */
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], LXCJ_STARTER_FD);
+	r = -posix_spawn(&starter.pid, path, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		starter.pid = -1;
+		jail_set_err(err, errlen, "%s: spawn %s: %s", name, path, strerror(-r));
+		return r;
+	}
+	starter.sock = sv[0];
+	return 0;
+}
+
+void lxcj_starter_stop(void)
 {
 	int st;
-	pid_t pid;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (pid == 0)
-		_exit(c->start(c, 0, NULL) ? 0 : 1);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return false;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (starter.sock >= 0)
+		close(starter.sock);
+	starter.sock = -1;
+	/* it ends once the starts under way are over */
+	while (starter.pid > 0 && waitpid(starter.pid, &st, 0) < 0 && errno == EINTR)
+		;
+	starter.pid = -1;
 }
 
-/* The container's cgroup paths as the host sees them, from /proc/PID/cgroup. */
-static void record_cgroups(pid_t pid, struct lxcj_record *r)
+/* Ask jail6-start to start the saved container of jail j; its report comes
+ * on s->fd. */
+static int starter_request(const char *run_dir, const struct model_jail *j, struct lxcj_starting *s, char *err,
+			   size_t errlen)
 {
-	char path[64], line[512];
-	size_t n = 0;
-	FILE *f;
+	struct lxcj_start_req req;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { &req, sizeof(req) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	int fds[2], r;
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (n < LXCJ_MAX_CGROUPS && fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ':');
-		p = p ? strchr(p + 1, ':') : NULL;
-		if (!p || p[1] != '/' || p[2] == '\n' || p[2] == '\0')
-			continue;
-		p++;
-		p[strcspn(p, "\n")] = '\0';
-		bool dup = false;
-		for (size_t i = 0; i < n; i++)
-			dup = dup || strcmp(r->cgroups[i], p) == 0;
-		if (!dup && strlen(p) < sizeof(r->cgroups[0]))
-			snprintf(r->cgroups[n++], sizeof(r->cgroups[0]), "%s", p);
+	memset(&req, 0, sizeof(req));
+	snprintf(req.run_dir, sizeof(req.run_dir), "%s", run_dir);
+	snprintf(req.name, sizeof(req.name), "%s", j->name);
+	req.stop_timeout = j->stop_timeout;
+	if (starter.sock < 0 && (r = starter_spawn(err, errlen, j->name)) < 0)
+		return r;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		r = -errno;
+		jail_set_err(err, errlen, "%s: pipe: %s", j->name, strerror(-r));
+		return r;
 	}
-	fclose(f);
+	memset(&cm, 0, sizeof(cm));
+	cm.h.cmsg_level = SOL_SOCKET;
+	cm.h.cmsg_type = SCM_RIGHTS;
+	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&cm.h), &fds[1], sizeof(int));
+	while ((r = (int)sendmsg(starter.sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	r = r < 0 ? -errno : 0;
+	close(fds[1]);
+	if (r < 0) {
+		close(fds[0]);
+		jail_set_err(err, errlen, "%s: jail6-start: %s", j->name, strerror(-r));
+		lxcj_starter_stop();
+		return r;
+	}
+	s->fd = fds[0];
+	return 0;
 }
 
-int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netns, char *err, size_t errlen)
+int lxcj_start_begin(const char *run_dir, const struct model_jail *j, const char *netns, struct lxcj_starting *s,
+		     char *err, size_t errlen)
 {
-	char lxcpath[PATH_MAX], dir[PATH_MAX], file[PATH_MAX], bad[PATH_MAX] = "", logerr[512], staged[PATH_MAX];
+	char lxcpath[PATH_MAX], dir[PATH_MAX], file[PATH_MAX], bad[PATH_MAX] = "", staged[PATH_MAX];
 	const char *init = NULL;
 	struct lxc_container *c = NULL;
-	struct lxcj_record rec;
 	int r;
 
 	jail_set_err(err, errlen, "%s", "");
+	s->fd = -1;
+	snprintf(s->name, sizeof(s->name), "%s", j->name);
+	snprintf(s->bind, sizeof(s->bind), "%s", own_netns(j) ? netns : "");
+	if (strcmp(s->name, j->name) || (own_netns(j) && strcmp(s->bind, netns))) {
+		jail_set_err(err, errlen, "%s: name too long", j->name);
+		return -ENAMETOOLONG;
+	}
 	if ((r = lxcj_path(lxcpath, sizeof(lxcpath), run_dir, NULL, NULL)) < 0 ||
 	    (r = lxcj_path(dir, sizeof(dir), run_dir, j->name, NULL)) < 0) {
 		jail_set_err(err, errlen, "%s: run directory '%s': %s", j->name, run_dir ? run_dir : "", strerror(-r));
@@ -474,48 +536,78 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
 		jail_set_err(err, errlen, "%s: liblxc could not save its configuration in %s", j->name, dir);
 		goto fail;
 	}
-	c->want_daemonize(c, true);
-	c->want_close_all_fds(c, true);
-	if (!start_in_child(c)) {
-		r = -EIO;
-		lxcj_log_error(run_dir, j->name, logerr, sizeof(logerr));
-		/* the log outlives the jail's lxc directory, which goes (a
-		 * directory left would make a half jail of a failed one) */
-		char kept[PATH_MAX + 32];
-		lxcj_path(file, sizeof(file), run_dir, j->name, "lxc.log");
-		snprintf(kept, sizeof(kept), "%s/log", run_dir);
-		mkdir(kept, 0700);
-		snprintf(kept, sizeof(kept), "%s/log/%s.lxc.log", run_dir, j->name);
-		const char *shown = rename(file, kept) == 0 ? kept : file;
-		jail_set_err(err, errlen, "%s: liblxc could not start the jail%s%s (log: %s)", j->name,
-			logerr[0] ? ": " : "", logerr, shown);
+	r = starter_request(run_dir, j, s, err, errlen);
+	if (r < 0)
 		goto fail;
-	}
-	memset(&rec, 0, sizeof(rec));
-	rec.init_pid = c->init_pid(c);
-	if (own_netns(j)) {
-		r = rec.init_pid > 0 ? bind_netns(rec.init_pid, netns) : -ESRCH;
-		if (r < 0) {
-			jail_set_err(err, errlen, "%s: bind the jail's network namespace on %s: %s", j->name, netns,
-				strerror(-r));
-			c->stop(c);
-			goto fail;
-		}
-	}
-	rec.start_time = rec.init_pid > 0 ? lxcj_proc_start_time(rec.init_pid) : 0;
-	rec.stop_timeout = j->stop_timeout;
-	if (rec.init_pid > 0)
-		record_cgroups(rec.init_pid, &rec);
-	r = lxcj_record_write(run_dir, j->name, &rec);
-	if (r < 0) {
-		jail_set_err(err, errlen, "%s: %s/jail6: %s", j->name, dir, strerror(-r));
-		c->stop(c);
-		goto fail;
-	}
 	lxc_container_put(c);
 	return 0;
 fail:
 	lxc_container_put(c);
 	lxcj_cleanup(run_dir, j->name, NULL, LXCJ_WAIT);
 	return r;
+}
+
+/* After a failed start: until the reporting child is gone (its pipe's end
+ * closed), at most 5 s. Its exit closes the socket liblxc keeps to the
+ * monitor, without which the monitor does not leave its cgroup, which the
+ * cleanup removes. */
+static void wait_eof(int fd)
+{
+	char c;
+
+	for (int i = 0; i < 50; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 100) == 1 && read(fd, &c, 1) == 0)
+			return;
+	}
+}
+
+int lxcj_start_end(const char *run_dir, struct lxcj_starting *s, char *err, size_t errlen)
+{
+	char msg[1024];
+	struct lxcj_record rec;
+	int r = -EIO;
+	ssize_t n;
+
+	if (s->fd < 0)
+		return -EINVAL;
+	do
+		n = read(s->fd, msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < (ssize_t)sizeof(int) || memcmp(msg, &(int){ 0 }, sizeof(int)))
+		wait_eof(s->fd);
+	close(s->fd);
+	s->fd = -1;
+	if (n >= (ssize_t)sizeof(int)) {
+		memcpy(&r, msg, sizeof(int));
+		msg[n] = '\0';
+		jail_set_err(err, errlen, "%s", msg + sizeof(int));
+	}
+	if (r > 0 || n < (ssize_t)sizeof(int)) {
+		r = -EIO;
+		jail_set_err(err, errlen, "%s: jail6-start ended before it reported the jail's start", s->name);
+	}
+	if (r == 0 && s->bind[0]) {
+		/* the container made its network namespace: bound where jail6
+		 * finds every jail's */
+		r = lxcj_record_read(run_dir, s->name, &rec);
+		if (r == 0)
+			r = rec.init_pid > 0 ? bind_netns(rec.init_pid, s->bind) : -ESRCH;
+		if (r < 0) {
+			jail_set_err(err, errlen, "%s: bind the jail's network namespace on %s: %s", s->name, s->bind,
+				     strerror(-r));
+			lxcj_stop(run_dir, s->name, NULL, 0);
+		}
+	}
+	if (r < 0)
+		lxcj_cleanup(run_dir, s->name, NULL, LXCJ_WAIT);
+	return r;
+}
+
+int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netns, char *err, size_t errlen)
+{
+	struct lxcj_starting s;
+	int r = lxcj_start_begin(run_dir, j, netns, &s, err, errlen);
+
+	return r < 0 ? r : lxcj_start_end(run_dir, &s, err, errlen);
 }

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <limits.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct model_jail;
 
@@ -36,6 +37,26 @@ struct model_jail;
  * namespace bound at netns. -EEXIST if it runs already. On failure nothing
  * of the container is left (the netns is the caller's). */
 int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netns, char *err, size_t errlen);
+
+/*
+ * lxcj_start in two halves, so that several jails start at once: begin
+ * checks and saves the container's configuration, then has jail6-start
+ * (src/starter) start it in a child of its own, and returns; end waits for
+ * that child's report. Every begun start must be ended. A failure of either
+ * leaves nothing of the container.
+ */
+struct lxcj_starting {
+	int fd;                /* the report, -1 when none is awaited */
+	char name[64];         /* the jail */
+	char bind[PATH_MAX];   /* where to bind a netns the container made, or "" */
+};
+int lxcj_start_begin(const char *run_dir, const struct model_jail *j, const char *netns, struct lxcj_starting *s,
+		     char *err, size_t errlen);
+int lxcj_start_end(const char *run_dir, struct lxcj_starting *s, char *err, size_t errlen);
+
+/* Let jail6-start go, once the starts begun are ended (it exits when they
+ * are over); the next start spawns it again. */
+void lxcj_starter_stop(void);
 
 /* Stop the container NAME: SIGPWR to its init, which has the stop timeout to
  * end the jail's processes, then SIGKILL to what is left (through the
@@ -70,7 +91,9 @@ struct lxcj_cmd {
  * session (never the caller's controlling terminal), with only descriptors
  * 0-2 and a fixed environment (PATH, HOME, and TERM when stdin is a
  * terminal) plus cmd->env. *status: the exit status, 128+N if killed by
- * signal N. -ENOENT: no such user (or jail), -ESRCH: the jail is not
+ * signal N; a command that cannot be executed returns 0 with *status 127
+ * (not found) or 126 (found, not executable) and the reason ("J: exec
+ * PROG: strerror") in err and, with cmd->out_fd, on it. -ENOENT: no such user (or jail), -ESRCH: the jail is not
  * running.
  */
 int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd, int *status,

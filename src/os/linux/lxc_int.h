@@ -1,4 +1,5 @@
-/* Internals shared by lxc.c (start) and lxc_run.c (exec, state, stop). */
+/* Internals shared by lxc.c (start), lxc_run.c (exec, state, stop),
+ * lxc_record.c (the record; the start's child half) and jail6-start. */
 #ifndef JAIL6_OS_LINUX_LXC_INT_H
 #define JAIL6_OS_LINUX_LXC_INT_H
 
@@ -30,6 +31,12 @@ unsigned long long lxcj_proc_start_time(pid_t pid);
 /* The first ERROR line of U/lxc/NAME/lxc.log into buf ("" if none). */
 void lxcj_log_error(const char *run_dir, const char *name, char *buf, size_t len);
 
+/* Start the container NAME from the configuration saved in U/lxc/NAME
+ * (liblxc daemonizes its monitor and waits until it runs), then write its
+ * record. What jail6-start runs, in a child that exits after it. 0 or
+ * -errno with a message naming the jail in err. */
+int lxcj_start_saved(const char *run_dir, const char *name, unsigned stop_timeout, char *err, size_t errlen);
+
 /* Where cgroup controller ctrl is, from the text of /proc/cgroups and of
  * the v2 hierarchy's cgroup.controllers: 1 on a v1 hierarchy, 2 on the v2
  * one, 0 absent or disabled. */
@@ -45,6 +52,20 @@ int lxcj_controller_version(const char *proc_cgroups, const char *unified, const
 int lxcj_cleanup(const char *run_dir, const char *name, const struct lxcj_record *r, unsigned flags);
 
 /* lxc_host.c: the host's side of a start. */
+
+/* The path of jail6-start (src/starter), found as lxcj_init_path finds
+ * jail6-init; NULL when there is none. */
+const char *lxcj_starter_path(void);
+
+/* A request to jail6-start, a SOCK_SEQPACKET message on its descriptor
+ * LXCJ_STARTER_FD, with the write end of a pipe (SCM_RIGHTS) on which the
+ * child starting the jail reports: an int, 0 or -errno, then a message. */
+#define LXCJ_STARTER_FD 3
+struct lxcj_start_req {
+	char run_dir[PATH_MAX];
+	char name[64];
+	unsigned stop_timeout;
+};
 
 /* 1 if a directory on the way to path (path's parent and up) lacks o+x:
  * the jail's mapped root is "others" on the host; bad gets its name. */

@@ -25,108 +25,6 @@
 #include "os/linux/lxc_int.h"
 #include "os/linux/jail_int.h"
 
-
-int lxcj_record_write(const char *run_dir, const char *name, const struct lxcj_record *r)
-{
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	FILE *f;
-	int rc = 0;
-
-	if (lxcj_path(path, sizeof(path), run_dir, name, "jail6") < 0)
-		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "pid %d\nstart %llu\ntimeout %u\n", (int)r->init_pid, r->start_time, r->stop_timeout);
-	for (size_t i = 0; i < LXCJ_MAX_CGROUPS && r->cgroups[i][0]; i++)
-		fprintf(f, "cgroup %s\n", r->cgroups[i]);
-	if (fclose(f) != 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	return rc;
-}
-
-int lxcj_record_read(const char *run_dir, const char *name, struct lxcj_record *r)
-{
-	char path[PATH_MAX], line[320];
-	size_t n = 0;
-	FILE *f;
-
-	memset(r, 0, sizeof(*r));
-	r->stop_timeout = 10;
-	if (lxcj_path(path, sizeof(path), run_dir, name, "jail6") < 0)
-		return -ENAMETOOLONG;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		int pid;
-		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "pid %d", &pid) == 1)
-			r->init_pid = pid;
-		else if (sscanf(line, "start %llu", &r->start_time) == 1 || sscanf(line, "timeout %u", &r->stop_timeout) == 1)
-			continue;
-		else if (strncmp(line, "cgroup /", 8) == 0 && n < LXCJ_MAX_CGROUPS &&
-			 strlen(line + 7) < sizeof(r->cgroups[0]) && !strstr(line, "/../"))
-			snprintf(r->cgroups[n++], sizeof(r->cgroups[0]), "%s", line + 7);
-	}
-	fclose(f);
-	return 0;
-}
-
-unsigned long long lxcj_proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long t = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* after the command name, in parentheses that may hold anything */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		t = strtoull(p + 1, NULL, 10);
-	return t;
-}
-
-void lxcj_log_error(const char *run_dir, const char *name, char *buf, size_t len)
-{
-	char path[PATH_MAX], line[1024];
-	FILE *f;
-
-	buf[0] = '\0';
-	if (lxcj_path(path, sizeof(path), run_dir, name, "lxc.log") < 0 || !(f = fopen(path, "re")))
-		return;
-	/* the first: the later ones are its consequences ("Failed to spawn") */
-	while (!buf[0] && fgets(line, sizeof(line), f)) {
-		char *e = strstr(line, " ERROR ");
-		if (!e)
-			continue;
-		/* "lxc NAME DATE ERROR file - where - message" */
-		char *msg = strstr(e, " - ");
-		msg = msg ? strstr(msg + 3, " - ") : NULL;
-		msg = msg ? msg + 3 : e + 7;
-		msg[strcspn(msg, "\n")] = '\0';
-		snprintf(buf, len, "%s", msg);
-	}
-	fclose(f);
-}
-
 /* The number in a cgroup file, or false. */
 static bool read_ull(const char *path, unsigned long long *v)
 {
@@ -477,28 +375,48 @@ int lxcj_env(char **env, size_t n, struct lxcj_envbuf *buf, const char *home, ch
 	return 0;
 }
 
-/* The attaching child: only fds 0-2, a new session, then liblxc's attach. */
-static _Noreturn void exec_child(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
-				 lxc_attach_options_t *o)
+/* What the attached process runs: argv, or, when execve fails, its errno
+ * written to fd (close-on-exec: nothing is written once the command runs)
+ * and the shell's status for it (127 not found, 126 found but not run). */
+struct attached {
+	char *const *argv;
+	int fd;
+};
+
+static int run_attached(void *payload)
 {
+	const struct attached *a = payload;
+	int e;
+
+	execvp(a->argv[0], a->argv);
+	e = errno;
+	/* should the write fail, the status still tells */
+	ssize_t w = write(a->fd, &e, sizeof(e));
+	(void)w;
+	return e == ENOENT ? 127 : 126;
+}
+
+/* The attaching child: only fds 0-2 (and errfd, moved to 3 and closed on
+ * exec), a new session, then liblxc's attach and a wait for the command. */
+static _Noreturn void exec_child(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
+				 lxc_attach_options_t *o, int errfd)
+{
+	struct attached a = { .argv = cmd->argv, .fd = 3 };
 	struct lxc_container *c;
-	int st;
+	pid_t pid;
 
 	if (cmd->out_fd >= 0) {
 		if (dup2(cmd->out_fd, 1) < 0 || dup2(cmd->out_fd, 2) < 0)
 			_exit(126);
 	}
-	syscall(SYS_close_range, 3, ~0U, 0);
+	if (errfd != 3 && dup3(errfd, 3, O_CLOEXEC) < 0)
+		_exit(126);
+	syscall(SYS_close_range, 4, ~0U, 0);
 	setsid();
 	c = open_jail(run_dir, name);
-	if (!c)
+	if (!c || c->attach(c, run_attached, &a, o, &pid) < 0)
 		_exit(126);
-	st = c->attach_run_wait(c, o, cmd->argv[0], (const char *const *)cmd->argv);
-	if (st < 0)
-		_exit(127);
-	if (WIFSIGNALED(st))
-		_exit(128 + WTERMSIG(st));
-	_exit(WEXITSTATUS(st));
+	jail_exit_as(pid, 126);
 }
 
 int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd, int *status,
@@ -508,7 +426,7 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	char *env[64], homedir[PATH_MAX];
 	struct lxcj_envbuf eb;
 	struct lxcj_record rec;
-	int ws, r;
+	int ws, r, e = 0, pfd[2];
 	pid_t pid;
 
 	jail_set_err(err, errlen, "%s", "");
@@ -548,22 +466,43 @@ int lxcj_exec(const char *run_dir, const char *name, const struct lxcj_cmd *cmd,
 	o.stdin_fd = 0;
 	o.stdout_fd = 1;
 	o.stderr_fd = 2;
+	/* read once the attaching child is gone, when no write end is left
+	 * (the command's closed on exec); non-blocking all the same */
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
+		r = -errno;
+		jail_set_err(err, errlen, "%s: pipe: %s", name, strerror(-r));
+		return r;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
 		jail_set_err(err, errlen, "%s: fork: %s", name, strerror(-r));
+		close(pfd[0]);
+		close(pfd[1]);
 		return r;
 	}
 	if (pid == 0)
-		exec_child(run_dir, name, cmd, &o);
+		exec_child(run_dir, name, cmd, &o, pfd[1]);
+	close(pfd[1]);
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
 			jail_set_err(err, errlen, "%s: wait: %s", name, strerror(-r));
+			close(pfd[0]);
 			return r;
 		}
 	}
 	*status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+	/* the command could not be executed: its status stays the shell's
+	 * (127 or 126, run_attached), the reason goes to err and the log */
+	if (read(pfd[0], &e, sizeof(e)) == (ssize_t)sizeof(e) && e > 0) {
+		char why[PATH_MAX];
+		snprintf(why, sizeof(why), "%s: exec %s: %s", name, cmd->argv[0], strerror(e));
+		jail_set_err(err, errlen, "%s", why);
+		if (cmd->out_fd >= 0)
+			dprintf(cmd->out_fd, "jail6: %s\n", why);
+	}
+	close(pfd[0]);
 	return 0;
 }

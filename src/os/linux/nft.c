@@ -335,7 +335,7 @@ static int filter_batch(struct filter_call *f, struct state **cache)
 	int r;
 
 	if (a->kind == ACTION_FILTER_CREATE || a->kind == ACTION_FILTER_DESTROY) {
-		r = nft_table_exists(&f->n, NULL, 0);
+		r = nft_table_exists(&f->n, NULL, 0, NULL);
 		if (r < 0)
 			return r;
 		nft_batch_start(&f->n);

@@ -61,8 +61,9 @@ int nft_talk(struct nft *n, uint16_t type, uint16_t flags, nft_payload_fn pl, co
 /* Whether the object of a get exists: 1, 0 (ENOENT), -errno. */
 int nft_exists(struct nft *n, uint16_t type, nft_payload_fn pl, const void *obj);
 /* Whether jail6's table exists (1, 0, -errno); its comment into mark when
- * mark is not NULL. */
-int nft_table_exists(struct nft *n, char *mark, size_t len);
+ * mark is not NULL, its handle (unique to that table while the namespace
+ * lasts) into *handle when handle is not NULL. */
+int nft_table_exists(struct nft *n, char *mark, size_t len, uint64_t *handle);
 
 /* A batch: start, messages (each acked), send: 0 or the first error. */
 void nft_batch_start(struct nft *n);
@@ -79,8 +80,8 @@ void nft_port_key(char key[16], const char *port);
 /* The comment that marks rule k of base chain chain ("jail6 forward r1"). */
 void nft_rule_tag(char *buf, size_t len, const char *chain, int k);
 
-/* Read jail6's table into out->filter (nft_observe.c): present, owned
- * (its mark), intact (chains, rules, sets), each port with its jail and
+/* Read jail6's table into out->filter (nft_observe.c): present, marked
+ * (its comment), ident (its handle), intact (chains, rules, sets), each port with its jail and
  * addresses; a port with addresses but not in the ports set is not intact.
  * 0 or -errno. */
 int nft_read(struct nft *n, struct state *out);

@@ -204,13 +204,16 @@ int nft_read(struct nft *n, struct state *out)
 	struct nftnl_rule *ru = nftnl_rule_alloc();
 	struct nftnl_set *ports = NULL, *allowed = NULL;
 	char mark[64] = "";
-	int r = nft_table_exists(n, mark, sizeof(mark)), rp, ra;
+	uint64_t handle = 0;
+	int r = nft_table_exists(n, mark, sizeof(mark), &handle), rp, ra;
 
 	if (r <= 0)
 		goto cleanup;
 	out->filter.present = true;
-	/* jail6's mark, as addresses and routes carry protocol 106 */
-	out->filter.owned = !strcmp(mark, "jail6");
+	/* jail6's mark, as addresses and routes carry protocol 106; whether
+	 * it is jail6's is the store's record (engine/observe.c) */
+	out->filter.marked = !strcmp(mark, "jail6");
+	out->filter.ident = handle;
 	nftnl_chain_unset(c, NFTNL_CHAIN_NAME);
 	nftnl_rule_set_u32(ru, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
 	nftnl_rule_set_str(ru, NFTNL_RULE_TABLE, NFT_TABLE);

@@ -246,6 +246,7 @@ struct table_seen {
 	bool found;
 	char *mark;
 	size_t len;
+	uint64_t *handle;
 };
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
@@ -264,14 +265,16 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 		ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
 		nft_comment_of(ud, len, NFTNL_UDATA_TABLE_COMMENT, ts->mark, ts->len);
 	}
+	if (ts->handle && nftnl_table_is_set(t, NFTNL_TABLE_HANDLE))
+		*ts->handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
 	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 
-int nft_table_exists(struct nft *n, char *mark, size_t len)
+int nft_table_exists(struct nft *n, char *mark, size_t len, uint64_t *handle)
 {
 	struct nftnl_table *t = nft_table_new();
-	struct table_seen ts = { false, mark, len };
+	struct table_seen ts = { false, mark, len, handle };
 	int r = nft_talk(n, NFT_MSG_GETTABLE, NLM_F_ACK, nft_table_payload, t, table_cb, &ts);
 
 	nftnl_table_free(t);
