@@ -530,8 +530,12 @@ check "ebpf: ... no TUN device, no clsact qdisc, no route via t6 in a" test -z "
 check "ebpf: ... no datapath process of a" a_gone
 # killed outright (supervisor stopped, datapath SIGKILLed): its filters
 # stay attached until destroy removes them, as the stats file says
+# (datapath = auto: no sit here, so the eBPF datapath, whose programs load)
+conf 1480
+sed -i 's/datapath = userspace;/datapath = auto;/' "$C"
 out=$(j6 apply 2>&1); rc=$?
-if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "ebpf: apply again"; else nok "ebpf: apply again" "rc=$rc" "$out"; fi
+if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "ebpf: datapath = auto on a kernel without sit: the eBPF datapath"; else nok "ebpf: datapath = auto" "rc=$rc" "$out" "$(tail -3 "$T"/state/run/tunnel/t6.log)"; fi
+check "... ping6 from the jail" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
 wait_until 5 test -n "$(prog_ids a eth0 ingress)"
 a_progs=$(prog_ids a t6 egress; prog_ids a eth0 ingress)
 a_maps=$(map_ids $a_progs | sort -u)
