@@ -381,7 +381,11 @@ BE_STATS=$T/be.stats
 prog_ids() { N "$1" tc filter show dev "$2" "$3" 2>/dev/null | sed -n 's/.* id \([0-9]*\) .*/\1/p'; }
 map_ids() { local p; for p in "$@"; do bpftool prog show id "$p" --json 2>/dev/null | jq -r '.map_ids[]?'; done; }
 all_freed() { local i; for i in $1; do bpftool prog show id "$i" >/dev/null 2>&1 && return 1; done; for i in $2; do bpftool map show id "$i" >/dev/null 2>&1 && return 1; done; return 0; }
-out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --datapath ebpf --local auto --remote 198.51.100.1 \
+# the outer TTL on the wire: the switch counts b's protocol-41 packets with TTL 33
+N s nft add table bridge j6t && N s nft add chain bridge j6t pass '{ type filter hook forward priority 0; }' &&
+	N s nft add rule bridge j6t pass ip saddr 198.51.100.2 ip protocol 41 ip ttl 33 counter
+ttl33() { N s nft list chain bridge j6t pass | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --datapath ebpf --local auto --remote 198.51.100.1 --ttl 33 \
 	--supervise --pidfile "$T/be.pid" --stats "$BE_STATS" --log "$T/be.log" 2>&1); rc=$?
 if [ $rc -eq 0 ] && wait_until 10 test "$(js "$BE_STATS" .datapath)" = ebpf; then ok "ebpf: b's supervised eBPF datapath writes its stats"; else nok "ebpf: b starts" "rc=$rc" "$out" "$(cat "$T/be.log" 2>/dev/null)"; fi
 check "ebpf: b's TUN MTU 1500 lowered to the tunnel MTU 1480 (the kernel answers what is bigger)" wait_until 5 sh -c "nsenter --net=$R/b ip link show t6 | grep -q 'mtu 1480 '"
@@ -401,6 +405,7 @@ check "ebpf: 3 more, no loss" grep -q " 0% packet loss" <<<"$out"
 fresh "$A_DP_STATS" "$BE_STATS"
 check "ebpf: a counts what it encapsulated (tx >= 4)" test "$(js "$A_DP_STATS" .tx_packets)" -ge 4
 check "ebpf: b counts what it decapsulated (rx >= 4)" test "$(js "$BE_STATS" .rx_packets)" -ge 4
+check "ebpf: b's encapsulated packets carry its TTL 33 (>= 4 seen by the switch)" test "$(ttl33)" -ge 4
 
 e0=$(in_echos); ws0=$(js "$BE_STATS" .drops.wrong_source)
 N c "$DRV" 198.51.100.3 198.51.100.2 ping6 5 && N c "$DRV" 203.0.113.99 198.51.100.2 ping6 5
