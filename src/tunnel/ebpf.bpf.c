@@ -7,11 +7,13 @@
  * lead there): an IPv6 packet gets an outer IPv4 header (protocol 41, our
  * address -> the remote, the configured TTL, DF clear as the userspace
  * datapath sends it), a link header when the underlay has one, and leaves
- * by the underlay, whose neighbour table resolves the next hop. A GSO
+ * by the underlay toward the next hop the loader found (the neighbour
+ * table resolves its address). A GSO
  * packet stays one packet (SKB_GSO_IPXIP4) until a device segments it.
  * Packet Too Big is the kernel's: the TUN device's MTU is the tunnel MTU
  * (ebpf.c keeps it so), so what exceeds it never gets here; what does
- * anyway is dropped and counted (too_big).
+ * anyway, or would not fit the underlay once encapsulated (nothing
+ * fragments it), is dropped and counted (too_big).
  *
  * j6_decap, on the underlay's ingress (Linux 6.3 or later: the decap
  * flag): a protocol-41 packet to our address is ours; it is checked as the
@@ -41,6 +43,7 @@
 #define IPV4_HLEN_MAX  60
 #define IPV6_HLEN      40
 #define PROTO_6IN4     41
+#define AF_INET        2
 
 /* Written by the loader through the skeleton's .bss while attached. */
 struct j6_ebpf_cfg cfg;
@@ -63,6 +66,18 @@ static __always_inline void count(__u32 slot, __u64 n)
 
 	if (c && slot < J6_CTR_N)
 		c->v[slot] += n;
+}
+
+/* A packet that passed, and its bytes: one map lookup for both. */
+static __always_inline void count_pass(__u32 slot, __u32 segs, __u32 bytes)
+{
+	__u32 k = 0;
+	struct j6_counters *c = bpf_map_lookup_elem(&counters, &k);
+
+	if (c && slot + 1 < J6_CTR_N) {
+		c->v[slot] += segs;
+		c->v[slot + 1] += bytes;
+	}
 }
 
 static __always_inline int drop(__u32 why)
@@ -97,6 +112,7 @@ int j6_encap(struct __sk_buff *skb)
 {
 	__u32 len = skb->len, segs = segments(skb);
 	struct ethhdr eth = { .h_proto = bpf_htons(ETH_P_IP) };
+	struct bpf_redir_neigh nh = { .nh_family = AF_INET };
 	struct iphdr h = { 0 };
 	__u8 first;
 
@@ -108,12 +124,13 @@ int j6_encap(struct __sk_buff *skb)
 		return drop(J6_DROP_NOT_IPV6);
 	if (len < IPV6_HLEN)
 		return drop(J6_DROP_SHORT);
-	/* a GSO packet's segments were sized to the MTU by the kernel */
-	if (!skb->gso_size && len > cfg.mtu)
-		return drop(J6_DROP_TOO_BIG);
 	/* no local address (local = auto without a route) or no underlay */
 	if (!cfg.ready)
 		return drop(J6_DROP_SEND);
+	/* a GSO packet's segments were sized to the MTU by the kernel; the
+	 * outer packet must fit the underlay, as nothing fragments it */
+	if (!skb->gso_size && (len > cfg.mtu || len + IPV4_HLEN > cfg.underlay_mtu))
+		return drop(J6_DROP_TOO_BIG);
 	h.version = 4;
 	h.ihl = 5;
 	h.ttl = (__u8)cfg.ttl;
@@ -129,17 +146,17 @@ int j6_encap(struct __sk_buff *skb)
 	    bpf_skb_store_bytes(skb, 0, &h, sizeof(h), 0) < 0)
 		return drop(J6_DROP_SEND);
 	if (cfg.l2len) {
-		/* the neighbour code fills the addresses in; it wants a
-		 * link header before the network header to do so */
+		/* the neighbour code fills the addresses in for the next
+		 * hop the loader found (no route lookup per packet); it wants
+		 * a link header before the network header to do so */
 		if (bpf_skb_change_head(skb, ETH_HLEN, 0) < 0 ||
 		    bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) < 0)
 			return drop(J6_DROP_SEND);
-		count(J6_CTR_TX_PACKETS, segs);
-		count(J6_CTR_TX_BYTES, len);
-		return bpf_redirect_neigh(cfg.underlay, NULL, 0, 0);
+		count_pass(J6_CTR_TX_PACKETS, segs, len);
+		nh.ipv4_nh = cfg.nexthop;
+		return bpf_redirect_neigh(cfg.underlay, &nh, sizeof(nh), 0);
 	}
-	count(J6_CTR_TX_PACKETS, segs);
-	count(J6_CTR_TX_BYTES, len);
+	count_pass(J6_CTR_TX_PACKETS, segs, len);
 	return bpf_redirect(cfg.underlay, 0);
 }
 
@@ -197,8 +214,7 @@ int j6_decap(struct __sk_buff *skb)
 				J6_ADJ_ROOM_DECAP_L3_IPV6 | BPF_F_ADJ_ROOM_FIXED_GSO) < 0 ||
 	    (off && bpf_skb_store_bytes(skb, 12, &proto6, sizeof(proto6), 0) < 0))
 		return drop(J6_DROP_TUN_WRITE);
-	count(J6_CTR_RX_PACKETS, segs);
-	count(J6_CTR_RX_BYTES, inner);
+	count_pass(J6_CTR_RX_PACKETS, segs, inner);
 	return bpf_redirect(cfg.tun_ifindex, BPF_F_INGRESS);
 }
 

@@ -74,11 +74,22 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return level == LIBBPF_DEBUG ? 0 : vfprintf(stderr, fmt, ap);
 }
 
-/* mnl_cb_run callback: the route's output interface. */
+/* The route to the remote: its output interface and gateway (0: none,
+ * the remote is on-link). */
+struct route_to {
+	int oif;
+	uint32_t gw;
+};
+
+/* mnl_attr_parse callback: the output interface and the gateway. */
 static int route_attr_cb(const struct nlattr *a, void *data)
 {
+	struct route_to *r = data;
+
 	if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
-		*(int *)data = (int)mnl_attr_get_u32(a);
+		r->oif = (int)mnl_attr_get_u32(a);
+	if (mnl_attr_get_type(a) == RTA_GATEWAY && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		r->gw = mnl_attr_get_u32(a);
 	return MNL_CB_OK;
 }
 
@@ -118,15 +129,15 @@ out:
 	return r;
 }
 
-/* The interface the routing table sends packets to remote (IPv4, network
- * order) out of: its ifindex, or -errno. */
-static int route_oif(const uint8_t remote[4])
+/* Where the routing table sends packets to remote (IPv4, network order):
+ * 0 with *out filled, or -errno. */
+static int route_get(const uint8_t remote[4], struct route_to *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
 	uint32_t dst;
-	int oif = 0, r;
+	int r;
 
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -135,8 +146,9 @@ static int route_oif(const uint8_t remote[4])
 	rtm->rtm_dst_len = 32;
 	memcpy(&dst, remote, 4);
 	mnl_attr_put_u32(nlh, RTA_DST, dst);
-	r = rtnl_talk(buf, sizeof(buf), route_cb, &oif);
-	return r < 0 ? r : oif > 0 ? oif : -ENETUNREACH;
+	memset(out, 0, sizeof(*out));
+	r = rtnl_talk(buf, sizeof(buf), route_cb, out);
+	return r < 0 ? r : out->oif > 0 ? 0 : -ENETUNREACH;
 }
 
 /* mnl_cb_run callback of a filter dump: count the filters (a filter has a
@@ -193,6 +205,20 @@ static int link_header_len(const char *name)
 	case ARPHRD_NONE: case ARPHRD_PPP: case ARPHRD_IPGRE: case ARPHRD_TUNNEL: return 0;
 	default: return -EOPNOTSUPP;
 	}
+}
+
+/* The MTU of interface name, or -errno. */
+static int link_mtu(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	r = ioctl(s, SIOCGIFMTU, &ifr) < 0 ? -errno : ifr.ifr_mtu;
+	close(s);
+	return r;
 }
 
 /* Set the MTU of interface name. */
@@ -324,34 +350,51 @@ static void decap_move(struct ebpf_run *e, int oif)
 
 /* Follow the underlay the route to the remote takes now (at start, and
  * when the route changes: a VPN that came back on another interface): the
- * encapsulator sends out of it, the decapsulator (when it runs in BPF)
- * sits on its ingress. */
+ * encapsulator sends out of it to the route's next hop, the decapsulator
+ * (when it runs in BPF) sits on its ingress. Also its MTU, which must
+ * carry the tunnel MTU and the outer header. */
 static void underlay_sync(struct ebpf_run *e)
 {
 	struct dp_ctx *x = e->x;
+	struct j6_ebpf_cfg *cfg = &e->skel->bss->cfg;
 	char name[IF_NAMESIZE] = "";
-	int oif = route_oif(x->cfg.remote), l2 = -ENODEV;
+	struct route_to rt;
+	int r = route_get(x->cfg.remote, &rt), l2 = -ENODEV, mtu = 0;
+	uint32_t nexthop = 0;
 
-	if (oif > 0 && if_indextoname((unsigned)oif, name))
+	if (r == 0 && if_indextoname((unsigned)rt.oif, name)) {
 		l2 = link_header_len(name);
-	if (oif == e->underlay && l2 >= 0)
-		return;
-	e->skel->bss->cfg.underlay = 0;
-	e->underlay = 0;
-	e->underlay_name[0] = '\0';
-	if (oif < 0 || l2 < 0) {
-		decap_move(e, 0);
-		dp_errlog(x, ERRLOG_SEND, oif < 0 ? "no route to the remote" : "the link toward the remote",
-			  oif < 0 ? -oif : (l2 == -EOPNOTSUPP ? EPROTONOSUPPORT : -l2));
+		mtu = link_mtu(name);
+		memcpy(&nexthop, x->cfg.remote, 4);
+		if (rt.gw)
+			nexthop = rt.gw;
+	}
+	if (r < 0 || l2 < 0 || mtu <= 0) {
+		if (e->underlay)
+			decap_move(e, 0);
+		cfg->underlay = 0;
+		e->underlay = 0;
+		e->underlay_name[0] = '\0';
+		dp_errlog(x, ERRLOG_SEND, r < 0 ? "no route to the remote" : "the link toward the remote",
+			  r < 0 ? -r : l2 == -EOPNOTSUPP ? EPROTONOSUPPORT : l2 < 0 ? -l2 : mtu < 0 ? -mtu : EINVAL);
 		return;
 	}
+	if (mtu != (int)cfg->underlay_mtu && mtu < x->cfg.mtu + DP_IPV4_HLEN)
+		dp_log(x->o, "underlay %s has MTU %d: inner packets above %d bytes cannot pass (nothing fragments "
+			     "them; they are counted as too_big): give the tunnel mtu = %d", name, mtu,
+		       mtu - DP_IPV4_HLEN, mtu - DP_IPV4_HLEN);
+	cfg->underlay_mtu = (__u32)mtu;
+	cfg->nexthop = nexthop;
+	cfg->l2len = (__u32)l2;
+	if (rt.oif == e->underlay)
+		return;
+	cfg->underlay = 0;
 	if (e->decap)
-		decap_move(e, oif);
-	e->underlay = oif;
+		decap_move(e, rt.oif);
+	e->underlay = rt.oif;
 	snprintf(e->underlay_name, sizeof(e->underlay_name), "%s", name);
-	e->skel->bss->cfg.l2len = (__u32)l2;
-	e->skel->bss->cfg.underlay = (__u32)oif;
-	dp_log(x->o, "underlay %s (ifindex %d): encapsulated packets leave by it%s", name, oif,
+	cfg->underlay = (__u32)rt.oif;
+	dp_log(x->o, "underlay %s (ifindex %d): encapsulated packets leave by it%s", name, rt.oif,
 	       e->decap ? ", decapsulation on its ingress" : "");
 }
 

@@ -18,6 +18,8 @@ struct j6_ebpf_cfg {
 	__u32 remote;          /* the broker's */
 	__u32 tun_ifindex;     /* the TUN device: where decapsulated packets enter */
 	__u32 underlay;        /* the link toward the remote: where encapsulated ones leave */
+	__u32 nexthop;         /* the IPv4 next hop there: the route's gateway, or the remote */
+	__u32 underlay_mtu;    /* that link's MTU: the largest outer packet */
 	__u32 mtu;             /* the tunnel MTU: the largest inner IPv6 packet */
 	__u32 l2len;           /* the underlay's link header: 14 (Ethernet) or 0 (none) */
 	__u32 ttl;             /* outer TTL */
@@ -33,6 +35,7 @@ struct j6_ebpf_cfg {
  * are inner IPv6 bytes.
  */
 enum {
+	/* (each _BYTES slot follows its _PACKETS slot) */
 	J6_CTR_RX_PACKETS = 0,
 	J6_CTR_RX_BYTES,
 	J6_CTR_TX_PACKETS,

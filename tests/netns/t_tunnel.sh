@@ -519,6 +519,14 @@ N a ip link set eth0 mtu 1400 && N b ip link set eth0 mtu 1400
 r0=$(reasm) e0=$(in_echos)
 N a ping -6 -c 2 -i 0.3 -W 1 -s 1400 -M do 2001:db8:ffff::2 >/dev/null 2>&1
 check "ebpf: outer fragments: b reassembles and decapsulates them" test "$(reasm)" -ge $((r0 + 2)) -a "$(in_echos)" -ge $((e0 + 2))
+# and b's own big packets: the encapsulator does not fragment; it counts
+# them as too_big, and the datapath says which mtu the underlay carries
+check "ebpf: b's log names the underlay's MTU 1400 and the tunnel mtu to use" \
+	wait_until 5 grep -q "underlay eth0 has MTU 1400: .* mtu = 1380" "$T/be.log"
+tb0=$(js "$BE_STATS" .drops.too_big)
+N b ping -6 -c 2 -i 0.3 -W 1 -s 1400 -M do 2001:db8:ffff::1 >/dev/null 2>&1
+counted "$BE_STATS" .drops.too_big "$tb0" 2
+check "ebpf: ... b's 1448-byte packets counted as too_big, not lost unseen" grew "$BE_STATS" .drops.too_big "$tb0" 2
 N a ip link set eth0 mtu 1500 && N b ip link set eth0 mtu 1500
 conf_ebpf 1480
 out=$(j6 apply 2>&1); rc=$?
