@@ -399,6 +399,19 @@ out=$(j6 status 2>&1)
 if grep -q "ebpf datapath" <<<"$out" && grep -q "underlay eth0" <<<"$out"; then ok "ebpf: status names the ebpf datapath and its underlay"; else nok "ebpf: status" "$out"; fi
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "ebpf: the next apply has nothing to do"; else nok "ebpf: apply again" "rc=$rc" "$out"; fi
+# the config's mtu reaches the running eBPF datapath as the userspace one's
+dp=$(js "$A_DP_STATS" .pid)
+conf_ebpf 1400
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(js "$A_DP_STATS" .mtu)" = 1400 ] && [ "$(js "$A_DP_STATS" .pid)" = "$dp" ]; then ok "ebpf: mtu 1480 -> 1400: when apply returns, the same datapath says mtu 1400"; else nok "ebpf: mtu 1400" "rc=$rc" "$out" "stats $(cat "$A_DP_STATS")"; fi
+N j ip -6 route flush cache 2>/dev/null
+check "ebpf: ... a 1400-byte packet passes" wait_until 5 sh -c "nsenter --net=$R/j ping -6 -c 1 -W 1 -s 1352 -M do 2001:db8:ffff::2 | grep -q ' 0% packet loss'"
+out=$(big_ping 1401)
+if ptb_names 1400 "$out"; then ok "ebpf: ... 1401 bytes: Packet Too Big with mtu 1400"; else nok "ebpf: 1401 bytes" "$out"; fi
+conf_ebpf 1480
+out=$(j6 apply 2>&1); rc=$?
+check "ebpf: ... and back to 1480" test $rc -eq 0 -a "$(js "$A_DP_STATS" .mtu)" = 1480
+N j ip -6 route flush cache 2>/dev/null
 if wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ebpf: ping6 from the jail through the tunnel"; else nok "ebpf: ping6 from the jail" "$(tail -5 "$T"/state/run/tunnel/t6.log)" "$(tail -5 "$T/be.log")"; fi
 out=$(N j ping -6 -c 3 -i 0.2 -W 2 2001:db8:ffff::2 2>&1)
 check "ebpf: 3 more, no loss" grep -q " 0% packet loss" <<<"$out"
