@@ -103,8 +103,10 @@ $(BUILD)/gen/tunnel/ebpf.skel.h: $(BUILD)/gen/tunnel/ebpf.bpf.o
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)$(BPFTOOL) gen skeleton $< name j6_ebpf >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/src/tunnel/ebpf.o $(BUILD)/testhooks/src/tunnel/ebpf.o: $(BUILD)/gen/tunnel/ebpf.skel.h
-$(BUILD)/src/tunnel/ebpf.o $(BUILD)/testhooks/src/tunnel/ebpf.o: CPPFLAGS += -I$(BUILD)/gen
+# (and the test driver that runs the programs on crafted frames)
+EBPF_SKEL_USERS := $(BUILD)/src/tunnel/ebpf.o $(BUILD)/testhooks/src/tunnel/ebpf.o $(BUILD)/tests/netns/drv_ebpf.o
+$(EBPF_SKEL_USERS): $(BUILD)/gen/tunnel/ebpf.skel.h
+$(EBPF_SKEL_USERS): CPPFLAGS += -I$(BUILD)/gen
 
 $(INIT_BIN): src/init/init.c
 	@mkdir -p $(dir $@)

@@ -374,6 +374,9 @@ if [ "$kmaj" -lt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -lt 3 ]; }; then
 	exit 0
 fi
 command -v bpftool >/dev/null || { nok "ebpf: bpftool missing (scripts/deps installs it)"; exit 0; }
+# the decapsulator's verdicts, frame by frame, also on what no sender can
+# put on the wire (a wrong header checksum, IHL 4): drv_ebpf's own lines
+if [ -x "$BUILD/tests/drv_ebpf" ]; then N c "$BUILD/tests/drv_ebpf"; else nok "ebpf: $BUILD/tests/drv_ebpf missing (make drivers)"; fi
 kill -TERM "$(pid_of "$T/b.pid")" 2>/dev/null
 wait_until 5 test ! -e "$T/b.pid"
 BE_STATS=$T/be.stats
