@@ -397,7 +397,7 @@ check "ebpf: one decapsulator on b's eth0 ingress, one encapsulator on t6 egress
 conf_ebpf() { conf "$1"; sed -i 's/datapath = userspace;/datapath = ebpf;/' "$C"; }
 conf_ebpf 1480
 out=$(j6 apply 2>&1); rc=$?
-if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "ebpf: apply (datapath = ebpf) starts a's eBPF datapath"; else nok "ebpf: apply" "rc=$rc" "$out" "$(cat "$T"/state/run/tunnel/t6.log 2>/dev/null)"; fi
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "ebpf: apply (datapath = ebpf) starts a's eBPF datapath"; else nok "ebpf: apply" "rc=$rc" "$out" "$(cat "$T"/state/run/tunnel/t6.log 2>/dev/null)" "stats: $(cat "$A_DP_STATS" 2>&1)"; fi
 out=$(j6 status 2>&1)
 if grep -q "ebpf datapath" <<<"$out" && grep -q "underlay eth0" <<<"$out"; then ok "ebpf: status names the ebpf datapath and its underlay"; else nok "ebpf: status" "$out"; fi
 out=$(j6 apply 2>&1); rc=$?
@@ -524,7 +524,7 @@ check "b back to BPF decapsulation" wait_until 10 test "$(js "$BE_STATS" .decap)
 # the other datapath on the same TUN device: apply switches a to userspace and back
 conf 1480
 out=$(j6 apply 2>&1); rc=$?
-if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .datapath)" = userspace; then ok "ebpf -> userspace: apply restarts a's datapath as the userspace one"; else nok "ebpf -> userspace" "rc=$rc" "$out"; fi
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = userspace; then ok "ebpf -> userspace: apply restarts a's datapath as the userspace one"; else nok "ebpf -> userspace" "rc=$rc" "$out"; fi
 check "... which left no filter on a's t6 and eth0" test -z "$(prog_ids a t6 egress)$(prog_ids a eth0 ingress)"
 check "... and the tunnel works" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
 # a narrower IPv4 path: a's userspace datapath lets IPv4 fragment its
@@ -546,7 +546,7 @@ check "ebpf: ... b's 1448-byte packets counted as too_big, not lost unseen" grew
 N a ip link set eth0 mtu 1500 && N b ip link set eth0 mtu 1500
 conf_ebpf 1480
 out=$(j6 apply 2>&1); rc=$?
-if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "userspace -> ebpf: and back"; else nok "userspace -> ebpf" "rc=$rc" "$out"; fi
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "userspace -> ebpf: and back"; else nok "userspace -> ebpf" "rc=$rc" "$out"; fi
 check "... and the tunnel works" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
 
 # destroy leaves nothing: programs, maps, filters, clsact, TUN, routes
@@ -563,7 +563,7 @@ check "ebpf: ... no datapath process of a" a_gone
 conf 1480
 sed -i 's/datapath = userspace;/datapath = auto;/' "$C"
 out=$(j6 apply 2>&1); rc=$?
-if [ $rc -eq 0 ] && wait_until 5 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "ebpf: datapath = auto on a kernel without sit: the eBPF datapath"; else nok "ebpf: datapath = auto" "rc=$rc" "$out" "$(tail -3 "$T"/state/run/tunnel/t6.log)"; fi
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "ebpf: datapath = auto on a kernel without sit: the eBPF datapath"; else nok "ebpf: datapath = auto" "rc=$rc" "$out" "$(tail -3 "$T"/state/run/tunnel/t6.log)" "stats: $(cat "$A_DP_STATS" 2>&1)"; fi
 check "... ping6 from the jail" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
 wait_until 5 test -n "$(prog_ids a eth0 ingress)"
 a_progs=$(prog_ids a t6 egress; prog_ids a eth0 ingress)
