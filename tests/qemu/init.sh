@@ -207,16 +207,21 @@ xfer_check() {
 			"sha256 sent $sum0" "sha256 got  ${sum:-none}" "$(cat /tmp/xfer.send /tmp/xfer.recv)"
 	fi
 }
-t=$(uptime_s)
-b_tcp0=$(snmp_of B snmp InCsumErrors) b_udp0=$(snmp_of B snmp6 Udp6InCsumErrors)
-xfer_check "TCP A (kernel sit) -> B (userspace): 4 MiB, same sha256" tcp A B 2001:db8:ffff::2
-xfer_check "TCP B (userspace) -> A (kernel sit): 4 MiB, same sha256" tcp B A 2001:db8:ffff::1
-xfer_check "UDP A (kernel sit) -> B (userspace): 4 MiB, same sha256" udp A B 2001:db8:ffff::2
-xfer_check "UDP B (userspace) -> A (kernel sit): 4 MiB, same sha256" udp B A 2001:db8:ffff::1
-echo "J6TEST # transfers: $t -> $(uptime_s) s"
-b_tcp1=$(snmp_of B snmp InCsumErrors) b_udp1=$(snmp_of B snmp6 Udp6InCsumErrors)
-echo "J6TEST # B: TcpInCsumErrors $b_tcp0 -> $b_tcp1, Udp6InCsumErrors $b_udp0 -> $b_udp1"
-check "B: no TCP or UDP checksum errors in the transfers" test "$b_tcp1" = "$b_tcp0" -a "$b_udp1" = "$b_udp0"
+# xfer_all B-DATAPATH: TCP and UDP each way between A (kernel sit) and B,
+# then B's TCP and UDP checksum error counters, which must not have grown
+xfer_all() {
+	t=$(uptime_s)
+	b_tcp0=$(snmp_of B snmp InCsumErrors) b_udp0=$(snmp_of B snmp6 Udp6InCsumErrors)
+	xfer_check "TCP A (kernel sit) -> B ($1): 4 MiB, same sha256" tcp A B 2001:db8:ffff::2
+	xfer_check "TCP B ($1) -> A (kernel sit): 4 MiB, same sha256" tcp B A 2001:db8:ffff::1
+	xfer_check "UDP A (kernel sit) -> B ($1): 4 MiB, same sha256" udp A B 2001:db8:ffff::2
+	xfer_check "UDP B ($1) -> A (kernel sit): 4 MiB, same sha256" udp B A 2001:db8:ffff::1
+	echo "J6TEST # $1 transfers: $t -> $(uptime_s) s"
+	b_tcp1=$(snmp_of B snmp InCsumErrors) b_udp1=$(snmp_of B snmp6 Udp6InCsumErrors)
+	echo "J6TEST # B: TcpInCsumErrors $b_tcp0 -> $b_tcp1, Udp6InCsumErrors $b_udp0 -> $b_udp1"
+	check "B: no TCP or UDP checksum errors in the $1 transfers" test "$b_tcp1" = "$b_tcp0" -a "$b_udp1" = "$b_udp0"
+}
+xfer_all userspace
 check "B: daemon dropped nothing in the transfers" test "$(stat_of B wrong_source)$(stat_of B bad_header)$(stat_of B not_ipv6)$(stat_of B tun_write)" = 0000
 
 # the supervisor restarts a killed datapath and the kernel end talks to it again
@@ -256,15 +261,7 @@ check "ping6 A (kernel sit) -> B (ebpf)" ping6_ns A 2001:db8:ffff::2
 check "ping6 B (ebpf) -> A (kernel sit)" ping6_ns B 2001:db8:ffff::1
 TRIES=2
 check "ping6 B -> A with 1480-byte IPv6 packets" ping6_ns B 2001:db8:ffff::1 -s 1432
-t=$(uptime_s)
-b_tcp0=$(snmp_of B snmp InCsumErrors) b_udp0=$(snmp_of B snmp6 Udp6InCsumErrors)
-xfer_check "TCP A (kernel sit) -> B (ebpf): 4 MiB, same sha256" tcp A B 2001:db8:ffff::2
-xfer_check "TCP B (ebpf) -> A (kernel sit): 4 MiB, same sha256" tcp B A 2001:db8:ffff::1
-xfer_check "UDP A (kernel sit) -> B (ebpf): 4 MiB, same sha256" udp A B 2001:db8:ffff::2
-xfer_check "UDP B (ebpf) -> A (kernel sit): 4 MiB, same sha256" udp B A 2001:db8:ffff::1
-echo "J6TEST # ebpf transfers: $t -> $(uptime_s) s"
-b_tcp1=$(snmp_of B snmp InCsumErrors) b_udp1=$(snmp_of B snmp6 Udp6InCsumErrors)
-check "B: no TCP or UDP checksum errors (ebpf)" test "$b_tcp1" = "$b_tcp0" -a "$b_udp1" = "$b_udp0"
+xfer_all ebpf
 sleep 1
 check "B: the tc program counted what it encapsulated, userspace what it decapsulated" \
 	test "$(stat_of B tx_packets)" -gt 0 -a "$(stat_of B rx_packets)" -gt 0
