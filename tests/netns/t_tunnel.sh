@@ -194,19 +194,26 @@ N c "$DRV" 198.51.100.1 198.51.100.2 udp-badsum 3
 check "UDP with a wrong checksum: b's stack drops it (Udp6InCsumErrors +3)" wait_until 3 udp6_ge Udp6InCsumErrors $((ce0 + 3))
 
 # ---- malformed payloads: counted, and the daemon lives on
-fresh "$B_STATS"
-s0=$(js "$B_STATS" .drops.short) v0=$(js "$B_STATS" .drops.not_ipv6) bpid=$(js "$B_STATS" .pid)
-for k in truncated badlen empty; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
-for k in garbage notv6; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
-N c "$DRV" 198.51.100.1 198.51.100.2 ihl15 3
-N c "$DRV" 198.51.100.1 198.51.100.2 garbage 2000
-counted "$B_STATS" .drops.short "$s0" 60
-counted "$B_STATS" .drops.not_ipv6 "$v0" 2040
-fresh "$B_STATS"
-check "truncated, bad length, empty: drops.short grew by 60" test $(($(js "$B_STATS" .drops.short) - s0)) -eq 60
-check "garbage and IPv4 payloads: drops.not_ipv6 grew by 2040" test $(($(js "$B_STATS" .drops.not_ipv6) - v0)) -eq 2040
-check "IHL 15 (40 bytes of options): decapsulated too" wait_until 5 echos_ge $((e1 + 3))
-check "the datapath survived (same pid, alive)" test "$(js "$B_STATS" .pid)" = "$bpid" -a -d "/proc/$bpid"
+# malformed STATS PREFIX: c sends b crafted payloads; each kind is counted
+# by reason, the IHL 15 control among them decapsulated (b's echo requests
+# past e1), and b's datapath process the same (names start with PREFIX)
+malformed() {
+	local st=$1 p=$2 s0 v0 bpid k
+	fresh "$st"
+	s0=$(js "$st" .drops.short) v0=$(js "$st" .drops.not_ipv6) bpid=$(js "$st" .pid)
+	for k in truncated badlen empty; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
+	for k in garbage notv6; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
+	N c "$DRV" 198.51.100.1 198.51.100.2 ihl15 3
+	N c "$DRV" 198.51.100.1 198.51.100.2 garbage 2000
+	counted "$st" .drops.short "$s0" 60
+	counted "$st" .drops.not_ipv6 "$v0" 2040
+	fresh "$st"
+	check "${p}truncated, bad length, empty: drops.short grew by 60" test $(($(js "$st" .drops.short) - s0)) -eq 60
+	check "${p}garbage and IPv4 payloads: drops.not_ipv6 grew by 2040" test $(($(js "$st" .drops.not_ipv6) - v0)) -eq 2040
+	check "${p}IHL 15 (40 bytes of options): decapsulated too" wait_until 5 echos_ge $((e1 + 3))
+	check "${p}the datapath survived (same pid, alive)" test "$(js "$st" .pid)" = "$bpid" -a -d "/proc/$bpid"
+}
+malformed "$B_STATS" ""
 check "ping6 still works" N a ping -6 -c 1 -W 2 2001:db8:ffff::2
 
 # ---- MTU: 1480 passes, 1481 gets the daemon's Packet Too Big
@@ -448,18 +455,7 @@ if wait_until 3 echos_ge $((e1 + 6)); then ok "ebpf: Record Route and Timestamp 
 fresh "$BE_STATS"
 check "ebpf: ... and not counted in drops.bad_header" test "$(js "$BE_STATS" .drops.bad_header)" -eq "$bh0"
 e1=$(in_echos)
-s0=$(js "$BE_STATS" .drops.short) v0=$(js "$BE_STATS" .drops.not_ipv6) bpid=$(js "$BE_STATS" .pid)
-for k in truncated badlen empty; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
-for k in garbage notv6; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
-N c "$DRV" 198.51.100.1 198.51.100.2 ihl15 3
-N c "$DRV" 198.51.100.1 198.51.100.2 garbage 2000
-counted "$BE_STATS" .drops.short "$s0" 60
-counted "$BE_STATS" .drops.not_ipv6 "$v0" 2040
-fresh "$BE_STATS"
-check "ebpf: truncated, bad length, empty: drops.short grew by 60" test $(($(js "$BE_STATS" .drops.short) - s0)) -eq 60
-check "ebpf: garbage and IPv4 payloads: drops.not_ipv6 grew by 2040" test $(($(js "$BE_STATS" .drops.not_ipv6) - v0)) -eq 2040
-check "ebpf: IHL 15: decapsulated too" wait_until 5 echos_ge $((e1 + 3))
-check "ebpf: the datapath process is the same" test "$(js "$BE_STATS" .pid)" = "$bpid" -a -d "/proc/$bpid"
+malformed "$BE_STATS" "ebpf: "
 
 # MTU: a's kernel answers Packet Too Big (the TUN link has the tunnel MTU)
 ptbs() { N a awk '$1 == "Icmp6OutPktTooBigs" { print $2 }' /proc/net/snmp6; }
