@@ -218,6 +218,11 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 	 * ignores SIGHUP, or whose reload timed out): restarting it is what
 	 * gives it the configured MTU for sure */
 	stale = l->kind == STATE_LINK_TUN && l->daemon && l->daemon_mtu && l->daemon_mtu != t->mtu;
+	/* the other datapath on the TUN device (userspace <-> ebpf): the
+	 * change restarts the daemon as the config says */
+	if (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_dp && l->daemon_dp != t->datapath &&
+	    (t->datapath == MODEL_DATAPATH_USERSPACE || t->datapath == MODEL_DATAPATH_EBPF))
+		differs = true;
 	if ((differs || stale || (l->mtu && l->mtu != t->mtu)) && !l->owned)
 		conflict(P, "%s: tunnel was not created by jail6; its settings will be changed", t->name);
 	/* a userspace tunnel whose datapath daemon is gone: (re)start it */

@@ -27,6 +27,7 @@
 
 #include "model/model.h"
 #include "tunnel/dp_int.h"
+#include "tunnel/ebpf.h"
 
 #define PTB_RATE        100                 /* Packet Too Big per second ... */
 #define PTB_BURST       100                 /* ... with this burst */
@@ -201,7 +202,7 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 		goto cleanup;
 	x->sig_fd = r;
 	/* everything below lives in the host namespace */
-	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0 || (r = dp_raw_open(x)) < 0)
+	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0)
 		goto cleanup;
 	if (o->local_auto)
 		dp_reresolve(x);
@@ -209,6 +210,14 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 		dp_set_local(x, o->local.bytes);
 	if (!x->local_known)
 		dp_log(o, "local = auto: no route to the remote yet; retrying every second");
+	if (o->ebpf) {
+		r = dp_ebpf_run(x);
+		if (r != -EOPNOTSUPP || !o->ebpf_or_userspace)
+			goto cleanup;
+		dp_log(o, "the eBPF datapath cannot run here: the userspace one runs");
+	}
+	if ((r = dp_raw_open(x)) < 0)
+		goto cleanup;
 	dp_rx_init(x);
 	if (restarts > 0)
 		dp_stats_carry_over(x);
