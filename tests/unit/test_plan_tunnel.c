@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "model/model.h"
 #include "model/state.h"
@@ -234,6 +235,64 @@ static void test_daemon_kind(void **st)
 	(void)st;
 }
 
+/* 7: a datapath whose stats are stale (stopped, hung) is restarted, the
+ * description says why; a keepalive that differs from the running
+ * datapath's restarts it too; auto with a keepalive is a TUN tunnel. */
+static void test_daemon_liveness(void **st)
+{
+	static const char *const stale[] = {
+		"he-broker: change 6in4 tunnel local 198.51.100.1 remote 198.51.100.2 ttl 64 mtu 1480 (datapath "
+		"userspace): restart the datapath: its stats are stale (stopped or hung)",
+	};
+	static const char *const ka[] = {
+		"he-broker: change 6in4 tunnel local 198.51.100.1 remote 198.51.100.2 ttl 64 mtu 1480 (datapath "
+		"userspace) keepalive 30 s: restart the datapath: its keepalive changes",
+	};
+	struct model m;
+	struct state s = { 0 };
+	struct plan p = { 0 };
+	struct state_link *l;
+
+	broker_model(&m);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	l = fx_find_link(&s, "", "he-broker");
+	assert_non_null(l);
+	l->daemon_stale = true;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	fx_assert_plan(&p, stale, FX_N(stale));
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	assert_false(fx_find_link(&s, "", "he-broker")->daemon_stale);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	/* a keepalive now: the running datapath has none */
+	m.tunnels[0].keepalive = 30;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	fx_assert_plan(&p, ka, FX_N(ka));
+	assert_int_equal(p.actions[0].keepalive, 30);
+	assert_int_equal(p.actions[0].ka_peer.family, AF_INET6);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->daemon_keepalive, 30);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	state_free(&s);
+	/* auto with a keepalive: a jail6 datapath (the kernel's sends none) */
+	memset(&s, 0, sizeof(s));
+	m.tunnels[0].datapath = MODEL_DATAPATH_AUTO;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->kind, STATE_LINK_TUN);
+	state_free(&s);
+	model_free(&m);
+	(void)st;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_broker_route_removed),
 		cmocka_unit_test(test_daemon_mtu),
 		cmocka_unit_test(test_daemon_kind),
+		cmocka_unit_test(test_daemon_liveness),
 	};
 	return cmocka_run_group_tests_name("plan_tunnel", tests, NULL, NULL);
 }

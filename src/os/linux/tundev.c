@@ -152,6 +152,8 @@ void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 	l->daemon_mtu = s.mtu;
 	/* a file without "datapath" is the userspace one's, of a release before */
 	l->daemon_dp = !strcmp(s.datapath, "ebpf") ? MODEL_DATAPATH_EBPF : MODEL_DATAPATH_USERSPACE;
+	l->daemon_keepalive = s.keepalive;
+	l->daemon_stale = tunnel_stats_age(&s, time(NULL)) > STATE_DAEMON_STALE_S;
 }
 
 /* Runs inside the host namespace: a persistent TUN device named name. */
@@ -195,7 +197,7 @@ static int wait_started(const char *pidfile, pid_t spawned)
 int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *err, size_t errlen)
 {
 	char pid[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX], local[ADDR_STRLEN], remote[ADDR_STRLEN];
-	char ttl[16], mtu[16];
+	char ttl[16], mtu[16], ka[16], kapeer[ADDR_STRLEN];
 	const char *host = linux_host_netns(c);
 	char *argv[32];
 	const char *exe;
@@ -253,6 +255,13 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	/* auto: ebpf where its programs load (the daemon decides), else userspace */
 	argv[n++] = (char *)model_datapath_name(a->datapath == MODEL_DATAPATH_KERNEL ? MODEL_DATAPATH_USERSPACE
 										      : a->datapath);
+	if (a->keepalive) {
+		snprintf(ka, sizeof(ka), "%d", a->keepalive);
+		argv[n++] = "--keepalive";
+		argv[n++] = ka;
+		argv[n++] = "--peer";
+		argv[n++] = (char *)addr_format_host(&a->ka_peer, kapeer, sizeof(kapeer));
+	}
 	argv[n++] = "--supervise";
 	argv[n++] = "--pidfile";
 	argv[n++] = pid;
