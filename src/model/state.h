@@ -43,7 +43,8 @@ struct state_link {
 	int daemon_mtu;                  /* TUN: the MTU the datapath uses, 0 = unknown */
 	enum model_datapath daemon_dp;   /* TUN: which datapath runs (userspace,
 					  * ebpf); AUTO = unknown */
-	int daemon_keepalive;            /* TUN: its keepalive interval, 0 = none */
+	int daemon_keepalive;            /* TUN: its keepalive interval, 0 = none,
+					  * -1 = unknown (no stats yet) */
 	bool daemon_stale;               /* TUN: its stats are older than
 					  * STATE_DAEMON_STALE_S: stopped or hung */
 	uint64_t ident;                  /* what tells this very link from a look-

@@ -238,7 +238,8 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
 		a.reason = "restart the datapath: its stats are stale (stopped or hung)";
 		plan_emit(P, &a);
-	} else if (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_keepalive != t->keepalive) {
+	} else if (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_keepalive >= 0 &&
+		   l->daemon_keepalive != t->keepalive) {
 		/* the keepalive is the datapath process's: it starts with it */
 		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
 		a.reason = "restart the datapath: its keepalive changes";

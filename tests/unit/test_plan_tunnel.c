@@ -280,6 +280,11 @@ static void test_daemon_liveness(void **st)
 	assert_int_equal(plan_build(&m, &s, &p), 0);
 	assert_int_equal(p.n_actions, 0);
 	plan_free(&p);
+	/* not known yet (no stats): nothing */
+	fx_find_link(&s, "", "he-broker")->daemon_keepalive = -1;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
 	state_free(&s);
 	/* auto with a keepalive: a jail6 datapath (the kernel's sends none) */
 	memset(&s, 0, sizeof(s));

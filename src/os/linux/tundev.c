@@ -142,6 +142,7 @@ void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 	struct tunnel_stats s;
 
 	l->daemon = linux_tun_daemon_pid(c, l->name) > 0;
+	l->daemon_keepalive = -1; /* unknown until its stats say */
 	if (!l->daemon || linux_tun_path(c, l->name, ".stats", path, sizeof(path)) < 0 ||
 	    tunnel_stats_read(path, &s) < 0)
 		return;
