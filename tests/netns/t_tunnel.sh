@@ -589,6 +589,14 @@ conf_ebpf 1480
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "userspace -> ebpf: and back"; else nok "userspace -> ebpf" "rc=$rc" "$out"; fi
 check "... and the tunnel works" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
+# the keepalive from the eBPF datapath's process: its echo requests leave
+# through the encapsulator, the replies come back through the decapsulator
+conf_ebpf 1480
+sed -i "s/^\tmtu = 1480;/\tmtu = 1480;\n\tkeepalive = 1;/" "$C"
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 ka_grew; then ok "ebpf: keepalive = 1: requests sent and replies counted grow (3 each)"; else nok "ebpf: keepalive" "rc=$rc" "$out" "stats $(cat "$A_DP_STATS")"; fi
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -qE "datapath alive .*last packet from the remote [0-9]+ s ago, keepalive every 1 s" <<<"$out"; then ok "ebpf: ... status: in sync, alive, the last packet and the keepalive"; else nok "ebpf: status with a keepalive" "rc=$rc" "$out"; fi
 
 # destroy leaves nothing: programs, maps, filters, clsact, TUN, routes
 a_progs=$(prog_ids a t6 egress; prog_ids a eth0 ingress)
