@@ -237,7 +237,8 @@ static void test_daemon_kind(void **st)
 
 /* 7: a datapath whose stats are stale (stopped, hung) is restarted, the
  * description says why; a keepalive that differs from the running
- * datapath's restarts it too; auto with a keepalive is a TUN tunnel. */
+ * datapath's restarts it too; auto with a keepalive is a TUN tunnel, also
+ * in place of a sit link auto made before. */
 static void test_daemon_liveness(void **st)
 {
 	static const char *const stale[] = {
@@ -293,6 +294,25 @@ static void test_daemon_liveness(void **st)
 	assert_int_equal(plan_state_apply(&s, &p), 0);
 	plan_free(&p);
 	assert_int_equal(fx_find_link(&s, "", "he-broker")->kind, STATE_LINK_TUN);
+	state_free(&s);
+	/* auto made a sit link, then a keepalive: the sit goes, a TUN comes */
+	memset(&s, 0, sizeof(s));
+	m.tunnels[0].keepalive = 0;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->kind, STATE_LINK_SIT);
+	m.tunnels[0].keepalive = 30;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_true(p.n_actions >= 2);
+	assert_int_equal(p.actions[0].kind, ACTION_LINK_DESTROY);
+	assert_int_equal(p.actions[1].kind, ACTION_TUNNEL_CREATE);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->kind, STATE_LINK_TUN);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
 	state_free(&s);
 	model_free(&m);
 	(void)st;
