@@ -120,7 +120,7 @@ static void print_liveness(json_t *l)
 
 	if (!dp)
 		return;
-	printf("	datapath %s", !strcmp(dp, "stale") ? "STALE (stopped or hung)" : dp);
+	printf("\tdatapath %s", !strcmp(dp, "stale") ? "STALE (stopped, hung or failing)" : dp);
 	if (json_is_integer(age))
 		printf(" (stats %lld s old)", json_integer_value(age));
 	if (json_is_integer(rx))
@@ -201,7 +201,7 @@ int cmd_status(struct cli_global *g, int argc, char **argv)
 		      "as the host has them, then whether the host matches FILE. A jail6\n"
 		      "datapath's tunnel shows whether the datapath is alive, when a packet\n"
 		      "last came from the remote and its keepalive; a datapath whose stats are\n"
-		      "older than 5 s (stopped or hung) is drift. Exit 0 when the host\n"
+		      "older than 5 s (stopped, hung or failing) is drift. Exit 0 when the host\n"
 		      "matches, 3 when it drifted (the actions apply would take are listed)\n"
 		      "or an object jail6 did not create stands in the way (a conflict),\n"
 		      "1 on error.\n",

@@ -70,8 +70,9 @@ static json_t *routes_json(const struct state *st, const char *ns)
 
 /* Whether a TUN tunnel's datapath is alive and moving, when a packet last
  * came from the remote, and its keepalive: "liveness" of the status. The
- * datapath is "alive" (its stats are fresh), "stale" (not rewritten for
- * over STATE_DAEMON_STALE_S: stopped or hung; drift) or "not running". */
+ * datapath is "alive" (its stats are fresh), "stale" (not rewritten, or
+ * not written, for over STATE_DAEMON_STALE_S: stopped, hung or failing;
+ * drift) or "not running". */
 static json_t *liveness_json(const struct state_link *l, const struct tunnel_stats *ts, int64_t now)
 {
 	int64_t age = ts ? tunnel_stats_age(ts, now) : INT64_MAX;

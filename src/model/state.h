@@ -46,7 +46,8 @@ struct state_link {
 	int daemon_keepalive;            /* TUN: its keepalive interval, 0 = none,
 					  * -1 = unknown (no stats yet) */
 	bool daemon_stale;               /* TUN: its stats are older than
-					  * STATE_DAEMON_STALE_S: stopped or hung */
+					  * STATE_DAEMON_STALE_S (or missing that
+					  * long after it started): stopped, hung */
 	uint64_t ident;                  /* what tells this very link from a look-
 					  * alike: its ifindex (Linux); 0 = unknown */
 	bool owned;                      /* jail6 created it */

@@ -233,10 +233,10 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
 		plan_emit(P, &a);
 	} else if (l->kind == STATE_LINK_TUN && l->daemon_stale) {
-		/* a datapath that stopped writing its stats (stopped, hung):
-		 * a restart is what gets it moving again */
+		/* a datapath that stopped writing its stats (stopped, hung),
+		 * or never wrote any: a restart is what gets it moving again */
 		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
-		a.reason = "restart the datapath: its stats are stale (stopped or hung)";
+		a.reason = "restart the datapath: its stats are stale (stopped, hung or failing)";
 		plan_emit(P, &a);
 	} else if (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_keepalive >= 0 &&
 		   l->daemon_keepalive != t->keepalive) {

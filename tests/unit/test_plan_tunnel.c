@@ -256,7 +256,7 @@ static void test_daemon_liveness(void **st)
 {
 	static const char *const stale[] = {
 		"he-broker: change 6in4 tunnel local 198.51.100.1 remote 198.51.100.2 ttl 64 mtu 1480 (datapath "
-		"userspace): restart the datapath: its stats are stale (stopped or hung)",
+		"userspace): restart the datapath: its stats are stale (stopped, hung or failing)",
 	};
 	static const char *const ka[] = {
 		"he-broker: change 6in4 tunnel local 198.51.100.1 remote 198.51.100.2 ttl 64 mtu 1480 (datapath "

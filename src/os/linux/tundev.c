@@ -138,14 +138,23 @@ bool linux_tun_has_pidfile(const struct linux_ctx *c, const char *name)
 
 void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], pidf[PATH_MAX];
 	struct tunnel_stats s;
+	struct stat st;
+	int r;
 
 	l->daemon = linux_tun_daemon_pid(c, l->name) > 0;
 	l->daemon_keepalive = -1; /* unknown until its stats say */
-	if (!l->daemon || linux_tun_path(c, l->name, ".stats", path, sizeof(path)) < 0 ||
-	    tunnel_stats_read(path, &s) < 0)
+	if (!l->daemon || linux_tun_path(c, l->name, ".stats", path, sizeof(path)) < 0)
 		return;
+	if ((r = tunnel_stats_read(path, &s)) < 0) {
+		/* no stats from a supervisor that runs for a while already: its
+		 * datapath never gets as far as writing them (failing, hung) */
+		if (r == -ENOENT && linux_tun_path(c, l->name, ".pid", pidf, sizeof(pidf)) == 0 &&
+		    stat(pidf, &st) == 0 && time(NULL) - st.st_mtime > STATE_DAEMON_STALE_S)
+			l->daemon_stale = true;
+		return;
+	}
 	/* what the file lacks reads as "" or 0: unknown, left alone */
 	addr_parse(s.local, ADDR_V4_ONLY, &l->local, NULL);
 	addr_parse(s.remote, ADDR_V4_ONLY, &l->remote, NULL);
