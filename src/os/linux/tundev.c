@@ -209,7 +209,7 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	char pid[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX], local[ADDR_STRLEN], remote[ADDR_STRLEN];
 	char ttl[16], mtu[16], ka[16], kapeer[ADDR_STRLEN];
 	const char *host = linux_host_netns(c);
-	char *argv[32];
+	char *argv[40]; /* 30 at the most today (with a keepalive); room for more options */
 	const char *exe;
 	int n = 0, r;
 	posix_spawn_file_actions_t fa;
