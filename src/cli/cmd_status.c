@@ -110,6 +110,30 @@ static void print_limits(json_t *l)
 	printf(", cpu weight %lld\n", json_integer_value(json_object_get(l, "cpu_weight")));
 }
 
+/* "datapath alive (stats 0 s old), last packet from the remote 3 s ago,
+ * keepalive every 30 s: 5 sent, 5 replies" */
+static void print_liveness(json_t *l)
+{
+	const char *dp = json_string_value(json_object_get(l, "datapath"));
+	json_t *age = json_object_get(l, "stats_age"), *rx = json_object_get(l, "last_rx_age");
+	json_t *ka = json_object_get(l, "keepalive");
+
+	if (!dp)
+		return;
+	printf("\tdatapath %s", !strcmp(dp, "stale") ? "STALE (stopped, hung or failing)" : dp);
+	if (json_is_integer(age))
+		printf(" (stats %lld s old)", json_integer_value(age));
+	if (json_is_integer(rx))
+		printf(", last packet from the remote %lld s ago", json_integer_value(rx));
+	else
+		printf(", last packet from the remote: never");
+	if (json_is_object(ka))
+		printf(", keepalive every %lld s: %lld sent, %lld replies",
+		       json_integer_value(json_object_get(ka, "interval")), json_integer_value(json_object_get(ka, "sent")),
+		       json_integer_value(json_object_get(ka, "replies")));
+	printf("\n");
+}
+
 static void print_text(json_t *s, const char *conf)
 {
 	size_t i, k;
@@ -123,6 +147,7 @@ static void print_text(json_t *s, const char *conf)
 			       json_string_value(json_object_get(o, "local")) ? json_string_value(json_object_get(o, "local")) : "?",
 			       json_string_value(json_object_get(o, "remote")), json_string_value(v),
 			       json_is_false(json_object_get(o, "daemon")) ? " (daemon NOT running)" : "");
+		print_liveness(json_object_get(o, "liveness"));
 		print_counters(json_object_get(o, "counters"));
 	}
 	json_array_foreach(json_object_get(s, "bridges"), i, o) {
@@ -173,8 +198,11 @@ int cmd_status(struct cli_global *g, int argc, char **argv)
 		      "Show the tunnel, the bridge (addresses, members) and each jail\n"
 		      "(state, interfaces, addresses, port filter, routing table; a\n"
 		      "running confined jail's memory and process use against its limits)\n"
-		      "as the host has them, then whether the host matches FILE. Exit 0 when it\n"
-		      "does, 3 when it drifted (the actions apply would take are listed)\n"
+		      "as the host has them, then whether the host matches FILE. A jail6\n"
+		      "datapath's tunnel shows whether the datapath is alive, when a packet\n"
+		      "last came from the remote and its keepalive; a datapath whose stats are\n"
+		      "older than 5 s (stopped, hung or failing) is drift. Exit 0 when the host\n"
+		      "matches, 3 when it drifted (the actions apply would take are listed)\n"
 		      "or an object jail6 did not create stands in the way (a conflict),\n"
 		      "1 on error.\n",
 		      "json", 'j', &json);

@@ -14,7 +14,7 @@ static void help_run(FILE *f)
 	fprintf(f,
 		"usage: jail6 [-f FILE] [--host-netns NS] [--runtime-dir DIR] tunnel run NAME\n"
 		"           [--local IPV4|auto] [--remote IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
-		"           [--datapath userspace|ebpf|auto]\n"
+		"           [--datapath userspace|ebpf|auto] [--keepalive SECONDS --peer IPV6]\n"
 		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L]\n\n"
 		"Run the 6in4 datapath of tunnel NAME: the TUN device NAME on one side, the\n"
 		"IPv4 path toward the remote on the other. userspace: a raw IPv4 socket of\n"
@@ -34,6 +34,9 @@ static void help_run(FILE *f)
 		"  --datapath D        userspace (the default without a config), ebpf, or auto:\n"
 		"                      ebpf where its programs load, else userspace; a\n"
 		"                      config's datapath kernel runs the userspace one\n"
+		"  --keepalive N       send an ICMPv6 echo request to --peer every N seconds\n"
+		"                      (1..%d; 0: none), counted in the stats\n"
+		"  --peer IPV6         the remote's tunnel address (the keepalive's target)\n"
 		"  --foreground        run in this process until SIGTERM/SIGINT (the default);\n"
 		"                      creates the TUN device when it does not exist\n"
 		"  --supervise         daemonize and keep the datapath running, restarting it\n"
@@ -43,7 +46,7 @@ static void help_run(FILE *f)
 		"                      --supervise they default to STATE/run/tunnel/NAME.*\n"
 		"                      (STATE: the state directory, -s)\n",
 		MODEL_TUNNEL_TTL_DEFAULT, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX,
-		MODEL_TUNNEL_MTU_DEFAULT);
+		MODEL_TUNNEL_MTU_DEFAULT, MODEL_TUNNEL_KEEPALIVE_MAX);
 }
 
 /* A number in [lo, hi], or -1. */
@@ -61,8 +64,8 @@ static long number(const char *s, long lo, long hi)
 
 /* What the command line said; unset members keep the config's values. */
 struct run_args {
-	const char *local, *remote, *address, *datapath;
-	long ttl, mtu;              /* -1 = unset */
+	const char *local, *remote, *address, *datapath, *peer;
+	long ttl, mtu, keepalive;   /* -1 = unset */
 	bool supervise;
 	const char *pidfile, *stats, *log;
 };
@@ -117,6 +120,19 @@ static int from_args(const char *name, const struct run_args *a, struct model_tu
 			return CLI_EXIT_CONFIG;
 		}
 	}
+	if (a->peer) {
+		if (addr_parse(a->peer, ADDR_V6_ONLY | ADDR_PREFIX_NONE, &o->peer, &why) < 0) {
+			warnx("tunnel %s: --peer %s: %s", name, a->peer, why);
+			return CLI_EXIT_CONFIG;
+		}
+		o->has_peer = true;
+	}
+	if (a->keepalive >= 0)
+		o->keepalive = (int)a->keepalive;
+	if (o->keepalive && !o->has_peer) {
+		warnx("tunnel %s: --keepalive needs --peer (the address it pings)", name);
+		return CLI_EXIT_CONFIG;
+	}
 	if (a->ttl >= 0)
 		o->ttl = (int)a->ttl;
 	if (a->mtu >= 0)
@@ -134,6 +150,8 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "address", required_argument, NULL, 'a' },
 		{ "datapath", required_argument, NULL, 'd' },
+		{ "keepalive", required_argument, NULL, 'k' },
+		{ "peer", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "supervise", no_argument, NULL, 'S' },
 		{ "pidfile", required_argument, NULL, 'p' },
@@ -142,7 +160,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_args a = { .ttl = -1, .mtu = -1 };
+	struct run_args a = { .ttl = -1, .mtu = -1, .keepalive = -1 };
 	struct model_tunnel t = { .ttl = MODEL_TUNNEL_TTL_DEFAULT, .mtu = MODEL_TUNNEL_MTU_DEFAULT,
 				  .local_auto = true, .datapath = MODEL_DATAPATH_USERSPACE };
 	struct engine_datapath d = { 0 };
@@ -159,6 +177,14 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		case 'r': a.remote = optarg; break;
 		case 'a': a.address = optarg; break;
 		case 'd': a.datapath = optarg; break;
+		case 'P': a.peer = optarg; break;
+		case 'k':
+			if ((a.keepalive = number(optarg, 0, MODEL_TUNNEL_KEEPALIVE_MAX)) < 0) {
+				warnx("tunnel run: --keepalive '%s' is not a number in 0..%d", optarg,
+				      MODEL_TUNNEL_KEEPALIVE_MAX);
+				return CLI_EXIT_CONFIG;
+			}
+			break;
 		case 'F': foreground = true; break;
 		case 'S': a.supervise = true; break;
 		case 'p': a.pidfile = optarg; break;

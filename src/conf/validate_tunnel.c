@@ -13,6 +13,7 @@
 static const struct cv_keyspec tunnel_keys[] = {
 	{ "type", CV_KEY_REQ }, { "remote", CV_KEY_REQ }, { "local", 0 }, { "via", 0 },
 	{ "address", 0 }, { "peer", 0 }, { "mtu", 0 }, { "ttl", 0 }, { "datapath", 0 },
+	{ "keepalive", 0 },
 	{ "role", 0 }, { "routed", CV_KEY_REPEAT | CV_KEY_LIST }, { "update_url", 0 }, { "tunnel_id", 0 },
 	{ "user", 0 }, { "update_key_file", 0 }, { "myip", 0 },
 };
@@ -199,6 +200,20 @@ static void free_tunnel_fields(struct model_tunnel *t)
 	free(t->update_key_file);
 }
 
+/* keepalive = SECONDS: an echo request to the peer that often, sent by a
+ * jail6 datapath process; the kernel's sit has none to send it. */
+static void tunnel_keepalive(struct cv_ctx *c, const struct conf_block *b, const char *label,
+			     const struct conf_value *v, struct model_tunnel *t)
+{
+	if (!cv_get_int(c, label, "keepalive", v, 1, MODEL_TUNNEL_KEEPALIVE_MAX, &t->keepalive))
+		return;
+	if (!cv_value_of(b, "peer"))
+		cv_err(c, v->loc, "%s: keepalive needs peer (the broker's tunnel address it pings)", label);
+	else if (t->datapath == MODEL_DATAPATH_KERNEL)
+		cv_err(c, v->loc, "%s: keepalive needs a jail6 datapath (userspace, ebpf or auto): "
+			      "datapath kernel has no process to send it", label);
+}
+
 void cv_build_tunnel(struct cv_ctx *c, const struct conf_block *b)
 {
 	struct model_tunnel t = {
@@ -263,6 +278,8 @@ void cv_build_tunnel(struct cv_ctx *c, const struct conf_block *b)
 			cv_err(c, v->loc, "%s: unknown datapath '%s' (expected auto, kernel, userspace or ebpf)",
 			       label, cv_quote(v->text, q1));
 	}
+	if ((v = cv_value_of(b, "keepalive")))
+		tunnel_keepalive(c, b, label, v, &t);
 	tunnel_role(c, b, label, &t);
 	tunnel_update_keys(c, b, label, &t);
 	/* A broken tunnel is kept (the model is discarded anyway) so that

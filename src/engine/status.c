@@ -9,7 +9,9 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* The addresses of one link, as a JSON array of "addr/plen" strings. */
 static json_t *link_addrs(const struct state *st, const char *ns, const char *ifname)
@@ -66,6 +68,31 @@ static json_t *routes_json(const struct state *st, const char *ns)
 	return a;
 }
 
+/* Whether a TUN tunnel's datapath is alive and moving, when a packet last
+ * came from the remote, and its keepalive: "liveness" of the status. The
+ * datapath is "alive" (its stats are fresh), "stale" (not rewritten, or
+ * not written, for over STATE_DAEMON_STALE_S: stopped, hung or failing;
+ * drift) or "not running". */
+static json_t *liveness_json(const struct state_link *l, const struct tunnel_stats *ts, int64_t now)
+{
+	int64_t age = ts ? tunnel_stats_age(ts, now) : INT64_MAX;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "datapath", json_string(!l->daemon ? "not running" : l->daemon_stale ? "stale" : "alive"));
+	json_object_set_new(o, "stats_age", age != INT64_MAX ? json_integer((json_int_t)age) : json_null());
+	json_object_set_new(o, "last_rx", ts && ts->last_rx ? json_integer((json_int_t)ts->last_rx) : json_null());
+	json_object_set_new(o, "last_rx_age", ts && ts->last_rx
+						     ? json_integer((json_int_t)(now > ts->last_rx ? now - ts->last_rx : 0))
+						     : json_null());
+	if (ts && ts->keepalive)
+		json_object_set_new(o, "keepalive", json_pack("{s:i,s:I,s:I}", "interval", ts->keepalive, "sent",
+							      (json_int_t)ts->ka_sent, "replies",
+							      (json_int_t)ts->ka_replies));
+	else
+		json_object_set_new(o, "keepalive", json_null());
+	return o;
+}
+
 /* One tunnel of the model as JSON. */
 static json_t *tunnel_json(struct engine *e, const struct model_tunnel *t, const struct state *st)
 {
@@ -88,9 +115,12 @@ static json_t *tunnel_json(struct engine *e, const struct model_tunnel *t, const
 		json_object_set_new(o, "local", json_string(addr_format_host(&l->local, buf, sizeof(buf))));
 	json_object_set_new(o, "role", json_string(model_role_name(t->role)));
 	if (l && l->kind == STATE_LINK_TUN) {
+		bool have = l->daemon && e->ops->tunnel_stats(e->be, t->name, &ts) == 0;
+
 		json_object_set_new(o, "daemon", json_boolean(l->daemon));
-		if (l->daemon && e->ops->tunnel_stats(e->be, t->name, &ts) == 0)
+		if (have)
 			json_object_set_new(o, "counters", tunnel_stats_json(&ts));
+		json_object_set_new(o, "liveness", liveness_json(l, have ? &ts : NULL, (int64_t)time(NULL)));
 	}
 	return o;
 }

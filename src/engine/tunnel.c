@@ -19,6 +19,7 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 	struct tunnel_opts o = {
 		.name = t->name, .local_auto = t->local_auto, .local = t->local, .remote = t->remote,
 		.ttl = t->ttl, .mtu = t->mtu, .has_address = t->has_address, .address = t->address,
+		.keepalive = t->keepalive, .has_peer = t->has_peer, .peer = t->peer,
 		/* auto: ebpf where its programs load, else userspace (the
 		 * kernel's sit is the backend's choice, not the daemon's) */
 		.ebpf = t->datapath == MODEL_DATAPATH_EBPF || t->datapath == MODEL_DATAPATH_AUTO,

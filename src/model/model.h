@@ -22,6 +22,7 @@
 #define MODEL_TUNNEL_MTU_MIN     1280
 #define MODEL_TUNNEL_MTU_MAX     1480
 #define MODEL_TUNNEL_TTL_DEFAULT 64
+#define MODEL_TUNNEL_KEEPALIVE_MAX 86400 /* keepalive = 1..86400 seconds */
 
 enum model_datapath {
 	MODEL_DATAPATH_AUTO = 0,
@@ -68,6 +69,7 @@ struct model_tunnel {
 	int mtu;                    /* 1280..1480 */
 	int ttl;                    /* 1..255 */
 	enum model_datapath datapath;
+	int keepalive;              /* seconds between echo requests to peer; 0 = none */
 	enum model_tunnel_role role;
 	struct addr *routed;        /* broker: IPv6 prefixes routed to the peer */
 	size_t n_routed;

@@ -15,6 +15,10 @@
 #include "model/model.h"
 #include "util/hmap.h"
 
+/* A TUN tunnel's datapath rewrites its stats every second; stats older than
+ * this (seconds) mean a stopped or hung one (drift). */
+#define STATE_DAEMON_STALE_S 5
+
 enum state_link_kind {
 	STATE_LINK_OTHER = 0, /* physical NIC, loopback, anything else */
 	STATE_LINK_BRIDGE,
@@ -39,6 +43,11 @@ struct state_link {
 	int daemon_mtu;                  /* TUN: the MTU the datapath uses, 0 = unknown */
 	enum model_datapath daemon_dp;   /* TUN: which datapath runs (userspace,
 					  * ebpf); AUTO = unknown */
+	int daemon_keepalive;            /* TUN: its keepalive interval, 0 = none,
+					  * -1 = unknown (no stats yet) */
+	bool daemon_stale;               /* TUN: its stats are older than
+					  * STATE_DAEMON_STALE_S (or missing that
+					  * long after it started): stopped, hung */
 	uint64_t ident;                  /* what tells this very link from a look-
 					  * alike: its ifindex (Linux); 0 = unknown */
 	bool owned;                      /* jail6 created it */

@@ -86,6 +86,10 @@ static void describe_tunnel(struct line *l, const struct action *a, const char *
 	addr_format_host(&a->gw, remote, sizeof(remote));
 	put(l, "%s: %s 6in4 tunnel local %s remote %s ttl %d mtu %d (datapath %s)", a->ifname,
 	    verb, local, remote, a->ttl, a->mtu, model_datapath_name(a->datapath));
+	if (a->keepalive)
+		put(l, " keepalive %d s", a->keepalive);
+	if (a->reason)
+		put(l, ": %s", a->reason);
 }
 
 /* "route: add DST via GW dev IF", DST "default" for a zero-length prefix. */

@@ -18,7 +18,8 @@ enum action_kind {
 	ACTION_JAIL_CREATE,     /* target (jail), hostname, path */
 	ACTION_JAIL_DESTROY,    /* target */
 	ACTION_JAIL_EXEC,       /* target, argv (exec.start) */
-	ACTION_TUNNEL_CREATE,   /* ifname, addr (local) | local_auto, gw (remote), ttl, mtu, datapath */
+	ACTION_TUNNEL_CREATE,   /* ifname, addr (local) | local_auto, gw (remote), ttl, mtu, datapath,
+				 * keepalive and ka_peer (0: none) */
 	ACTION_TUNNEL_CHANGE,   /* same fields as TUNNEL_CREATE, on an existing tunnel */
 	ACTION_BRIDGE_CREATE,   /* ifname */
 	ACTION_VETH_CREATE,     /* ifname (host end NAMEa), peer (jail end NAMEb), base (NAME), has_mac/mac (of peer) */
@@ -52,6 +53,9 @@ struct action {
 	bool local_auto;
 	int mtu, ttl;
 	enum model_datapath datapath;
+	int keepalive;                  /* TUNNEL_*: seconds between echo requests to ka_peer */
+	struct addr ka_peer;
+	const char *reason;             /* static: why a TUNNEL_CHANGE restarts a datapath, or NULL */
 	bool has_mac;
 	uint8_t mac[6];
 	const char *hostname;           /* borrowed */

@@ -189,6 +189,9 @@ static struct action tunnel_action(enum action_kind k, const struct model_tunnel
 	a.ttl = t->ttl;
 	a.mtu = t->mtu;
 	a.datapath = t->datapath;
+	a.keepalive = t->keepalive;
+	if (t->keepalive)
+		a.ka_peer = plan_host_of(&t->peer);
 	return a;
 }
 
@@ -228,6 +231,18 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 	/* a userspace tunnel whose datapath daemon is gone: (re)start it */
 	if (differs || (l->kind == STATE_LINK_TUN && !l->daemon)) {
 		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
+		plan_emit(P, &a);
+	} else if (l->kind == STATE_LINK_TUN && l->daemon_stale) {
+		/* a datapath that stopped writing its stats (stopped, hung),
+		 * or never wrote any: a restart is what gets it moving again */
+		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
+		a.reason = "restart the datapath: its stats are stale (stopped, hung or failing)";
+		plan_emit(P, &a);
+	} else if (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_keepalive >= 0 &&
+		   l->daemon_keepalive != t->keepalive) {
+		/* the keepalive is the datapath process's: it starts with it */
+		a = tunnel_action(ACTION_TUNNEL_CHANGE, t);
+		a.reason = "restart the datapath: its keepalive changes";
 		plan_emit(P, &a);
 	} else if (l->mtu && l->mtu != t->mtu) {
 		/* the backend tells a running datapath too (and waits) */

@@ -19,7 +19,11 @@ static bool tunnel_kind_ok(const struct model_tunnel *t, enum state_link_kind k)
 	case MODEL_DATAPATH_KERNEL: return k == STATE_LINK_SIT;
 	case MODEL_DATAPATH_USERSPACE:
 	case MODEL_DATAPATH_EBPF: return k == STATE_LINK_TUN;
-	case MODEL_DATAPATH_AUTO: break;
+	case MODEL_DATAPATH_AUTO:
+		/* a keepalive needs a jail6 datapath: the kernel's sends none */
+		if (t->keepalive)
+			return k == STATE_LINK_TUN;
+		break;
 	}
 	return plan_is_tunnel_kind(k);
 }

@@ -142,6 +142,12 @@ static void action_fields(json_t *o, const struct action *a, int *err)
 		set_int(o, "ttl", a->ttl, err);
 		set_int(o, "mtu", a->mtu, err);
 		set_str(o, "datapath", model_datapath_name(a->datapath), err);
+		if (a->keepalive) {
+			set_int(o, "keepalive", a->keepalive, err);
+			set_addr(o, "keepalive_to", &a->ka_peer, true, err);
+		}
+		if (a->reason)
+			set_str(o, "reason", a->reason, err);
 		break;
 	case ACTION_VETH_CREATE:
 		set_str(o, "ifname", a->ifname, err);

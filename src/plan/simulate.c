@@ -135,8 +135,11 @@ static int apply_tunnel(struct state *s, const struct action *a)
 		if (l)
 			return -EEXIST;
 		PLAN_SCOPY(t.name, a->ifname);
-		t.kind = a->datapath == MODEL_DATAPATH_USERSPACE || a->datapath == MODEL_DATAPATH_EBPF ? STATE_LINK_TUN
-														: STATE_LINK_SIT;
+		/* auto with a keepalive: a jail6 datapath, which sends it */
+		t.kind = a->datapath == MODEL_DATAPATH_USERSPACE || a->datapath == MODEL_DATAPATH_EBPF ||
+				 (a->datapath == MODEL_DATAPATH_AUTO && a->keepalive)
+			 ? STATE_LINK_TUN
+			 : STATE_LINK_SIT;
 		l = &t;
 	} else if (!l) {
 		return -ENODEV;
@@ -150,6 +153,8 @@ static int apply_tunnel(struct state *s, const struct action *a)
 	l->daemon_mtu = l->daemon ? a->mtu : 0;
 	l->daemon_dp = !l->daemon ? MODEL_DATAPATH_AUTO
 		       : a->datapath == MODEL_DATAPATH_EBPF ? MODEL_DATAPATH_EBPF : MODEL_DATAPATH_USERSPACE;
+	l->daemon_keepalive = l->daemon ? a->keepalive : 0;
+	l->daemon_stale = false;
 	if (l == &t)
 		return state_add_link(s, &t);
 	return 0;

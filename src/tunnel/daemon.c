@@ -72,6 +72,10 @@ int tunnel_opts_check(const struct tunnel_opts *o, const char **why)
 		w = "the MTU must be 1280..1480";
 	else if (o->has_address && o->address.family != AF_INET6)
 		w = "the tunnel address must be an IPv6 address";
+	else if (o->keepalive < 0 || o->keepalive > MODEL_TUNNEL_KEEPALIVE_MAX)
+		w = "the keepalive must be 1..86400 seconds (0: none)";
+	else if (o->keepalive && (!o->has_peer || o->peer.family != AF_INET6))
+		w = "a keepalive needs the peer's IPv6 address";
 	else if (!path_ok(o->pidfile) || !path_ok(o->stats) || !path_ok(o->log) || !path_ok(o->runtime_dir))
 		w = "file and directory paths must be absolute";
 	else if (o->host_netns && !model_jailname_ok(o->host_netns))
@@ -162,6 +166,7 @@ static void free_dp_ctx(struct dp_ctx *x)
 		close(x->raw_fd);
 	if (x->sig_fd >= 0)
 		close(x->sig_fd);
+	dp_keepalive_close(x);
 	free(x->rx_mem);
 	free(x->tx_mem);
 	free(x);
@@ -176,7 +181,7 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 
 	if (!x)
 		return -ENOMEM;
-	x->tun_fd = x->raw_fd = x->sig_fd = -1;
+	x->tun_fd = x->raw_fd = x->sig_fd = x->ka_fd = -1;
 	x->o = o;
 	x->restarts = restarts;
 	x->started = time(NULL);

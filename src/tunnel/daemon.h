@@ -10,9 +10,16 @@
  *   {"pid":N,"name":"he0","local":"A.B.C.D","remote":"A.B.C.D","ttl":64,
  *    "mtu":1480,"started":UNIXTIME,"restarts":N,"rx_packets":N,"rx_bytes":N,
  *    "tx_packets":N,"tx_bytes":N,"ptb_sent":N,"drops":{"wrong_source":N,...},
- *    "datapath":"userspace"}
+ *    "datapath":"userspace","updated":UNIXTIME,"last_rx":UNIXTIME,
+ *    "keepalive":SECONDS,"keepalive_sent":N,"keepalive_replies":N}
  * where pid and started are the datapath process's, and the counters carry
  * over a restart (at most the last second of them is lost with a crash).
+ * updated is when the file was written (a reader judges the datapath alive
+ * by it: tunnel_stats_age); last_rx when rx_packets last grew, i.e. a packet
+ * from the remote was decapsulated (0 = never; carried over a restart);
+ * keepalive the interval of the echo requests to the peer (0 = none), with
+ * the requests sent and the echo replies received. A file of an older
+ * release lacks these keys: they read as 0.
  * The eBPF datapath's file ("datapath":"ebpf") adds "underlay":"eth0",
  * "decap":"ebpf" (or "userspace": an older kernel) and
  * "tc":{"underlay":N,"tun":N,"handle":N,"own_clsact":N}, where its filters
@@ -49,6 +56,9 @@ struct tunnel_opts {
 	bool ebpf_or_userspace;    /* ebpf: the userspace one where it does not load */
 	bool has_address;          /* our IPv6 on the tunnel: the source of */
 	struct addr address;       /* Packet Too Big messages (else looked up) */
+	int keepalive;             /* seconds between echo requests to peer, 0 = none */
+	bool has_peer;
+	struct addr peer;          /* IPv6: the remote's tunnel address */
 	const char *host_netns;    /* NULL = the caller's namespace */
 	const char *runtime_dir;   /* where host_netns is bound; NULL = /run/netns */
 	const char *pidfile;
@@ -121,11 +131,20 @@ struct tunnel_stats {
 	int64_t started;
 	unsigned restarts;
 	struct dp_counters c;
+	int64_t updated;           /* when written (read: an older file's mtime) */
+	int64_t last_rx;           /* when rx_packets last grew; 0 = never */
+	int keepalive;             /* interval, 0 = none */
+	uint64_t ka_sent, ka_replies;
 };
 
-/* Read a stats file (missing keys read as 0). 0, -errno, or -EINVAL when it
+/* Read a stats file (missing keys read as 0, but updated as the file's
+ * modification time). 0, -errno, or -EINVAL when it
  * is not such a JSON object. */
 int tunnel_stats_read(const char *path, struct tunnel_stats *out);
+
+/* How old (seconds at now) stats s are, by s->updated: 0 when in the
+ * future, INT64_MAX when unknown (updated 0). */
+int64_t tunnel_stats_age(const struct tunnel_stats *s, int64_t now);
 
 /* s as the JSON object of the stats file (jansson; NULL when out of
  * memory). */

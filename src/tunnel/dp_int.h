@@ -2,8 +2,8 @@
  * Inside `jail6 tunnel run`: what the files of the datapath process share.
  * daemon.c sets the process up and logs, dp_tun.c attaches to the TUN
  * device, dp_raw.c owns the raw protocol-41 socket and our addresses,
- * dp_loop.c moves packets, stats.c writes the stats file, supervisor.c keeps
- * a datapath process running. Not for use outside src/tunnel.
+ * dp_loop.c moves packets, stats.c writes the stats file, keepalive.c pings
+ * the peer, supervisor.c keeps a datapath process running. Not for use outside src/tunnel.
  */
 #ifndef JAIL6_TUNNEL_DP_INT_H
 #define JAIL6_TUNNEL_DP_INT_H
@@ -31,7 +31,7 @@
 #define ERRLOG_MIN_MS   10000               /* one log line per error kind per 10 s */
 
 /* Kinds of I/O errors, each logged at most once per ERRLOG_MIN_MS. */
-enum { ERRLOG_SEND, ERRLOG_TUN, ERRLOG_READ, ERRLOG_STATS, ERRLOG_N };
+enum { ERRLOG_SEND, ERRLOG_TUN, ERRLOG_READ, ERRLOG_STATS, ERRLOG_KEEPALIVE, ERRLOG_N };
 
 /* The datapath process's state. Allocated once: the batches are large. */
 struct dp_ctx {
@@ -64,6 +64,12 @@ struct dp_ctx {
 	struct iovec tx_iov[TX_BATCH][2];
 	uint8_t ptb_buf[VH_LEN + DP_IPV6_MIN_MTU];
 	struct ebpf_run *ebpf;      /* the eBPF datapath's (ebpf.c), or NULL */
+	uint64_t rx_seen;           /* rx_packets at the last stats */
+	int64_t last_rx;            /* when rx_packets last grew (wall clock), 0 = never */
+	int ka_fd;                  /* keepalive: ICMPv6 socket, -1 = none yet */
+	uint16_t ka_id, ka_seq;
+	uint64_t ka_next_ms;        /* when the next echo request is due */
+	uint64_t ka_sent, ka_replies;
 };
 
 /* Milliseconds on the monotonic clock (util/proc.h's), unsigned as the
@@ -93,6 +99,11 @@ bool dp_ptb_source(struct dp_ctx *x);
 /* dp_loop.c: the receive batch's buffers, and the poll loop until a signal. */
 void dp_rx_init(struct dp_ctx *x);
 int dp_loop(struct dp_ctx *x);
+
+/* keepalive.c: once a second (from the stats tick): count the echo replies
+ * that came, send an echo request to the peer when one is due; and close. */
+void dp_keepalive(struct dp_ctx *x, uint64_t now_ms);
+void dp_keepalive_close(struct dp_ctx *x);
 
 /* stats.c: write the stats file; take over the previous process's counters. */
 void dp_stats_flush(struct dp_ctx *x);

@@ -369,6 +369,7 @@ int dp_loop(struct dp_ctx *x)
 			/* and the MTU: a link changed with no SIGHUP */
 			if ((r = dp_tun_mtu_sync(x)) < 0)
 				dp_errlog(x, ERRLOG_TUN, "read the MTU of the TUN device", -r);
+			dp_keepalive(x, t);
 			dp_stats_flush(x);
 			next_stats = t + STATS_EVERY_MS;
 		}

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include "tunnel/dp_int.h"
@@ -28,6 +30,13 @@ json_t *tunnel_stats_json(const struct tunnel_stats *s)
 			 "drops", drops);
 	if (o && s->datapath[0])
 		json_object_set_new(o, "datapath", json_string(s->datapath));
+	if (o && json_object_update_new(o, json_pack("{s:I,s:I,s:i,s:I,s:I}", "updated", (json_int_t)s->updated,
+						    "last_rx", (json_int_t)s->last_rx, "keepalive", s->keepalive,
+						    "keepalive_sent", (json_int_t)s->ka_sent,
+						    "keepalive_replies", (json_int_t)s->ka_replies)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o && !strcmp(s->datapath, "ebpf")) {
 		json_object_set_new(o, "underlay", json_string(s->underlay));
 		json_object_set_new(o, "decap", json_string(s->decap));
@@ -69,6 +78,7 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 {
 	json_error_t jerr;
 	json_t *js, *drops, *tc;
+	struct stat st;
 
 	memset(out, 0, sizeof(*out));
 	errno = 0;
@@ -93,6 +103,14 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 	out->c.tx_bytes = (uint64_t)jint(js, "tx_bytes");
 	out->c.ptb_sent = (uint64_t)jint(js, "ptb_sent");
 	jstr(js, "datapath", out->datapath, sizeof(out->datapath));
+	out->updated = (int64_t)jint(js, "updated");
+	/* an older release's file: when it was written is its mtime */
+	if (!out->updated && stat(path, &st) == 0)
+		out->updated = (int64_t)st.st_mtime;
+	out->last_rx = (int64_t)jint(js, "last_rx");
+	out->keepalive = (int)jint(js, "keepalive");
+	out->ka_sent = (uint64_t)jint(js, "keepalive_sent");
+	out->ka_replies = (uint64_t)jint(js, "keepalive_replies");
 	jstr(js, "underlay", out->underlay, sizeof(out->underlay));
 	jstr(js, "decap", out->decap, sizeof(out->decap));
 	tc = json_object_get(js, "tc");
@@ -109,12 +127,20 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 	return 0;
 }
 
+int64_t tunnel_stats_age(const struct tunnel_stats *s, int64_t now)
+{
+	if (!s->updated)
+		return INT64_MAX;
+	return now > s->updated ? now - s->updated : 0;
+}
+
 /* Write the datapath's stats file, if it has one (the eBPF datapath's
  * part: dp_ebpf_stats); failures are logged once in a while, never fatal. */
 void dp_stats_flush(struct dp_ctx *x)
 {
 	struct tunnel_stats s = { .pid = getpid(), .ttl = x->o->ttl, .mtu = x->cfg.mtu,
-				  .started = x->started, .restarts = x->restarts, .c = x->ctr };
+				  .started = x->started, .restarts = x->restarts, .c = x->ctr,
+				  .keepalive = x->o->keepalive, .ka_sent = x->ka_sent, .ka_replies = x->ka_replies };
 	int r;
 
 	snprintf(s.datapath, sizeof(s.datapath), "userspace");
@@ -122,6 +148,14 @@ void dp_stats_flush(struct dp_ctx *x)
 	 * without a stats file) */
 	if (x->ebpf)
 		dp_ebpf_stats(x, &s);
+	/* a packet from the remote since the last look (either datapath
+	 * counts what it decapsulated in rx_packets) */
+	s.updated = (int64_t)time(NULL);
+	if (s.c.rx_packets != x->rx_seen) {
+		x->rx_seen = s.c.rx_packets;
+		x->last_rx = s.updated;
+	}
+	s.last_rx = x->last_rx;
 	if (!x->o->stats)
 		return;
 	snprintf(s.name, sizeof(s.name), "%s", x->o->name);
@@ -159,4 +193,8 @@ void dp_stats_carry_over(struct dp_ctx *x)
 	if (!x->o->stats || tunnel_stats_read(x->o->stats, &old) < 0 || strcmp(old.name, x->o->name))
 		return;
 	x->ctr = old.c;
+	x->rx_seen = old.c.rx_packets;
+	x->last_rx = old.last_rx;
+	x->ka_sent = old.ka_sent;
+	x->ka_replies = old.ka_replies;
 }

@@ -370,6 +370,51 @@ kill -KILL "$STRANGER" 2>/dev/null; wait "$STRANGER" 2>/dev/null
 a_gone() { [ ! -e "$T/state/run/tunnel/t6.pid" ] && ! pgrep -f -- "--runtime-dir $R tunnel run t6" >/dev/null; }
 if [ $rc -eq 0 ] && a_gone; then ok "destroy stops apply's datapath"; else nok "destroy stops apply's datapath" "rc=$rc" "$out" "$(pgrep -af -- "--runtime-dir $R tunnel run t6")"; fi
 
+# ---- liveness: when a packet last came from the remote ("never" before
+# any), a keepalive (echo requests to the peer, counted with their replies),
+# and a datapath that stops rewriting its stats is drift until it moves again
+conf 1480
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ]; then ok "liveness: apply makes a's tunnel again"; else nok "liveness: apply" "rc=$rc" "$out"; fi
+wait_until 5 test -s "$A_DP_STATS"
+lv() { j6 status --json 2>/dev/null | jq -r ".tunnels[0].liveness.$1"; }
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "datapath alive (stats [0-9]* s old), last packet from the remote: never" <<<"$out" && [ "$(lv last_rx)" = null ]; then ok "... status: datapath alive, last packet from the remote: never"; else nok "status before traffic" "rc=$rc" "$out"; fi
+t0=$(date +%s)
+check "... ping6 a -> b" N a ping -6 -c 1 -W 2 2001:db8:ffff::2
+rx_after() { local v; v=$(lv last_rx); [ "$v" != null ] && [ -n "$v" ] && [ "$v" -ge "$1" ]; }
+if wait_until 5 rx_after "$t0"; then ok "... after a ping: the last packet from the remote is the reply's (json last_rx)"; else nok "last_rx after a ping" "$(j6 status --json 2>&1)"; fi
+check "... and the text says how long ago" grep -qE "last packet from the remote [0-9]+ s ago" <<<"$(j6 status 2>&1)"
+# keepalive = 1: apply restarts the datapath with it; b's stack answers
+ka_conf() { conf 1480; sed -i "s/^\tmtu = 1480;/\tmtu = 1480;\n\tkeepalive = $1;/" "$C"; }
+ka_conf 1
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "t6: change 6in4 tunnel.* keepalive 1 s: restart the datapath: its keepalive changes" <<<"$out"; then ok "keepalive = 1: apply restarts the datapath with it"; else nok "keepalive: apply" "rc=$rc" "$out"; fi
+e0=$(in_echos)
+ka_grew() { grew "$A_DP_STATS" .keepalive_sent 0 3 && grew "$A_DP_STATS" .keepalive_replies 0 3; }
+if wait_until 10 ka_grew; then ok "... echo requests sent and replies counted grow (3 each)"; else nok "keepalive counts" "stats $(cat "$A_DP_STATS")" "$(tail -5 "$T"/state/run/tunnel/t6.log)"; fi
+check "... b's stack received them" echos_ge $((e0 + 3))
+s1=$(js "$A_DP_STATS" .keepalive_sent) r1=$(js "$A_DP_STATS" .keepalive_replies)
+if wait_until 10 sh -c "[ \$(jq .keepalive_sent '$A_DP_STATS') -gt $s1 ] && [ \$(jq .keepalive_replies '$A_DP_STATS') -gt $r1 ]"; then ok "... and go on growing"; else nok "keepalive goes on" "stats $(cat "$A_DP_STATS")"; fi
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -qE "keepalive every 1 s: [0-9]+ sent, [0-9]+ replies" <<<"$out" && grep -q "in sync" <<<"$out"; then ok "... status: in sync, with the keepalive's counts"; else nok "status with a keepalive" "rc=$rc" "$out"; fi
+check "... status --json: liveness.keepalive" test "$(j6 status --json | jq -r '.tunnels[0].liveness.keepalive | "\(.interval) \(.sent > 0) \(.replies > 0)"')" = "1 true true"
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "... the next apply has nothing to do"; else nok "apply with a keepalive running" "rc=$rc" "$out"; fi
+# a stopped datapath: its stats age; after 5 s status says drift, naming it
+STOPPED=$(js "$A_DP_STATS" .pid)
+kill -STOP "$STOPPED"
+stale_drift() { local o; o=$(j6 status 2>&1); [ $? -eq 3 ] && grep -q "datapath STALE" <<<"$o" && grep -q "t6: change 6in4 tunnel.*: restart the datapath: its stats are stale" <<<"$o"; }
+if wait_until 15 stale_drift; then ok "SIGSTOP the datapath: status says drift (exit 3), naming the stale datapath"; else nok "stopped datapath: drift" "$(j6 status 2>&1)"; fi
+check "... status --json: liveness.datapath stale, in_sync false" test "$(j6 status --json | jq -r '"\(.tunnels[0].liveness.datapath) \(.in_sync)"')" = "stale false"
+kill -CONT "$STOPPED"
+in_sync() { j6 status >/dev/null 2>&1; }
+if wait_until 10 in_sync; then ok "SIGCONT: in sync again"; else nok "after SIGCONT" "$(j6 status 2>&1)"; fi
+check "... the same datapath process" test "$(js "$A_DP_STATS" .pid)" = "$STOPPED"
+STOPPED=
+out=$(j6 destroy 2>&1); rc=$?
+if [ $rc -eq 0 ] && a_gone; then ok "liveness: destroy stops the datapath"; else nok "liveness: destroy" "rc=$rc" "$out"; fi
+
 # ---- datapath = ebpf: the same checks through tc BPF programs. b runs it
 # by hand (supervised), a as apply makes it (a TUN device with MTU 1480,
 # whose kernel answers Packet Too Big); a's programs, maps, filters, TUN
@@ -544,6 +589,14 @@ conf_ebpf 1480
 out=$(j6 apply 2>&1); rc=$?
 if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "userspace -> ebpf: and back"; else nok "userspace -> ebpf" "rc=$rc" "$out"; fi
 check "... and the tunnel works" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
+# the keepalive from the eBPF datapath's process: its echo requests leave
+# through the encapsulator, the replies come back through the decapsulator
+conf_ebpf 1480
+sed -i "s/^\tmtu = 1480;/\tmtu = 1480;\n\tkeepalive = 1;/" "$C"
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 ka_grew; then ok "ebpf: keepalive = 1: requests sent and replies counted grow (3 each)"; else nok "ebpf: keepalive" "rc=$rc" "$out" "stats $(cat "$A_DP_STATS")"; fi
+out=$(j6 status 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -qE "datapath alive .*last packet from the remote [0-9]+ s ago, keepalive every 1 s" <<<"$out"; then ok "ebpf: ... status: in sync, alive, the last packet and the keepalive"; else nok "ebpf: status with a keepalive" "rc=$rc" "$out"; fi
 
 # destroy leaves nothing: programs, maps, filters, clsact, TUN, routes
 a_progs=$(prog_ids a t6 egress; prog_ids a eth0 ingress)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/time.h>
 #include <arpa/inet.h>
 #include <jansson.h>
 
@@ -947,6 +948,23 @@ static void test_opts_check(void **st)
 	o.stats = NULL;
 	o.host_netns = "../x";
 	assert_int_equal(tunnel_opts_check(&o, &why), -EINVAL);
+	o.host_netns = NULL;
+	/* a keepalive: in range, and toward the peer's IPv6 address */
+	o.keepalive = 30;
+	assert_int_equal(tunnel_opts_check(&o, &why), -EINVAL);
+	assert_string_equal(why, "a keepalive needs the peer's IPv6 address");
+	o.has_peer = true;
+	assert_int_equal(addr_parse("192.0.2.1", ADDR_V4_ONLY, &o.peer, NULL), 0);
+	assert_int_equal(tunnel_opts_check(&o, &why), -EINVAL);
+	assert_int_equal(addr_parse("2001:db8::1", ADDR_V6_ONLY, &o.peer, NULL), 0);
+	assert_int_equal(tunnel_opts_check(&o, &why), 0);
+	o.keepalive = 86401;
+	assert_int_equal(tunnel_opts_check(&o, &why), -EINVAL);
+	assert_string_equal(why, "the keepalive must be 1..86400 seconds (0: none)");
+	o.keepalive = -1;
+	assert_int_equal(tunnel_opts_check(&o, &why), -EINVAL);
+	o.keepalive = 86400;
+	assert_int_equal(tunnel_opts_check(&o, &why), 0);
 	(void)st;
 }
 
@@ -1007,6 +1025,61 @@ static void test_stats_file(void **st)
 	(void)st;
 }
 
+/* The liveness fields of r are want's. */
+static void assert_liveness(const struct tunnel_stats *r, const struct tunnel_stats *want)
+{
+	assert_int_equal(r->updated, want->updated);
+	assert_int_equal(r->last_rx, want->last_rx);
+	assert_int_equal(r->keepalive, want->keepalive);
+	assert_int_equal(r->ka_sent, want->ka_sent);
+	assert_int_equal(r->ka_replies, want->ka_replies);
+}
+
+/* 19. Liveness in the stats file: when written, when a packet last came
+ * from the remote, the keepalive's interval and counts; a file of an older
+ * release (without them) reads them as 0, and as written at its mtime. */
+static void test_stats_liveness(void **st)
+{
+	char path[] = "/tmp/jail6-test-stats-XXXXXX";
+	int fd = mkstemp(path);
+	struct tunnel_stats s = { .pid = 1, .name = "he0", .ttl = 64, .mtu = 1480, .updated = 1700000100,
+				  .last_rx = 1700000090, .keepalive = 30, .ka_sent = 4, .ka_replies = 3 }, r;
+	struct timeval tv[2] = { { .tv_sec = 1600000000 }, { .tv_sec = 1600000000 } };
+	json_t *js;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(tunnel_stats_write(path, &s), 0);
+	js = json_load_file(path, 0, NULL);
+	assert_non_null(js);
+	assert_int_equal(json_integer_value(json_object_get(js, "updated")), 1700000100);
+	assert_int_equal(json_integer_value(json_object_get(js, "last_rx")), 1700000090);
+	assert_int_equal(json_integer_value(json_object_get(js, "keepalive")), 30);
+	assert_int_equal(json_integer_value(json_object_get(js, "keepalive_sent")), 4);
+	assert_int_equal(json_integer_value(json_object_get(js, "keepalive_replies")), 3);
+	json_decref(js);
+	assert_int_equal(tunnel_stats_read(path, &r), 0);
+	assert_liveness(&r, &s);
+	/* the age: by updated; the future is 0; unknown is INT64_MAX */
+	assert_int_equal(tunnel_stats_age(&r, 1700000107), 7);
+	assert_int_equal(tunnel_stats_age(&r, 1700000000), 0);
+	r.updated = 0;
+	assert_true(tunnel_stats_age(&r, 1700000107) == INT64_MAX);
+	/* a file of the release before: no liveness keys */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"pid\":9,\"name\":\"he0\",\"mtu\":1480,\"rx_packets\":3,\"datapath\":\"userspace\"}", f);
+	fclose(f);
+	assert_int_equal(utimes(path, tv), 0);
+	assert_int_equal(tunnel_stats_read(path, &r), 0);
+	assert_int_equal(r.pid, 9);
+	assert_int_equal(r.c.rx_packets, 3);
+	assert_liveness(&r, &(struct tunnel_stats){ .updated = 1600000000 });
+	assert_int_equal(tunnel_stats_age(&r, 1600000006), 6);
+	unlink(path);
+	(void)st;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1031,6 +1104,7 @@ int main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_opts_check),
 		cmocka_unit_test(test_stats_file),
+		cmocka_unit_test(test_stats_liveness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

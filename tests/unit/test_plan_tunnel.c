@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "model/model.h"
 #include "model/state.h"
@@ -234,6 +235,88 @@ static void test_daemon_kind(void **st)
 	(void)st;
 }
 
+/* Plan m against s and apply the plan to s; the number of actions. */
+static size_t converge(const struct model *m, struct state *s)
+{
+	struct plan p = { 0 };
+	size_t n;
+
+	assert_int_equal(plan_build(m, s, &p), 0);
+	assert_int_equal(plan_state_apply(s, &p), 0);
+	n = p.n_actions;
+	plan_free(&p);
+	return n;
+}
+
+/* 7: a datapath whose stats are stale (stopped, hung) is restarted, the
+ * description says why; a keepalive that differs from the running
+ * datapath's restarts it too; auto with a keepalive is a TUN tunnel, also
+ * in place of a sit link auto made before. */
+static void test_daemon_liveness(void **st)
+{
+	static const char *const stale[] = {
+		"he-broker: change 6in4 tunnel local 198.51.100.1 remote 198.51.100.2 ttl 64 mtu 1480 (datapath "
+		"userspace): restart the datapath: its stats are stale (stopped, hung or failing)",
+	};
+	static const char *const ka[] = {
+		"he-broker: change 6in4 tunnel local 198.51.100.1 remote 198.51.100.2 ttl 64 mtu 1480 (datapath "
+		"userspace) keepalive 30 s: restart the datapath: its keepalive changes",
+	};
+	struct model m;
+	struct state s = { 0 };
+	struct plan p = { 0 };
+	struct state_link *l;
+
+	broker_model(&m);
+	converge(&m, &s);
+	l = fx_find_link(&s, "", "he-broker");
+	assert_non_null(l);
+	l->daemon_stale = true;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	fx_assert_plan(&p, stale, FX_N(stale));
+	plan_free(&p);
+	assert_int_equal(converge(&m, &s), 1);
+	assert_false(fx_find_link(&s, "", "he-broker")->daemon_stale);
+	assert_int_equal(converge(&m, &s), 0);
+	/* a keepalive now: the running datapath has none */
+	m.tunnels[0].keepalive = 30;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	fx_assert_plan(&p, ka, FX_N(ka));
+	assert_int_equal(p.actions[0].keepalive, 30);
+	assert_int_equal(p.actions[0].ka_peer.family, AF_INET6);
+	plan_free(&p);
+	assert_int_equal(converge(&m, &s), 1);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->daemon_keepalive, 30);
+	assert_int_equal(converge(&m, &s), 0);
+	/* not known yet (no stats): nothing */
+	fx_find_link(&s, "", "he-broker")->daemon_keepalive = -1;
+	assert_int_equal(converge(&m, &s), 0);
+	state_free(&s);
+	/* auto with a keepalive: a jail6 datapath (the kernel's sends none) */
+	memset(&s, 0, sizeof(s));
+	m.tunnels[0].datapath = MODEL_DATAPATH_AUTO;
+	converge(&m, &s);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->kind, STATE_LINK_TUN);
+	state_free(&s);
+	/* auto made a sit link, then a keepalive: the sit goes, a TUN comes */
+	memset(&s, 0, sizeof(s));
+	m.tunnels[0].keepalive = 0;
+	converge(&m, &s);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->kind, STATE_LINK_SIT);
+	m.tunnels[0].keepalive = 30;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_true(p.n_actions >= 2);
+	assert_int_equal(p.actions[0].kind, ACTION_LINK_DESTROY);
+	assert_int_equal(p.actions[1].kind, ACTION_TUNNEL_CREATE);
+	plan_free(&p);
+	converge(&m, &s);
+	assert_int_equal(fx_find_link(&s, "", "he-broker")->kind, STATE_LINK_TUN);
+	assert_int_equal(converge(&m, &s), 0);
+	state_free(&s);
+	model_free(&m);
+	(void)st;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_broker_route_removed),
 		cmocka_unit_test(test_daemon_mtu),
 		cmocka_unit_test(test_daemon_kind),
+		cmocka_unit_test(test_daemon_liveness),
 	};
 	return cmocka_run_group_tests_name("plan_tunnel", tests, NULL, NULL);
 }

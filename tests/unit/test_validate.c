@@ -165,6 +165,25 @@ static void test_mtu_ttl(void **state)
 	expect_ok(TUNNEL("\ttype = 6in4;\n\tremote = 198.51.100.1;\n\tmtu = 1480;\n\tttl = 1;\n"));
 }
 
+/* 6b. keepalive: 1..86400 seconds, toward the peer, not with datapath kernel. */
+static void test_keepalive(void **state)
+{
+	(void)state;
+	expect_errors(TUNNEL("\ttype = 6in4;\n\tremote = 198.51.100.1;\n\tpeer = 2001:db8::1;\n\tkeepalive = 0;\n"),
+		      "5:14: tunnel 'gif0': keepalive 0 is out of range (1..86400)", NULL);
+	expect_errors(TUNNEL("\ttype = 6in4;\n\tremote = 198.51.100.1;\n\tpeer = 2001:db8::1;\n\tkeepalive = 86401;\n"),
+		      "5:14: tunnel 'gif0': keepalive 86401 is out of range (1..86400)", NULL);
+	expect_errors(TUNNEL("\ttype = 6in4;\n\tremote = 198.51.100.1;\n\tkeepalive = 30;\n"),
+		      "4:14: tunnel 'gif0': keepalive needs peer (the broker's tunnel address it pings)", NULL);
+	expect_errors(TUNNEL("\ttype = 6in4;\n\tremote = 198.51.100.1;\n\tpeer = 2001:db8::1;\n"
+			     "\tdatapath = kernel;\n\tkeepalive = 30;\n"),
+		      "6:14: tunnel 'gif0': keepalive needs a jail6 datapath (userspace, ebpf or auto): "
+		      "datapath kernel has no process to send it", NULL);
+	expect_ok(TUNNEL("\ttype = 6in4;\n\tremote = 198.51.100.1;\n\tpeer = 2001:db8::1;\n\tkeepalive = 1;\n"));
+	expect_ok(TUNNEL("\ttype = 6in4;\n\tremote = 198.51.100.1;\n\tpeer = 2001:db8::1;\n"
+			 "\tdatapath = userspace;\n\tkeepalive = 86400;\n"));
+}
+
 /* 7. Unknown tunnel type and datapath. */
 static void test_unknown_type_and_datapath(void **state)
 {
@@ -821,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_limit_memory),
 		cmocka_unit_test(test_limit_pids_cpu),
+		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_stop_timeout),
 		cmocka_unit_test(test_confine_no_errors),

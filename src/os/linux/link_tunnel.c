@@ -123,7 +123,7 @@ static int do_tunnel_kernel(struct exec *x)
 /*
  * datapath kernel: a sit link. userspace: TUN + daemon. auto: a sit link when
  * the kernel can make one, else the userspace datapath; a change keeps the
- * kind that is there.
+ * kind that is there. auto with a keepalive: TUN + daemon (sit sends none).
  */
 int exec_tunnel(struct exec *x)
 {
@@ -133,7 +133,9 @@ int exec_tunnel(struct exec *x)
 
 	if (a->gw.family != AF_INET || (!a->local_auto && a->addr.family != AF_INET))
 		return exec_fail_msg(x, -EINVAL, "%s: 6in4 endpoints must be IPv4 addresses", a->ifname);
-	if (a->datapath == MODEL_DATAPATH_USERSPACE || a->datapath == MODEL_DATAPATH_EBPF)
+	/* auto with a keepalive: a jail6 datapath, the one that sends it */
+	if (a->datapath == MODEL_DATAPATH_USERSPACE || a->datapath == MODEL_DATAPATH_EBPF ||
+	    (a->datapath == MODEL_DATAPATH_AUTO && a->keepalive))
 		return do_tunnel_userspace(x);
 	if (a->datapath == MODEL_DATAPATH_KERNEL)
 		return do_tunnel_kernel(x);

@@ -138,13 +138,23 @@ bool linux_tun_has_pidfile(const struct linux_ctx *c, const char *name)
 
 void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], pidf[PATH_MAX];
 	struct tunnel_stats s;
+	struct stat st;
+	int r;
 
 	l->daemon = linux_tun_daemon_pid(c, l->name) > 0;
-	if (!l->daemon || linux_tun_path(c, l->name, ".stats", path, sizeof(path)) < 0 ||
-	    tunnel_stats_read(path, &s) < 0)
+	l->daemon_keepalive = -1; /* unknown until its stats say */
+	if (!l->daemon || linux_tun_path(c, l->name, ".stats", path, sizeof(path)) < 0)
 		return;
+	if ((r = tunnel_stats_read(path, &s)) < 0) {
+		/* no stats from a supervisor that runs for a while already: its
+		 * datapath never gets as far as writing them (failing, hung) */
+		if (r == -ENOENT && linux_tun_path(c, l->name, ".pid", pidf, sizeof(pidf)) == 0 &&
+		    stat(pidf, &st) == 0 && time(NULL) - st.st_mtime > STATE_DAEMON_STALE_S)
+			l->daemon_stale = true;
+		return;
+	}
 	/* what the file lacks reads as "" or 0: unknown, left alone */
 	addr_parse(s.local, ADDR_V4_ONLY, &l->local, NULL);
 	addr_parse(s.remote, ADDR_V4_ONLY, &l->remote, NULL);
@@ -152,6 +162,8 @@ void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 	l->daemon_mtu = s.mtu;
 	/* a file without "datapath" is the userspace one's, of a release before */
 	l->daemon_dp = !strcmp(s.datapath, "ebpf") ? MODEL_DATAPATH_EBPF : MODEL_DATAPATH_USERSPACE;
+	l->daemon_keepalive = s.keepalive;
+	l->daemon_stale = tunnel_stats_age(&s, time(NULL)) > STATE_DAEMON_STALE_S;
 }
 
 /* Runs inside the host namespace: a persistent TUN device named name. */
@@ -195,9 +207,9 @@ static int wait_started(const char *pidfile, pid_t spawned)
 int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *err, size_t errlen)
 {
 	char pid[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX], local[ADDR_STRLEN], remote[ADDR_STRLEN];
-	char ttl[16], mtu[16];
+	char ttl[16], mtu[16], ka[16], kapeer[ADDR_STRLEN];
 	const char *host = linux_host_netns(c);
-	char *argv[32];
+	char *argv[40]; /* 30 at the most today (with a keepalive); room for more options */
 	const char *exe;
 	int n = 0, r;
 	posix_spawn_file_actions_t fa;
@@ -253,6 +265,13 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	/* auto: ebpf where its programs load (the daemon decides), else userspace */
 	argv[n++] = (char *)model_datapath_name(a->datapath == MODEL_DATAPATH_KERNEL ? MODEL_DATAPATH_USERSPACE
 										      : a->datapath);
+	if (a->keepalive) {
+		snprintf(ka, sizeof(ka), "%d", a->keepalive);
+		argv[n++] = "--keepalive";
+		argv[n++] = ka;
+		argv[n++] = "--peer";
+		argv[n++] = (char *)addr_format_host(&a->ka_peer, kapeer, sizeof(kapeer));
+	}
 	argv[n++] = "--supervise";
 	argv[n++] = "--pidfile";
 	argv[n++] = pid;
