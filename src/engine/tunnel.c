@@ -25,6 +25,8 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 		.ebpf_or_userspace = t->datapath == MODEL_DATAPATH_AUTO,
 		.host_netns = d->host_netns, .runtime_dir = d->runtime_dir,
 		.pidfile = d->pidfile, .stats = d->stats, .log = d->log,
+		/* in the foreground a service manager may wait for it */
+		.notify = !d->supervise,
 	};
 	const char *why;
 	int r;

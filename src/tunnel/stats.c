@@ -11,6 +11,7 @@
 #include "tunnel/dp_int.h"
 #include "tunnel/ebpf.h"
 #include "util/fs.h"
+#include "util/notify.h"
 
 json_t *tunnel_stats_json(const struct tunnel_stats *s)
 {
@@ -117,6 +118,10 @@ void dp_stats_flush(struct dp_ctx *x)
 				  .started = x->started, .restarts = x->restarts, .c = x->ctr };
 	int r;
 
+	/* the datapath is up (the first flush) or its loop still turns */
+	if (x->notify_fd >= 0 && notify_send(x->notify_fd, x->notified_ready ? "WATCHDOG=1" :
+							  "READY=1\nSTATUS=datapath up") == 0)
+		x->notified_ready = true;
 	snprintf(s.datapath, sizeof(s.datapath), "userspace");
 	/* (the eBPF datapath's configuration follows the host here, with or
 	 * without a stats file) */
