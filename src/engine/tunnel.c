@@ -10,7 +10,23 @@
 #include <sys/socket.h>
 
 #include "tunnel/update.h"
+#include "util/fs.h"
 #include "util/msg.h"
+
+/* mkdir -p of the directory holding path (0700: as the backend's tunnel
+ * directory). */
+static int stats_dir_make(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || slash == path)
+		return 0;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	return fs_mkdir_p(dir, 0755, 0700);
+}
 
 int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errlen)
 {
@@ -59,6 +75,10 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 		return msg_fail(err, errlen, -EINVAL, "tunnel %s: a pidfile and a log go with supervise", t->name);
 	if (tunnel_opts_check(&o, NULL) < 0)
 		return msg_fail(err, errlen, -EINVAL, "tunnel %s: file and directory paths must be absolute", t->name);
+	/* the stats file's directory, as the supervisor makes it (a unit
+	 * gives STATE/run/tunnel/NAME.stats before any apply made it) */
+	if (o.stats && (r = stats_dir_make(o.stats)) < 0)
+		return msg_fail(err, errlen, r, "tunnel %s: the directory of %s: %s", t->name, o.stats, strerror(-r));
 	/* errors are logged on stderr by the datapath, naming the object */
 	r = tunnel_run(&o, true, 0);
 	return r < 0 ? msg_fail(err, errlen, r, "tunnel %s: %s", t->name, strerror(-r)) : 0;
