@@ -36,9 +36,10 @@ t_cleanup() {
 # netsnap: the machine's own namespace: links, addresses, routes, rules
 netsnap() { ip -o link show | sed 's/ qlen [0-9]*//'; ip -o addr show; ip route show; ip -6 route show; ip rule show; }
 
-out=$(lintian --fail-on error "$deb" 2>&1); rc=$?
+out=$(lintian --fail-on error --display-info "$deb" 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok "lintian: no errors"; else nok "lintian: no errors" "$out"; fi
-[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# lintian: /'
+# its warnings and notes, for the log (root's own notice left out)
+grep -v 'running with root privileges' <<<"$out" | sed '/^$/d; s/^/# lintian: /'
 
 net_before=$(netsnap)
 # apt-get takes a local file for a path with a slash
@@ -50,7 +51,7 @@ check "apt-get installs $deb" test $rc -eq 0
 dpkg -L jail6 | sort >"$T/files"
 
 expect "installed, configured" "install ok installed" "$(dpkg-query -W -f='${Status}' jail6)"
-check "/usr/sbin/jail6 --version runs" /usr/sbin/jail6 --version
+check "/usr/sbin/jail6 --version runs" test -n "$(/usr/sbin/jail6 --version)"
 for f in /usr/share/jail6/examples/*.conf; do
 	out=$(/usr/sbin/jail6 -f "$f" check 2>&1); rc=$?
 	if [ $rc -eq 0 ]; then ok "installed jail6 check $f"; else nok "installed jail6 check $f" "$out"; fi
