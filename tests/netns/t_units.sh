@@ -8,6 +8,8 @@
 #     exit 0 on SIGTERM; the userspace datapath (a socket path) and the eBPF
 #     one (an abstract socket), in throwaway namespaces, documentation
 #     addresses only
+#   - the hand-over: apply with systemd as PID 1 starts the unit (a
+#     systemctl of the test's), status sees its datapath, destroy stops it
 # Everything is removed on exit, failed or not; every wait is bounded.
 set -u
 cd "$(dirname "$0")/../.."
@@ -91,4 +93,51 @@ for dp in userspace ebpf; do
 	rm -rf "$T/state"
 done
 check "no TUN device left (the foreground datapath made its own)" test -z "$(H ip -o link show t6 2>/dev/null)"
+
+# ---- the hand-over: apply (the test build) with systemd "as PID 1"
+# (JAIL6_TEST_SYSTEMD_DIR names a directory that exists) and a systemctl of
+# this test's, which runs the unit's command line as systemd would, with
+# this test's namespace and directories
+U=$T/state/run/tunnel
+cat >"$T/systemctl" <<SH
+#!/bin/sh
+echo "\$*" >>"$T/systemctl.calls"
+name=\${3#jail6-datapath@}; name=\${name%.service}
+args=\$(sed -n 's/^JAIL6_DATAPATH_ARGS=//p' "$U/\$name.env")
+setsid "$BUILD/tests/jail6" --runtime-dir "$R" --host-netns host tunnel run "\$name" --foreground \\
+	--pidfile "$U/\$name.pid" --stats "$U/\$name.stats" \$args </dev/null >>"$T/unit.log" 2>&1 &
+SH
+chmod +x "$T/systemctl"
+cat >"$T/apply.conf" <<CONF
+tunnel t6 {
+	type = 6in4;
+	remote = 198.51.100.2;
+	local = 198.51.100.1;
+	address = 2001:db8:ffff::1/64;
+	peer = 2001:db8:ffff::2;
+	datapath = userspace;
+}
+CONF
+j6u() {
+	JAIL6_TEST_SYSTEMD_DIR=$T JAIL6_TEST_SYSTEMCTL=$T/systemctl "$BUILD/tests/jail6" -f "$T/apply.conf" -s "$T/state" \
+		--runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"
+}
+out=$(j6u apply 2>&1); rc=$?
+expect "apply hands the datapath to its unit" "0 start --no-block jail6-datapath@t6.service" \
+	"$rc $(cat "$T/systemctl.calls" 2>/dev/null)" "$out" "$(cat "$T/unit.log" 2>/dev/null)"
+expect "the unit's settings, from the config" \
+	"JAIL6_DATAPATH_ARGS=--local 198.51.100.1 --remote 198.51.100.2 --ttl 64 --mtu 1480 --datapath userspace" \
+	"$(cat "$U/t6.env" 2>/dev/null)"
+read -r DP _ <"$U/t6.pid" 2>/dev/null
+check "the unit's datapath runs in the foreground, no supervisor of jail6's" \
+	test -n "$DP" -a "$(tr '\0' ' ' <"/proc/${DP:-0}/cmdline" 2>/dev/null | grep -c -- '--foreground --pidfile')" -eq 1 -a \
+	-z "$(pgrep -f -- "--runtime-dir $R .*--supervise")"
+out=$(j6u status 2>&1); rc=$?
+expect "status: in sync with the unit's datapath" 0 $rc "$out"
+out=$(j6u apply 2>&1)
+check "a second apply has nothing to do, starts nothing" test "$(grep -c 'nothing to do' <<<"$out") $(wc -l <"$T/systemctl.calls")" = "1 1"
+out=$(j6u destroy 2>&1); rc=$?
+check "destroy stops it (SIGTERM: a clean exit, which the unit does not restart)" poll test ! -d "/proc/$DP"
+check "and removes its files (pidfile, stats, settings)" test ! -e "$U/t6.pid" -a ! -e "$U/t6.stats" -a ! -e "$U/t6.env"
+DP=
 exit $((n_fail > 0))
