@@ -257,10 +257,19 @@ static int unit_start(struct linux_ctx *c, const struct action *a, char **args, 
 	/* written whole, then renamed: the unit never reads half a file */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", env);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, line, off) != (ssize_t)off || close(fd) < 0 || rename(tmp, env) < 0) {
+	if (fd < 0) {
 		r = -errno;
-		if (fd >= 0)
+	} else {
+		ssize_t w = write(fd, line, off);
+		r = w == (ssize_t)off ? 0 : w < 0 ? -errno : -EIO;
+		if (close(fd) < 0 && r == 0)
+			r = -errno;
+		if (r == 0 && rename(tmp, env) < 0)
+			r = -errno;
+		if (r < 0)
 			unlink(tmp);
+	}
+	if (r < 0) {
 		snprintf(err, errlen, "%s: write %s: %s", a->ifname, env, strerror(-r));
 		return r;
 	}
