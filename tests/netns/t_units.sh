@@ -57,19 +57,24 @@ H ip link add u0 type veth peer name u1 && H ip link set u1 netns "$R/peer" &&
 	nsenter --net="$R/peer" ip addr add 198.51.100.2/24 dev u1 && nsenter --net="$R/peer" ip link set u1 up ||
 	{ nok "the link host -- peer" "ip failed"; exit 1; }
 
-# run_unit DATAPATH SOCKET: the unit's command line in host, under its
-# bounding set; notify_listen.py's lines
-run_unit() {
-	cat >"$T/jail6.conf" <<CONF
+# conf FILE DATAPATH: the tunnel t6, host's end
+conf() {
+	cat >"$1" <<CONF
 tunnel t6 {
 	type = 6in4;
 	remote = 198.51.100.2;
 	local = 198.51.100.1;
 	address = 2001:db8:ffff::1/64;
 	peer = 2001:db8:ffff::2;
-	datapath = $1;
+	datapath = $2;
 }
 CONF
+}
+
+# run_unit DATAPATH SOCKET: the unit's command line in host, under its
+# bounding set; notify_listen.py's lines
+run_unit() {
+	conf "$T/jail6.conf" "$1"
 	# (both in host: an abstract socket's name is one network namespace's)
 	timeout 60 nsenter --net="$R/host" python3 tests/netns/notify_listen.py "$2" 30 \
 		setpriv --no-new-privs --bounding-set "$bset" -- \
@@ -108,16 +113,7 @@ setsid "$BUILD/tests/jail6" --runtime-dir "$R" --host-netns host tunnel run "\$n
 	--pidfile "$U/\$name.pid" --stats "$U/\$name.stats" \$args </dev/null >>"$T/unit.log" 2>&1 &
 SH
 chmod +x "$T/systemctl"
-cat >"$T/apply.conf" <<CONF
-tunnel t6 {
-	type = 6in4;
-	remote = 198.51.100.2;
-	local = 198.51.100.1;
-	address = 2001:db8:ffff::1/64;
-	peer = 2001:db8:ffff::2;
-	datapath = userspace;
-}
-CONF
+conf "$T/apply.conf" userspace
 j6u() {
 	JAIL6_TEST_SYSTEMD_DIR=$T JAIL6_TEST_SYSTEMCTL=$T/systemctl "$BUILD/tests/jail6" -f "$T/apply.conf" -s "$T/state" \
 		--runtime-dir "$R" --host-netns host --lock-timeout 20 "$@"
