@@ -18,7 +18,7 @@ case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 BIN=$BUILD/jail6
 
 t_need_root t_units
-for t in systemd-analyze setpriv python3; do
+for t in systemd-analyze setpriv python3 jq; do
 	command -v $t >/dev/null || { echo "skip t_units needs $t (scripts/deps installs it)"; exit 0; }
 done
 [ -c /dev/net/tun ] || { echo "skip t_units needs /dev/net/tun"; exit 0; }
