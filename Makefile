@@ -3,7 +3,8 @@
 #   make check      build and run the whole suite (unit, golden, netns when root)
 #   make sanitize   the whole suite again under ASan+UBSan (build-san/)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same files)
+#   make deb        the Debian package (dpkg-buildpackage), build/jail6_*.deb
 #   V=1             show the commands
 #
 # Layout of the build: libjail6.a holds everything but the front ends
@@ -17,6 +18,8 @@ BINDIR    ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 LIBDIR    ?= $(PREFIX)/lib/jail6
 DATADIR   ?= $(PREFIX)/share/jail6
+# systemd's search path has /usr/local/lib/systemd/system and /lib/systemd/system
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
@@ -70,8 +73,14 @@ START_BIN := $(BUILD)/jail6-start
 START_OBJS := $(BUILD)/src/starter/main.o $(BUILD)/src/os/linux/lxc_record.o
 HELPERS   := $(INIT_BIN) $(START_BIN)
 
+# systemd units (systemd/): install gives the *.in the installed jail6's path
+UNIT_INS  := $(sort $(wildcard systemd/*.in))
+UNIT_PLAIN := $(filter-out $(UNIT_INS),$(sort $(wildcard systemd/*)))
+UNIT_NAMES := $(notdir $(UNIT_INS:%.in=%) $(UNIT_PLAIN))
+EXAMPLES  := $(sort $(wildcard examples/*.conf))
+
 .SECONDARY:
-.PHONY: all check unit drivers sanitize fuzz install uninstall clean deps
+.PHONY: all check unit drivers sanitize fuzz install uninstall clean deps deb
 all: $(BIN) $(LAB_BIN) $(HELPERS)
 
 $(BUILD)/%.o: %.c
@@ -111,7 +120,7 @@ $(EBPF_SKEL_USERS): CPPFLAGS += -I$(BUILD)/gen
 $(INIT_BIN): src/init/init.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@ (static)")
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) $(filter -Werror,$(CFLAGS)) -static -o $@ $<
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(filter -Werror,$(CFLAGS)) -static -o $@ $<
 
 $(START_BIN): $(START_OBJS)
 	@$(if $(Q),echo "  LD      $@")
@@ -195,20 +204,39 @@ fuzz: $(FUZZ_BINS)
 	  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' build-fuzz/$$n.log || true; \
 	done
 
+# uninstall removes exactly these files, then the directories that are
+# jail6's own (LIBDIR, DATADIR) once empty
+INSTALLED := $(BINDIR)/jail6 $(BINDIR)/jail6-lab $(LIBDIR)/jail6-init $(LIBDIR)/jail6-start \
+	     $(MANDIR)/man5/jail6.conf.5 $(MANDIR)/man8/jail6.8 $(MANDIR)/man8/jail6-lab.8 \
+	     $(EXAMPLES:examples/%=$(DATADIR)/examples/%) $(addprefix $(UNITDIR)/,$(UNIT_NAMES))
+
 install: $(BIN) $(LAB_BIN) $(HELPERS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/jail6
 	install -m 0755 $(LAB_BIN) $(DESTDIR)$(BINDIR)/jail6-lab
 	install -m 0755 $(INIT_BIN) $(DESTDIR)$(LIBDIR)/jail6-init
 	install -m 0755 $(START_BIN) $(DESTDIR)$(LIBDIR)/jail6-start
 	install -m 0644 docs/jail6.conf.5 $(DESTDIR)$(MANDIR)/man5/jail6.conf.5
 	install -m 0644 docs/jail6.8 $(DESTDIR)$(MANDIR)/man8/jail6.8
-	install -m 0644 examples/*.conf $(DESTDIR)$(DATADIR)/examples/
+	install -m 0644 docs/jail6-lab.8 $(DESTDIR)$(MANDIR)/man8/jail6-lab.8
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DATADIR)/examples/
+	install -m 0644 $(UNIT_PLAIN) $(DESTDIR)$(UNITDIR)/
+	for f in $(UNIT_INS); do u=$(DESTDIR)$(UNITDIR)/$$(basename $$f .in); \
+	  sed 's|@SBINDIR@|$(BINDIR)|g' $$f >$$u && chmod 0644 $$u || exit 1; done
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/jail6 $(DESTDIR)$(BINDIR)/jail6-lab \
-	      $(DESTDIR)$(MANDIR)/man5/jail6.conf.5 $(DESTDIR)$(MANDIR)/man8/jail6.8
-	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBDIR)
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBDIR) 2>/dev/null
+
+# The Debian package (debian/), built from this tree; the .deb and its
+# .buildinfo/.changes land in BUILD/ (dpkg-buildpackage writes them to ..).
+deb:
+	dpkg-buildpackage -us -uc -b
+	@mkdir -p $(BUILD)/deb
+	@v=$$(dpkg-parsechangelog -S Version); a=$$(dpkg --print-architecture); \
+	  for f in ../jail6_$${v}_$$a.deb ../jail6-dbgsym_$${v}_$$a.deb ../jail6_$${v}_$$a.buildinfo ../jail6_$${v}_$$a.changes; do \
+	    [ ! -e "$$f" ] || mv "$$f" $(BUILD)/deb/; done; ls $(BUILD)/deb/*.deb
 
 deps:
 	scripts/deps

@@ -44,7 +44,9 @@ static void help_run(FILE *f)
 		"  --pidfile P, --stats S, --log L\n"
 		"                      the supervisor's pidfile, the stats JSON, the log; with\n"
 		"                      --supervise they default to STATE/run/tunnel/NAME.*\n"
-		"                      (STATE: the state directory, -s)\n",
+		"                      (STATE: the state directory, -s); in the foreground\n"
+		"                      --pidfile and --stats are this process's (a systemd\n"
+		"                      unit's: jail6-datapath@.service), --log is stderr\n",
 		MODEL_TUNNEL_TTL_DEFAULT, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX,
 		MODEL_TUNNEL_MTU_DEFAULT, MODEL_TUNNEL_KEEPALIVE_MAX);
 }
@@ -224,8 +226,8 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		warnx("tunnel run: --foreground and --supervise exclude each other");
 		return CLI_EXIT_CONFIG;
 	}
-	if (!a.supervise && (a.pidfile || a.log)) {
-		warnx("tunnel run: --pidfile and --log go with --supervise");
+	if (!a.supervise && a.log) {
+		warnx("tunnel run: --log goes with --supervise");
 		return CLI_EXIT_CONFIG;
 	}
 	snprintf(t.name, sizeof(t.name), "%s", name);

@@ -19,7 +19,7 @@ const struct cli_command cli_commands[] = {
 	{ "status", cmd_status, "[-f FILE] [--json]", "show tunnel, bridge and jails; exit 3 when drifted" },
 	{ "destroy", cmd_destroy, "[-f FILE] [-n|--dry-run] [JAIL...]", "remove what jail6 created (all, or the jails)" },
 	{ "start", cmd_start, "[-f FILE] [-n|--dry-run] JAIL...", "create and start jails" },
-	{ "stop", cmd_stop, "[-f FILE] [-n|--dry-run] JAIL...", "stop jails (exec.stop, then remove them)" },
+	{ "stop", cmd_stop, "[-f FILE] [-n|--dry-run] JAIL... | --shutdown", "stop jails (exec.stop, then remove them)" },
 	{ "restart", cmd_restart, "[-f FILE] [-n|--dry-run] JAIL...", "stop and start jails" },
 	{ "exec", cmd_exec, "[-e VAR=value]... [-u USER] JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },

@@ -140,6 +140,13 @@ int engine_jail_stop(struct engine *e, const struct model *m, const char *const 
 int engine_jail_restart(struct engine *e, struct model *m, const char *const *names, size_t n,
 			bool dry_run, struct engine_result *res);
 
+/* The host shuts down: every jail of *m that runs is stopped as stop does
+ * (exec.stop, then the jail and its epairs removed; leases and id ranges
+ * kept), but what the user wished is left as it was, so the next apply (at
+ * boot) starts again the jails it would have started. The tunnel, the
+ * bridge and the store stay. Nothing running: an empty plan. */
+int engine_jail_shutdown(struct engine *e, const struct model *m, bool dry_run, struct engine_result *res);
+
 /* One jail as `jail6 list` shows it. */
 struct engine_jail_info {
 	const struct model_jail *jail;  /* borrowed from the model */

@@ -13,6 +13,7 @@ struct engine {
 	struct backend *be;
 	FILE *log, *warn;
 	bool keep_leases;              /* teardown for stop: leases stay */
+	bool keep_wish;                /* ... and the jails are not marked stopped (shutdown) */
 	char err[1024];
 };
 

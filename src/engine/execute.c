@@ -211,7 +211,8 @@ static int forget_removed(struct engine *e, const struct action *a)
 		if (store_own_del_unclaimed(e->store, &o) == 0)
 			return 0;
 		if (e->keep_leases) { /* stop: the jail keeps its addresses */
-			store_jail_set_state(e->store, a->target, STORE_JAIL_STOPPED);
+			if (!e->keep_wish) /* (shutdown: apply starts it again) */
+				store_jail_set_state(e->store, a->target, STORE_JAIL_STOPPED);
 			return 0;
 		}
 		store_ipam_release_jail(e->store, a->target);

@@ -78,6 +78,28 @@ int engine_jail_stop(struct engine *e, const struct model *m, const char *const 
 	return r;
 }
 
+int engine_jail_shutdown(struct engine *e, const struct model *m, bool dry_run, struct engine_result *res)
+{
+	const char **names = calloc(m->n_jails ? m->n_jails : 1, sizeof(*names));
+	const char **up = calloc(m->n_jails ? m->n_jails : 1, sizeof(*up));
+	size_t k = 0;
+	int r = names && up ? known(e, m, NULL, 0) : engine_fail(e, -ENOMEM, "out of memory");
+
+	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; i < m->n_jails && names; i++)
+		names[i] = m->jails[i].name;
+	if (r == 0)
+		r = which_exist(e, m, names, m->n_jails, up, &k);
+	if (r == 0 && k) {
+		e->keep_wish = true;
+		r = engine_teardown(e, m, up, k, dry_run, true, res);
+		e->keep_wish = false;
+	}
+	free(names);
+	free(up);
+	return r;
+}
+
 int engine_jail_restart(struct engine *e, struct model *m, const char *const *names, size_t n, bool dry_run,
 			struct engine_result *res)
 {

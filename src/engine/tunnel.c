@@ -8,9 +8,27 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "tunnel/update.h"
+#include "util/fs.h"
 #include "util/msg.h"
+#include "util/proc.h"
+
+/* mkdir -p of the directory holding path (0700: as the backend's tunnel
+ * directory). */
+static int stats_dir_make(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || slash == path)
+		return 0;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	return fs_mkdir_p(dir, 0755, 0700);
+}
 
 int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errlen)
 {
@@ -26,6 +44,8 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 		.ebpf_or_userspace = t->datapath == MODEL_DATAPATH_AUTO,
 		.host_netns = d->host_netns, .runtime_dir = d->runtime_dir,
 		.pidfile = d->pidfile, .stats = d->stats, .log = d->log,
+		/* in the foreground a service manager may wait for it */
+		.notify = !d->supervise,
 	};
 	const char *why;
 	int r;
@@ -54,12 +74,31 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 					strerror(-r), o.log);
 		return 0;
 	}
-	if ((o.pidfile || o.log) && !d->supervise)
-		return msg_fail(err, errlen, -EINVAL, "tunnel %s: a pidfile and a log go with supervise", t->name);
+	if (o.log && !d->supervise)
+		return msg_fail(err, errlen, -EINVAL, "tunnel %s: a log goes with supervise", t->name);
 	if (tunnel_opts_check(&o, NULL) < 0)
 		return msg_fail(err, errlen, -EINVAL, "tunnel %s: file and directory paths must be absolute", t->name);
+	/* the files' directories, as the supervisor makes them (a unit gives
+	 * STATE/run/tunnel/NAME.* before any apply made it) */
+	if ((o.stats && (r = stats_dir_make(o.stats)) < 0) || (o.pidfile && (r = stats_dir_make(o.pidfile)) < 0))
+		return msg_fail(err, errlen, r, "tunnel %s: the directory of %s: %s", t->name,
+				o.stats ? o.stats : o.pidfile, strerror(-r));
+	/* a pidfile in the foreground (jail6-datapath@.service): this
+	 * process's record, so that apply finds the datapath as it finds a
+	 * supervisor's, and stops it the same way */
+	if (o.pidfile) {
+		struct proc_id self;
+		if (proc_pidfile_live(o.pidfile) > 0)
+			return msg_fail(err, errlen, -EEXIST, "tunnel %s: a datapath already runs (pidfile %s)",
+					t->name, o.pidfile);
+		if ((r = proc_of(getpid(), &self)) < 0 || (r = proc_pidfile_write(o.pidfile, &self)) < 0)
+			return msg_fail(err, errlen, r, "tunnel %s: write pidfile %s: %s", t->name, o.pidfile,
+					strerror(-r));
+	}
 	/* errors are logged on stderr by the datapath, naming the object */
 	r = tunnel_run(&o, true, 0);
+	if (o.pidfile && proc_pidfile_live(o.pidfile) == getpid())
+		unlink(o.pidfile);
 	return r < 0 ? msg_fail(err, errlen, r, "tunnel %s: %s", t->name, strerror(-r)) : 0;
 }
 

@@ -28,6 +28,7 @@
 #include "model/model.h"
 #include "tunnel/dp_int.h"
 #include "tunnel/ebpf.h"
+#include "util/notify.h"
 
 #define PTB_RATE        100                 /* Packet Too Big per second ... */
 #define PTB_BURST       100                 /* ... with this burst */
@@ -158,6 +159,11 @@ static int signals_open(void)
 /* Free what x holds; NULL-tolerant. */
 static void free_dp_ctx(struct dp_ctx *x)
 {
+	if (x->notify_fd >= 0) {
+		if (x->notified_ready)
+			notify_send(x->notify_fd, "STOPPING=1");
+		close(x->notify_fd);
+	}
 	if (!x)
 		return;
 	if (x->tun_fd >= 0)
@@ -181,7 +187,7 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 
 	if (!x)
 		return -ENOMEM;
-	x->tun_fd = x->raw_fd = x->sig_fd = x->ka_fd = -1;
+	x->tun_fd = x->raw_fd = x->sig_fd = x->ka_fd = x->notify_fd = -1;
 	x->o = o;
 	x->restarts = restarts;
 	x->started = time(NULL);
@@ -206,6 +212,12 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 	if (r < 0)
 		goto cleanup;
 	x->sig_fd = r;
+	/* under a Type=notify unit: READY=1 with the first stats (the
+	 * datapath is up), WATCHDOG=1 with each after */
+	if (o->notify && (r = notify_open()) < -1)
+		dp_log(o, "$NOTIFY_SOCKET: %s; the service manager is not told", strerror(-r));
+	else if (o->notify)
+		x->notify_fd = r;
 	/* everything below lives in the host namespace */
 	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0)
 		goto cleanup;

@@ -64,6 +64,9 @@ struct tunnel_opts {
 	const char *pidfile;
 	const char *stats;
 	const char *log;           /* supervise: stdout and stderr go here */
+	bool notify;               /* foreground: sd_notify READY=1 once up, then
+				    * WATCHDOG=1 with each stats write (about
+				    * once a second), when $NOTIFY_SOCKET is set */
 };
 
 /* Check o (names, families, ranges, absolute paths): 0, or -EINVAL with a

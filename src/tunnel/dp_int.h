@@ -39,6 +39,8 @@ struct dp_ctx {
 	struct dp_config cfg;
 	struct dp_counters ctr;
 	int tun_fd, raw_fd, sig_fd;
+	int notify_fd;              /* $NOTIFY_SOCKET (util/notify.h), or -1 */
+	bool notified_ready;        /* READY=1 sent: each flush is a WATCHDOG=1 */
 	bool vnet;                  /* every TUN read/write has a vnet header */
 	int link_mtu;               /* the TUN device's MTU when last read */
 	unsigned restarts;
@@ -105,7 +107,9 @@ int dp_loop(struct dp_ctx *x);
 void dp_keepalive(struct dp_ctx *x, uint64_t now_ms);
 void dp_keepalive_close(struct dp_ctx *x);
 
-/* stats.c: write the stats file; take over the previous process's counters. */
+/* stats.c: write the stats file (and tell a service manager the datapath is
+ * ready, then alive, each time: util/notify.h); take over the previous
+ * process's counters. */
 void dp_stats_flush(struct dp_ctx *x);
 void dp_stats_carry_over(struct dp_ctx *x);
 

@@ -13,6 +13,7 @@
 #include "tunnel/dp_int.h"
 #include "tunnel/ebpf.h"
 #include "util/fs.h"
+#include "util/notify.h"
 
 json_t *tunnel_stats_json(const struct tunnel_stats *s)
 {
@@ -143,6 +144,10 @@ void dp_stats_flush(struct dp_ctx *x)
 				  .keepalive = x->o->keepalive, .ka_sent = x->ka_sent, .ka_replies = x->ka_replies };
 	int r;
 
+	/* the datapath is up (the first flush) or its loop still turns */
+	if (x->notify_fd >= 0 && notify_send(x->notify_fd, x->notified_ready ? "WATCHDOG=1" :
+							  "READY=1\nSTATUS=datapath up") == 0)
+		x->notified_ready = true;
 	snprintf(s.datapath, sizeof(s.datapath), "userspace");
 	/* (the eBPF datapath's configuration follows the host here, with or
 	 * without a stats file) */

@@ -126,6 +126,16 @@ j6 start cache >/dev/null 2>&1
 check "start brings it back on the same address" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
 out=$(j6 restart cache 2>&1); check "restart" test $? -eq 0 -a -e "$R/cache"
 
+# stop --shutdown (jail6.service's ExecStop): every jail goes, none is marked
+# stopped, the bridge stays; the next apply (the boot's) brings them back
+j6 stop --shutdown >/dev/null 2>&1
+check "stop --shutdown removes every jail" test ! -e "$R/www" -a ! -e "$R/db" -a ! -e "$R/cache"
+check "stop --shutdown leaves the bridge" test -n "$(H ip -o link show bridge0 2>/dev/null)"
+out=$(j6 apply 2>&1)
+check "apply after stop --shutdown starts them again, on their addresses" test \
+	"$(j6 exec db ip -6 -o addr show dev epair2b scope global | awk '{print $4}') $(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" \
+	= "2001:db8:1::2/64 2001:db8:1::4/64"
+
 # exec returns the command's status; unknown jails are errors
 j6 exec www sh -c 'exit 7'; check "exec returns the exit status" test $? -eq 7
 out=$(j6 exec nosuch true 2>&1); rc=$?; check "exec into a missing jail fails" test $rc -ne 0

@@ -111,6 +111,9 @@ sys.exit(0 if (r["method"], r["path"], r["hostname"], r["user"], r["auth"], r["m
          == ("GET", "/nic/update", "1001", "alice", "ok", None, ["hostname"]) else 1)
 EOF
 
+# as jail6-update@.service runs it: no capability at all, no_new_privs
+RC=0; OUT=$(in_ns setpriv --no-new-privs --bounding-set -all -- "$J" -f "$T/jail6.conf" tunnel update t1001 --url "$URL" 2>&1) || RC=$?
+expect "good without any capability, as its unit runs it" 0 "t1001: endpoint updated to 127.0.0.1"
 update t1001 --url "$URL" --myip 203.0.113.9
 expect "--myip: sent and echoed" 0 "t1001: endpoint updated to 203.0.113.9"
 [[ $(last_log) == *'"myip": "203.0.113.9"'* ]] && ok "--myip in the query" || nok "--myip in the query" "$(last_log)"

@@ -4,7 +4,10 @@
  * device named like the tunnel (it outlives any daemon, so a restarted daemon
  * re-attaches to the same link with its addresses and routes), and the
  * supervisor `jail6 tunnel run NAME --supervise` spawned with posix_spawn,
- * whose pidfile and stats file live in dirname(RUNTIME_DIR)/jail6/tunnel/HOSTNS.
+ * whose pidfile and stats file live in dirname(RUNTIME_DIR)/jail6/tunnel/HOSTNS;
+ * or, when systemd is PID 1, the unit jail6-datapath@NAME.service, which
+ * runs `jail6 tunnel run NAME --foreground` with the same pidfile and stats
+ * (unit_start).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -187,6 +190,34 @@ int linux_tun_create(struct linux_ctx *c, const char *name)
 	return linux_in_ns(c, "", tun_create_here, (void *)name);
 }
 
+/* What a host with systemd as PID 1 runs a tunnel's datapath as, and the
+ * run directory whose tunnel/NAME.{pid,stats,env} that unit names (the
+ * default state directory's). */
+#define DATAPATH_UNIT    "jail6-datapath@%s.service"
+#define UNIT_RUN_DIR     "/var/lib/jail6/run"
+#define SYSTEMCTL        "/bin/systemctl"
+
+/*
+ * Whether apply hands the datapath to jail6-datapath@NAME.service instead
+ * of starting its own supervisor: systemd runs as PID 1 (the directory
+ * /run/systemd/system exists: sd_booted(3)'s test), and this instance is
+ * the one the unit serves: the host's own namespace, the default runtime
+ * dir, the default state directory. Elsewhere (the lab, the tests,
+ * containers, hosts without systemd) the built-in supervisor stays. The
+ * test build names another directory in JAIL6_TEST_SYSTEMD_DIR, and then
+ * only its existence counts.
+ */
+static bool handover(const struct linux_ctx *c)
+{
+	const char *dir = testhook_env("JAIL6_TEST_SYSTEMD_DIR");
+
+	if (dir && *dir)
+		return access(dir, F_OK) == 0;
+	return access("/run/systemd/system", F_OK) == 0 && !linux_host_netns(c)[0] &&
+	       !strcmp(linux_runtime_dir(c), TUNNEL_RUNTIME_DIR_DEFAULT) && linux_run_dir(c) &&
+	       !strcmp(linux_run_dir(c), UNIT_RUN_DIR);
+}
+
 /* Wait (bounded) for the supervisor to write a pidfile naming a live process;
  * reap the spawned process if it is gone (it may have forked to daemonize). */
 static int wait_started(const char *pidfile, pid_t spawned)
@@ -204,6 +235,71 @@ static int wait_started(const char *pidfile, pid_t spawned)
 	return -ETIMEDOUT;
 }
 
+/*
+ * Hand tunnel a's datapath to its unit: the settings (args[0..n), the
+ * options after `tunnel run NAME`) go to RUN/tunnel/NAME.env as
+ * JAIL6_DATAPATH_ARGS, which the unit puts on its command line, then
+ * `systemctl start --no-block jail6-datapath@NAME.service`, and apply waits
+ * (bounded) for the pidfile the datapath writes, as for a supervisor's.
+ * The backend stops it as it stops a supervisor: SIGTERM to the process
+ * the pidfile records, a clean exit that the unit does not restart.
+ */
+static int unit_start(struct linux_ctx *c, const struct action *a, char **args, int n, const char *pidfile,
+		      char *err, size_t errlen)
+{
+	char env[PATH_MAX], tmp[PATH_MAX + 8], unit[64], line[512];
+	const char *exe = testhook_env("JAIL6_TEST_SYSTEMCTL");
+	char *argv[] = { "systemctl", "start", "--no-block", unit, NULL };
+	size_t off = 0;
+	posix_spawn_file_actions_t fa;
+	pid_t child;
+	int fd, r;
+
+	if (!exe || !*exe)
+		exe = SYSTEMCTL;
+	snprintf(unit, sizeof(unit), DATAPATH_UNIT, a->ifname);
+	off = (size_t)snprintf(line, sizeof(line), "JAIL6_DATAPATH_ARGS=");
+	for (int i = 0; i < n && off < sizeof(line); i++)
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i ? " " : "", args[i]);
+	if (off + 1 >= sizeof(line) || (r = linux_tun_path(c, a->ifname, ".env", env, sizeof(env))) < 0) {
+		snprintf(err, errlen, "%s: the datapath unit's settings: %s", a->ifname, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	line[off++] = '\n';
+	/* written whole, then renamed: the unit never reads half a file */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", env);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		ssize_t w = write(fd, line, off);
+		r = w == (ssize_t)off ? 0 : w < 0 ? -errno : -EIO;
+		if (close(fd) < 0 && r == 0)
+			r = -errno;
+		if (r == 0 && rename(tmp, env) < 0)
+			r = -errno;
+		if (r < 0)
+			unlink(tmp);
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s: write %s: %s", a->ifname, env, strerror(-r));
+		return r;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	r = posix_spawn(&child, exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r) {
+		snprintf(err, errlen, "%s: %s start %s: %s", a->ifname, exe, unit, strerror(r));
+		return -r;
+	}
+	r = wait_started(pidfile, child);
+	if (r < 0)
+		snprintf(err, errlen, "%s: %s did not start (%s); see journalctl -u %s", a->ifname, unit,
+			 r == -ETIMEDOUT ? "no pidfile after 5 s" : "systemctl failed", unit);
+	return r;
+}
+
 int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *err, size_t errlen)
 {
 	char pid[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX], local[ADDR_STRLEN], remote[ADDR_STRLEN];
@@ -211,7 +307,7 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	const char *host = linux_host_netns(c);
 	char *argv[40]; /* 30 at the most today (with a keepalive); room for more options */
 	const char *exe;
-	int n = 0, r;
+	int n = 0, first, r;
 	posix_spawn_file_actions_t fa;
 	pid_t child;
 
@@ -253,6 +349,7 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	argv[n++] = "tunnel";
 	argv[n++] = "run";
 	argv[n++] = (char *)a->ifname;
+	first = n; /* the settings, what the unit takes */
 	argv[n++] = "--local";
 	argv[n++] = local;
 	argv[n++] = "--remote";
@@ -272,6 +369,8 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 		argv[n++] = "--peer";
 		argv[n++] = (char *)addr_format_host(&a->ka_peer, kapeer, sizeof(kapeer));
 	}
+	if (handover(c))
+		return unit_start(c, a, argv + first, n - first, pid, err, errlen);
 	argv[n++] = "--supervise";
 	argv[n++] = "--pidfile";
 	argv[n++] = pid;
@@ -325,6 +424,9 @@ int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
 	unlink(path);
 	unlink(stats);
 	if (linux_tun_path(c, name, ".log", path, sizeof(path)) == 0)
+		unlink(path);
+	/* (a datapath handed to its unit: its settings) */
+	if (linux_tun_path(c, name, ".env", path, sizeof(path)) == 0)
 		unlink(path);
 	/* and the host namespace's directory once it is empty */
 	if (linux_tun_path(c, NULL, NULL, path, sizeof(path)) == 0)
