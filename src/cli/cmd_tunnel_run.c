@@ -13,7 +13,7 @@ static void help_run(FILE *f)
 {
 	fprintf(f,
 		"usage: jail6 [-f FILE] [--host-netns NS] [--runtime-dir DIR] tunnel run NAME\n"
-		"           [--local IPV4|auto] [--remote IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
+		"           [--local IPV4|auto] [--remote IPV4] [--via IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
 		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L]\n\n"
 		"Run the userspace 6in4 datapath of tunnel NAME: the TUN device NAME on one\n"
 		"side, a raw IPv4 socket of protocol 41 toward the remote on the other.\n"
@@ -21,6 +21,10 @@ static void help_run(FILE *f)
 		"block NAME of the config; the options override them.\n\n"
 		"  --local IPV4|auto   our IPv4 endpoint (auto: the source toward the remote)\n"
 		"  --remote IPV4       the broker's IPv4 endpoint\n"
+		"  --via IPV4          the gateway the remote is reached through: while the\n"
+		"                      route to the remote does not go via it, nothing is sent\n"
+		"                      (drops: via_down), and once it is on-link again\n"
+		"                      `jail6 tunnel restore` puts jail6's host route back\n"
 		"  --ttl N             outer TTL, 1..255; 0 means the default (%d)\n"
 		"  --mtu N             MTU of a TUN device it creates, %d..%d (default %d);\n"
 		"                      the tunnel MTU is the device's (SIGHUP: read it again)\n"
@@ -53,7 +57,7 @@ static long number(const char *s, long lo, long hi)
 
 /* What the command line said; unset members keep the config's values. */
 struct run_args {
-	const char *local, *remote, *address;
+	const char *local, *remote, *address, *via;
 	long ttl, mtu;              /* -1 = unset */
 	bool supervise;
 	const char *pidfile, *stats, *log;
@@ -91,6 +95,13 @@ static int from_args(const char *name, const struct run_args *a, struct model_tu
 			return CLI_EXIT_CONFIG;
 		}
 	}
+	if (a->via) {
+		if (addr_parse(a->via, ADDR_V4_ONLY | ADDR_PREFIX_NONE, &o->via, &why) < 0) {
+			warnx("tunnel %s: --via %s: %s", name, a->via, why);
+			return CLI_EXIT_CONFIG;
+		}
+		o->has_via = true;
+	}
 	if (a->remote && addr_parse(a->remote, ADDR_V4_ONLY | ADDR_PREFIX_NONE, &o->remote, &why) < 0) {
 		warnx("tunnel %s: --remote %s: %s", name, a->remote, why);
 		return CLI_EXIT_CONFIG;
@@ -115,6 +126,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "local", required_argument, NULL, 'l' },
 		{ "remote", required_argument, NULL, 'r' },
+		{ "via", required_argument, NULL, 'v' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "address", required_argument, NULL, 'a' },
@@ -141,6 +153,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		switch (c) {
 		case 'l': a.local = optarg; break;
 		case 'r': a.remote = optarg; break;
+		case 'v': a.via = optarg; break;
 		case 'a': a.address = optarg; break;
 		case 'F': foreground = true; break;
 		case 'S': a.supervise = true; break;

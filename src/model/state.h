@@ -37,6 +37,7 @@ struct state_link {
 	int ttl;
 	bool daemon;                     /* TUN: its userspace datapath runs */
 	int daemon_mtu;                  /* TUN: the MTU the datapath uses, 0 = unknown */
+	struct addr daemon_via;          /* TUN: the via it holds to (family 0: none) */
 	uint64_t ident;                  /* what tells this very link from a look-
 					  * alike: its ifindex (Linux); 0 = unknown */
 	bool owned;                      /* jail6 created it */

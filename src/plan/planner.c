@@ -189,6 +189,8 @@ static struct action tunnel_action(enum action_kind k, const struct model_tunnel
 	a.ttl = t->ttl;
 	a.mtu = t->mtu;
 	a.datapath = t->datapath;
+	if (t->has_via)
+		a.via = plan_host_of(&t->via);
 	return a;
 }
 
@@ -218,6 +220,10 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 	 * ignores SIGHUP, or whose reload timed out): restarting it is what
 	 * gives it the configured MTU for sure */
 	stale = l->kind == STATE_LINK_TUN && l->daemon && l->daemon_mtu && l->daemon_mtu != t->mtu;
+	/* and one that holds to another via than the config's, or to none */
+	stale = stale || (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_mtu &&
+			  (t->has_via ? !l->daemon_via.family || !addr_same_host(&l->daemon_via, &t->via)
+				      : l->daemon_via.family != 0));
 	if ((differs || stale || (l->mtu && l->mtu != t->mtu)) && !l->owned)
 		conflict(P, "%s: tunnel was not created by jail6; its settings will be changed", t->name);
 	/* a userspace tunnel whose datapath daemon is gone: (re)start it */

@@ -9,9 +9,13 @@
  * file is JSON, rewritten atomically about once a second:
  *   {"pid":N,"name":"he0","local":"A.B.C.D","remote":"A.B.C.D","ttl":64,
  *    "mtu":1480,"started":UNIXTIME,"restarts":N,"rx_packets":N,"rx_bytes":N,
- *    "tx_packets":N,"tx_bytes":N,"ptb_sent":N,"drops":{"wrong_source":N,...}}
+ *    "tx_packets":N,"tx_bytes":N,"ptb_sent":N,"drops":{"wrong_source":N,...},
+ *    "via":"A.B.C.D","held":false}
  * where pid and started are the datapath process's, and the counters carry
  * over a restart (at most the last second of them is lost with a crash).
+ * "via" and "held" are there for a tunnel with a via: held is true while
+ * the route to the remote does not go through via (packets are dropped as
+ * via_down, see dp_route.c).
  *
  * The tunnel MTU is the TUN device's MTU, bounded to 1280..1480
  * (tunnel_mtu_of_link): the link is the one place it is set (apply sets it
@@ -42,6 +46,10 @@ struct tunnel_opts {
 	int mtu;                   /* MTU of a TUN device run creates, 1280..1480 */
 	bool has_address;          /* our IPv6 on the tunnel: the source of */
 	struct addr address;       /* Packet Too Big messages (else looked up) */
+	bool has_via;              /* the remote is reached through this IPv4 */
+	struct addr via;           /* gateway: held while it is not (dp_route.c) */
+	const char *state_dir;     /* the instance's: `tunnel restore` runs with
+				    * it when via comes back; NULL = never */
 	const char *host_netns;    /* NULL = the caller's namespace */
 	const char *runtime_dir;   /* where host_netns is bound; NULL = /run/netns */
 	const char *pidfile;
@@ -98,6 +106,8 @@ struct tunnel_stats {
 	int64_t started;
 	unsigned restarts;
 	struct dp_counters c;
+	char via[ADDR_STRLEN];     /* "" = none */
+	bool held;
 };
 
 /* Read a stats file (missing keys read as 0). 0, -errno, or -EINVAL when it

@@ -13,18 +13,25 @@
 
 json_t *tunnel_stats_json(const struct tunnel_stats *s)
 {
-	json_t *drops = json_object();
+	json_t *drops = json_object(), *js;
 
 	for (int v = DP_PASS + 1; drops && v < DP_DROP_COUNT; v++)
 		json_object_set_new(drops, dp_drop_name((enum dp_verdict)v), json_integer((json_int_t)s->c.drops[v]));
 	/* "o" takes the reference to drops, also when packing fails */
-	return json_pack("{s:I,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	js = json_pack("{s:I,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 			 "pid", (json_int_t)s->pid, "name", s->name, "local", s->local, "remote", s->remote,
 			 "ttl", s->ttl, "mtu", s->mtu, "started", (json_int_t)s->started,
 			 "restarts", (json_int_t)s->restarts, "rx_packets", (json_int_t)s->c.rx_packets,
 			 "rx_bytes", (json_int_t)s->c.rx_bytes, "tx_packets", (json_int_t)s->c.tx_packets,
 			 "tx_bytes", (json_int_t)s->c.tx_bytes, "ptb_sent", (json_int_t)s->c.ptb_sent,
 			 "drops", drops);
+	if (js && s->via[0] &&
+	    (json_object_set_new(js, "via", json_string(s->via)) < 0 ||
+	     json_object_set_new(js, "held", json_boolean(s->held)) < 0)) {
+		json_decref(js);
+		js = NULL;
+	}
+	return js;
 }
 
 int tunnel_stats_write(const char *path, const struct tunnel_stats *s)
@@ -81,6 +88,8 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 	out->c.tx_packets = (uint64_t)jint(js, "tx_packets");
 	out->c.tx_bytes = (uint64_t)jint(js, "tx_bytes");
 	out->c.ptb_sent = (uint64_t)jint(js, "ptb_sent");
+	jstr(js, "via", out->via, sizeof(out->via));
+	out->held = json_is_true(json_object_get(js, "held"));
 	drops = json_object_get(js, "drops");
 	for (int v = DP_PASS + 1; json_is_object(drops) && v < DP_DROP_COUNT; v++)
 		out->c.drops[v] = (uint64_t)jint(drops, dp_drop_name((enum dp_verdict)v));
@@ -101,6 +110,10 @@ void dp_stats_flush(struct dp_ctx *x)
 	snprintf(s.name, sizeof(s.name), "%s", x->o->name);
 	inet_ntop(AF_INET, x->cfg.local, s.local, sizeof(s.local));
 	inet_ntop(AF_INET, x->cfg.remote, s.remote, sizeof(s.remote));
+	if (x->o->has_via) {
+		inet_ntop(AF_INET, x->o->via.bytes, s.via, sizeof(s.via));
+		s.held = x->held;
+	}
 	r = tunnel_stats_write(x->o->stats, &s);
 	if (r < 0 && (!x->errlog_ms[ERRLOG_STATS] || dp_now_ms() - x->errlog_ms[ERRLOG_STATS] >= ERRLOG_MIN_MS)) {
 		x->errlog_ms[ERRLOG_STATS] = dp_now_ms();

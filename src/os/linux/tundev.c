@@ -148,6 +148,8 @@ void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 	addr_parse(s.remote, ADDR_V4_ONLY, &l->remote, NULL);
 	l->ttl = s.ttl;
 	l->daemon_mtu = s.mtu;
+	if (s.via[0])
+		addr_parse(s.via, ADDR_V4_ONLY, &l->daemon_via, NULL);
 }
 
 /* Runs inside the host namespace: a persistent TUN device named name. */
@@ -191,7 +193,7 @@ static int wait_started(const char *pidfile, pid_t spawned)
 int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *err, size_t errlen)
 {
 	char pid[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX], local[ADDR_STRLEN], remote[ADDR_STRLEN];
-	char ttl[16], mtu[16];
+	char ttl[16], mtu[16], via[ADDR_STRLEN], state[PATH_MAX];
 	const char *host = linux_host_netns(c);
 	char *argv[32];
 	const char *exe;
@@ -227,7 +229,14 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	addr_format_host(&a->gw, remote, sizeof(remote));
 	snprintf(ttl, sizeof(ttl), "%d", a->ttl);
 	snprintf(mtu, sizeof(mtu), "%d", a->mtu ? a->mtu : MODEL_TUNNEL_MTU_DEFAULT);
+	/* the instance's state dir (its run dir is STATE/run): with a via, the
+	 * datapath runs `jail6 -s STATE tunnel restore` (tunnel/dp_route.c) */
+	snprintf(state, sizeof(state), "%s", linux_run_dir(c));
+	if (strrchr(state, '/') && strrchr(state, '/') != state)
+		*strrchr(state, '/') = '\0';
 	argv[n++] = "jail6";
+	argv[n++] = "-s";
+	argv[n++] = state;
 	if (host[0]) {
 		argv[n++] = "--host-netns";
 		argv[n++] = (char *)host;
@@ -245,6 +254,10 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	argv[n++] = ttl;
 	argv[n++] = "--mtu";
 	argv[n++] = mtu;
+	if (a->via.family == AF_INET) {
+		argv[n++] = "--via";
+		argv[n++] = addr_format_host(&a->via, via, sizeof(via));
+	}
 	argv[n++] = "--supervise";
 	argv[n++] = "--pidfile";
 	argv[n++] = pid;
