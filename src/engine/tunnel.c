@@ -59,6 +59,18 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 	return r < 0 ? msg_fail(err, errlen, r, "tunnel %s: %s", t->name, strerror(-r)) : 0;
 }
 
+/* store_own_list callback: keep a copy of the record with the key of *arg. */
+static int record_cb(const struct store_own *o, void *arg)
+{
+	struct store_own *want = arg;
+
+	if (addr_equal(&o->addr, &want->addr) && !strcmp(o->ns, want->ns)) {
+		*want = *o;
+		return 1;
+	}
+	return 0;
+}
+
 int engine_tunnel_restore(struct engine *e, const struct model_tunnel *t, bool *restored)
 {
 	struct addr dst = t->remote, gw = t->via;
@@ -82,7 +94,7 @@ int engine_tunnel_restore(struct engine *e, const struct model_tunnel *t, bool *
 	addr_format(&dst, d, sizeof(d));
 	addr_format_host(&gw, g, sizeof(g));
 	rec = store_own_route("", &dst);
-	r = store_own_has(e->store, &rec);
+	r = store_own_list(e->store, STORE_OWN_ROUTE, "", record_cb, &rec);
 	if (r < 0)
 		return engine_fail(e, r, "store: %s", store_errmsg(e->store));
 	if (r == 0)
@@ -109,6 +121,10 @@ int engine_tunnel_restore(struct engine *e, const struct model_tunnel *t, bool *
 	}
 	r = engine_execute(e, &p, &st, &done);
 	*restored = r == 0 && done == 1;
+	/* not put back (via unreachable after all): the run forgot the record
+	 * along with the absent route; it is jail6's still, as it was */
+	if (!*restored && store_own_has(e->store, &rec) == 0 && store_own_add(e->store, &rec) < 0)
+		engine_warn(e, "%s: store: %s", t->name, store_errmsg(e->store));
 out:
 	plan_free(&p);
 	state_free(&st);
