@@ -147,6 +147,7 @@ static int apply_tunnel(struct state *s, const struct action *a)
 	l->mtu = a->mtu;
 	l->daemon = l->kind == STATE_LINK_TUN; /* create and change (re)start it */
 	l->daemon_mtu = l->daemon ? a->mtu : 0;
+	l->daemon_via = l->daemon ? a->via : (struct addr){ 0 };
 	if (l == &t)
 		return state_add_link(s, &t);
 	return 0;
