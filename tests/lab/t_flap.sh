@@ -12,16 +12,8 @@
 # failure.
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-BIN=${JAIL6:-$PWD/$BUILD/jail6}
-LAB=${JAIL6_LAB:-$PWD/$BUILD/jail6-lab}
-
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_flap needs root"; exit 0; fi
-for p in openvpn nft ping ip busybox; do
-	if ! PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null; then
-		echo "skip t_flap needs $p (scripts/deps installs it)"; exit 0
-	fi
-done
+. tests/lab/lib.sh
+lab_need t_flap
 
 n_fail=0
 ok() { echo "ok $1"; }
@@ -29,9 +21,6 @@ nok() { echo "not ok $1"; n_fail=$((n_fail + 1)); shift; for l in "$@"; do print
 # poll N CMD...: true once CMD succeeds, within N tenths of a second
 poll() { local n=$1 _; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 
-D=$(mktemp -d /tmp/jail6-t_flap.XXXXXX)
-rmdir "$D" # the lab makes its directory itself
-lab() { "$LAB" --dir "$D" --jail6 "$BIN" "$@"; }
 H=(-s "$D/state-host" --runtime-dir "$D/netns" --host-netns host -f "$D/host.conf")
 j6() { "$BIN" "${H[@]}" "$@"; }
 in_host() { nsenter --net="$D/netns/host" "$@"; }
