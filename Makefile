@@ -22,9 +22,9 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libmnl libnftnl sqlite3 jansson libcurl lxc
+PKGS      := libmnl libnftnl sqlite3 jansson libcurl lxc libbpf
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lsqlite3 -ljansson -lcurl -llxc)
+PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lsqlite3 -ljansson -lcurl -llxc -lbpf)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
@@ -42,7 +42,7 @@ else
 Q := @
 endif
 
-ALL_SRCS  := $(sort $(shell find src -name '*.c' -not -path 'src/init/*'))
+ALL_SRCS  := $(sort $(shell find src -name '*.c' -not -name '*.bpf.c' -not -path 'src/init/*'))
 CLI_SRCS  := $(filter src/cli/%,$(ALL_SRCS))
 LAB_SRCS  := $(filter src/lab/%,$(ALL_SRCS))
 LIB_SRCS  := $(filter-out src/cli/% src/lab/% src/starter/%,$(ALL_SRCS))
@@ -87,6 +87,26 @@ $(BUILD)/testhooks/%.o: %.c
 # where an installed jail6 finds jail6-init (src/os/linux/lxc.c also looks
 # beside its own binary, which is how build/ and build/tests/ find it)
 $(BUILD)/src/os/linux/lxc.o $(BUILD)/src/os/linux/lxc_host.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
+
+# The eBPF datapath's tc programs (src/tunnel/ebpf.bpf.c): compiled for the
+# bpf target, embedded in jail6 through the skeleton bpftool generates
+# (BUILD/gen/tunnel/ebpf.skel.h), which src/tunnel/ebpf.c loads with libbpf.
+BPF_CLANG ?= clang
+BPFTOOL   ?= bpftool
+BPF_INC   := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+$(BUILD)/gen/tunnel/ebpf.bpf.o: src/tunnel/ebpf.bpf.c src/tunnel/ebpf_shared.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(BPF_CLANG) -O2 -g -target bpf -Wall $(filter -Werror,$(CFLAGS)) -I$(BPF_INC) -Isrc -c $< -o $@
+
+$(BUILD)/gen/tunnel/ebpf.skel.h: $(BUILD)/gen/tunnel/ebpf.bpf.o
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name j6_ebpf >$@.tmp && mv $@.tmp $@
+
+# (and the test driver that runs the programs on crafted frames)
+EBPF_SKEL_USERS := $(BUILD)/src/tunnel/ebpf.o $(BUILD)/testhooks/src/tunnel/ebpf.o $(BUILD)/tests/netns/drv_ebpf.o
+$(EBPF_SKEL_USERS): $(BUILD)/gen/tunnel/ebpf.skel.h
+$(EBPF_SKEL_USERS): CPPFLAGS += -I$(BUILD)/gen
 
 $(INIT_BIN): src/init/init.c
 	@mkdir -p $(dir $@)

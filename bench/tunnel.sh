@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark: the userspace 6in4 datapath (`jail6 tunnel run`) against plain
-# IPv6 forwarding through the same namespaces, in the same run. Root only.
+# Benchmark: jail6's userspace and eBPF 6in4 datapaths (`jail6 tunnel run`)
+# against plain IPv6 forwarding through the same namespaces, in the same
+# run. Root only.
 # Throwaway namespaces bound in a private directory: nothing reaches the
 # machine's own namespace or /run/netns.
 #
@@ -12,6 +13,11 @@
 #            packets cross that hop at most 1500 bytes long as on a real wire
 #            (a veth otherwise carries 64 KiB GSO packets whole). Context for
 #            the ratio, not its baseline: the issue's baseline is plain.
+#   jebpf:   a and b run `jail6 tunnel run --datapath ebpf` (TUN t7, MTU
+#            1480, endpoints 198.51.100.11 and .12 so that the userspace
+#            pair's protocol 41 is not theirs), started for each of its
+#            turns and stopped after it; JEBPF=0 leaves it out (it needs
+#            Linux 6.3 or later)
 #   ebpf:    only with EBPF=1, an experiment (bench/experiments/
 #            sixinfour.bpf.c): plain's routes, with a tc BPF program on each
 #            end of the a-b veth that wraps IPv6 in IPv4 protocol 41 on
@@ -34,6 +40,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench/tunnel.sh needs root" >&2; exit 1; }
 EBPF=${EBPF:-0}
+JEBPF=${JEBPF:-1}
 for t in iperf3 jq ping bc ethtool $([ "$EBPF" = 1 ] && echo clang tc); do command -v $t >/dev/null || { echo "bench/tunnel.sh needs $t" >&2; exit 1; }; done
 DURATION=${1:-10}
 REPEAT=${REPEAT:-1}
@@ -73,6 +80,8 @@ N j ip route add default via 2001:db8:1::1
 N r ip route add default via 2001:db8:aaaa::1
 N a ip addr add 198.51.100.1/24 dev ab
 N b ip addr add 198.51.100.2/24 dev ba
+N a ip addr add 198.51.100.11/24 dev ab
+N b ip addr add 198.51.100.12/24 dev ba
 
 # the plain path: IPv6 straight over the a-b veth
 N a ip addr add 2001:db8:eeee::1/64 dev ab nodad
@@ -133,6 +142,35 @@ for _ in $(seq 50); do N a ip link show t6 >/dev/null 2>&1 && N b ip link show t
 N a ip addr add 2001:db8:ffff::1/64 dev t6 nodad
 N b ip addr add 2001:db8:ffff::2/64 dev t6 nodad
 
+# jail6's eBPF datapath at each end, in the foreground (each creates its
+# TUN device t7, gone with it), for one turn: jebpf up | down
+JE_A= JE_B=
+jebpf() {
+	local p
+	if [ "$1" = up ]; then
+		"$BIN" --runtime-dir "$R" --host-netns a tunnel run t7 --datapath ebpf --local 198.51.100.11 \
+			--remote 198.51.100.12 --stats "$T/ja.stats" 2>>"$T/ja.log" &
+		JE_A=$!; PIDS+=($JE_A)
+		"$BIN" --runtime-dir "$R" --host-netns b tunnel run t7 --datapath ebpf --local 198.51.100.12 \
+			--remote 198.51.100.11 --stats "$T/jb.stats" 2>>"$T/jb.log" &
+		JE_B=$!; PIDS+=($JE_B)
+		for _ in $(seq 100); do
+			[ "$(jq -r .pid "$T/ja.stats" 2>/dev/null)" = $JE_A ] && [ "$(jq -r .pid "$T/jb.stats" 2>/dev/null)" = $JE_B ] && break
+			sleep 0.1
+		done
+		N a ip addr add 2001:db8:fffe::1/64 dev t7 nodad
+		N b ip addr add 2001:db8:fffe::2/64 dev t7 nodad
+		N a ip -6 route add default via 2001:db8:fffe::2 dev t7
+		N b ip -6 route add 2001:db8:1::/64 via 2001:db8:fffe::1 dev t7
+	else
+		# the memory of the last turn's datapaths, then stop them
+		rss_ja=$(awk '/VmHWM/ { print $2 }' "/proc/$JE_A/status") rss_jb=$(awk '/VmHWM/ { print $2 }' "/proc/$JE_B/status")
+		kill -TERM $JE_A $JE_B
+		for p in $JE_A $JE_B; do timeout 5 tail --pid="$p" -f /dev/null; done
+		drops_je=$(jq -r '[.drops[]] | add' "$T/ja.stats" "$T/jb.stats" | paste -sd+ | bc)
+	fi
+}
+
 # run_set: the three measurements j -> r; prints "gbps pps p50 p99"
 run_set() {
 	local js gbps pps rtts n p50 p99
@@ -154,7 +192,7 @@ run_set() {
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-: >"$T/plain" && : >"$T/tunnel" && : >"$T/wire" && : >"$T/ebpf"
+: >"$T/plain" && : >"$T/tunnel" && : >"$T/wire" && : >"$T/ebpf" && : >"$T/jebpf"
 for ((i = 1; i <= REPEAT; i++)); do
 	plain_routes add
 	run_set >>"$T/plain"
@@ -170,6 +208,11 @@ for ((i = 1; i <= REPEAT; i++)); do
 	tunnel_routes add
 	run_set >>"$T/tunnel"
 	tunnel_routes del
+	if [ "$JEBPF" = 1 ]; then
+		jebpf up
+		run_set >>"$T/jebpf"
+		jebpf down
+	fi
 done
 col() { awk -v c="$2" '{ print $c }' "$T/$1" | median; }
 rss_a=$(awk '/VmHWM/ { print $2 }' "/proc/$A_DP/status") anon_a=$(awk '/RssAnon/ { print $2 }' "/proc/$A_DP/status")
@@ -182,11 +225,16 @@ wire_ratio=$(echo "scale=3; $(col tunnel 1) / $(col wire 1)" | bc -l)
 	echo "# bench/tunnel.sh $(date -u +%Y-%m-%dT%H:%M:%SZ): $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# ${DURATION} s TCP, median of $REPEAT turn(s) per path"
 	printf '%-8s %10s %12s %9s %9s\n' path tcp_gbps udp64_pps rtt_p50 rtt_p99
-	for p in plain tunnel wire $([ "$EBPF" = 1 ] && echo ebpf); do
+	for p in plain tunnel wire $([ "$JEBPF" = 1 ] && echo jebpf) $([ "$EBPF" = 1 ] && echo ebpf); do
 		printf '%-8s %10s %12s %9s %9s\n' $p "$(col $p 1)" "$(col $p 2)" "$(col $p 3)" "$(col $p 4)"
 	done
 	echo "tcp ratio tunnel/plain: $ratio (target >= 0.25, goal >= 0.5); small packets: $pps_ratio"
 	echo "context: tunnel/wire (plain with <= 1500-byte packets on the a-b hop): $wire_ratio"
+	if [ "$JEBPF" = 1 ]; then
+		echo "tcp ratio jebpf/plain (jail6's eBPF datapath): $(echo "scale=3; $(col jebpf 1) / $(col plain 1)" | bc -l) (target >= 0.8, goal 0.9+); small packets: $(echo "scale=3; $(col jebpf 2) / $(col plain 2)" | bc -l)"
+		echo "jebpf added latency (ms): p50 +$(echo "$(col jebpf 3) - $(col plain 3)" | bc -l), p99 +$(echo "$(col jebpf 4) - $(col plain 4)" | bc -l)"
+		echo "jebpf datapath process memory: VmHWM a ${rss_ja} KiB, b ${rss_jb} KiB; drops: $drops_je"
+	fi
 	if [ "$EBPF" = 1 ]; then
 		echo "experiment: ebpf/plain (6in4 by tc BPF in the kernel, not jail6): $(echo "scale=3; $(col ebpf 1) / $(col plain 1)" | bc -l)"
 	fi
@@ -195,6 +243,6 @@ wire_ratio=$(echo "scale=3; $(col tunnel 1) / $(col wire 1)" | bc -l)
 	if [ "$REPEAT" -gt 1 ]; then
 		echo "# every turn (tcp_gbps udp64_pps rtt_p50 rtt_p99):"
 		paste -d' ' <(sed 's/^/plain /' "$T/plain") <(sed 's/^/tunnel /' "$T/tunnel") \
-			<(sed 's/^/wire /' "$T/wire") <(sed 's/^/ebpf /' "$T/ebpf") | sed 's/^/#   /'
+			<(sed 's/^/wire /' "$T/wire") <(sed 's/^/jebpf /' "$T/jebpf") <(sed 's/^/ebpf /' "$T/ebpf") | sed 's/^/#   /'
 	fi
 } | tee "$RESULT"

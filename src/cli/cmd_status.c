@@ -44,19 +44,28 @@ static void print_link(const char *indent, json_t *l)
 		printf("%sport filter: %s\n", in2, json_string_value(v));
 }
 
-/* The userspace datapath's counters, one line each for traffic and drops. */
+/* The userspace or eBPF datapath's counters, one line each for traffic and
+ * drops. The eBPF one sends no Packet Too Big (the kernel does): its line
+ * names the link it decapsulates on instead. */
 static void print_counters(json_t *c)
 {
-	const char *k;
+	const char *k, *under = json_string_value(json_object_get(c, "underlay"));
+	const char *decap = json_string_value(json_object_get(c, "decap"));
+	char tail[96];
 	json_t *v;
 
 	if (!c)
 		return;
-	printf("\tdaemon pid %lld, %lld restarts: rx %lld packets %lld bytes, tx %lld packets %lld bytes, %lld packet-too-big sent\n",
+	if (under)
+		snprintf(tail, sizeof(tail), "underlay %s, decapsulation in %s", under[0] ? under : "none",
+			 decap && !strcmp(decap, "userspace") ? "userspace" : "BPF");
+	else
+		snprintf(tail, sizeof(tail), "%lld packet-too-big sent", json_integer_value(json_object_get(c, "ptb_sent")));
+	printf("\tdaemon pid %lld, %lld restarts: rx %lld packets %lld bytes, tx %lld packets %lld bytes, %s\n",
 	       json_integer_value(json_object_get(c, "pid")), json_integer_value(json_object_get(c, "restarts")),
 	       json_integer_value(json_object_get(c, "rx_packets")), json_integer_value(json_object_get(c, "rx_bytes")),
 	       json_integer_value(json_object_get(c, "tx_packets")), json_integer_value(json_object_get(c, "tx_bytes")),
-	       json_integer_value(json_object_get(c, "ptb_sent")));
+	       tail);
 	printf("\tdrops:");
 	json_object_foreach(json_object_get(c, "drops"), k, v)
 		printf(" %s %lld", k, json_integer_value(v));

@@ -1,5 +1,5 @@
-/* jail6 tunnel run NAME: the userspace 6in4 datapath, in the foreground or
- * supervised. */
+/* jail6 tunnel run NAME: the userspace or eBPF 6in4 datapath, in the
+ * foreground or supervised. */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,11 +14,16 @@ static void help_run(FILE *f)
 	fprintf(f,
 		"usage: jail6 [-f FILE] [--host-netns NS] [--runtime-dir DIR] tunnel run NAME\n"
 		"           [--local IPV4|auto] [--remote IPV4] [--via IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
+		"           [--datapath userspace|ebpf|auto]\n"
 		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L]\n\n"
-		"Run the userspace 6in4 datapath of tunnel NAME: the TUN device NAME on one\n"
-		"side, a raw IPv4 socket of protocol 41 toward the remote on the other.\n"
-		"Without --remote the endpoints, ttl, mtu and address come from the tunnel\n"
-		"block NAME of the config; the options override them.\n\n"
+		"Run the 6in4 datapath of tunnel NAME: the TUN device NAME on one side, the\n"
+		"IPv4 path toward the remote on the other. userspace: a raw IPv4 socket of\n"
+		"protocol 41, packets moved by this process. ebpf: tc BPF programs on the\n"
+		"TUN device's egress and on the ingress of the link toward the remote; this\n"
+		"process loads, configures and counts them, and decapsulates what they leave\n"
+		"to the kernel (all of it before Linux 6.3: only the egress program runs).\n"
+		"Without --remote the endpoints, ttl, mtu, address and datapath come from\n"
+		"the tunnel block NAME of the config; the options override them.\n\n"
 		"  --local IPV4|auto   our IPv4 endpoint (auto: the source toward the remote)\n"
 		"  --remote IPV4       the broker's IPv4 endpoint\n"
 		"  --via IPV4          the gateway the remote is reached through: while the\n"
@@ -30,6 +35,9 @@ static void help_run(FILE *f)
 		"                      the tunnel MTU is the device's (SIGHUP: read it again)\n"
 		"  --address IPV6      our tunnel address: the source of Packet Too Big\n"
 		"                      (default: an address of the TUN device)\n"
+		"  --datapath D        userspace (the default without a config), ebpf, or auto:\n"
+		"                      ebpf where its programs load, else userspace; a\n"
+		"                      config's datapath kernel runs the userspace one\n"
 		"  --foreground        run in this process until SIGTERM/SIGINT (the default);\n"
 		"                      creates the TUN device when it does not exist\n"
 		"  --supervise         daemonize and keep the datapath running, restarting it\n"
@@ -57,7 +65,7 @@ static long number(const char *s, long lo, long hi)
 
 /* What the command line said; unset members keep the config's values. */
 struct run_args {
-	const char *local, *remote, *address, *via;
+	const char *local, *remote, *address, *via, *datapath;
 	long ttl, mtu;              /* -1 = unset */
 	bool supervise;
 	const char *pidfile, *stats, *log;
@@ -113,6 +121,13 @@ static int from_args(const char *name, const struct run_args *a, struct model_tu
 		}
 		o->has_address = true;
 	}
+	if (a->datapath) {
+		if (model_datapath_parse(a->datapath, &o->datapath) < 0 ||
+		    o->datapath == MODEL_DATAPATH_KERNEL) {
+			warnx("tunnel %s: --datapath %s: expected userspace, ebpf or auto", name, a->datapath);
+			return CLI_EXIT_CONFIG;
+		}
+	}
 	if (a->ttl >= 0)
 		o->ttl = (int)a->ttl;
 	if (a->mtu >= 0)
@@ -130,6 +145,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "address", required_argument, NULL, 'a' },
+		{ "datapath", required_argument, NULL, 'd' },
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "supervise", no_argument, NULL, 'S' },
 		{ "pidfile", required_argument, NULL, 'p' },
@@ -140,7 +156,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 	};
 	struct run_args a = { .ttl = -1, .mtu = -1 };
 	struct model_tunnel t = { .ttl = MODEL_TUNNEL_TTL_DEFAULT, .mtu = MODEL_TUNNEL_MTU_DEFAULT,
-				  .local_auto = true };
+				  .local_auto = true, .datapath = MODEL_DATAPATH_USERSPACE };
 	struct engine_datapath d = { 0 };
 	struct model m = { 0 };
 	bool foreground = false;
@@ -155,6 +171,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		case 'r': a.remote = optarg; break;
 		case 'v': a.via = optarg; break;
 		case 'a': a.address = optarg; break;
+		case 'd': a.datapath = optarg; break;
 		case 'F': foreground = true; break;
 		case 'S': a.supervise = true; break;
 		case 'p': a.pidfile = optarg; break;

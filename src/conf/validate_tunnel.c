@@ -260,7 +260,7 @@ void cv_build_tunnel(struct cv_ctx *c, const struct conf_block *b)
 		cv_get_int(c, label, "ttl", v, 1, 255, &t.ttl);
 	if ((v = cv_value_of(b, "datapath"))) {
 		if (model_datapath_parse(v->text, &t.datapath) < 0)
-			cv_err(c, v->loc, "%s: unknown datapath '%s' (expected auto, kernel or userspace)",
+			cv_err(c, v->loc, "%s: unknown datapath '%s' (expected auto, kernel, userspace or ebpf)",
 			       label, cv_quote(v->text, q1));
 	}
 	tunnel_role(c, b, label, &t);

@@ -76,10 +76,14 @@ static json_t *tunnel_json(struct engine *e, const struct model_tunnel *t, const
 
 	json_object_set_new(o, "type", json_string("6in4"));
 	json_object_set_new(o, "remote", json_string(addr_format_host(&t->remote, buf, sizeof(buf))));
+	/* a TUN device's: what its daemon's stats say, else (no stats yet)
+	 * what the config asks for */
 	if (l && (l->kind == STATE_LINK_SIT || l->kind == STATE_LINK_TUN))
-		json_object_set_new(o, "datapath", json_string(model_datapath_name(l->kind == STATE_LINK_SIT
-										    ? MODEL_DATAPATH_KERNEL
-										    : MODEL_DATAPATH_USERSPACE)));
+		json_object_set_new(o, "datapath", json_string(model_datapath_name(
+				   l->kind == STATE_LINK_SIT ? MODEL_DATAPATH_KERNEL
+				   : l->daemon_dp	     ? l->daemon_dp
+				   : t->datapath == MODEL_DATAPATH_EBPF ? MODEL_DATAPATH_EBPF
+									: MODEL_DATAPATH_USERSPACE)));
 	if (l && l->local.family)
 		json_object_set_new(o, "local", json_string(addr_format_host(&l->local, buf, sizeof(buf))));
 	json_object_set_new(o, "role", json_string(model_role_name(t->role)));

@@ -1,5 +1,5 @@
-/* The tunnel's own operations: run the userspace datapath, tell the broker
- * our endpoint. */
+/* The tunnel's own operations: run the userspace or eBPF datapath, tell
+ * the broker our endpoint. */
 #include "engine/engine_int.h"
 
 #include <errno.h>
@@ -20,6 +20,10 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 		.name = t->name, .local_auto = t->local_auto, .local = t->local, .remote = t->remote,
 		.ttl = t->ttl, .mtu = t->mtu, .has_address = t->has_address, .address = t->address,
 		.has_via = t->has_via, .via = t->via, .state_dir = d->state_dir,
+		/* auto: ebpf where its programs load, else userspace (the
+		 * kernel's sit is the backend's choice, not the daemon's) */
+		.ebpf = t->datapath == MODEL_DATAPATH_EBPF || t->datapath == MODEL_DATAPATH_AUTO,
+		.ebpf_or_userspace = t->datapath == MODEL_DATAPATH_AUTO,
 		.host_netns = d->host_netns, .runtime_dir = d->runtime_dir,
 		.pidfile = d->pidfile, .stats = d->stats, .log = d->log,
 	};

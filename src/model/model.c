@@ -244,6 +244,7 @@ static const char *const datapath_names[] = {
 	[MODEL_DATAPATH_AUTO] = "auto",
 	[MODEL_DATAPATH_KERNEL] = "kernel",
 	[MODEL_DATAPATH_USERSPACE] = "userspace",
+	[MODEL_DATAPATH_EBPF] = "ebpf",
 };
 
 static const char *const role_names[] = {

@@ -27,6 +27,7 @@ enum model_datapath {
 	MODEL_DATAPATH_AUTO = 0,
 	MODEL_DATAPATH_KERNEL,
 	MODEL_DATAPATH_USERSPACE,
+	MODEL_DATAPATH_EBPF,      /* tc BPF programs, a TUN device as the route target */
 };
 
 enum model_tunnel_type {

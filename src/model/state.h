@@ -20,7 +20,7 @@ enum state_link_kind {
 	STATE_LINK_BRIDGE,
 	STATE_LINK_VETH,      /* Linux veth, FreeBSD epair */
 	STATE_LINK_SIT,       /* kernel 6in4 (Linux sit, FreeBSD gif) */
-	STATE_LINK_TUN,       /* TUN device of the userspace 6in4 datapath */
+	STATE_LINK_TUN,       /* TUN device of the userspace or eBPF 6in4 datapath */
 };
 
 struct state_link {
@@ -38,6 +38,8 @@ struct state_link {
 	bool daemon;                     /* TUN: its userspace datapath runs */
 	int daemon_mtu;                  /* TUN: the MTU the datapath uses, 0 = unknown */
 	struct addr daemon_via;          /* TUN: the via it holds to (family 0: none) */
+	enum model_datapath daemon_dp;   /* TUN: which datapath runs (userspace,
+					  * ebpf); AUTO = unknown */
 	uint64_t ident;                  /* what tells this very link from a look-
 					  * alike: its ifindex (Linux); 0 = unknown */
 	bool owned;                      /* jail6 created it */

@@ -224,6 +224,11 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 	stale = stale || (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_mtu &&
 			  (t->has_via ? !l->daemon_via.family || !addr_same_host(&l->daemon_via, &t->via)
 				      : l->daemon_via.family != 0));
+	/* the other datapath on the TUN device (userspace <-> ebpf): the
+	 * change restarts the daemon as the config says */
+	if (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_dp && l->daemon_dp != t->datapath &&
+	    (t->datapath == MODEL_DATAPATH_USERSPACE || t->datapath == MODEL_DATAPATH_EBPF))
+		differs = true;
 	if ((differs || stale || (l->mtu && l->mtu != t->mtu)) && !l->owned)
 		conflict(P, "%s: tunnel was not created by jail6; its settings will be changed", t->name);
 	/* a userspace tunnel whose datapath daemon is gone: (re)start it */

@@ -17,7 +17,8 @@ static bool tunnel_kind_ok(const struct model_tunnel *t, enum state_link_kind k)
 {
 	switch (t->datapath) {
 	case MODEL_DATAPATH_KERNEL: return k == STATE_LINK_SIT;
-	case MODEL_DATAPATH_USERSPACE: return k == STATE_LINK_TUN;
+	case MODEL_DATAPATH_USERSPACE:
+	case MODEL_DATAPATH_EBPF: return k == STATE_LINK_TUN;
 	case MODEL_DATAPATH_AUTO: break;
 	}
 	return plan_is_tunnel_kind(k);

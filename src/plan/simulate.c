@@ -135,7 +135,8 @@ static int apply_tunnel(struct state *s, const struct action *a)
 		if (l)
 			return -EEXIST;
 		PLAN_SCOPY(t.name, a->ifname);
-		t.kind = a->datapath == MODEL_DATAPATH_USERSPACE ? STATE_LINK_TUN : STATE_LINK_SIT;
+		t.kind = a->datapath == MODEL_DATAPATH_USERSPACE || a->datapath == MODEL_DATAPATH_EBPF ? STATE_LINK_TUN
+														: STATE_LINK_SIT;
 		l = &t;
 	} else if (!l) {
 		return -ENODEV;
@@ -148,6 +149,8 @@ static int apply_tunnel(struct state *s, const struct action *a)
 	l->daemon = l->kind == STATE_LINK_TUN; /* create and change (re)start it */
 	l->daemon_mtu = l->daemon ? a->mtu : 0;
 	l->daemon_via = l->daemon ? a->via : (struct addr){ 0 };
+	l->daemon_dp = !l->daemon ? MODEL_DATAPATH_AUTO
+		       : a->datapath == MODEL_DATAPATH_EBPF ? MODEL_DATAPATH_EBPF : MODEL_DATAPATH_USERSPACE;
 	if (l == &t)
 		return state_add_link(s, &t);
 	return 0;

@@ -10,12 +10,16 @@
  *   {"pid":N,"name":"he0","local":"A.B.C.D","remote":"A.B.C.D","ttl":64,
  *    "mtu":1480,"started":UNIXTIME,"restarts":N,"rx_packets":N,"rx_bytes":N,
  *    "tx_packets":N,"tx_bytes":N,"ptb_sent":N,"drops":{"wrong_source":N,...},
- *    "via":"A.B.C.D","held":false}
+ *    "datapath":"userspace","via":"A.B.C.D","held":false}
  * where pid and started are the datapath process's, and the counters carry
  * over a restart (at most the last second of them is lost with a crash).
- * "via" and "held" are there for a tunnel with a via: held is true while
- * the route to the remote does not go through via (packets are dropped as
- * via_down, see dp_route.c).
+ * The eBPF datapath's file ("datapath":"ebpf") adds "underlay":"eth0",
+ * "decap":"ebpf" (or "userspace": an older kernel) and
+ * "tc":{"underlay":N,"tun":N,"handle":N,"own_clsact":N}, where its filters
+ * are (struct tunnel_ebpf_tc), for whoever cleans up after a killed one.
+ * "via" and "held" are there for a userspace datapath with a via: held is
+ * true while the route to the remote does not go through via (packets are
+ * dropped as via_down, see dp_route.c).
  *
  * The tunnel MTU is the TUN device's MTU, bounded to 1280..1480
  * (tunnel_mtu_of_link): the link is the one place it is set (apply sets it
@@ -44,6 +48,8 @@ struct tunnel_opts {
 	struct addr remote;        /* IPv4 */
 	int ttl;                   /* outer TTL, 1..255 */
 	int mtu;                   /* MTU of a TUN device run creates, 1280..1480 */
+	bool ebpf;                 /* the eBPF datapath (ebpf.c), not the userspace one */
+	bool ebpf_or_userspace;    /* ebpf: the userspace one where it does not load */
 	bool has_address;          /* our IPv6 on the tunnel: the source of */
 	struct addr address;       /* Packet Too Big messages (else looked up) */
 	bool has_via;              /* the remote is reached through this IPv4 */
@@ -97,10 +103,26 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts);
  */
 int tunnel_supervise(const struct tunnel_opts *o);
 
+/* Where an eBPF datapath's tc filters are: the handle (the TUN device's
+ * ifindex when attached; 0 = none) on the TUN device's egress and the
+ * underlay's ingress (ifindexes, 0 = none), and which of those links got
+ * their clsact qdisc from jail6 (TUNNEL_EBPF_CLSACT_*). */
+#define TUNNEL_EBPF_CLSACT_UNDERLAY 1u
+#define TUNNEL_EBPF_CLSACT_TUN      2u
+struct tunnel_ebpf_tc {
+	int underlay, tun;
+	uint32_t handle;
+	unsigned own_clsact;
+};
+
 /* What a stats file says. */
 struct tunnel_stats {
 	pid_t pid;
 	char name[16];
+	char datapath[12];         /* "userspace" or "ebpf"; "" = an older file */
+	char underlay[16];         /* ebpf: the link toward the remote */
+	char decap[12];            /* ebpf: who decapsulates, "ebpf" or "userspace" */
+	struct tunnel_ebpf_tc tc;  /* ebpf: its filters */
 	char local[ADDR_STRLEN], remote[ADDR_STRLEN];
 	int ttl, mtu;
 	int64_t started;

@@ -72,6 +72,7 @@ struct dp_ctx {
 	struct mmsghdr tx_msgs[TX_BATCH];
 	struct iovec tx_iov[TX_BATCH][2];
 	uint8_t ptb_buf[VH_LEN + DP_IPV6_MIN_MTU];
+	struct ebpf_run *ebpf;      /* the eBPF datapath's (ebpf.c), or NULL */
 };
 
 /* Milliseconds on the monotonic clock (util/proc.h's), unsigned as the

@@ -207,7 +207,7 @@ void dp_route_check(struct dp_ctx *x)
 	struct rt_answer a, v;
 	int r;
 
-	if (!x->o->has_via)
+	if (!x->o->has_via || !x->nl_req)
 		return;
 	x->route_ms = dp_now_ms();
 	restore_reap(x);

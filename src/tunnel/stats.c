@@ -9,29 +9,39 @@
 #include <arpa/inet.h>
 
 #include "tunnel/dp_int.h"
+#include "tunnel/ebpf.h"
 #include "util/fs.h"
 
 json_t *tunnel_stats_json(const struct tunnel_stats *s)
 {
-	json_t *drops = json_object(), *js;
+	json_t *drops = json_object(), *o;
 
 	for (int v = DP_PASS + 1; drops && v < DP_DROP_COUNT; v++)
 		json_object_set_new(drops, dp_drop_name((enum dp_verdict)v), json_integer((json_int_t)s->c.drops[v]));
 	/* "o" takes the reference to drops, also when packing fails */
-	js = json_pack("{s:I,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 			 "pid", (json_int_t)s->pid, "name", s->name, "local", s->local, "remote", s->remote,
 			 "ttl", s->ttl, "mtu", s->mtu, "started", (json_int_t)s->started,
 			 "restarts", (json_int_t)s->restarts, "rx_packets", (json_int_t)s->c.rx_packets,
 			 "rx_bytes", (json_int_t)s->c.rx_bytes, "tx_packets", (json_int_t)s->c.tx_packets,
 			 "tx_bytes", (json_int_t)s->c.tx_bytes, "ptb_sent", (json_int_t)s->c.ptb_sent,
 			 "drops", drops);
-	if (js && s->via[0] &&
-	    (json_object_set_new(js, "via", json_string(s->via)) < 0 ||
-	     json_object_set_new(js, "held", json_boolean(s->held)) < 0)) {
-		json_decref(js);
-		js = NULL;
+	if (o && s->datapath[0])
+		json_object_set_new(o, "datapath", json_string(s->datapath));
+	if (o && !strcmp(s->datapath, "ebpf")) {
+		json_object_set_new(o, "underlay", json_string(s->underlay));
+		json_object_set_new(o, "decap", json_string(s->decap));
+		json_object_set_new(o, "tc", json_pack("{s:i,s:i,s:I,s:i}", "underlay", s->tc.underlay, "tun", s->tc.tun,
+						       "handle", (json_int_t)s->tc.handle, "own_clsact",
+						       (int)s->tc.own_clsact));
 	}
-	return js;
+	if (o && s->via[0] &&
+	    (json_object_set_new(o, "via", json_string(s->via)) < 0 ||
+	     json_object_set_new(o, "held", json_boolean(s->held)) < 0)) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 int tunnel_stats_write(const char *path, const struct tunnel_stats *s)
@@ -64,7 +74,7 @@ static void jstr(json_t *o, const char *key, char *buf, size_t len)
 int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 {
 	json_error_t jerr;
-	json_t *js, *drops;
+	json_t *js, *drops, *tc;
 
 	memset(out, 0, sizeof(*out));
 	errno = 0;
@@ -90,6 +100,16 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 	out->c.ptb_sent = (uint64_t)jint(js, "ptb_sent");
 	jstr(js, "via", out->via, sizeof(out->via));
 	out->held = json_is_true(json_object_get(js, "held"));
+	jstr(js, "datapath", out->datapath, sizeof(out->datapath));
+	jstr(js, "underlay", out->underlay, sizeof(out->underlay));
+	jstr(js, "decap", out->decap, sizeof(out->decap));
+	tc = json_object_get(js, "tc");
+	if (json_is_object(tc)) {
+		out->tc.underlay = (int)jint(tc, "underlay");
+		out->tc.tun = (int)jint(tc, "tun");
+		out->tc.handle = (uint32_t)jint(tc, "handle");
+		out->tc.own_clsact = (unsigned)jint(tc, "own_clsact");
+	}
 	drops = json_object_get(js, "drops");
 	for (int v = DP_PASS + 1; json_is_object(drops) && v < DP_DROP_COUNT; v++)
 		out->c.drops[v] = (uint64_t)jint(drops, dp_drop_name((enum dp_verdict)v));
@@ -97,14 +117,19 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 	return 0;
 }
 
-/* Write the datapath's stats file, if it has one; failures are logged once
- * in a while, never fatal. */
+/* Write the datapath's stats file, if it has one (the eBPF datapath's
+ * part: dp_ebpf_stats); failures are logged once in a while, never fatal. */
 void dp_stats_flush(struct dp_ctx *x)
 {
 	struct tunnel_stats s = { .pid = getpid(), .ttl = x->o->ttl, .mtu = x->cfg.mtu,
 				  .started = x->started, .restarts = x->restarts, .c = x->ctr };
 	int r;
 
+	snprintf(s.datapath, sizeof(s.datapath), "userspace");
+	/* (the eBPF datapath's configuration follows the host here, with or
+	 * without a stats file) */
+	if (x->ebpf)
+		dp_ebpf_stats(x, &s);
 	if (!x->o->stats)
 		return;
 	snprintf(s.name, sizeof(s.name), "%s", x->o->name);
@@ -119,6 +144,22 @@ void dp_stats_flush(struct dp_ctx *x)
 		x->errlog_ms[ERRLOG_STATS] = dp_now_ms();
 		dp_log(x->o, "write stats %s: %s", x->o->stats, strerror(-r));
 	}
+}
+
+int dp_stats_ebpf_tc(struct dp_ctx *x, struct tunnel_ebpf_tc *tc)
+{
+	struct tunnel_stats old;
+	int r;
+
+	if (!x->o->stats)
+		return -ENOENT;
+	r = tunnel_stats_read(x->o->stats, &old);
+	if (r < 0)
+		return r;
+	if (strcmp(old.name, x->o->name) || strcmp(old.datapath, "ebpf"))
+		return -ENOENT;
+	*tc = old.tc;
+	return 0;
 }
 
 /* Counters from the previous datapath process of this tunnel, so that they

@@ -6,7 +6,8 @@
 # NAME" lines are passed through; everything else it prints becomes a "#"
 # comment. Root only; needs openvpn, nft, ping, ip and busybox (the programs the
 # lab's own preflight looks for), else it says "skip" (which fails a root
-# run: see tests/skip-allow).
+# run: see tests/skip-allow). LAB_CONF names another host config (as
+# t_lab_ebpf.sh does).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lab/lib.sh
@@ -25,7 +26,7 @@ stop() {
 trap stop INT TERM
 
 out=$(mktemp /tmp/jail6-t_lab-out.XXXXXX)
-lab test >"$out" 2>&1 &
+lab test ${LAB_CONF:+--conf "$LAB_CONF"} >"$out" 2>&1 &
 child=$!
 wait "$child"
 rc=$?

@@ -78,6 +78,29 @@ check "a stopped jail keeps its range" test "$(leases "$S")" = "a:1000000000+655
 out=$(j6 start a 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "a: create jail (hostname a, confined, ids 1000000000-1000065535)" <<<"$out"; then ok "start a: the same ids"; else nok "start a: the same ids" "rc=$rc" "$out"; fi
 
+# ---- 2b. a reboot: the kernel's state is gone (every process, cgroup,
+# namespace and mount of the jails, a new empty host namespace), the state
+# dir is kept, stale records and all: one apply brings every jail back with
+# the same ids and the same addresses
+jail_addrs() { local j; for j in a b n; do echo "$j $(nsenter --net="$R/$j" ip -6 -o addr show scope global 2>/dev/null | awk '{ print $4 }')"; done; }
+uid_base() { awk '$1 == "pid" { print $2 }' "$S/run/lxc/$1/jail6" 2>/dev/null | { read -r p && awk '{ print $2 }' "/proc/$p/uid_map"; }; }
+before=$(jail_addrs)
+t_lxc_leftovers a b
+t_umount_under "$R"
+t_umount_under "$S/run"
+rm -f "$R"/*
+t_hostns
+out=$(j6 status 2>&1); rc=$?
+check "after the reboot: status says drift (exit 3)" test $rc -eq 3
+out=$(j6 apply 2>&1); rc=$?
+check "one apply brings the jails back" test $rc -eq 0 -a -n "$(grep "a: create jail (hostname a, confined, ids 1000000000-1000065535)" <<<"$out")"
+expect "... with the same addresses" "$before" "$(jail_addrs)"
+check "... (global addresses there at all)" grep -q "a 2001:db8:7::" <<<"$before"
+check "... the same leases" test "$(leases "$S")" = "a:1000000000+65536 b:1000065536+65536"
+expect "... a's init runs with its range (uid_map)" "1000000000 1000065536" "$(uid_base a) $(uid_base b)"
+out=$(j6 status 2>&1); rc=$?
+check "... and status is in sync" test $rc -eq 0
+
 # ---- 3. destroy releases; the next jail gets the lowest free range
 out=$(j6 destroy a 2>&1); rc=$?
 check "destroy a" test $rc -eq 0

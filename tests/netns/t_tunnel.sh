@@ -11,17 +11,24 @@
 #   b: 198.51.100.2 and .4, persistent TUN t6 2001:db8:ffff::2/64;
 #      `jail6 --host-netns b tunnel run --supervise`, started from outside
 #   c: 198.51.100.3; sends crafted protocol-41 packets (build/tests/drv_proto41)
-#   last, a's end again as `jail6 apply` makes it (a persistent TUN t6 and a
+#   then a's end again as `jail6 apply` makes it (a persistent TUN t6 and a
 #   supervised datapath) for the MTU changes of the config
+#   last, datapath = ebpf (tc BPF programs, kernel 6.3+): b's end by hand,
+#   a's by apply; the same ingress, payload, MTU, TCP and restart checks,
+#   the switch userspace <-> ebpf, and destroy leaving nothing behind
 #
 # Both TUN devices have MTU 1500 while the tunnel MTU is 1480, so every
-# Packet Too Big seen here comes from the daemon, not from the kernel.
+# Packet Too Big seen here comes from the daemon, not from the kernel (but
+# in the ebpf part, where the kernel sends them: the TUN link has MTU 1480).
 # Everything is removed on exit, failed or not; every wait is bounded.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/netns/lib.sh
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 BIN=$BUILD/jail6
+# the test build (util/testhook.h): it can pretend a kernel without BPF
+# decapsulation
+JAIL6_TEST=${JAIL6_TEST:-$BUILD/tests/jail6}
 DRV=$BUILD/tests/drv_proto41
 
 t_need_root t_tunnel
@@ -187,19 +194,26 @@ N c "$DRV" 198.51.100.1 198.51.100.2 udp-badsum 3
 check "UDP with a wrong checksum: b's stack drops it (Udp6InCsumErrors +3)" wait_until 3 udp6_ge Udp6InCsumErrors $((ce0 + 3))
 
 # ---- malformed payloads: counted, and the daemon lives on
-fresh "$B_STATS"
-s0=$(js "$B_STATS" .drops.short) v0=$(js "$B_STATS" .drops.not_ipv6) bpid=$(js "$B_STATS" .pid)
-for k in truncated badlen empty; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
-for k in garbage notv6; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
-N c "$DRV" 198.51.100.1 198.51.100.2 ihl15 3
-N c "$DRV" 198.51.100.1 198.51.100.2 garbage 2000
-counted "$B_STATS" .drops.short "$s0" 60
-counted "$B_STATS" .drops.not_ipv6 "$v0" 2040
-fresh "$B_STATS"
-check "truncated, bad length, empty: drops.short grew by 60" test $(($(js "$B_STATS" .drops.short) - s0)) -eq 60
-check "garbage and IPv4 payloads: drops.not_ipv6 grew by 2040" test $(($(js "$B_STATS" .drops.not_ipv6) - v0)) -eq 2040
-check "IHL 15 (40 bytes of options): decapsulated too" wait_until 5 echos_ge $((e1 + 3))
-check "the datapath survived (same pid, alive)" test "$(js "$B_STATS" .pid)" = "$bpid" -a -d "/proc/$bpid"
+# malformed STATS PREFIX: c sends b crafted payloads; each kind is counted
+# by reason, the IHL 15 control among them decapsulated (b's echo requests
+# past e1), and b's datapath process the same (names start with PREFIX)
+malformed() {
+	local st=$1 p=$2 s0 v0 bpid k
+	fresh "$st"
+	s0=$(js "$st" .drops.short) v0=$(js "$st" .drops.not_ipv6) bpid=$(js "$st" .pid)
+	for k in truncated badlen empty; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
+	for k in garbage notv6; do N c "$DRV" 198.51.100.1 198.51.100.2 $k 20; done
+	N c "$DRV" 198.51.100.1 198.51.100.2 ihl15 3
+	N c "$DRV" 198.51.100.1 198.51.100.2 garbage 2000
+	counted "$st" .drops.short "$s0" 60
+	counted "$st" .drops.not_ipv6 "$v0" 2040
+	fresh "$st"
+	check "${p}truncated, bad length, empty: drops.short grew by 60" test $(($(js "$st" .drops.short) - s0)) -eq 60
+	check "${p}garbage and IPv4 payloads: drops.not_ipv6 grew by 2040" test $(($(js "$st" .drops.not_ipv6) - v0)) -eq 2040
+	check "${p}IHL 15 (40 bytes of options): decapsulated too" wait_until 5 echos_ge $((e1 + 3))
+	check "${p}the datapath survived (same pid, alive)" test "$(js "$st" .pid)" = "$bpid" -a -d "/proc/$bpid"
+}
+malformed "$B_STATS" ""
 check "ping6 still works" N a ping -6 -c 1 -W 2 2001:db8:ffff::2
 
 # ---- MTU: 1480 passes, 1481 gets the daemon's Packet Too Big
@@ -355,4 +369,222 @@ kill -KILL "$STRANGER" 2>/dev/null; wait "$STRANGER" 2>/dev/null
 # (pgrep from this shell: in a `sh -c` it would find that sh's own line)
 a_gone() { [ ! -e "$T/state/run/tunnel/t6.pid" ] && ! pgrep -f -- "--runtime-dir $R tunnel run t6" >/dev/null; }
 if [ $rc -eq 0 ] && a_gone; then ok "destroy stops apply's datapath"; else nok "destroy stops apply's datapath" "rc=$rc" "$out" "$(pgrep -af -- "--runtime-dir $R tunnel run t6")"; fi
+
+# ---- datapath = ebpf: the same checks through tc BPF programs. b runs it
+# by hand (supervised), a as apply makes it (a TUN device with MTU 1480,
+# whose kernel answers Packet Too Big); a's programs, maps, filters, TUN
+# and routes are gone after destroy, also after a kill -9.
+kver=$(uname -r)
+kmaj=${kver%%.*} kmin=${kver#*.}; kmin=${kmin%%[!0-9]*}
+if [ "$kmaj" -lt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -lt 3 ]; }; then
+	echo "skip t_tunnel:ebpf this kernel ($kver) lacks BPF_F_ADJ_ROOM_DECAP_L3_IPV6 (Linux 6.3)"
+	exit 0
+fi
+command -v bpftool >/dev/null || { nok "ebpf: bpftool missing (scripts/deps installs it)"; exit 0; }
+# the decapsulator's verdicts, frame by frame, also on what no sender can
+# put on the wire (a wrong header checksum, IHL 4): drv_ebpf's own lines
+if [ -x "$BUILD/tests/drv_ebpf" ]; then N c "$BUILD/tests/drv_ebpf"; else nok "ebpf: $BUILD/tests/drv_ebpf missing (make drivers)"; fi
+kill -TERM "$(pid_of "$T/b.pid")" 2>/dev/null
+wait_until 5 test ! -e "$T/b.pid"
+BE_STATS=$T/be.stats
+# the programs (ids) on a link's hook, as tc shows them
+prog_ids() { N "$1" tc filter show dev "$2" "$3" 2>/dev/null | sed -n 's/.* id \([0-9]*\) .*/\1/p'; }
+map_ids() { local p; for p in "$@"; do bpftool prog show id "$p" --json 2>/dev/null | jq -r '.map_ids[]?'; done; }
+all_freed() { local i; for i in $1; do bpftool prog show id "$i" >/dev/null 2>&1 && return 1; done; for i in $2; do bpftool map show id "$i" >/dev/null 2>&1 && return 1; done; return 0; }
+# the outer TTL on the wire: the switch counts b's protocol-41 packets with TTL 33
+N s nft add table bridge j6t && N s nft add chain bridge j6t pass '{ type filter hook forward priority 0; }' &&
+	N s nft add rule bridge j6t pass ip saddr 198.51.100.2 ip protocol 41 ip ttl 33 counter
+ttl33() { N s nft list chain bridge j6t pass | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --datapath ebpf --local auto --remote 198.51.100.1 --ttl 33 \
+	--supervise --pidfile "$T/be.pid" --stats "$BE_STATS" --log "$T/be.log" 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$BE_STATS" .datapath)" = ebpf; then ok "ebpf: b's supervised eBPF datapath writes its stats"; else nok "ebpf: b starts" "rc=$rc" "$out" "$(cat "$T/be.log" 2>/dev/null)"; fi
+check "ebpf: b's TUN MTU 1500 lowered to the tunnel MTU 1480 (the kernel answers what is bigger)" wait_until 5 sh -c "nsenter --net=$R/b ip link show t6 | grep -q 'mtu 1480 '"
+check "ebpf: b's stats name the underlay eth0 and local 198.51.100.2" test "$(js "$BE_STATS" '[.underlay,.local] | join(" ")')" = "eth0 198.51.100.2"
+check "ebpf: one decapsulator on b's eth0 ingress, one encapsulator on t6 egress" test "$(prog_ids b eth0 ingress | wc -l) $(prog_ids b t6 egress | wc -l)" = "1 1"
+conf_ebpf() { conf "$1"; sed -i 's/datapath = userspace;/datapath = ebpf;/' "$C"; }
+conf_ebpf 1480
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "ebpf: apply (datapath = ebpf) starts a's eBPF datapath"; else nok "ebpf: apply" "rc=$rc" "$out" "$(cat "$T"/state/run/tunnel/t6.log 2>/dev/null)" "stats: $(cat "$A_DP_STATS" 2>&1)"; fi
+out=$(j6 status 2>&1)
+if grep -q "ebpf datapath" <<<"$out" && grep -q "underlay eth0" <<<"$out"; then ok "ebpf: status names the ebpf datapath and its underlay"; else nok "ebpf: status" "$out"; fi
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "nothing to do" <<<"$out"; then ok "ebpf: the next apply has nothing to do"; else nok "ebpf: apply again" "rc=$rc" "$out"; fi
+# the config's mtu reaches the running eBPF datapath as the userspace one's
+dp=$(js "$A_DP_STATS" .pid)
+conf_ebpf 1400
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(js "$A_DP_STATS" .mtu)" = 1400 ] && [ "$(js "$A_DP_STATS" .pid)" = "$dp" ]; then ok "ebpf: mtu 1480 -> 1400: when apply returns, the same datapath says mtu 1400"; else nok "ebpf: mtu 1400" "rc=$rc" "$out" "stats $(cat "$A_DP_STATS")"; fi
+N j ip -6 route flush cache 2>/dev/null
+check "ebpf: ... a 1400-byte packet passes" wait_until 5 sh -c "nsenter --net=$R/j ping -6 -c 1 -W 1 -s 1352 -M do 2001:db8:ffff::2 | grep -q ' 0% packet loss'"
+out=$(big_ping 1401)
+if ptb_names 1400 "$out"; then ok "ebpf: ... 1401 bytes: Packet Too Big with mtu 1400"; else nok "ebpf: 1401 bytes" "$out"; fi
+conf_ebpf 1480
+out=$(j6 apply 2>&1); rc=$?
+check "ebpf: ... and back to 1480" test $rc -eq 0 -a "$(js "$A_DP_STATS" .mtu)" = 1480
+N j ip -6 route flush cache 2>/dev/null
+if wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ebpf: ping6 from the jail through the tunnel"; else nok "ebpf: ping6 from the jail" "$(tail -5 "$T"/state/run/tunnel/t6.log)" "$(tail -5 "$T/be.log")"; fi
+out=$(N j ping -6 -c 3 -i 0.2 -W 2 2001:db8:ffff::2 2>&1)
+check "ebpf: 3 more, no loss" grep -q " 0% packet loss" <<<"$out"
+fresh "$A_DP_STATS" "$BE_STATS"
+check "ebpf: a counts what it encapsulated (tx >= 4)" test "$(js "$A_DP_STATS" .tx_packets)" -ge 4
+check "ebpf: b counts what it decapsulated (rx >= 4)" test "$(js "$BE_STATS" .rx_packets)" -ge 4
+check "ebpf: b's encapsulated packets carry its TTL 33 (>= 4 seen by the switch)" test "$(ttl33)" -ge 4
+
+e0=$(in_echos); ws0=$(js "$BE_STATS" .drops.wrong_source)
+N c "$DRV" 198.51.100.3 198.51.100.2 ping6 5 && N c "$DRV" 203.0.113.99 198.51.100.2 ping6 5
+counted "$BE_STATS" .drops.wrong_source "$ws0" 10
+fresh "$BE_STATS"
+check "ebpf: spoofed protocol 41: b's IPv6 stack saw no echo request" test "$(in_echos)" -eq "$e0"
+check "ebpf: spoofed protocol 41: drops.wrong_source grew by 10" test $(($(js "$BE_STATS" .drops.wrong_source) - ws0)) -eq 10
+# another address of b is not the tunnel's: the decapsulator leaves those
+# to the kernel, where the datapath's raw socket counts them
+wd0=$(js "$BE_STATS" .drops.wrong_destination)
+N c "$DRV" 198.51.100.1 198.51.100.4 ping6 3
+counted "$BE_STATS" .drops.wrong_destination "$wd0" 3
+fresh "$BE_STATS"
+check "ebpf: to another address of b: drops.wrong_destination grew by 3" test $(($(js "$BE_STATS" .drops.wrong_destination) - wd0)) -eq 3
+check "ebpf: ... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e0"
+N c "$DRV" 198.51.100.1 198.51.100.2 options 3
+if wait_until 3 echos_ge $((e0 + 3)); then ok "ebpf: IPv4 options (IHL 6): decapsulated"; else nok "ebpf: IHL 6" "in_echos $(in_echos) want $((e0 + 3))"; fi
+e1=$(in_echos)
+# Record Route and Timestamp: checked (checksum included) before the
+# kernel writes into them
+bh0=$(js "$BE_STATS" .drops.bad_header)
+N c "$DRV" 198.51.100.1 198.51.100.2 rr 3 && N c "$DRV" 198.51.100.1 198.51.100.2 ts 3
+if wait_until 3 echos_ge $((e1 + 6)); then ok "ebpf: Record Route and Timestamp options: decapsulated"; else nok "ebpf: RR and TS" "in_echos $(in_echos) want $((e1 + 6))"; fi
+fresh "$BE_STATS"
+check "ebpf: ... and not counted in drops.bad_header" test "$(js "$BE_STATS" .drops.bad_header)" -eq "$bh0"
+e1=$(in_echos)
+malformed "$BE_STATS" "ebpf: "
+
+# MTU: a's kernel answers Packet Too Big (the TUN link has the tunnel MTU)
+ptbs() { N a awk '$1 == "Icmp6OutPktTooBigs" { print $2 }' /proc/net/snmp6; }
+# (the jail remembers the 1300 of the MTU checks above)
+N j ip -6 route flush cache 2>/dev/null
+out=$(big_ping 1480)
+if grep -q " 0% packet loss" <<<"$out"; then ok "ebpf: a 1480-byte packet passes"; else nok "ebpf: 1480 bytes" "$out"; fi
+p0=$(ptbs)
+out=$(big_ping 1481)
+if ptb_names 1480 "$out"; then ok "ebpf: 1481 bytes: Packet Too Big with mtu 1480"; else nok "ebpf: 1481 bytes: Packet Too Big" "$out"; fi
+check "ebpf: ... sent by a's kernel" test "$(ptbs)" -gt "$p0"
+out=$(N a ping -6 -c 1 -W 2 -s 1433 -M do 2001:db8:ffff::2 2>&1)
+if ptb_names 1480 "$out"; then ok "ebpf: a's own 1481-byte packet: refused with mtu 1480"; else nok "ebpf: local 1481 bytes" "$out"; fi
+# b's TUN link has MTU 1480 now: it would announce MSS 1420, and no
+# segment would need PMTU discovery; announce 1440, as a 1500-MTU host would
+N b ip -6 route replace 2001:db8:1::/64 via 2001:db8:ffff::1 dev t6 advmss 1440
+N j ip -6 route flush cache 2>/dev/null
+p0=$(ptbs)
+N b timeout 30 iperf3 -s -1 -B 2001:db8:ffff::2 >/dev/null 2>&1 & IPERF=$!
+wait_until 5 sh -c "nsenter --net=$R/b ss -ltn | grep -q 5201"
+out=$(N j timeout 20 iperf3 -c 2001:db8:ffff::2 -n 4M 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q receiver <<<"$out"; then ok "ebpf: a 4 MB TCP transfer from the jail completes"; else nok "ebpf: TCP transfer" "rc=$rc" "$out"; fi
+check "ebpf: ... after Packet Too Big (PMTU discovery)" test "$(ptbs)" -gt "$p0"
+wait "$IPERF" 2>/dev/null; IPERF=
+fresh "$A_DP_STATS" "$BE_STATS"
+check "ebpf: no drops but the crafted ones" test "$(js "$A_DP_STATS" '[.drops[]] | add')" -eq 0 -a "$(js "$BE_STATS" '.drops.too_big + .drops.send + .drops.tun_write + .drops.bad_header')" -eq 0
+
+# supervision: kill -9 b's datapath; the new one replaces the filters
+child=$(js "$BE_STATS" .pid) rx0=$(js "$BE_STATS" .rx_packets)
+kill -KILL "$child"
+restarted() { local p; p=$(js "$BE_STATS" .pid); [ -n "$p" ] && [ "$p" != "$child" ] && [ "$(js "$BE_STATS" .restarts)" -ge 1 ] && [ -d "/proc/$p" ]; }
+if wait_until 10 restarted; then ok "ebpf: killed datapath restarted"; else nok "ebpf: restarted" "$(tail -5 "$T/be.log")"; fi
+if wait_until 10 N a ping -6 -c 1 -W 1 2001:db8:ffff::2 >/dev/null; then ok "ebpf: ping resumes after the restart"; else nok "ebpf: ping resumes"; fi
+check "ebpf: still one filter on each hook of b" test "$(prog_ids b eth0 ingress | wc -l) $(prog_ids b t6 egress | wc -l)" = "1 1"
+check "ebpf: counters carry over the restart" test "$(js "$BE_STATS" .rx_packets)" -ge "$rx0"
+check "ebpf: b decapsulates in BPF (this kernel can)" test "$(js "$BE_STATS" .decap)" = ebpf
+
+# a kernel that cannot decapsulate in BPF (before 6.3; the test build
+# pretends it): b's eBPF datapath encapsulates, its userspace loop
+# decapsulates, with the same checks and counters
+kill -TERM "$(pid_of "$T/be.pid")" 2>/dev/null
+wait_until 5 test ! -e "$T/be.pid"
+out=$(JAIL6_TEST_EBPF_DECAP=0 "$JAIL6_TEST" --runtime-dir "$R" --host-netns b tunnel run t6 --datapath ebpf --local auto \
+	--remote 198.51.100.1 --supervise --pidfile "$T/be.pid" --stats "$BE_STATS" --log "$T/be.log" 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$BE_STATS" .decap)" = userspace; then ok "ebpf, no BPF decapsulation: the stats say decap userspace"; else nok "ebpf without BPF decap" "rc=$rc" "$out" "$(tail -5 "$T/be.log")"; fi
+check "... no decapsulator on b's eth0, the encapsulator on t6" test "$(prog_ids b eth0 ingress | wc -l) $(prog_ids b t6 egress | wc -l)" = "0 1"
+check "... ping6 from the jail through the tunnel" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
+e0=$(in_echos); ws0=$(js "$BE_STATS" .drops.wrong_source) v0=$(js "$BE_STATS" .drops.not_ipv6)
+N c "$DRV" 198.51.100.3 198.51.100.2 ping6 5
+N c "$DRV" 198.51.100.1 198.51.100.2 garbage 20
+counted "$BE_STATS" .drops.wrong_source "$ws0" 5
+counted "$BE_STATS" .drops.not_ipv6 "$v0" 20
+fresh "$BE_STATS"
+check "... spoofed: counted (wrong_source +5), never delivered" test $(($(js "$BE_STATS" .drops.wrong_source) - ws0)) -eq 5 -a "$(in_echos)" -eq "$e0"
+check "... garbage: counted (not_ipv6 +20)" test $(($(js "$BE_STATS" .drops.not_ipv6) - v0)) -eq 20
+kill -TERM "$(pid_of "$T/be.pid")" 2>/dev/null
+wait_until 5 test ! -e "$T/be.pid"
+"$BIN" --runtime-dir "$R" --host-netns b tunnel run t6 --datapath ebpf --local auto --remote 198.51.100.1 \
+	--supervise --pidfile "$T/be.pid" --stats "$BE_STATS" --log "$T/be.log" >/dev/null 2>&1
+check "b back to BPF decapsulation" wait_until 10 test "$(js "$BE_STATS" .decap)" = ebpf
+
+# the other datapath on the same TUN device: apply switches a to userspace and back
+conf 1480
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = userspace; then ok "ebpf -> userspace: apply restarts a's datapath as the userspace one"; else nok "ebpf -> userspace" "rc=$rc" "$out"; fi
+check "... which left no filter on a's t6 and eth0" test -z "$(prog_ids a t6 egress)$(prog_ids a eth0 ingress)"
+check "... and the tunnel works" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
+# a narrower IPv4 path: a's userspace datapath lets IPv4 fragment its
+# packets; b's decapsulator leaves the fragments to the kernel, which
+# reassembles them for b's raw socket (b's own answers, 1468 bytes with no
+# fragmentation in BPF, do not fit the path: one direction only)
+N a ip link set eth0 mtu 1400 && N b ip link set eth0 mtu 1400
+r0=$(reasm) e0=$(in_echos)
+N a ping -6 -c 2 -i 0.3 -W 1 -s 1400 -M do 2001:db8:ffff::2 >/dev/null 2>&1
+check "ebpf: outer fragments: b reassembles and decapsulates them" test "$(reasm)" -ge $((r0 + 2)) -a "$(in_echos)" -ge $((e0 + 2))
+# and b's own big packets: the encapsulator does not fragment; it counts
+# them as too_big, and the datapath says which mtu the underlay carries
+check "ebpf: b's log names the underlay's MTU 1400 and the tunnel mtu to use" \
+	wait_until 5 grep -q "underlay eth0 has MTU 1400: .* mtu = 1380" "$T/be.log"
+tb0=$(js "$BE_STATS" .drops.too_big)
+N b ping -6 -c 2 -i 0.3 -W 1 -s 1400 -M do 2001:db8:ffff::1 >/dev/null 2>&1
+counted "$BE_STATS" .drops.too_big "$tb0" 2
+check "ebpf: ... b's 1448-byte packets counted as too_big, not lost unseen" grew "$BE_STATS" .drops.too_big "$tb0" 2
+N a ip link set eth0 mtu 1500 && N b ip link set eth0 mtu 1500
+conf_ebpf 1480
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "userspace -> ebpf: and back"; else nok "userspace -> ebpf" "rc=$rc" "$out"; fi
+check "... and the tunnel works" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
+
+# destroy leaves nothing: programs, maps, filters, clsact, TUN, routes
+a_progs=$(prog_ids a t6 egress; prog_ids a eth0 ingress)
+a_maps=$(map_ids $a_progs | sort -u)
+check "ebpf: a's two programs and their maps are known" test "$(wc -w <<<"$a_progs")" -eq 2 -a -n "$a_maps"
+out=$(j6 destroy 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 5 all_freed "$a_progs" "$a_maps"; then ok "ebpf: destroy: a's programs and maps are freed"; else nok "ebpf: destroy frees programs and maps" "rc=$rc" "$out" "progs $a_progs maps $a_maps" "$(bpftool prog show 2>&1 | grep -A1 j6_)"; fi
+check "ebpf: ... no TUN device, no clsact qdisc, no route via t6 in a" test -z "$(N a ip link show t6 2>/dev/null)$(N a tc qdisc show | grep clsact)$(N a ip -6 route show | grep t6)"
+check "ebpf: ... no datapath process of a" a_gone
+# killed outright (supervisor stopped, datapath SIGKILLed): its filters
+# stay attached until destroy removes them, as the stats file says
+# (datapath = auto: no sit here, so the eBPF datapath, whose programs load)
+conf 1480
+sed -i 's/datapath = userspace;/datapath = auto;/' "$C"
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$A_DP_STATS" .datapath)" = ebpf; then ok "ebpf: datapath = auto on a kernel without sit: the eBPF datapath"; else nok "ebpf: datapath = auto" "rc=$rc" "$out" "$(tail -3 "$T"/state/run/tunnel/t6.log)" "stats: $(cat "$A_DP_STATS" 2>&1)"; fi
+check "... ping6 from the jail" wait_until 5 N j ping -6 -c 1 -W 1 2001:db8:ffff::2
+wait_until 5 test -n "$(prog_ids a eth0 ingress)"
+a_progs=$(prog_ids a t6 egress; prog_ids a eth0 ingress)
+a_maps=$(map_ids $a_progs | sort -u)
+read -r sup_pid _ <"$A_PIDF"
+child=$(js "$A_DP_STATS" .pid)
+STOPPED=$sup_pid
+kill -STOP "$sup_pid" && kill -KILL "$child"
+wait_until 5 sh -c "! kill -0 $child 2>/dev/null"
+check "ebpf: a datapath killed outright leaves its filters attached" test -n "$(prog_ids a eth0 ingress)"
+out=$(j6 destroy 2>&1); rc=$?
+kill -0 "$STOPPED" 2>/dev/null || STOPPED=
+if [ $rc -eq 0 ] && wait_until 5 all_freed "$a_progs" "$a_maps"; then ok "ebpf: ... destroy removes them: programs and maps freed"; else nok "ebpf: destroy after kill -9" "rc=$rc" "$out" "$(N a tc filter show dev eth0 ingress)"; fi
+check "ebpf: ... no clsact qdisc or TUN device left in a" test -z "$(N a tc qdisc show | grep clsact)$(N a ip link show t6 2>/dev/null)"
+# two tunnels on one underlay: b's second one (toward c) shares eth0's
+# clsact qdisc, which b's first one created; each stop removes only its own
+N b ip tuntap add dev t7 mode tun && N b ip link set t7 up
+out=$("$BIN" --runtime-dir "$R" --host-netns b tunnel run t7 --datapath ebpf --local 198.51.100.2 --remote 198.51.100.3 \
+	--supervise --pidfile "$T/b7.pid" --stats "$T/b7.stats" --log "$T/b7.log" 2>&1); rc=$?
+if [ $rc -eq 0 ] && wait_until 10 test "$(js "$T/b7.stats" .underlay)" = eth0; then ok "ebpf: b's second tunnel on the same underlay"; else nok "ebpf: second tunnel" "rc=$rc" "$out" "$(cat "$T/b7.log" 2>/dev/null)"; fi
+check "ebpf: ... two decapsulators on b's eth0" test "$(prog_ids b eth0 ingress | wc -l)" -eq 2
+kill -TERM "$(pid_of "$T/be.pid")" 2>/dev/null
+wait_until 5 test ! -e "$T/be.pid"
+check "ebpf: the first one stopped: the second's decapsulator stays" test "$(prog_ids b eth0 ingress | wc -l)" -eq 1
+kill -TERM "$(pid_of "$T/b7.pid")" 2>/dev/null
+wait_until 5 test ! -e "$T/b7.pid"
+check "ebpf: ... and once it stops too, b's eth0 has no filter" test -z "$(prog_ids b eth0 ingress)"
 exit 0

@@ -23,7 +23,8 @@ CACHE=${J6_QEMU_CACHE:-$PWD/build/qemu/cache}
 JAIL6_BIN=$PWD/$BUILD/jail6
 XFER_BIN=$PWD/$BUILD/tests/xfer
 # Modules the guest needs, by module name; their dependencies are added.
-WANTED=(sit veth bridge tun)
+# sch_ingress (clsact) and cls_bpf: the eBPF datapath's tc programs
+WANTED=(sit veth bridge tun sch_ingress cls_bpf)
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 note() { echo "build.sh: $*" >&2; }
@@ -158,7 +159,8 @@ add_module() {
 	LOAD+=("$name")
 }
 
-if [ "$(cat "$STAMP" 2>/dev/null)" != "$DEB_NAME" ]; then
+# (the stamp names the modules too: a new one in WANTED unpacks again)
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$DEB_NAME ${WANTED[*]}" ]; then
 	note "unpacking $DEB_NAME"
 	SCRATCH=$OUT/unpack.tmp
 	rm -rf "$SCRATCH" "$KDIR"
@@ -177,7 +179,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$DEB_NAME" ]; then
 	echo "$KVER" >"$KDIR/version"
 	rm -rf "$SCRATCH"
 	trap - EXIT
-	echo "$DEB_NAME" >"$STAMP"
+	echo "$DEB_NAME ${WANTED[*]}" >"$STAMP"
 fi
 KVER=$(cat "$KDIR/version")
 

@@ -7,6 +7,9 @@
 #   A: tunnel he0, datapath = kernel     2001:db8:ffff::1/64, peer ::2
 #   B: tunnel he0, datapath = userspace  2001:db8:ffff::2/64, peer ::1
 #   C: tunnel he0, datapath = auto (must pick the kernel's sit)
+#   then B again with datapath = ebpf: this kernel (before 6.3) cannot
+#   decapsulate in BPF, so B encapsulates in tc BPF and decapsulates in
+#   userspace, and says so
 # Prints "J6TEST ok NAME" / "J6TEST not ok NAME" (details as "J6TEST # ...")
 # per check, then "J6TEST done", and powers the guest off.
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -64,6 +67,8 @@ link_type() { X "$1" cat "/sys/class/net/$2/type" 2>/dev/null; }
 pid_of() { [ -f "$1" ] && read -r p _ <"$1" && echo "$p"; }
 # stats counter $2 of the userspace tunnel in namespace $1
 stat_of() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "/tmp/state-$1/run/tunnel/he0.stats" 2>/dev/null; }
+# a string of that stats file
+stat_str() { sed -n "s/.*\"$2\": *\"\([a-z]*\)\".*/\1/p" "/tmp/state-$1/run/tunnel/he0.stats" 2>/dev/null; }
 # links jail6 may leave behind in $1: anything but lo, the test's veth and
 # the fallback devices the sit module puts in every namespace (sit0)
 stray_links() { ip -n "$1" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -v -x -e lo -e va -e vb -e sit0; }
@@ -202,16 +207,21 @@ xfer_check() {
 			"sha256 sent $sum0" "sha256 got  ${sum:-none}" "$(cat /tmp/xfer.send /tmp/xfer.recv)"
 	fi
 }
-t=$(uptime_s)
-b_tcp0=$(snmp_of B snmp InCsumErrors) b_udp0=$(snmp_of B snmp6 Udp6InCsumErrors)
-xfer_check "TCP A (kernel sit) -> B (userspace): 4 MiB, same sha256" tcp A B 2001:db8:ffff::2
-xfer_check "TCP B (userspace) -> A (kernel sit): 4 MiB, same sha256" tcp B A 2001:db8:ffff::1
-xfer_check "UDP A (kernel sit) -> B (userspace): 4 MiB, same sha256" udp A B 2001:db8:ffff::2
-xfer_check "UDP B (userspace) -> A (kernel sit): 4 MiB, same sha256" udp B A 2001:db8:ffff::1
-echo "J6TEST # transfers: $t -> $(uptime_s) s"
-b_tcp1=$(snmp_of B snmp InCsumErrors) b_udp1=$(snmp_of B snmp6 Udp6InCsumErrors)
-echo "J6TEST # B: TcpInCsumErrors $b_tcp0 -> $b_tcp1, Udp6InCsumErrors $b_udp0 -> $b_udp1"
-check "B: no TCP or UDP checksum errors in the transfers" test "$b_tcp1" = "$b_tcp0" -a "$b_udp1" = "$b_udp0"
+# xfer_all B-DATAPATH: TCP and UDP each way between A (kernel sit) and B,
+# then B's TCP and UDP checksum error counters, which must not have grown
+xfer_all() {
+	t=$(uptime_s)
+	b_tcp0=$(snmp_of B snmp InCsumErrors) b_udp0=$(snmp_of B snmp6 Udp6InCsumErrors)
+	xfer_check "TCP A (kernel sit) -> B ($1): 4 MiB, same sha256" tcp A B 2001:db8:ffff::2
+	xfer_check "TCP B ($1) -> A (kernel sit): 4 MiB, same sha256" tcp B A 2001:db8:ffff::1
+	xfer_check "UDP A (kernel sit) -> B ($1): 4 MiB, same sha256" udp A B 2001:db8:ffff::2
+	xfer_check "UDP B ($1) -> A (kernel sit): 4 MiB, same sha256" udp B A 2001:db8:ffff::1
+	echo "J6TEST # $1 transfers: $t -> $(uptime_s) s"
+	b_tcp1=$(snmp_of B snmp InCsumErrors) b_udp1=$(snmp_of B snmp6 Udp6InCsumErrors)
+	echo "J6TEST # B: TcpInCsumErrors $b_tcp0 -> $b_tcp1, Udp6InCsumErrors $b_udp0 -> $b_udp1"
+	check "B: no TCP or UDP checksum errors in the $1 transfers" test "$b_tcp1" = "$b_tcp0" -a "$b_udp1" = "$b_udp0"
+}
+xfer_all userspace
 check "B: daemon dropped nothing in the transfers" test "$(stat_of B wrong_source)$(stat_of B bad_header)$(stat_of B not_ipv6)$(stat_of B tun_write)" = 0000
 
 # the supervisor restarts a killed datapath and the kernel end talks to it again
@@ -231,6 +241,30 @@ if [ -n "$child" ] && kill -KILL "$child"; then
 else
 	nok "B: killed datapath restarted (restarts >= 1)" "no datapath child of supervisor '${sup}' found" "jail6 pids: $(j6_pids | tr '\n' ' ')"
 fi
+
+# ---- (c3) B: datapath = ebpf on a kernel without BPF decapsulation: the
+# daemon restarts as the eBPF one, whose tc program on he0 encapsulates;
+# its userspace loop decapsulates (the fallback), and the stats say so
+sed -i 's/datapath = userspace;/datapath = ebpf;/' /etc/jail6/B.conf
+out=$(j6 B apply 2>&1); rc=$?
+if [ $rc -eq 0 ]; then ok "B: apply with datapath = ebpf"; else nok "B: apply with datapath = ebpf" "rc=$rc" "$out"; fi
+i=0
+while [ $i -lt 10 ] && [ "$(stat_str B datapath)" != ebpf ]; do sleep 1; i=$((i + 1)); done
+echo "J6TEST # B's log: $(tail -3 /tmp/state-B/run/tunnel/he0.log 2>/dev/null | tr '\n' '|')"
+check "B: the eBPF datapath runs (stats: datapath ebpf)" test "$(stat_str B datapath)" = ebpf
+check "B: decapsulation in userspace on this kernel (stats: decap userspace)" test "$(stat_str B decap)" = userspace
+check "B: the encapsulator is attached to he0, no decapsulator to vb" test "$(stat_of B tun)" -gt 0 -a "$(stat_of B underlay)" = 0
+out=$(j6 B status --json 2>&1)
+check "B: status --json says datapath ebpf" has -E '"datapath": *"ebpf"' "$out"
+TRIES=5
+check "ping6 A (kernel sit) -> B (ebpf)" ping6_ns A 2001:db8:ffff::2
+check "ping6 B (ebpf) -> A (kernel sit)" ping6_ns B 2001:db8:ffff::1
+TRIES=2
+check "ping6 B -> A with 1480-byte IPv6 packets" ping6_ns B 2001:db8:ffff::1 -s 1432
+xfer_all ebpf
+sleep 1
+check "B: the tc program counted what it encapsulated, userspace what it decapsulated" \
+	test "$(stat_of B tx_packets)" -gt 0 -a "$(stat_of B rx_packets)" -gt 0
 
 # ---- (d) C: datapath = auto picks the kernel's sit when it can
 out=$(j6 C apply 2>&1); rc=$?

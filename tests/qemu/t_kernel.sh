@@ -2,13 +2,17 @@
 # The kernel 6in4 path (datapath = kernel, Linux `sit`), which this
 # machine's own kernel may lack: a QEMU guest (TCG, no KVM needed) boots
 # Debian's own kernel with a small initramfs (busybox, the sit/tunnel4/
-# ip_tunnel/veth/bridge/tun modules, jail6) and checks there that
+# ip_tunnel/veth/bridge/tun/sch_ingress/cls_bpf modules, jail6) and checks
+# there that
 #   (a) apply with datapath = kernel creates a sit link, its address,
 #       default route and forwarding, and a second apply changes nothing,
 #   (b) datapath = userspace at the other end runs the TUN daemon,
 #   (c) ping6 crosses between the kernel end and the userspace end, and
 #       4 MiB go over TCP and over UDP each way with the same sha256 at
 #       both ends (the kernel end leaves TCP/UDP checksums for offload),
+#   (c3) datapath = ebpf on this kernel (Debian's 6.1, before BPF could
+#       decapsulate) encapsulates in tc BPF and decapsulates in userspace,
+#       says so, and passes the same pings and transfers with the kernel end,
 #   (d) datapath = auto picks the kernel when sit is there,
 #   (e) destroy leaves no tunnel link, route, file or jail6 process.
 # Root only (as the rest of the namespace tests). Bounded: about 10 minutes

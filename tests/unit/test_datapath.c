@@ -995,10 +995,22 @@ static void test_stats_file(void **st)
 	assert_string_equal(r.remote, "198.51.100.1");
 	assert_int_equal(r.restarts, 2);
 	assert_memory_equal(&r.c, &s.c, sizeof(s.c));
-	/* no via: no "via" nor "held" key */
+	assert_string_equal(r.datapath, "");
+	/* the eBPF datapath's file: which datapath, and where its filters are */
+	snprintf(s.datapath, sizeof(s.datapath), "ebpf");
+	snprintf(s.underlay, sizeof(s.underlay), "eth0");
+	snprintf(s.decap, sizeof(s.decap), "userspace");
+	s.tc = (struct tunnel_ebpf_tc){ .underlay = 2, .tun = 7, .handle = 7, .own_clsact = TUNNEL_EBPF_CLSACT_TUN };
+	assert_int_equal(tunnel_stats_write(path, &s), 0);
+	assert_int_equal(tunnel_stats_read(path, &r), 0);
+	assert_string_equal(r.datapath, "ebpf");
+	assert_string_equal(r.underlay, "eth0");
+	assert_string_equal(r.decap, "userspace");
+	assert_memory_equal(&r.tc, &s.tc, sizeof(s.tc));
+	assert_memory_equal(&r.c, &s.c, sizeof(s.c));
+	/* a via: no "via" nor "held" key without one; both, and back */
 	assert_string_equal(r.via, "");
 	assert_false(r.held);
-	/* a via: both, and back */
 	snprintf(s.via, sizeof(s.via), "192.0.2.1");
 	s.held = true;
 	assert_int_equal(tunnel_stats_write(path, &s), 0);

@@ -1,5 +1,5 @@
-/* Planner: the tunnel's role (client or broker) and the userspace datapath
- * daemon's liveness and MTU. */
+/* Planner: the tunnel's role (client or broker) and the userspace (or
+ * eBPF) datapath daemon's liveness, MTU and kind. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -187,7 +187,55 @@ static void test_daemon_mtu(void **st)
 	(void)st;
 }
 
-/* 6: a tunnel with a via: its datapath holds to that via (the action says
+/* 6: datapath = ebpf is a TUN device with a daemon too; the daemon of the
+ * other kind (userspace <-> ebpf) is restarted as the config says, and a
+ * daemon whose kind is unknown (no stats yet) is left alone. */
+static void test_daemon_kind(void **st)
+{
+	struct model m;
+	struct state s = { 0 };
+	struct plan p = { 0 };
+	struct state_link *l;
+
+	broker_model(&m);
+	m.tunnels[0].datapath = MODEL_DATAPATH_EBPF;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_true(p.n_actions > 1);
+	assert_int_equal(p.actions[0].kind, ACTION_TUNNEL_CREATE);
+	assert_int_equal(p.actions[0].datapath, MODEL_DATAPATH_EBPF);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	l = fx_find_link(&s, "", "he-broker");
+	assert_non_null(l);
+	assert_int_equal(l->kind, STATE_LINK_TUN);
+	assert_int_equal(l->daemon_dp, MODEL_DATAPATH_EBPF);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	/* the userspace datapath runs there: restart it as the eBPF one */
+	l->daemon_dp = MODEL_DATAPATH_USERSPACE;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_TUNNEL_CHANGE);
+	assert_int_equal(p.actions[0].datapath, MODEL_DATAPATH_EBPF);
+	plan_free(&p);
+	l->daemon_dp = MODEL_DATAPATH_AUTO;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	/* and back: the config says userspace, the eBPF one runs */
+	m.tunnels[0].datapath = MODEL_DATAPATH_USERSPACE;
+	l->daemon_dp = MODEL_DATAPATH_EBPF;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_TUNNEL_CHANGE);
+	plan_free(&p);
+	state_free(&s);
+	model_free(&m);
+	(void)st;
+}
+
+/* 7: a tunnel with a via: its datapath holds to that via (the action says
  * it); one that holds to another, or to none, is restarted; not known (no
  * stats yet) is nothing. */
 static void test_daemon_via(void **st)
@@ -249,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_daemon_restart),
 		cmocka_unit_test(test_broker_route_removed),
 		cmocka_unit_test(test_daemon_mtu),
+		cmocka_unit_test(test_daemon_kind),
 		cmocka_unit_test(test_daemon_via),
 	};
 	return cmocka_run_group_tests_name("plan_tunnel", tests, NULL, NULL);

@@ -171,7 +171,7 @@ static void test_unknown_type_and_datapath(void **state)
 	(void)state;
 	expect_errors(TUNNEL("\ttype = gre;\n\tremote = 198.51.100.1;\n\tdatapath = turbo;\n"),
 		      "2:9: tunnel 'gif0': unknown type 'gre' (the only type is 6in4)",
-		      "4:13: tunnel 'gif0': unknown datapath 'turbo' (expected auto, kernel or userspace)", NULL);
+		      "4:13: tunnel 'gif0': unknown datapath 'turbo' (expected auto, kernel, userspace or ebpf)", NULL);
 }
 
 /* 8. The broker's IPv6 must sit inside the tunnel's own prefix. */

@@ -151,6 +151,8 @@ const char *freebsd_unsupported(const struct action *a)
 	case ACTION_TUNNEL_CHANGE:
 		if (a->datapath == MODEL_DATAPATH_USERSPACE)
 			return "datapath = userspace is Linux only; FreeBSD uses the gif(4) kernel tunnel";
+		if (a->datapath == MODEL_DATAPATH_EBPF)
+			return "datapath = ebpf is Linux only; FreeBSD uses the gif(4) kernel tunnel";
 		if (a->gw.family != AF_INET || (!a->local_auto && a->addr.family != AF_INET))
 			return "a 6in4 tunnel needs IPv4 endpoints";
 		break;

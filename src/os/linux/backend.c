@@ -249,16 +249,19 @@ static void made_of(struct backend *b, const struct action *a, struct backend_ma
 }
 
 /*
- * Containers starting while the plan goes on (linux_jail_create_async):
- * liblxc's start is mostly waiting and single-threaded, and the jails are
- * independent, so a few at a time. Each one's done() comes when it runs;
- * an action on the jail itself (exec, destroy) waits for it first.
+ * Containers starting or stopping while the plan goes on
+ * (linux_jail_create_async, linux_jail_destroy_async): liblxc's start and
+ * stop are mostly waiting, and the jails are independent, so a few at a
+ * time. Each one's done() comes when it is over; an action on the jail
+ * itself (exec, destroy, create) waits for it first. A jail destroyed and
+ * made again in the same plan is destroyed in line.
  */
 #define STARTING_MAX 8
 
 struct starting {
 	struct lxcj_starting s[STARTING_MAX];
 	size_t act[STARTING_MAX];   /* its action's index in the plan */
+	bool stop[STARTING_MAX];    /* a destroy's stop, not a start */
 	size_t n, max;
 };
 
@@ -279,10 +282,12 @@ static int starting_end(struct backend *b, struct starting *g, size_t k, const s
 {
 	char mine[512];
 	size_t i = g->act[k];
-	int r = linux_jail_create_end(b->lx, &g->s[k], mine, sizeof(mine));
+	int r = g->stop[k] ? linux_jail_destroy_end(b->lx, &g->s[k], mine, sizeof(mine))
+			   : linux_jail_create_end(b->lx, &g->s[k], mine, sizeof(mine));
 
 	memmove(&g->s[k], &g->s[k + 1], (g->n - k - 1) * sizeof(g->s[0]));
 	memmove(&g->act[k], &g->act[k + 1], (g->n - k - 1) * sizeof(g->act[0]));
+	memmove(&g->stop[k], &g->stop[k + 1], (g->n - k - 1) * sizeof(g->stop[0]));
 	g->n--;
 	if (r < 0) {
 		if (!err[0])
@@ -342,15 +347,19 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 			cb->start(cb->arg, &p->actions[i]);
 		if (deferred_take(&def, &p->actions[i], st))
 			continue;
-		if (v[i].kind == ACTION_JAIL_EXEC || v[i].kind == ACTION_JAIL_DESTROY)
+		if (v[i].kind == ACTION_JAIL_EXEC || v[i].kind == ACTION_JAIL_DESTROY || v[i].kind == ACTION_JAIL_CREATE)
 			r = starting_wait(b, &go, v[i].target, p, v, cb, err, errlen);
-		if (!r && linux_jail_create_async(&v[i])) {
+		bool stop = !r && linux_jail_destroy_async(b->lx, &v[i]) && !remade(p, i);
+		if (!r && (stop || linux_jail_create_async(&v[i]))) {
 			if (go.n == go.max)
 				r = starting_end(b, &go, 0, p, v, cb, err, errlen);
 			if (!r) {
-				r = linux_jail_create_begin(b->lx, &v[i], &go.s[go.n], err, errlen);
-				if (r == 0)
+				r = stop ? linux_jail_destroy_begin(b->lx, &v[i], &go.s[go.n], err, errlen)
+					 : linux_jail_create_begin(b->lx, &v[i], &go.s[go.n], err, errlen);
+				if (r == 0) {
+					go.stop[go.n] = stop;
 					go.act[go.n++] = i;
+				}
 			}
 			continue;
 		}

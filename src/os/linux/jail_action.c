@@ -77,6 +77,33 @@ int linux_jail_create_end(struct linux_ctx *c, struct lxcj_starting *s, char *er
 	return rc;
 }
 
+bool linux_jail_destroy_async(struct linux_ctx *c, const struct action *a)
+{
+	const char *run = linux_run_dir(c);
+
+	return a->kind == ACTION_JAIL_DESTROY && run && model_jailname_ok(a->target) && lxcj_present(run, a->target);
+}
+
+int linux_jail_destroy_begin(struct linux_ctx *c, const struct action *a, struct lxcj_starting *s, char *err,
+			     size_t errlen)
+{
+	/* what we hold of its namespace would keep it alive */
+	linux_ns_forget(c, a->target);
+	return lxcj_stop_begin(linux_run_dir(c), a->target, s, err, errlen);
+}
+
+int linux_jail_destroy_end(struct linux_ctx *c, struct lxcj_starting *s, char *err, size_t errlen)
+{
+	int rc = lxcj_stop_end(s, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	linux_ns_forget(c, s->name);
+	rc = jail_destroy(linux_runtime_dir(c), linux_run_dir(c), s->name, err, errlen);
+	/* no such jail: destroyed already, what was asked for */
+	return rc == -ENOENT ? 0 : rc;
+}
+
 /* A confined jail: its network namespace, then its container. */
 static int create_confined(struct exec *x, const char *rt, const char *run)
 {

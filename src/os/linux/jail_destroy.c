@@ -76,6 +76,10 @@ static int signal_jail(const struct ns_id ids[3], int sig)
 
 		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
 			continue;
+		/* most processes are not the jail's: no pidfd for them (with
+		 * many jails, one per process per jail destroyed adds up) */
+		if (!pid_in_jail(procfd, pid, ids, 3))
+			continue;
 		/* A pidfd taken before the membership check pins the process:
 		 * if it exits and its pid is reused, the signal goes nowhere. */
 		int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);

@@ -133,7 +133,7 @@ int exec_tunnel(struct exec *x)
 
 	if (a->gw.family != AF_INET || (!a->local_auto && a->addr.family != AF_INET))
 		return exec_fail_msg(x, -EINVAL, "%s: 6in4 endpoints must be IPv4 addresses", a->ifname);
-	if (a->datapath == MODEL_DATAPATH_USERSPACE)
+	if (a->datapath == MODEL_DATAPATH_USERSPACE || a->datapath == MODEL_DATAPATH_EBPF)
 		return do_tunnel_userspace(x);
 	if (a->datapath == MODEL_DATAPATH_KERNEL)
 		return do_tunnel_kernel(x);

@@ -30,7 +30,7 @@ int linux_ns_exists(struct linux_ctx *c, const char *ns);
  * since an open socket would keep it alive. */
 void linux_ns_forget(struct linux_ctx *c, const char *ns);
 
-/* ---- jails starting in parallel (jail_action.c) */
+/* ---- jails starting and stopping in parallel (jail_action.c) */
 
 struct action;
 struct lxcj_starting;
@@ -46,6 +46,15 @@ int linux_jail_create_begin(struct linux_ctx *c, const struct action *a, struct 
 /* Wait for the start begun in *s; on failure the jail's namespace goes too.
  * 0 or -errno with err naming the jail. */
 int linux_jail_create_end(struct linux_ctx *c, struct lxcj_starting *s, char *err, size_t errlen);
+
+/* Whether action a is a JAIL_DESTROY of a confined jail, whose container
+ * can stop (mostly a wait) while the actions after it run. */
+bool linux_jail_destroy_async(struct linux_ctx *c, const struct action *a);
+/* Begin stopping its container (lxcj_stop_begin); 0 or -errno. */
+int linux_jail_destroy_begin(struct linux_ctx *c, const struct action *a, struct lxcj_starting *s, char *err,
+			     size_t errlen);
+/* Wait for the stop begun in *s, then remove the jail's namespaces. */
+int linux_jail_destroy_end(struct linux_ctx *c, struct lxcj_starting *s, char *err, size_t errlen);
 
 /* The port filter as the FILTER_* actions of this context left it (nft.c
  * keeps it, to replace a port's elements without a dump per port); NULL

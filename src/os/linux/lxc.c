@@ -446,6 +446,7 @@ int lxcj_start_begin(const char *run_dir, const struct model_jail *j, const char
 
 	jail_set_err(err, errlen, "%s", "");
 	s->fd = -1;
+	s->pid = -1;
 	snprintf(s->name, sizeof(s->name), "%s", j->name);
 	snprintf(s->bind, sizeof(s->bind), "%s", own_netns(j) ? netns : "");
 	if (strcmp(s->name, j->name) || (own_netns(j) && strcmp(s->bind, netns))) {

@@ -47,12 +47,19 @@ int lxcj_start(const char *run_dir, const struct model_jail *j, const char *netn
  */
 struct lxcj_starting {
 	int fd;                /* the report, -1 when none is awaited */
+	pid_t pid;             /* lxcj_stop_begin's child, -1 for a start */
 	char name[64];         /* the jail */
 	char bind[PATH_MAX];   /* where to bind a netns the container made, or "" */
 };
 int lxcj_start_begin(const char *run_dir, const struct model_jail *j, const char *netns, struct lxcj_starting *s,
 		     char *err, size_t errlen);
 int lxcj_start_end(const char *run_dir, struct lxcj_starting *s, char *err, size_t errlen);
+
+/* lxcj_stop in two halves, as a start: begin forks a child of ours that
+ * stops the container (mostly waiting for it), end waits for that child.
+ * Every begun stop must be ended. */
+int lxcj_stop_begin(const char *run_dir, const char *name, struct lxcj_starting *s, char *err, size_t errlen);
+int lxcj_stop_end(struct lxcj_starting *s, char *err, size_t errlen);
 
 /* Let jail6-start go, once the starts begun are ended (it exits when they
  * are over); the next start spawns it again. */

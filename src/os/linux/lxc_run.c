@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -300,6 +301,71 @@ int lxcj_stop(const char *run_dir, const char *name, char *err, size_t errlen)
 		r = cr;
 	}
 	return r;
+}
+
+int lxcj_stop_begin(const char *run_dir, const char *name, struct lxcj_starting *s, char *err, size_t errlen)
+{
+	int fds[2], r;
+
+	jail_set_err(err, errlen, "%s", "");
+	s->fd = -1;
+	s->pid = -1;
+	s->bind[0] = '\0';
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	if (strcmp(s->name, name)) {
+		jail_set_err(err, errlen, "%s: name too long", name);
+		return -ENAMETOOLONG;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		r = -errno;
+		jail_set_err(err, errlen, "%s: pipe: %s", name, strerror(-r));
+		return r;
+	}
+	fflush(NULL);
+	s->pid = fork();
+	if (s->pid < 0) {
+		r = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		jail_set_err(err, errlen, "%s: fork: %s", name, strerror(-r));
+		return r;
+	}
+	if (s->pid == 0) {
+		char msg[1024];
+		close(fds[0]);
+		r = lxcj_stop(run_dir, name, msg, sizeof(msg));
+		struct iovec iov[2] = { { &r, sizeof(r) }, { msg, strlen(msg) } };
+		_exit(writev(fds[1], iov, 2) > 0 && r == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	s->fd = fds[0];
+	return 0;
+}
+
+int lxcj_stop_end(struct lxcj_starting *s, char *err, size_t errlen)
+{
+	char msg[1024];
+	int r = -EIO, st;
+	ssize_t n;
+
+	if (s->fd < 0 || s->pid <= 0)
+		return -EINVAL;
+	do
+		n = read(s->fd, msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	close(s->fd);
+	s->fd = -1;
+	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	s->pid = -1;
+	if (n < (ssize_t)sizeof(int)) {
+		jail_set_err(err, errlen, "%s: the process stopping the jail died", s->name);
+		return -EIO;
+	}
+	memcpy(&r, msg, sizeof(int));
+	msg[n] = '\0';
+	jail_set_err(err, errlen, "%s", msg + sizeof(int));
+	return r > 0 ? -EIO : r;
 }
 
 /* Look user up in the jail's /etc/passwd, resolved inside the jail's root

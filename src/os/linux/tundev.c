@@ -1,5 +1,6 @@
 /*
- * The userspace 6in4 datapath as the Linux backend sees it: a persistent TUN
+ * The userspace and eBPF 6in4 datapaths as the Linux backend sees them (the
+ * eBPF one runs in the same supervised process): a persistent TUN
  * device named like the tunnel (it outlives any daemon, so a restarted daemon
  * re-attaches to the same link with its addresses and routes), and the
  * supervisor `jail6 tunnel run NAME --supervise` spawned with posix_spawn,
@@ -27,6 +28,7 @@
 #include "os/linux/linux_int.h"
 #include "os/linux/tundev.h"
 #include "tunnel/daemon.h"
+#include "tunnel/ebpf.h"
 #include "util/fs.h"
 #include "util/proc.h"
 #include "util/testhook.h"
@@ -148,6 +150,8 @@ void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 	addr_parse(s.remote, ADDR_V4_ONLY, &l->remote, NULL);
 	l->ttl = s.ttl;
 	l->daemon_mtu = s.mtu;
+	/* a file without "datapath" is the userspace one's, of a release before */
+	l->daemon_dp = !strcmp(s.datapath, "ebpf") ? MODEL_DATAPATH_EBPF : MODEL_DATAPATH_USERSPACE;
 	if (s.via[0])
 		addr_parse(s.via, ADDR_V4_ONLY, &l->daemon_via, NULL);
 }
@@ -254,6 +258,10 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	argv[n++] = ttl;
 	argv[n++] = "--mtu";
 	argv[n++] = mtu;
+	argv[n++] = "--datapath";
+	/* auto: ebpf where its programs load (the daemon decides), else userspace */
+	argv[n++] = (char *)model_datapath_name(a->datapath == MODEL_DATAPATH_KERNEL ? MODEL_DATAPATH_USERSPACE
+										      : a->datapath);
 	if (a->via.family == AF_INET) {
 		argv[n++] = "--via";
 		argv[n++] = addr_format_host(&a->via, via, sizeof(via));
@@ -285,9 +293,16 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	return r;
 }
 
+/* linux_in_ns callback: remove the tc filters of struct tunnel_ebpf_tc arg. */
+static int ebpf_cleanup_here(void *arg)
+{
+	return tunnel_ebpf_cleanup(arg);
+}
+
 int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
 {
 	char path[PATH_MAX], stats[PATH_MAX];
+	struct tunnel_stats s;
 	struct proc_id id;
 
 	if (linux_tun_path(c, name, ".pid", path, sizeof(path)) < 0 ||
@@ -297,6 +312,10 @@ int linux_tun_daemon_stop(struct linux_ctx *c, const char *name)
 	 * signalled, through a pidfd: never a stranger with a reused pid */
 	if (daemon_id(c, name, &id) == 0)
 		proc_stop(&id, 5000, NULL, NULL);
+	/* an eBPF datapath detaches its programs when it stops; one that was
+	 * killed outright left them attached, and its stats say where */
+	if (tunnel_stats_read(stats, &s) == 0 && !strcmp(s.datapath, "ebpf") && s.tc.handle)
+		linux_in_ns(c, "", ebpf_cleanup_here, &s.tc);
 	unlink(path);
 	unlink(stats);
 	if (linux_tun_path(c, name, ".log", path, sizeof(path)) == 0)

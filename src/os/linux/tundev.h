@@ -25,8 +25,9 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
  */
 int linux_tun_daemon_reload(struct linux_ctx *c, const char *name, int mtu, char *err, size_t errlen);
 
-/* Stop tunnel name's supervisor (SIGTERM, 5 s, SIGKILL) and remove its
- * pidfile and stats; 0 also when none runs. */
+/* Stop tunnel name's supervisor (SIGTERM, 5 s, SIGKILL), remove the tc
+ * filters an eBPF datapath killed outright left attached (its stats say
+ * where), and remove its pidfile and stats; 0 also when none runs. */
 int linux_tun_daemon_stop(struct linux_ctx *c, const char *name);
 
 /* Whether tunnel name has a pidfile at all (live, stale or foreign): its
