@@ -207,15 +207,20 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 		goto cleanup;
 	x->sig_fd = r;
 	/* everything below lives in the host namespace */
-	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0)
+	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0 || (r = dp_route_open(x)) < 0)
 		goto cleanup;
-	/* with a via, the userspace datapath takes its source from the route
-	 * through via (dp_route.c), below; the eBPF one resolves as ever */
+	/* with a via, the source comes from the route through via only, and
+	 * the datapath holds while there is none (dp_route.c) */
 	if (!o->local_auto)
 		dp_set_local(x, o->local.bytes);
-	else if (!o->has_via || o->ebpf)
+	if (o->has_via)
+		dp_route_check(x);
+	else if (o->local_auto)
 		dp_reresolve(x);
-	if (!x->local_known && !o->has_via)
+	if (o->has_via && x->held)
+		dp_log(o, "via %s: waiting for the route to the remote to go through it",
+		       inet_ntop(AF_INET, o->via.bytes, ra, sizeof(ra)));
+	else if (!x->local_known)
 		dp_log(o, "local = auto: no route to the remote yet; retrying every second");
 	if (o->ebpf) {
 		r = dp_ebpf_run(x);
@@ -223,12 +228,8 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 			goto cleanup;
 		dp_log(o, "the eBPF datapath cannot run here: the userspace one runs");
 	}
-	if ((r = dp_raw_open(x)) < 0 || (r = dp_route_open(x)) < 0)
+	if ((r = dp_raw_open(x)) < 0)
 		goto cleanup;
-	dp_route_check(x);
-	if (o->has_via && x->held)
-		dp_log(o, "via %s: waiting for the route to the remote to go through it",
-		       inet_ntop(AF_INET, o->via.bytes, ra, sizeof(ra)));
 	dp_rx_init(x);
 	if (restarts > 0)
 		dp_stats_carry_over(x);

@@ -73,9 +73,8 @@ void dp_reresolve(struct dp_ctx *x)
 	if (!x->o->local_auto || (x->resolve_ms && t - x->resolve_ms < RESOLVE_MIN_MS))
 		return;
 	x->resolve_ms = t;
-	/* with a via, only a route through it gives the source (dp_route.c;
-	 * the userspace datapath's, once it watches) */
-	if (x->o->has_via && x->nl_req) {
+	/* with a via, only a route through it gives the source (dp_route.c) */
+	if (x->o->has_via) {
 		dp_route_check(x);
 		return;
 	}

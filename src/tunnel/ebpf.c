@@ -419,6 +419,13 @@ static void refresh(struct ebpf_run *e)
 			       x->link_mtu, x->cfg.mtu);
 		dp_tun_mtu_sync(x);
 	}
+	/* a via whose route is gone (dp_route.c): the encapsulator drops, and
+	 * the underlay stays what it was: never the other uplink's */
+	__atomic_store_n(&cfg->held, x->held ? 1u : 0u, __ATOMIC_RELEASE);
+	if (x->held) {
+		__atomic_store_n(&cfg->ready, 0u, __ATOMIC_RELEASE);
+		return;
+	}
 	underlay_sync(e);
 	memcpy(&local, x->cfg.local, 4);
 	cfg->mtu = (__u32)x->cfg.mtu;

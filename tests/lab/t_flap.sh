@@ -4,12 +4,14 @@
 # client is killed, which takes vpn0 and with it jail6's host route
 # 198.51.100.1 via 192.0.2.1: the userspace datapath must hold (drops
 # counted as via_down, its source stays 192.0.2.2, and no protocol-41
-# packet leaves through wan0, which an nft counter in the lab's host
-# namespace shows). The client is started again with the very same
+# packet leaves through wan0, which an nft counter of what arrives at the
+# VPS from the host's WAN shows: the eBPF datapath's packets pass below
+# the host's own netfilter). The client is started again with the very same
 # command line: jail6's route must come back with no apply and a jail
 # must reach the remote host again (bounded polling). Root only; needs
 # what t_lab.sh needs, else "skip". The lab goes down on exit, also on
-# failure.
+# failure. LAB_CONF names another host config (t_flap_ebpf.sh: the same
+# with datapath = ebpf).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lab/lib.sh
@@ -36,7 +38,7 @@ cleanup() {
 trap 'cleanup; exit 1' INT TERM
 trap cleanup EXIT
 
-out=$(lab up 2>&1)
+out=$(lab up ${LAB_CONF:+--conf "$LAB_CONF"} 2>&1)
 if [ $? -ne 0 ]; then
 	nok lab-up "$(tail -20 <<<"$out")"
 	exit 1
@@ -46,15 +48,17 @@ ok lab-up
 stat_has() { grep -q "$1" "$STATS" 2>/dev/null; }
 drops_via_down() { grep -o '"via_down":[0-9]*' "$STATS" | cut -d: -f2; }
 broker_route() { in_host ip -4 route show 198.51.100.1/32; }
-wan_41() { in_host nft list chain ip t_flap out | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
+in_vps() { nsenter --net="$D/netns/vps" "$@"; }
+wan_41() { in_vps nft list chain ip t_flap wan | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
 jail_ping() { j6 exec www ping -6 -c 1 -W 1 "$REMOTE6" >/dev/null 2>&1; }
 
-# every protocol-41 packet the host sends out of its WAN, counted
-in_host nft -f - <<'EOF'
+# every protocol-41 packet the host sends out of its WAN, counted where
+# it arrives (the OpenVPN tunnel is UDP: protocol 41 there is a leak)
+in_vps nft -f - <<'EOF'
 table ip t_flap {
-	chain out {
-		type filter hook postrouting priority 0;
-		oifname "wan0" ip protocol 41 counter
+	chain wan {
+		type filter hook prerouting priority -400;
+		iifname "to-host" ip protocol 41 counter
 	}
 }
 EOF
