@@ -11,7 +11,8 @@
  *  - any other way (the VPN went down, its tun device took jail6's host
  *    route with it, and the default route over the WAN took over): the
  *    datapath holds. What it would send is dropped, counted as via_down,
- *    and no other uplink's address ever becomes its source;
+ *    and no other uplink's address ever becomes its source (the eBPF
+ *    datapath's loader reads x->held: ebpf.c, refresh);
  *  - while it holds and via is on-link again (the kernel routes via
  *    directly, with no gateway: the VPN is back), it runs `jail6 tunnel
  *    restore NAME`, which puts back the host route that the store records
