@@ -20,8 +20,15 @@ lab_need t_flap
 n_fail=0
 ok() { echo "ok $1"; }
 nok() { echo "not ok $1"; n_fail=$((n_fail + 1)); shift; for l in "$@"; do printf '%s\n' "$l" | head -30 | sed 's/^/#   /'; done; }
-# poll N CMD...: true once CMD succeeds, within N tenths of a second
-poll() { local n=$1 _; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
+# poll N CMD...: true once CMD succeeds, tried every tenth of a second for
+# N tenths at most (and until the time they add up to is over: a try may
+# take a while itself, a ping up to a second)
+poll() {
+	local n=$1 end=$((SECONDS + ($1 + 9) / 10 + 1)) _
+	shift
+	for _ in $(seq "$n"); do "$@" && return 0; [ "$SECONDS" -lt "$end" ] || return 1; sleep 0.1; done
+	return 1
+}
 
 H=(-s "$D/state-host" --runtime-dir "$D/netns" --host-netns host -f "$D/host.conf")
 j6() { "$BIN" "${H[@]}" "$@"; }
