@@ -134,6 +134,13 @@ rc=$?
 if [ "$rc" = 0 ] && grep -q 'is in place' <<<"$o"; then ok restore-in-place; else nok restore-in-place "exit $rc" "$o"; fi
 grep -q 'jail6 tunnel restore (pid' "$D/state-host/run/tunnel/he0.log" && ok restore-by-datapath ||
 	nok restore-by-datapath "log: $(cat "$D/state-host/run/tunnel/he0.log")"
+# one datapath process all along, and nothing in its log of a sanitizer
+# (make sanitize's build) nor of a crash
+if stat_has '"restarts":0' && ! grep -qE 'AddressSanitizer|runtime error|killed by signal' "$D/state-host/run/tunnel/he0.log"; then
+	ok datapath-no-restart
+else
+	nok datapath-no-restart "stats: $(cat "$STATS")" "log: $(cat "$D/state-host/run/tunnel/he0.log")"
+fi
 
 trap - EXIT
 cleanup
