@@ -28,3 +28,17 @@ lab_need() {
 }
 
 lab() { "$LAB" --dir "$D" --jail6 "$BIN" "$@"; }
+
+# lab_ebpf_conf CHECK: export LAB_CONF, a copy of examples/lab.conf with
+# the host's tunnel on datapath = ebpf (removed on exit); "not ok CHECK"
+# and exit when the example has no datapath = userspace to turn.
+lab_ebpf_conf() {
+	LAB_CONF=$(mktemp /tmp/jail6-lab-ebpf.XXXXXX.conf)
+	trap 'rm -f "$LAB_CONF"' EXIT
+	sed 's/^\([[:space:]]*datapath = \)userspace;.*/\1ebpf;/' examples/lab.conf >"$LAB_CONF"
+	if ! grep -q 'datapath = ebpf;' "$LAB_CONF"; then
+		echo "not ok $1 # examples/lab.conf has no datapath = userspace to turn into ebpf"
+		exit 1
+	fi
+	export LAB_CONF
+}

@@ -5,8 +5,6 @@
 # route comes back with the VPN. The same checks as t_flap.sh.
 set -u
 cd "$(dirname "$0")/../.."
-conf=$(mktemp /tmp/jail6-t_flap_ebpf.XXXXXX.conf)
-trap 'rm -f "$conf"' EXIT
-sed 's/^\([[:space:]]*datapath = \)userspace;.*/\1ebpf;/' examples/lab.conf >"$conf"
-grep -q 'datapath = ebpf;' "$conf" || { echo "not ok flap-ebpf-conf # examples/lab.conf has no datapath = userspace to turn into ebpf"; exit 1; }
-LAB_CONF=$conf bash tests/lab/t_flap.sh
+. tests/lab/lib.sh
+lab_ebpf_conf flap-ebpf-conf
+bash tests/lab/t_flap.sh
