@@ -54,9 +54,10 @@ int cmd_restart(struct cli_global *g, int argc, char **argv);
 int cmd_exec(struct cli_global *g, int argc, char **argv);
 int cmd_list(struct cli_global *g, int argc, char **argv);
 int cmd_tunnel(struct cli_global *g, int argc, char **argv);
-/* jail6 tunnel run|update NAME (argv[0] is "run"/"update"), from cmd_tunnel. */
+/* jail6 tunnel run|update|restore NAME (argv[0] is the subcommand), from cmd_tunnel. */
 int cmd_tunnel_run(struct cli_global *g, int argc, char **argv);
 int cmd_tunnel_update(struct cli_global *g, int argc, char **argv);
+int cmd_tunnel_restore(struct cli_global *g, int argc, char **argv);
 
 /* ---- shared by the subcommands (cli.c) */
 

@@ -70,6 +70,9 @@ static void print_counters(json_t *c)
 	json_object_foreach(json_object_get(c, "drops"), k, v)
 		printf(" %s %lld", k, json_integer_value(v));
 	printf("\n");
+	if (json_is_true(json_object_get(c, "held")))
+		printf("\theld: the route to the remote is not via %s; nothing is sent (drops: via_down)\n",
+		       json_string_value(json_object_get(c, "via")));
 }
 
 /* Bytes as "512 B", "1.5 MiB", "32 MiB" (binary units, as limit.memory). */

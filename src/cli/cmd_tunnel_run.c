@@ -13,7 +13,7 @@ static void help_run(FILE *f)
 {
 	fprintf(f,
 		"usage: jail6 [-f FILE] [--host-netns NS] [--runtime-dir DIR] tunnel run NAME\n"
-		"           [--local IPV4|auto] [--remote IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
+		"           [--local IPV4|auto] [--remote IPV4] [--via IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
 		"           [--datapath userspace|ebpf|auto] [--keepalive SECONDS --peer IPV6]\n"
 		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L]\n\n"
 		"Run the 6in4 datapath of tunnel NAME: the TUN device NAME on one side, the\n"
@@ -26,6 +26,10 @@ static void help_run(FILE *f)
 		"the tunnel block NAME of the config; the options override them.\n\n"
 		"  --local IPV4|auto   our IPv4 endpoint (auto: the source toward the remote)\n"
 		"  --remote IPV4       the broker's IPv4 endpoint\n"
+		"  --via IPV4          the gateway the remote is reached through: while the\n"
+		"                      route to the remote does not go via it, nothing is sent\n"
+		"                      (drops: via_down), and once it is on-link again\n"
+		"                      `jail6 tunnel restore` puts jail6's host route back\n"
 		"  --ttl N             outer TTL, 1..255; 0 means the default (%d)\n"
 		"  --mtu N             MTU of a TUN device it creates, %d..%d (default %d);\n"
 		"                      the tunnel MTU is the device's (SIGHUP: read it again)\n"
@@ -66,7 +70,7 @@ static long number(const char *s, long lo, long hi)
 
 /* What the command line said; unset members keep the config's values. */
 struct run_args {
-	const char *local, *remote, *address, *datapath, *peer;
+	const char *local, *remote, *address, *via, *datapath, *peer;
 	long ttl, mtu, keepalive;   /* -1 = unset */
 	bool supervise;
 	const char *pidfile, *stats, *log;
@@ -103,6 +107,13 @@ static int from_args(const char *name, const struct run_args *a, struct model_tu
 			warnx("tunnel %s: --local %s: %s", name, a->local, why);
 			return CLI_EXIT_CONFIG;
 		}
+	}
+	if (a->via) {
+		if (addr_parse(a->via, ADDR_V4_ONLY | ADDR_PREFIX_NONE, &o->via, &why) < 0) {
+			warnx("tunnel %s: --via %s: %s", name, a->via, why);
+			return CLI_EXIT_CONFIG;
+		}
+		o->has_via = true;
 	}
 	if (a->remote && addr_parse(a->remote, ADDR_V4_ONLY | ADDR_PREFIX_NONE, &o->remote, &why) < 0) {
 		warnx("tunnel %s: --remote %s: %s", name, a->remote, why);
@@ -148,6 +159,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "local", required_argument, NULL, 'l' },
 		{ "remote", required_argument, NULL, 'r' },
+		{ "via", required_argument, NULL, 'v' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "address", required_argument, NULL, 'a' },
@@ -177,6 +189,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		switch (c) {
 		case 'l': a.local = optarg; break;
 		case 'r': a.remote = optarg; break;
+		case 'v': a.via = optarg; break;
 		case 'a': a.address = optarg; break;
 		case 'd': a.datapath = optarg; break;
 		case 'P': a.peer = optarg; break;

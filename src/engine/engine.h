@@ -227,6 +227,20 @@ struct engine_update {
 };
 int engine_tunnel_update(const struct engine_update *u, char *msg, size_t len);
 
+/*
+ * `jail6 tunnel restore`: put back the host route of tunnel *t to its
+ * broker through its via (remote/32 via VIA in the host's main table),
+ * when the store records that route as jail6's and it is missing (a VPN
+ * restart took it along with its device). Run by the userspace datapath
+ * when via is on-link again, or by a VPN's up hook. Nothing else is
+ * touched: a route to the remote that is there is left alone. 0 with
+ * *restored saying whether it was put back (false: it was there already);
+ * -EINVAL when *t has no via; -ENOENT when the store has no such record
+ * (apply adds the route); -EEXIST when another route to the remote is
+ * there; or -errno (-ENETUNREACH: via is not reachable yet).
+ */
+int engine_tunnel_restore(struct engine *e, const struct model_tunnel *t, bool *restored);
+
 /* The update's defaults: tries, and the timeout of one try. */
 void engine_update_defaults(int *tries, long *timeout_ms);
 

@@ -38,6 +38,7 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 		.name = t->name, .local_auto = t->local_auto, .local = t->local, .remote = t->remote,
 		.ttl = t->ttl, .mtu = t->mtu, .has_address = t->has_address, .address = t->address,
 		.keepalive = t->keepalive, .has_peer = t->has_peer, .peer = t->peer,
+		.has_via = t->has_via, .via = t->via, .state_dir = d->state_dir,
 		/* auto: ebpf where its programs load, else userspace (the
 		 * kernel's sit is the backend's choice, not the daemon's) */
 		.ebpf = t->datapath == MODEL_DATAPATH_EBPF || t->datapath == MODEL_DATAPATH_AUTO,
@@ -100,6 +101,78 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 	if (o.pidfile && proc_pidfile_live(o.pidfile) == getpid())
 		unlink(o.pidfile);
 	return r < 0 ? msg_fail(err, errlen, r, "tunnel %s: %s", t->name, strerror(-r)) : 0;
+}
+
+/* store_own_list callback: keep a copy of the record with the key of *arg. */
+static int record_cb(const struct store_own *o, void *arg)
+{
+	struct store_own *want = arg;
+
+	if (addr_equal(&o->addr, &want->addr) && !strcmp(o->ns, want->ns)) {
+		*want = *o;
+		return 1;
+	}
+	return 0;
+}
+
+int engine_tunnel_restore(struct engine *e, const struct model_tunnel *t, bool *restored)
+{
+	struct addr dst = t->remote, gw = t->via;
+	struct store_own rec;
+	struct state st = { 0 };
+	struct plan p = { 0 };
+	struct action a = { .kind = ACTION_ROUTE_ADD };
+	const struct state_route *rt;
+	char d[ADDR_STRLEN], g[ADDR_STRLEN], o[ADDR_STRLEN];
+	size_t done = 0;
+	int r;
+
+	*restored = false;
+	if (!t->has_via || t->via.family != AF_INET || t->remote.family != AF_INET)
+		return engine_fail(e, -EINVAL, "%s: no via: the tunnel has no host route of jail6's to put back", t->name);
+	if (!e->store)
+		return engine_fail(e, -ENOENT, "%s: nothing applied here yet (no store)", t->name);
+	/* the broker's host route as the planner makes it (plan_broker_dst) */
+	dst.plen = 32;
+	gw.plen = -1;
+	addr_format(&dst, d, sizeof(d));
+	addr_format_host(&gw, g, sizeof(g));
+	rec = store_own_route("", &dst);
+	r = store_own_list(e->store, STORE_OWN_ROUTE, "", record_cb, &rec);
+	if (r < 0)
+		return engine_fail(e, r, "store: %s", store_errmsg(e->store));
+	if (r == 0)
+		return engine_fail(e, -ENOENT, "%s: route %s is not recorded as jail6's: `jail6 apply` adds it", t->name, d);
+	r = engine_observe(e, NULL, &st, NULL);
+	if (r < 0)
+		goto out;
+	rt = state_find_route(&st, "", &dst);
+	if (rt && rt->gw.family == AF_INET && addr_same_host(&rt->gw, &gw)) {
+		engine_say(e, "%s: route %s via %s is in place", t->name, d, g);
+		goto out;
+	}
+	if (rt) {
+		r = engine_fail(e, -EEXIST, "%s: route %s goes %s%s now; left alone (apply replaces a route of jail6's)",
+				t->name, d, rt->gw.family ? "via " : "on-link", rt->gw.family ? addr_format_host(&rt->gw, o, sizeof(o)) : "");
+		goto out;
+	}
+	a.addr = dst;
+	a.gw = gw;
+	r = plan_append(&p, &a);
+	if (r < 0) {
+		r = engine_fail(e, r, "out of memory");
+		goto out;
+	}
+	r = engine_execute(e, &p, &st, &done);
+	*restored = r == 0 && done == 1;
+	/* not put back (via unreachable after all): the run forgot the record
+	 * along with the absent route; it is jail6's still, as it was */
+	if (!*restored && store_own_has(e->store, &rec) == 0 && store_own_add(e->store, &rec) < 0)
+		engine_warn(e, "%s: store: %s", t->name, store_errmsg(e->store));
+out:
+	plan_free(&p);
+	state_free(&st);
+	return r;
 }
 
 void engine_update_defaults(int *tries, long *timeout_ms)

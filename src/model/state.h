@@ -41,6 +41,7 @@ struct state_link {
 	int ttl;
 	bool daemon;                     /* TUN: its userspace datapath runs */
 	int daemon_mtu;                  /* TUN: the MTU the datapath uses, 0 = unknown */
+	struct addr daemon_via;          /* TUN: the via it holds to (family 0: none) */
 	enum model_datapath daemon_dp;   /* TUN: which datapath runs (userspace,
 					  * ebpf); AUTO = unknown */
 	int daemon_keepalive;            /* TUN: its keepalive interval, 0 = none,

@@ -50,6 +50,7 @@ struct action {
 	char target[MODEL_NAME_MAX];
 	struct addr addr;
 	struct addr gw;
+	struct addr via;                /* TUNNEL_*: the tunnel's via (family 0: none) */
 	bool local_auto;
 	int mtu, ttl;
 	enum model_datapath datapath;

@@ -192,6 +192,8 @@ static struct action tunnel_action(enum action_kind k, const struct model_tunnel
 	a.keepalive = t->keepalive;
 	if (t->keepalive)
 		a.ka_peer = plan_host_of(&t->peer);
+	if (t->has_via)
+		a.via = plan_host_of(&t->via);
 	return a;
 }
 
@@ -221,6 +223,10 @@ static void ensure_tunnel(struct planner *P, const struct model_tunnel *t)
 	 * ignores SIGHUP, or whose reload timed out): restarting it is what
 	 * gives it the configured MTU for sure */
 	stale = l->kind == STATE_LINK_TUN && l->daemon && l->daemon_mtu && l->daemon_mtu != t->mtu;
+	/* and one that holds to another via than the config's, or to none */
+	stale = stale || (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_mtu &&
+			  (t->has_via ? !l->daemon_via.family || !addr_same_host(&l->daemon_via, &t->via)
+				      : l->daemon_via.family != 0));
 	/* the other datapath on the TUN device (userspace <-> ebpf): the
 	 * change restarts the daemon as the config says */
 	if (l->kind == STATE_LINK_TUN && l->daemon && l->daemon_dp && l->daemon_dp != t->datapath &&

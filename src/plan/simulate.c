@@ -151,6 +151,7 @@ static int apply_tunnel(struct state *s, const struct action *a)
 	l->mtu = a->mtu;
 	l->daemon = l->kind == STATE_LINK_TUN; /* create and change (re)start it */
 	l->daemon_mtu = l->daemon ? a->mtu : 0;
+	l->daemon_via = l->daemon ? a->via : (struct addr){ 0 };
 	l->daemon_dp = !l->daemon ? MODEL_DATAPATH_AUTO
 		       : a->datapath == MODEL_DATAPATH_EBPF ? MODEL_DATAPATH_EBPF : MODEL_DATAPATH_USERSPACE;
 	l->daemon_keepalive = l->daemon ? a->keepalive : 0;

@@ -77,6 +77,10 @@ int tunnel_opts_check(const struct tunnel_opts *o, const char **why)
 		w = "the keepalive must be 1..86400 seconds (0: none)";
 	else if (o->keepalive && (!o->has_peer || o->peer.family != AF_INET6))
 		w = "a keepalive needs the peer's IPv6 address";
+	else if (o->has_via && o->via.family != AF_INET)
+		w = "via must be an IPv4 address";
+	else if (o->state_dir && o->state_dir[0] != '/')
+		w = "file and directory paths must be absolute";
 	else if (!path_ok(o->pidfile) || !path_ok(o->stats) || !path_ok(o->log) || !path_ok(o->runtime_dir))
 		w = "file and directory paths must be absolute";
 	else if (o->host_netns && !model_jailname_ok(o->host_netns))
@@ -173,6 +177,7 @@ static void free_dp_ctx(struct dp_ctx *x)
 	if (x->sig_fd >= 0)
 		close(x->sig_fd);
 	dp_keepalive_close(x);
+	dp_route_close(x);
 	free(x->rx_mem);
 	free(x->tx_mem);
 	free(x);
@@ -219,13 +224,20 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 	else if (o->notify)
 		x->notify_fd = r;
 	/* everything below lives in the host namespace */
-	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0)
+	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0 || (r = dp_route_open(x)) < 0)
 		goto cleanup;
-	if (o->local_auto)
-		dp_reresolve(x);
-	else
+	/* with a via, the source comes from the route through via only, and
+	 * the datapath holds while there is none (dp_route.c) */
+	if (!o->local_auto)
 		dp_set_local(x, o->local.bytes);
-	if (!x->local_known)
+	if (o->has_via)
+		dp_route_check(x);
+	else if (o->local_auto)
+		dp_reresolve(x);
+	if (o->has_via && x->held)
+		dp_log(o, "via %s: waiting for the route to the remote to go through it",
+		       inet_ntop(AF_INET, o->via.bytes, ra, sizeof(ra)));
+	else if (!x->local_known)
 		dp_log(o, "local = auto: no route to the remote yet; retrying every second");
 	if (o->ebpf) {
 		r = dp_ebpf_run(x);

@@ -11,7 +11,8 @@
  *    "mtu":1480,"started":UNIXTIME,"restarts":N,"rx_packets":N,"rx_bytes":N,
  *    "tx_packets":N,"tx_bytes":N,"ptb_sent":N,"drops":{"wrong_source":N,...},
  *    "datapath":"userspace","updated":UNIXTIME,"last_rx":UNIXTIME,
- *    "keepalive":SECONDS,"keepalive_sent":N,"keepalive_replies":N}
+ *    "keepalive":SECONDS,"keepalive_sent":N,"keepalive_replies":N,
+ *    "via":"A.B.C.D","held":false}
  * where pid and started are the datapath process's, and the counters carry
  * over a restart (at most the last second of them is lost with a crash).
  * updated is when the file was written (a reader judges the datapath alive
@@ -24,6 +25,9 @@
  * "decap":"ebpf" (or "userspace": an older kernel) and
  * "tc":{"underlay":N,"tun":N,"handle":N,"own_clsact":N}, where its filters
  * are (struct tunnel_ebpf_tc), for whoever cleans up after a killed one.
+ * "via" and "held" are there for a userspace datapath with a via: held is
+ * true while the route to the remote does not go through via (packets are
+ * dropped as via_down, see dp_route.c).
  *
  * The tunnel MTU is the TUN device's MTU, bounded to 1280..1480
  * (tunnel_mtu_of_link): the link is the one place it is set (apply sets it
@@ -59,6 +63,10 @@ struct tunnel_opts {
 	int keepalive;             /* seconds between echo requests to peer, 0 = none */
 	bool has_peer;
 	struct addr peer;          /* IPv6: the remote's tunnel address */
+	bool has_via;              /* the remote is reached through this IPv4 */
+	struct addr via;           /* gateway: held while it is not (dp_route.c) */
+	const char *state_dir;     /* the instance's: `tunnel restore` runs with
+				    * it when via comes back; NULL = never */
 	const char *host_netns;    /* NULL = the caller's namespace */
 	const char *runtime_dir;   /* where host_netns is bound; NULL = /run/netns */
 	const char *pidfile;
@@ -138,6 +146,8 @@ struct tunnel_stats {
 	int64_t last_rx;           /* when rx_packets last grew; 0 = never */
 	int keepalive;             /* interval, 0 = none */
 	uint64_t ka_sent, ka_replies;
+	char via[ADDR_STRLEN];     /* "" = none */
+	bool held;
 };
 
 /* Read a stats file (missing keys read as 0, but updated as the file's

@@ -45,6 +45,7 @@ static const char *const drop_names[DP_DROP_COUNT] = {
 	[DP_DROP_TOO_BIG] = "too_big",
 	[DP_DROP_TUN_WRITE] = "tun_write",
 	[DP_DROP_SEND] = "send",
+	[DP_DROP_VIA_DOWN] = "via_down",
 };
 
 const char *dp_drop_name(enum dp_verdict v)

@@ -32,6 +32,9 @@ enum dp_verdict {
 	DP_DROP_TOO_BIG,           /* tx: above the tunnel MTU (PTB answered) */
 	DP_DROP_TUN_WRITE,         /* rx: the TUN device refused the packet */
 	DP_DROP_SEND,              /* tx: the raw socket refused the packet */
+	DP_DROP_VIA_DOWN,          /* tx: the route to the remote does not go
+				    * through the tunnel's via: held back, never
+				    * sent from another uplink */
 	DP_DROP_COUNT
 };
 

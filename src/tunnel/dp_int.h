@@ -14,6 +14,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 #include <linux/virtio_net.h>
 
@@ -49,6 +50,14 @@ struct dp_ctx {
 	uint64_t cmsg[8];           /* IP_PKTINFO: our source (aligned for cmsghdr) */
 	bool local_known;
 	uint64_t resolve_ms;        /* last local = auto resolution */
+	/* via (dp_route.c): rtnetlink events, the route check, the restore */
+	struct mnl_socket *nl_ev, *nl_req;
+	unsigned nl_seq;
+	bool held;                  /* the route to the remote is not via: drop */
+	bool route_logged;          /* the reason of the hold was logged */
+	uint64_t route_ms;          /* last route check */
+	pid_t restore_pid;          /* `jail6 tunnel restore` running, or 0 */
+	uint64_t restore_ms;        /* when it was last started */
 	struct dp_ratelimit ptb_rl;
 	bool has_ptb_src;
 	uint8_t ptb_src[16];
@@ -97,6 +106,17 @@ int dp_raw_open(struct dp_ctx *x);
 void dp_set_local(struct dp_ctx *x, const uint8_t local[4]);
 void dp_reresolve(struct dp_ctx *x);
 bool dp_ptb_source(struct dp_ctx *x);
+
+/* dp_route.c: with a via, watch the route to the remote (rtnetlink
+ * events), hold the datapath while it does not go through via, and put
+ * jail6's host route back (`jail6 tunnel restore`) once via is on-link. */
+struct mnl_socket;
+int dp_route_open(struct dp_ctx *x);
+int dp_route_fd(const struct dp_ctx *x);
+void dp_route_events(struct dp_ctx *x);
+void dp_route_check(struct dp_ctx *x);
+void dp_route_tick(struct dp_ctx *x);
+void dp_route_close(struct dp_ctx *x);
 
 /* dp_loop.c: the receive batch's buffers, and the poll loop until a signal. */
 void dp_rx_init(struct dp_ctx *x);

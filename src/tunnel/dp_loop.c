@@ -145,6 +145,13 @@ static void tx_flush(struct dp_ctx *x)
 {
 	size_t done = 0, n = x->n_segs;
 
+	/* the route to the remote is not via the tunnel's via: nothing may
+	 * leave through another uplink (dp_route.c) */
+	if (x->held) {
+		x->ctr.drops[DP_DROP_VIA_DOWN] += n;
+		x->n_segs = 0;
+		return;
+	}
 	for (size_t tries = 0; done < n && tries < n + 4; tries++) {
 		int r = sendmmsg(x->raw_fd, x->tx_msgs + done, (unsigned)(n - done), 0), err;
 
@@ -334,10 +341,11 @@ static bool dp_signals(struct dp_ctx *x)
 int dp_loop(struct dp_ctx *x)
 {
 	uint64_t next_stats = dp_now_ms() + STATS_EVERY_MS;
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = x->tun_fd, .events = POLLIN },
 		{ .fd = x->raw_fd, .events = POLLIN },
 		{ .fd = x->sig_fd, .events = POLLIN },
+		{ .fd = dp_route_fd(x), .events = POLLIN }, /* -1 (ignored) without a via */
 	};
 	int r;
 
@@ -345,12 +353,15 @@ int dp_loop(struct dp_ctx *x)
 		uint64_t t = dp_now_ms();
 		int timeout = next_stats > t ? (int)(next_stats - t) : 0;
 
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
 			dp_log(x->o, "poll: %s", strerror(errno));
 			return -errno;
 		}
 		if (pfd[2].revents && dp_signals(x))
 			return 0;
+		/* the route first: a batch read below is sent or held by it */
+		if (pfd[3].revents)
+			dp_route_events(x);
 		if (pfd[1].revents & POLLIN)
 			rx_burst(x);
 		if (pfd[0].revents & POLLIN)
@@ -364,7 +375,9 @@ int dp_loop(struct dp_ctx *x)
 			/* an address can change without a send failing (a
 			 * new route): look again now and then, not only on
 			 * errors */
-			if (x->o->local_auto && (!x->local_known || t - x->resolve_ms >= RESOLVE_EVERY_MS))
+			if (x->o->has_via)
+				dp_route_tick(x);
+			else if (x->o->local_auto && (!x->local_known || t - x->resolve_ms >= RESOLVE_EVERY_MS))
 				dp_reresolve(x);
 			/* and the MTU: a link changed with no SIGHUP */
 			if ((r = dp_tun_mtu_sync(x)) < 0)

@@ -73,6 +73,11 @@ void dp_reresolve(struct dp_ctx *x)
 	if (!x->o->local_auto || (x->resolve_ms && t - x->resolve_ms < RESOLVE_MIN_MS))
 		return;
 	x->resolve_ms = t;
+	/* with a via, only a route through it gives the source (dp_route.c) */
+	if (x->o->has_via) {
+		dp_route_check(x);
+		return;
+	}
 	r = resolve_local(x->cfg.remote, a);
 	if (r < 0) {
 		if (x->local_known)

@@ -124,6 +124,10 @@ int j6_encap(struct __sk_buff *skb)
 		return drop(J6_DROP_NOT_IPV6);
 	if (len < IPV6_HLEN)
 		return drop(J6_DROP_SHORT);
+	/* the route to the remote is not via the tunnel's via: nothing may
+	 * leave by another uplink (the loader holds, tunnel/dp_route.c) */
+	if (cfg.held)
+		return drop(J6_DROP_VIA_DOWN);
 	/* no local address (local = auto without a route) or no underlay */
 	if (!cfg.ready)
 		return drop(J6_DROP_SEND);

@@ -50,6 +50,7 @@ _Static_assert((int)J6_DROP_WRONG_SOURCE == (int)DP_DROP_WRONG_SOURCE && (int)J6
 		       (int)J6_DROP_BAD_HEADER == (int)DP_DROP_BAD_HEADER &&
 		       (int)J6_DROP_NOT_IPV6 == (int)DP_DROP_NOT_IPV6 && (int)J6_DROP_TOO_BIG == (int)DP_DROP_TOO_BIG &&
 		       (int)J6_DROP_TUN_WRITE == (int)DP_DROP_TUN_WRITE && (int)J6_DROP_SEND == (int)DP_DROP_SEND &&
+		       (int)J6_DROP_VIA_DOWN == (int)DP_DROP_VIA_DOWN &&
 		       (int)J6_DROP_COUNT == (int)DP_DROP_COUNT,
 	       "the BPF programs' drop slots follow enum dp_verdict");
 
@@ -417,6 +418,13 @@ static void refresh(struct ebpf_run *e)
 			dp_log(x->o, "TUN device %s: MTU %d -> %d, so that the kernel answers Packet Too Big", x->o->name,
 			       x->link_mtu, x->cfg.mtu);
 		dp_tun_mtu_sync(x);
+	}
+	/* a via whose route is gone (dp_route.c): the encapsulator drops, and
+	 * the underlay stays what it was: never the other uplink's */
+	__atomic_store_n(&cfg->held, x->held ? 1u : 0u, __ATOMIC_RELEASE);
+	if (x->held) {
+		__atomic_store_n(&cfg->ready, 0u, __ATOMIC_RELEASE);
+		return;
 	}
 	underlay_sync(e);
 	memcpy(&local, x->cfg.local, 4);

@@ -24,6 +24,7 @@ struct j6_ebpf_cfg {
 	__u32 l2len;           /* the underlay's link header: 14 (Ethernet) or 0 (none) */
 	__u32 ttl;             /* outer TTL */
 	__u32 ready;
+	__u32 held;            /* a via whose route is gone: drop as via_down */
 };
 
 /*
@@ -49,7 +50,8 @@ enum {
 	J6_DROP_TOO_BIG = 6,
 	J6_DROP_TUN_WRITE = 7,
 	J6_DROP_SEND = 8,
-	J6_DROP_COUNT = 9,
+	J6_DROP_VIA_DOWN = 9,
+	J6_DROP_COUNT = 10,
 	J6_CTR_N = J6_CTR_DROP0 + J6_DROP_COUNT,
 };
 

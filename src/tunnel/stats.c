@@ -45,6 +45,12 @@ json_t *tunnel_stats_json(const struct tunnel_stats *s)
 						       "handle", (json_int_t)s->tc.handle, "own_clsact",
 						       (int)s->tc.own_clsact));
 	}
+	if (o && s->via[0] &&
+	    (json_object_set_new(o, "via", json_string(s->via)) < 0 ||
+	     json_object_set_new(o, "held", json_boolean(s->held)) < 0)) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }
 
@@ -103,6 +109,8 @@ int tunnel_stats_read(const char *path, struct tunnel_stats *out)
 	out->c.tx_packets = (uint64_t)jint(js, "tx_packets");
 	out->c.tx_bytes = (uint64_t)jint(js, "tx_bytes");
 	out->c.ptb_sent = (uint64_t)jint(js, "ptb_sent");
+	jstr(js, "via", out->via, sizeof(out->via));
+	out->held = json_is_true(json_object_get(js, "held"));
 	jstr(js, "datapath", out->datapath, sizeof(out->datapath));
 	out->updated = (int64_t)jint(js, "updated");
 	/* an older release's file: when it was written is its mtime */
@@ -166,6 +174,10 @@ void dp_stats_flush(struct dp_ctx *x)
 	snprintf(s.name, sizeof(s.name), "%s", x->o->name);
 	inet_ntop(AF_INET, x->cfg.local, s.local, sizeof(s.local));
 	inet_ntop(AF_INET, x->cfg.remote, s.remote, sizeof(s.remote));
+	if (x->o->has_via) {
+		inet_ntop(AF_INET, x->o->via.bytes, s.via, sizeof(s.via));
+		s.held = x->held;
+	}
 	r = tunnel_stats_write(x->o->stats, &s);
 	if (r < 0 && (!x->errlog_ms[ERRLOG_STATS] || dp_now_ms() - x->errlog_ms[ERRLOG_STATS] >= ERRLOG_MIN_MS)) {
 		x->errlog_ms[ERRLOG_STATS] = dp_now_ms();

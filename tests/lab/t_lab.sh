@@ -10,20 +10,9 @@
 # t_lab_ebpf.sh does).
 set -u
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-BIN=${JAIL6:-$PWD/$BUILD/jail6}
-LAB=${JAIL6_LAB:-$PWD/$BUILD/jail6-lab}
+. tests/lab/lib.sh
+lab_need t_lab
 
-if [ "$(id -u)" -ne 0 ]; then echo "skip t_lab needs root"; exit 0; fi
-for p in openvpn nft ping ip busybox; do
-	if ! PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null; then
-		echo "skip t_lab needs $p (scripts/deps installs it)"; exit 0
-	fi
-done
-
-D=$(mktemp -d /tmp/jail6-t_lab.XXXXXX)
-rmdir "$D" # the lab makes its directory itself
-lab() { "$LAB" --dir "$D" --jail6 "$BIN" "$@"; }
 child=
 stop() {
 	# lab test takes the lab down itself on SIGTERM; wait (bounded) for it

@@ -124,6 +124,7 @@ static void test_drop_names(void **st)
 	assert_string_equal(dp_drop_name(DP_DROP_TOO_BIG), "too_big");
 	assert_string_equal(dp_drop_name(DP_DROP_TUN_WRITE), "tun_write");
 	assert_string_equal(dp_drop_name(DP_DROP_SEND), "send");
+	assert_string_equal(dp_drop_name(DP_DROP_VIA_DOWN), "via_down");
 	(void)st;
 }
 
@@ -965,6 +966,15 @@ static void test_opts_check(void **st)
 	assert_int_equal(tunnel_opts_check(&o, &why), -EINVAL);
 	o.keepalive = 86400;
 	assert_int_equal(tunnel_opts_check(&o, &why), 0);
+	/* a via is IPv4; the state dir absolute */
+	o.has_via = true;
+	assert_int_equal(addr_parse("2001:db8::1", ADDR_V6_ONLY, &o.via, NULL), 0);
+	assert_int_equal(tunnel_opts_check(&o, &why), -EINVAL);
+	assert_string_equal(why, "via must be an IPv4 address");
+	assert_int_equal(addr_parse("192.0.2.1", ADDR_V4_ONLY, &o.via, NULL), 0);
+	assert_int_equal(tunnel_opts_check(&o, &why), 0);
+	o.state_dir = "state";
+	assert_int_equal(tunnel_opts_check(&o, &why), -EINVAL);
 	(void)st;
 }
 
@@ -1015,6 +1025,15 @@ static void test_stats_file(void **st)
 	assert_string_equal(r.decap, "userspace");
 	assert_memory_equal(&r.tc, &s.tc, sizeof(s.tc));
 	assert_memory_equal(&r.c, &s.c, sizeof(s.c));
+	/* a via: no "via" nor "held" key without one; both, and back */
+	assert_string_equal(r.via, "");
+	assert_false(r.held);
+	snprintf(s.via, sizeof(s.via), "192.0.2.1");
+	s.held = true;
+	assert_int_equal(tunnel_stats_write(path, &s), 0);
+	assert_int_equal(tunnel_stats_read(path, &r), 0);
+	assert_string_equal(r.via, "192.0.2.1");
+	assert_true(r.held);
 	/* not JSON, or missing */
 	FILE *f = fopen(path, "w");
 	fputs("nope", f);

@@ -317,6 +317,60 @@ static void test_daemon_liveness(void **st)
 	(void)st;
 }
 
+/* 8: a tunnel with a via: its datapath holds to that via (the action says
+ * it); one that holds to another, or to none, is restarted; not known (no
+ * stats yet) is nothing. */
+static void test_daemon_via(void **st)
+{
+	struct model m;
+	struct state s = { 0 };
+	struct plan p = { 0 };
+	struct state_link *l;
+	int i;
+
+	broker_model(&m);
+	m.tunnels[0].has_via = true;
+	m.tunnels[0].via = fx_addr("203.0.113.1");
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	i = fx_find(&p, 0, ACTION_TUNNEL_CREATE, "", "he-broker");
+	assert_true(i >= 0);
+	assert_int_equal(p.actions[i].via.family, AF_INET);
+	assert_int_equal(plan_state_apply(&s, &p), 0);
+	plan_free(&p);
+	l = fx_find_link(&s, "", "he-broker");
+	assert_non_null(l);
+	assert_int_equal(l->daemon_via.family, AF_INET);
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	/* a datapath of before: no via in its stats */
+	l->daemon_via.family = 0;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_TUNNEL_CHANGE);
+	plan_free(&p);
+	/* another via */
+	l->daemon_via = fx_addr("203.0.113.9");
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_TUNNEL_CHANGE);
+	plan_free(&p);
+	/* not known yet: nothing */
+	l->daemon_mtu = 0;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	/* the via left the config, the datapath still holds to one */
+	l->daemon_mtu = 1480;
+	m.tunnels[0].has_via = false;
+	assert_int_equal(plan_build(&m, &s, &p), 0);
+	assert_true(fx_find(&p, 0, ACTION_TUNNEL_CHANGE, "", "he-broker") >= 0);
+	plan_free(&p);
+	state_free(&s);
+	model_free(&m);
+	(void)st;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_daemon_mtu),
 		cmocka_unit_test(test_daemon_kind),
 		cmocka_unit_test(test_daemon_liveness),
+		cmocka_unit_test(test_daemon_via),
 	};
 	return cmocka_run_group_tests_name("plan_tunnel", tests, NULL, NULL);
 }

@@ -167,6 +167,8 @@ void linux_tun_observe(const struct linux_ctx *c, struct state_link *l)
 	l->daemon_dp = !strcmp(s.datapath, "ebpf") ? MODEL_DATAPATH_EBPF : MODEL_DATAPATH_USERSPACE;
 	l->daemon_keepalive = s.keepalive;
 	l->daemon_stale = tunnel_stats_age(&s, time(NULL)) > STATE_DAEMON_STALE_S;
+	if (s.via[0])
+		addr_parse(s.via, ADDR_V4_ONLY, &l->daemon_via, NULL);
 }
 
 /* Runs inside the host namespace: a persistent TUN device named name. */
@@ -303,9 +305,9 @@ static int unit_start(struct linux_ctx *c, const struct action *a, char **args, 
 int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *err, size_t errlen)
 {
 	char pid[PATH_MAX], stats[PATH_MAX], logf[PATH_MAX], local[ADDR_STRLEN], remote[ADDR_STRLEN];
-	char ttl[16], mtu[16], ka[16], kapeer[ADDR_STRLEN];
+	char ttl[16], mtu[16], ka[16], kapeer[ADDR_STRLEN], via[ADDR_STRLEN], state[PATH_MAX];
 	const char *host = linux_host_netns(c);
-	char *argv[40]; /* 30 at the most today (with a keepalive); room for more options */
+	char *argv[40]; /* 34 at the most today (a via and a keepalive); room for more options */
 	const char *exe;
 	int n = 0, first, r;
 	posix_spawn_file_actions_t fa;
@@ -339,7 +341,14 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 	addr_format_host(&a->gw, remote, sizeof(remote));
 	snprintf(ttl, sizeof(ttl), "%d", a->ttl);
 	snprintf(mtu, sizeof(mtu), "%d", a->mtu ? a->mtu : MODEL_TUNNEL_MTU_DEFAULT);
+	/* the instance's state dir (its run dir is STATE/run): with a via, the
+	 * datapath runs `jail6 -s STATE tunnel restore` (tunnel/dp_route.c) */
+	snprintf(state, sizeof(state), "%s", linux_run_dir(c));
+	if (strrchr(state, '/') && strrchr(state, '/') != state)
+		*strrchr(state, '/') = '\0';
 	argv[n++] = "jail6";
+	argv[n++] = "-s";
+	argv[n++] = state;
 	if (host[0]) {
 		argv[n++] = "--host-netns";
 		argv[n++] = (char *)host;
@@ -368,6 +377,10 @@ int linux_tun_daemon_start(struct linux_ctx *c, const struct action *a, char *er
 		argv[n++] = ka;
 		argv[n++] = "--peer";
 		argv[n++] = (char *)addr_format_host(&a->ka_peer, kapeer, sizeof(kapeer));
+	}
+	if (a->via.family == AF_INET) {
+		argv[n++] = "--via";
+		argv[n++] = addr_format_host(&a->via, via, sizeof(via));
 	}
 	if (handover(c))
 		return unit_start(c, a, argv + first, n - first, pid, err, errlen);
