@@ -275,6 +275,8 @@ struct run {
 	size_t n_done;
 	struct state sim;             /* the observed state with their effect */
 	long kill_after;              /* test hook: SIGKILL after this many; -1 */
+	long kill_at_start;           /* test hook: SIGKILL as this one starts; -1 */
+	long n_started;
 	int err;
 };
 
@@ -288,6 +290,9 @@ static void on_start(void *arg, const struct action *a)
 	 * action's claim: remembered, reported at the end */
 	if (store_journal_set(x->e->store, (int64_t)(a - x->p->actions)) < 0 && !x->err)
 		x->err = -EIO;
+	/* a kill with the action begun and its object not made yet */
+	if (x->kill_at_start >= 0 && ++x->n_started == x->kill_at_start)
+		raise(SIGKILL);
 }
 
 static int on_done(void *arg, const struct action *a, const struct backend_made *made)
@@ -348,10 +353,11 @@ static int record_run(struct engine *e, struct run *x)
 	return r;
 }
 
-/* JAIL6_TEST_KILL_AFTER=K (test build only): SIGKILL after K actions. */
-static long kill_after(void)
+/* JAIL6_TEST_KILL_AFTER=K (test build only): SIGKILL after K actions;
+ * JAIL6_TEST_KILL_AT_START=K: as the K-th starts, before the backend runs it. */
+static long kill_hook(const char *name)
 {
-	const char *s = testhook_env("JAIL6_TEST_KILL_AFTER");
+	const char *s = testhook_env(name);
 	char *end;
 	long k;
 
@@ -363,7 +369,8 @@ static long kill_after(void)
 
 int engine_execute(struct engine *e, const struct plan *p, const struct state *st, size_t *done)
 {
-	struct run x = { .e = e, .p = p, .kill_after = kill_after() };
+	struct run x = { .e = e, .p = p, .kill_after = kill_hook("JAIL6_TEST_KILL_AFTER"),
+			 .kill_at_start = kill_hook("JAIL6_TEST_KILL_AT_START") };
 	struct backend_exec_cb cb = { .start = on_start, .done = on_done, .arg = &x };
 	int r, r2;
 
