@@ -3,7 +3,8 @@
  * exists and jail6 made it:
  *  - before the plan runs, what it will create is claimed in one
  *    transaction (STORE_OWN_F_CLAIMED, with the action's place);
- *  - before each action the journal says which one starts (one pwrite);
+ *  - before each action the journal says which one starts, and after it
+ *    that it ran (one pwrite each);
  *  - a removal's record goes as soon as the backend says the object is
  *    gone (a lease must not outlive its jail even if jail6 is killed);
  *  - at the end, in one transaction, the claims of the actions that ran
@@ -14,7 +15,9 @@
  *    what ran is simulated (plan/simulate.c) on the state the plan was
  *    built from.
  * A kill leaves claims and the journal: the next observe keeps the claims
- * whose action had started and whose object is there (engine/observe.c).
+ * whose action ran and whose object is there (engine/observe.c); that of
+ * an action cut short is dropped, as its object may never have been made
+ * and a look-alike made since must stay someone else's.
  * A commit per action made SQLite the largest cost of applying 1000 jails;
  * a journal write is a few microseconds.
  */
@@ -301,6 +304,10 @@ static int on_done(void *arg, const struct action *a, const struct backend_made 
 	char desc[512];
 	int r;
 
+	/* before anything else: a kill from here on leaves its object jail6's
+	 * (a failed write: the next run takes it for someone else's) */
+	if (store_journal_ran(x->e->store, x->n_done, (int64_t)(a - x->p->actions)) < 0 && !x->err)
+		x->err = -EIO;
 	if (is_removal(a->kind) && (r = forget_removed(x->e, a)) < 0)
 		return engine_fail(x->e, r, "%s: store: %s", action_describe(a, desc, sizeof(desc)),
 				   store_errmsg(x->e->store));

@@ -117,6 +117,20 @@ check "... with no record of it" test "$(sqlite3 "$S/jail6.db" "SELECT count(*) 
 H ip link del ke3a
 out=$(j6 destroy 2>&1)
 check "the host is as before" test "$(snapshot)" = "$before"
+# and killed as each action starts: the next apply completes (what ran is
+# jail6's, what did not is made), destroy restores the host
+n=$(j6 apply -n 2>/dev/null | grep -c '^ *[0-9]')
+allk=1
+for ((k = 1; k <= n; k++)); do
+	JAIL6_TEST_KILL_AT_START=$k j6t apply >/dev/null 2>&1
+	out=$(j6 apply 2>&1); rc=$?
+	out2=$(j6 destroy 2>&1); rc2=$?
+	if [ $rc -ne 0 ] || [ $rc2 -ne 0 ] || [ "$(snapshot)" != "$before" ] || [ "$(own_rows)" != 0 ]; then
+		nok "apply killed as action $k of $n starts: apply, then destroy, complete" "rc=$rc $rc2" "$out" "$out2" "rows $(own_rows)"
+		allk=0
+	fi
+done
+[ $allk -eq 1 ] && ok "apply killed as each of its $n actions starts: the next apply completes, destroy restores the host"
 
 # ---- 4. kill -9 of destroy, and of stop, at every action
 j6 apply >/dev/null 2>&1
