@@ -4,8 +4,8 @@
  *
  * The input is up to three files, split at lines "%%": the main file, then
  * a.conf and b.conf. Each run writes them into a directory the harness made
- * (mkdtemp, removed at exit) and parses the main one from there with
- * CONF_F_INCLUDE_HERE, so that `include "a.conf";` (or b.conf, or main.conf
+ * (in /dev/shm, else /tmp; removed again after each run) and parses the main
+ * one from there with CONF_F_INCLUDE_HERE, so that `include "a.conf";` (or b.conf, or main.conf
  * itself: a cycle, or a name that is not there) reads the harness's files
  * and an include can name nothing outside that directory. A file that the
  * input does not give is absent.
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -24,24 +25,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define N_FILES 3
 static const char *const names[N_FILES] = { "main.conf", "a.conf", "b.conf" };
-static char dir[] = "/dev/shm/jail6-fuzz-conf.XXXXXX";
+/* in memory (tmpfs) when there is one: a write per file and run */
+static char dir[64];
 static char paths[N_FILES][sizeof(dir) + 16];
+
+/* Pick the directory's name (made and removed again by each run: libFuzzer
+ * ends without running atexit handlers, so nothing may outlive a run). */
+static int setup(void)
+{
+	snprintf(dir, sizeof(dir), "/dev/shm/jail6-fuzz-conf.XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(dir, sizeof(dir), "/tmp/jail6-fuzz-conf.XXXXXX");
+		if (!mkdtemp(dir))
+			return -1;
+	}
+	for (int i = 0; i < N_FILES; i++)
+		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
+	return 0;
+}
 
 static void cleanup(void)
 {
 	for (int i = 0; i < N_FILES; i++)
 		unlink(paths[i]);
 	rmdir(dir);
-}
-
-static int setup(void)
-{
-	if (!mkdtemp(dir))
-		return -1;
-	for (int i = 0; i < N_FILES; i++)
-		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
-	atexit(cleanup);
-	return 0;
 }
 
 /* Write len bytes to file i (or remove it when text is NULL). */
@@ -82,6 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (setup() < 0)
 			abort();
 		ready = 1;
+	} else if (mkdir(dir, 0700) < 0) {
+		abort();
 	}
 	/* the main file, then a.conf and b.conf after lines "%%" (the last
 	 * file takes the rest) */
@@ -107,5 +116,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		conf_errors_print(devnull, &errs);
 	conf_errors_free(&errs);
 	model_free(&m);
+	cleanup();
 	return 0;
 }
