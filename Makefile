@@ -192,15 +192,27 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 # (hash index, string map, whole-file read), and the pure datapath logic
 FUZZ_LIB_SRCS := $(sort $(wildcard src/conf/*.c src/model/*.c)) \
 		 src/util/fs.c src/util/hmap.c src/util/strmap.c src/tunnel/datapath.c
+# Every sanitizer report is a crash (-fno-sanitize-recover=all): a UBSan
+# finding stops the run and fails `make fuzz`, as an ASan one does.
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# the largest input of each harness: a datapath input carries packets (and
+# batches of them) of up to 64 KiB; a config is three small files
+FUZZ_MAX_LEN_fuzz_datapath := 65536
+FUZZ_MAX_LEN_fuzz_conf := 16384
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p build-fuzz
-	$(Q)clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+# each harness for FUZZ_SECONDS (bounded: CI passes 60), from its seeds in
+# tests/fuzz/corpus and what earlier runs found (build-fuzz/corpus-NAME);
+# the figures of the run at the end: executions, coverage, new units, RSS
 fuzz: $(FUZZ_BINS)
 	$(Q)set -e; for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; \
+	  case $$n in fuzz_datapath) ml=$(FUZZ_MAX_LEN_fuzz_datapath);; *) ml=$(FUZZ_MAX_LEN_fuzz_conf);; esac; \
 	  mkdir -p build-fuzz/corpus-$$n; \
-	  echo "  FUZZ    $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 \
+	  echo "  FUZZ    $$n ($(FUZZ_SECONDS)s, inputs up to $$ml bytes)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=$$ml -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 \
 	      build-fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>build-fuzz/$$n.log || { tail -50 build-fuzz/$$n.log; exit 1; }; \
+	  grep -E '^#[0-9]+.*DONE' build-fuzz/$$n.log | tail -1; \
 	  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' build-fuzz/$$n.log || true; \
 	done
 

@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "util/msg.h"
+#include "util/trust.h"
 
 void cli_usage(const char *name)
 {
@@ -51,6 +53,29 @@ int cli_opts(struct cli_global *g, int argc, char **argv, const char *name, cons
 	return 0;
 }
 
+/* As root: the config file and every include are root's alone, or the
+ * run stops before anything changed (a warning for check and plan). */
+static int trust_conf(const struct cli_global *g, struct model *m)
+{
+	char msg[2 * PATH_MAX + 256];
+
+	if (!trust_enforced())
+		return 0;
+	for (size_t i = 0; i < m->n_files; i++) {
+		if (trust_path(m->files[i], 0, "jail6 runs what it says as root", msg, sizeof(msg)) == 0)
+			continue;
+		if (g->trust_warn) {
+			warnx("warning: %s (until then every command that acts refuses it)", msg);
+			continue;
+		}
+		warnx("%s", msg);
+		warnx("%s: not trusted; nothing was changed", g->conf);
+		model_free(m);
+		return CLI_EXIT_CONFIG;
+	}
+	return 0;
+}
+
 int cli_load_conf(const struct cli_global *g, struct model *m)
 {
 	struct conf_errors errs = { 0 };
@@ -59,7 +84,7 @@ int cli_load_conf(const struct cli_global *g, struct model *m)
 	if (r == 0 && errs.n == 0) {
 		msg_debug("%s: %zu file%s read: %zu tunnels, %zu bridges, %zu jails", g->conf, m->n_files,
 			  m->n_files == 1 ? "" : "s", m->n_tunnels, m->n_bridges, m->n_jails);
-		return 0;
+		return trust_conf(g, m);
 	}
 	conf_errors_print(stderr, &errs);
 	if (errs.n > 1)

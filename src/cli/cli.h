@@ -29,6 +29,8 @@ struct cli_global {
 	const char *runtime_dir; /* --runtime-dir DIR (where namespaces are bound) */
 	int verbose;             /* -v, once per -v */
 	int lock_timeout_ms;     /* --lock-timeout SECONDS; < 0 = default (30 s) */
+	bool trust_warn;         /* check, plan: they run nothing, so a config
+				  * file root does not own alone is a warning */
 };
 
 struct cli_command {
@@ -73,7 +75,9 @@ int cli_opts(struct cli_global *g, int argc, char **argv, const char *name, cons
 	     const char *flag, int letter, int *set);
 
 /* Load and validate the config of g, printing every error as FILE:LINE:COL.
- * Returns 0, or the exit code to use (CLI_EXIT_CONFIG). */
+ * As root, the file and each include must be root's alone (util/trust.h):
+ * else an error naming the file (a warning with g->trust_warn). Returns 0,
+ * or the exit code to use (CLI_EXIT_CONFIG). */
 int cli_load_conf(const struct cli_global *g, struct model *m);
 
 /* Open the engine as g says (readonly: status, list; no_store: exec);

@@ -27,6 +27,9 @@
 
 /* Flags for conf_parse_buffer(). */
 #define CONF_F_NO_INCLUDE 0x1 /* `include` is an error: never touch the file system */
+#define CONF_F_INCLUDE_HERE 0x2 /* an include may only name a file beside the
+				 * including one (no '/'): the fuzzer's own
+				 * directory is all it can reach */
 
 /* One diagnostic. line == 0 means the whole file (cannot open, too big). */
 struct conf_error {
@@ -57,7 +60,8 @@ int conf_load(const char *path, struct model *out, struct conf_errors *errs);
 int conf_parse_string(const char *filename, const char *text, size_t len,
 		      struct model *out, struct conf_errors *errs);
 
-/* conf_parse_string() with CONF_F_* flags (the fuzzer uses CONF_F_NO_INCLUDE). */
+/* conf_parse_string() with CONF_F_* flags (the unit tests use CONF_F_NO_INCLUDE,
+ * the fuzzer CONF_F_INCLUDE_HERE). */
 int conf_parse_buffer(const char *filename, const char *text, size_t len,
 		      unsigned flags, struct model *out, struct conf_errors *errs);
 

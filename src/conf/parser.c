@@ -406,6 +406,11 @@ static void parse_include(struct parser *p, struct conf_block *root,
 			      "include: the path is empty");
 		goto cleanup;
 	}
+	if ((ctx->flags & CONF_F_INCLUDE_HERE) && strchr(name.text, '/')) {
+		conf_diag_add(&ctx->diag, cur_file(p), name.line, name.col,
+			      "include '%s': only a file beside this one may be included here", q);
+		goto cleanup;
+	}
 	if (ctx->n_files >= CONF_MAX_FILES) {
 		conf_diag_add(&ctx->diag, cur_file(p), name.line, name.col,
 			      "include '%s': too many files (at most %d per configuration)",

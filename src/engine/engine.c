@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/msg.h"
+#include "util/trust.h"
 
 int engine_fail(struct engine *e, int r, const char *fmt, ...)
 {
@@ -55,6 +56,30 @@ int engine_run_dir(const char *state_dir, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* As root, the state dir, its run dir and the runtime dir where jails'
+ * namespaces are bound must be root's alone (util/trust.h): jail6 believes
+ * the records there, and runs commands in those namespaces. */
+static int trust_dirs(const struct engine_opts *o, const char *run_dir, char *err, size_t errlen)
+{
+	/* the Linux backend's default (os/linux/linux.h); elsewhere none */
+#ifdef __linux__
+	const char *rt = o->runtime_dir ? o->runtime_dir : "/run/netns";
+#else
+	const char *rt = o->runtime_dir;
+#endif
+	int r = 0;
+
+	if (!trust_enforced())
+		return 0;
+	if (o->state_dir)
+		r = trust_path(o->state_dir, 0, "jail6 believes its records there as root", err, errlen);
+	if (r == 0 && run_dir)
+		r = trust_path(run_dir, 0, "jail6 runs jails from there as root", err, errlen);
+	if (r == 0 && rt)
+		r = trust_path(rt, 0, "jail6 runs commands in the namespaces bound there as root", err, errlen);
+	return r;
+}
+
 int engine_open(const struct engine_opts *o, struct engine **out, char *err, size_t errlen)
 {
 	struct backend_opts bo = { .host_netns = o->host_netns, .runtime_dir = o->runtime_dir };
@@ -71,6 +96,11 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 			return msg_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", o->state_dir);
 		}
 		bo.run_dir = run;
+	}
+	r = trust_dirs(o, bo.run_dir, err, errlen);
+	if (r < 0) {
+		free(e);
+		return r;
 	}
 	e->log = o->log;
 	e->warn = o->warn;

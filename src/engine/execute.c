@@ -3,7 +3,8 @@
  * exists and jail6 made it:
  *  - before the plan runs, what it will create is claimed in one
  *    transaction (STORE_OWN_F_CLAIMED, with the action's place);
- *  - before each action the journal says which one starts (one pwrite);
+ *  - before each action the journal says which one starts, and after it
+ *    that it ran (one pwrite each);
  *  - a removal's record goes as soon as the backend says the object is
  *    gone (a lease must not outlive its jail even if jail6 is killed);
  *  - at the end, in one transaction, the claims of the actions that ran
@@ -14,7 +15,9 @@
  *    what ran is simulated (plan/simulate.c) on the state the plan was
  *    built from.
  * A kill leaves claims and the journal: the next observe keeps the claims
- * whose action had started and whose object is there (engine/observe.c).
+ * whose action ran and whose object is there (engine/observe.c); that of
+ * an action cut short is dropped, as its object may never have been made
+ * and a look-alike made since must stay someone else's.
  * A commit per action made SQLite the largest cost of applying 1000 jails;
  * a journal write is a few microseconds.
  */
@@ -276,6 +279,8 @@ struct run {
 	size_t n_done;
 	struct state sim;             /* the observed state with their effect */
 	long kill_after;              /* test hook: SIGKILL after this many; -1 */
+	long kill_at_start;           /* test hook: SIGKILL as this one starts; -1 */
+	long n_started;
 	int err;
 };
 
@@ -289,6 +294,9 @@ static void on_start(void *arg, const struct action *a)
 	 * action's claim: remembered, reported at the end */
 	if (store_journal_set(x->e->store, (int64_t)(a - x->p->actions)) < 0 && !x->err)
 		x->err = -EIO;
+	/* a kill with the action begun and its object not made yet */
+	if (x->kill_at_start >= 0 && ++x->n_started == x->kill_at_start)
+		raise(SIGKILL);
 }
 
 static int on_done(void *arg, const struct action *a, const struct backend_made *made)
@@ -297,6 +305,10 @@ static int on_done(void *arg, const struct action *a, const struct backend_made 
 	char desc[512];
 	int r;
 
+	/* before anything else: a kill from here on leaves its object jail6's
+	 * (a failed write: the next run takes it for someone else's) */
+	if (store_journal_ran(x->e->store, x->n_done, (int64_t)(a - x->p->actions)) < 0 && !x->err)
+		x->err = -EIO;
 	if (is_removal(a->kind) && (r = forget_removed(x->e, a)) < 0)
 		return engine_fail(x->e, r, "%s: store: %s", action_describe(a, desc, sizeof(desc)),
 				   store_errmsg(x->e->store));
@@ -349,10 +361,11 @@ static int record_run(struct engine *e, struct run *x)
 	return r;
 }
 
-/* JAIL6_TEST_KILL_AFTER=K (test build only): SIGKILL after K actions. */
-static long kill_after(void)
+/* JAIL6_TEST_KILL_AFTER=K (test build only): SIGKILL after K actions;
+ * JAIL6_TEST_KILL_AT_START=K: as the K-th starts, before the backend runs it. */
+static long kill_hook(const char *name)
 {
-	const char *s = testhook_env("JAIL6_TEST_KILL_AFTER");
+	const char *s = testhook_env(name);
 	char *end;
 	long k;
 
@@ -364,7 +377,8 @@ static long kill_after(void)
 
 int engine_execute(struct engine *e, const struct plan *p, const struct state *st, size_t *done)
 {
-	struct run x = { .e = e, .p = p, .kill_after = kill_after() };
+	struct run x = { .e = e, .p = p, .kill_after = kill_hook("JAIL6_TEST_KILL_AFTER"),
+			 .kill_at_start = kill_hook("JAIL6_TEST_KILL_AT_START") };
 	struct backend_exec_cb cb = { .start = on_start, .done = on_done, .arg = &x };
 	int r, r2;
 

@@ -26,6 +26,8 @@ void engine_stale_free(struct engine_stale *s)
 struct mark_ctx {
 	struct state *st;
 	int64_t started;             /* the journal: -1 = no killed run */
+	int64_t *ran;                /* the places of the actions that ran */
+	size_t n_ran;
 	struct engine_stale *stale;  /* NULL: not wanted */
 };
 
@@ -119,18 +121,29 @@ static int push(struct store_own **v, size_t *n, const struct store_own *o)
 	return 0;
 }
 
+/* Whether the killed run's action at place seq ran to its end. */
+static bool ran(const struct mark_ctx *c, int64_t seq)
+{
+	for (size_t i = 0; i < c->n_ran; i++)
+		if (c->ran[i] == seq)
+			return true;
+	return false;
+}
+
 /*
  * Store callback: does record o count, and what does it need? A record
  * counts when its object is there and is the one jail6 made: the same
  * ifindex or namespace cookie when the record knows it, jail6's mark on an
  * address or route (unless the record is older than the marks). A claim
- * counts when the killed run it belongs to had started its action.
+ * counts when the killed run it belongs to had carried its action out:
+ * one killed while it ran may not have made its object, and what has that
+ * name then may be anyone's.
  */
 static int mark_cb(const struct store_own *o, void *arg)
 {
 	struct mark_ctx *c = arg;
 	struct store_own keep = *o;
-	bool claimed = o->flags & STORE_OWN_F_CLAIMED, started = claimed && o->seq <= c->started;
+	bool claimed = o->flags & STORE_OWN_F_CLAIMED, started = claimed && ran(c, o->seq);
 	uint64_t ident;
 	bool marked, counts, fill;
 	void *f;
@@ -146,10 +159,10 @@ static int mark_cb(const struct store_own *o, void *arg)
 	f = fact_of(c->st, o, &ident, &marked);
 	marked = marked || (o->flags & STORE_OWN_F_UNMARKED);
 	if (claimed && started)
-		/* its action had started: the object there is the one it made */
+		/* its action ran: the object there is the one it made */
 		counts = f && marked;
 	else if (claimed && !(o->flags & STORE_OWN_F_RECLAIMED))
-		/* a claim whose action never started */
+		/* a claim whose action never ran, or was cut short */
 		counts = false;
 	else
 		/* a record (or one a never-started claim was made over) */
@@ -214,7 +227,7 @@ int engine_observe(struct engine *e, const struct model *m, struct state *st, st
 	r = e->ops->observe(e->be, (const char *const *)names.v, names.n, st, e->err, sizeof(e->err));
 	if (r < 0 || !e->store)
 		goto cleanup;
-	r = store_journal_get(e->store, &mc.started);
+	r = store_journal_get(e->store, &mc.started, &mc.ran, &mc.n_ran);
 	if (r == 0 && stale)
 		stale->journal = mc.started >= 0;
 	if (r == 0)
@@ -222,6 +235,7 @@ int engine_observe(struct engine *e, const struct model *m, struct state *st, st
 	if (r < 0)
 		engine_fail(e, r, "store: %s", r == -ENOMEM ? strerror(-r) : store_errmsg(e->store));
 cleanup:
+	free(mc.ran);
 	for (size_t i = 0; i < names.n; i++)
 		free(names.v[i]);
 	free(names.v);

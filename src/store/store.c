@@ -382,26 +382,61 @@ int store_journal_set(struct store *s, int64_t started)
 	/* one write(2), no fsync: the journal only has to outlive a killed
 	 * process, and what it speaks of (links, namespaces) does not outlive
 	 * a power loss either */
-	if (pwrite(s->journal_fd, &started, sizeof(started), 0) != (ssize_t)sizeof(started))
+	errno = 0;
+	if (pwrite(s->journal_fd, &started, sizeof(started), 0) != (ssize_t)sizeof(started) ||
+	    (started < 0 && ftruncate(s->journal_fd, sizeof(started)) < 0))
 		return store_set_err(s, errno ? -errno : -EIO, "%s/%s: %s", s->dir, STORE_JOURNAL_NAME,
 				     strerror(errno ? errno : EIO));
 	return 0;
 }
 
-int store_journal_get(struct store *s, int64_t *started)
+int store_journal_ran(struct store *s, size_t k, int64_t place)
+{
+	int rc = journal_fd(s);
+	off_t at = (off_t)((k + 1) * sizeof(place));
+
+	if (rc < 0)
+		return rc;
+	if (s->flags & STORE_READONLY)
+		return store_set_err(s, -EROFS, "%s: read-only", s->dir);
+	errno = 0;
+	if (pwrite(s->journal_fd, &place, sizeof(place), at) != (ssize_t)sizeof(place))
+		return store_set_err(s, errno ? -errno : -EIO, "%s/%s: %s", s->dir, STORE_JOURNAL_NAME,
+				     strerror(errno ? errno : EIO));
+	return 0;
+}
+
+int store_journal_get(struct store *s, int64_t *started, int64_t **ran, size_t *n_ran)
 {
 	int64_t v = -1;
-	ssize_t n;
+	struct stat st;
+	size_t n;
 	int rc = journal_fd(s);
 
 	*started = -1;
+	*ran = NULL;
+	*n_ran = 0;
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0)
 		return rc;
-	n = pread(s->journal_fd, &v, sizeof(v), 0);
-	if (n == (ssize_t)sizeof(v))
-		*started = v;
+	if (pread(s->journal_fd, &v, sizeof(v), 0) != (ssize_t)sizeof(v) || v < 0)
+		return 0;
+	*started = v;
+	if (fstat(s->journal_fd, &st) < 0)
+		return store_set_err(s, -errno, "%s/%s: %s", s->dir, STORE_JOURNAL_NAME, strerror(errno));
+	n = st.st_size > (off_t)sizeof(v) ? (size_t)st.st_size / sizeof(v) - 1 : 0;
+	if (!n)
+		return 0;
+	*ran = calloc(n, sizeof(**ran));
+	if (!*ran)
+		return -ENOMEM;
+	if (pread(s->journal_fd, *ran, n * sizeof(v), sizeof(v)) != (ssize_t)(n * sizeof(v))) {
+		free(*ran);
+		*ran = NULL;
+		return store_set_err(s, -EIO, "%s/%s: short read", s->dir, STORE_JOURNAL_NAME);
+	}
+	*n_ran = n;
 	return 0;
 }
 

@@ -81,16 +81,23 @@ int store_commit(struct store *s);
 int store_rollback(struct store *s);
 
 /*
- * The journal: where the run that holds the lock has got to in its plan,
- * written before each action (one pwrite, no transaction). A run that was
- * killed leaves its claims (STORE_OWN_F_CLAIMED, with the action's place in
- * seq) and the journal; the next writer keeps the claims of the actions
- * that had started and whose object exists, and drops the others.
- * started: the place of the last action begun, -1 = no run in progress.
- * store_journal_get gives -1 when there is no journal.
+ * The journal: where the run that holds the lock has got to in its plan:
+ * the place of the action that starts, written before it runs, and the
+ * place of each action that ran, appended when it has (one pwrite each,
+ * no transaction). A run that was killed leaves its claims
+ * (STORE_OWN_F_CLAIMED, with the action's place in seq) and the journal;
+ * the next writer keeps the claims of the actions that ran and whose
+ * object exists, and drops the others: an action killed while it ran may
+ * not have made its object, and what has its name then is someone else's.
+ * started: the place of the last action begun, -1 = no run in progress
+ * (which also empties the list of those that ran).
+ * store_journal_ran: the k-th action of the run to finish was at place.
+ * store_journal_get gives -1 and no list when there is no journal; *ran
+ * (n_ran places, in the order they finished) is the caller's to free.
  */
 int store_journal_set(struct store *s, int64_t started);
-int store_journal_get(struct store *s, int64_t *started);
+int store_journal_ran(struct store *s, size_t k, int64_t place);
+int store_journal_get(struct store *s, int64_t *started, int64_t **ran, size_t *n_ran);
 
 /* ---- ownership: the objects jail6 created ---- */
 

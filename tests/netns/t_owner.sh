@@ -2,7 +2,7 @@
 # Ownership and the control plane's edges, as a hostile tester tries them:
 # after destroy the store remembers nothing; objects someone else makes with
 # jail6's old names and addresses are never touched; a failed apply leaves
-# no claims; kill -9 of destroy and of stop at every action leaves a state
+# no claims, nor does one killed as an action starts; kill -9 of destroy and of stop at every action leaves a state
 # the next destroy finishes; a foreign namespace named like a jail is a
 # conflict; two instances whose runtime dirs share a parent do not collide;
 # a jail missing its UTS namespace is drift that apply repairs and that
@@ -100,6 +100,37 @@ out=$(j6 destroy 2>&1)
 check "... and destroy leaves it too" eval "H ip link show dev ke2a >/dev/null"
 H ip link del ke2a
 check "the host is as before" test "$(snapshot)" = "$before"
+
+# ---- 3b. an apply killed as an action starts, before it made its object:
+# its claim is not ownership; a link "the admin" then makes with that name
+# is a conflict for apply and destroy leaves it
+k=$(j6 apply -n 2>/dev/null | grep '^ *[0-9]' | grep -n 'ke3a: create veth pair' | cut -d: -f1)
+JAIL6_TEST_KILL_AT_START=$k j6t apply >/dev/null 2>&1; rc=$?
+check "apply killed as it starts ke3a's veth (action $k)" test $rc -eq 137 -a -n "$k"
+check "... which it had not made" eval "! H ip link show dev ke3a >/dev/null 2>&1"
+H ip link add ke3a type veth peer name kx3
+out=$(j6 apply 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "ke3a" <<<"$out" && H ip link show ke3a >/dev/null 2>&1; then ok "the admin's link with the in-flight name is a conflict, not jail6's"; else nok "in-flight claim: foreign link is a conflict" "rc=$rc" "$out"; fi
+out=$(j6 destroy 2>&1)
+check "... and destroy leaves it" eval "H ip link show dev ke3a >/dev/null 2>&1"
+check "... with no record of it" test "$(sqlite3 "$S/jail6.db" "SELECT count(*) FROM own WHERE name = 'ke3a' OR ifname = 'ke3a'")" = 0
+H ip link del ke3a
+out=$(j6 destroy 2>&1)
+check "the host is as before" test "$(snapshot)" = "$before"
+# and killed as each action starts: the next apply completes (what ran is
+# jail6's, what did not is made), destroy restores the host
+n=$(j6 apply -n 2>/dev/null | grep -c '^ *[0-9]')
+allk=1
+for ((k = 1; k <= n; k++)); do
+	JAIL6_TEST_KILL_AT_START=$k j6t apply >/dev/null 2>&1
+	out=$(j6 apply 2>&1); rc=$?
+	out2=$(j6 destroy 2>&1); rc2=$?
+	if [ $rc -ne 0 ] || [ $rc2 -ne 0 ] || [ "$(snapshot)" != "$before" ] || [ "$(own_rows)" != 0 ]; then
+		nok "apply killed as action $k of $n starts: apply, then destroy, complete" "rc=$rc $rc2" "$out" "$out2" "rows $(own_rows)"
+		allk=0
+	fi
+done
+[ $allk -eq 1 ] && ok "apply killed as each of its $n actions starts: the next apply completes, destroy restores the host"
 
 # ---- 4. kill -9 of destroy, and of stop, at every action
 j6 apply >/dev/null 2>&1

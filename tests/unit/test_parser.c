@@ -804,6 +804,15 @@ static void test_include_misplaced_or_disabled(void **state)
 	assert_string_equal(errs, "D/virtual.conf:1:1: include 'j.conf': includes are disabled here\n");
 	free(errs);
 	conf_errors_free(&e);
+	/* The fuzzer's mode: a file beside this one, never a path with a '/'. */
+	assert_int_equal(conf_parse_buffer(path, "include \"j.conf\";", 17, CONF_F_INCLUDE_HERE, &m, &e), 0);
+	assert_int_equal(m.n_jails, 1);
+	model_free(&m);
+	assert_int_equal(conf_parse_buffer(path, "include \"./j.conf\";", 19, CONF_F_INCLUDE_HERE, &m, &e), -EINVAL);
+	errs = undir(printed(&e), dir);
+	assert_string_equal(errs, "D/virtual.conf:1:9: include './j.conf': only a file beside this one may be included here\n");
+	free(errs);
+	conf_errors_free(&e);
 }
 
 int main(void)

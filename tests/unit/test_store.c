@@ -556,28 +556,40 @@ static void test_not_a_store(void **state)
 	assert_int_equal(stat(tmp, &st), -1);
 }
 
-/* 5c. The journal: -1 without one, then what was written, across opens. */
+/* 5c. The journal: -1 without one, then what was written (the action that
+ * started, those that ran), across opens; -1 empties the list. */
 static void test_journal(void **state)
 {
 	struct fixture *f = *state;
-	int64_t v;
+	int64_t v, *ran = NULL;
+	size_t n;
 
 	open_rw(f);
-	assert_int_equal(store_journal_get(f->s, &v), 0);
-	assert_true(v == -1);
+	assert_int_equal(store_journal_get(f->s, &v, &ran, &n), 0);
+	assert_true(v == -1 && !ran && n == 0);
 	assert_int_equal(store_journal_set(f->s, 41), 0);
-	assert_int_equal(store_journal_get(f->s, &v), 0);
-	assert_true(v == 41);
+	assert_int_equal(store_journal_get(f->s, &v, &ran, &n), 0);
+	assert_true(v == 41 && n == 0);
+	assert_int_equal(store_journal_ran(f->s, 0, 40), 0);
+	assert_int_equal(store_journal_ran(f->s, 1, 7), 0);
 	reopen(f);
-	assert_int_equal(store_journal_get(f->s, &v), 0);
+	assert_int_equal(store_journal_get(f->s, &v, &ran, &n), 0);
 	assert_true(v == 41);
+	assert_int_equal(n, 2);
+	assert_true(ran[0] == 40 && ran[1] == 7);
+	free(ran);
+	assert_int_equal(store_journal_set(f->s, -1), 0);
+	assert_int_equal(store_journal_set(f->s, 2), 0);
+	assert_int_equal(store_journal_get(f->s, &v, &ran, &n), 0);
+	assert_true(v == 2 && n == 0 && !ran);
 	assert_int_equal(store_journal_set(f->s, -1), 0);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->dir, STORE_READONLY, 0, &f->s, NULL, 0), 0);
-	assert_int_equal(store_journal_get(f->s, &v), 0);
-	assert_true(v == -1);
+	assert_int_equal(store_journal_get(f->s, &v, &ran, &n), 0);
+	assert_true(v == -1 && n == 0);
 	assert_int_equal(store_journal_set(f->s, 3), -EROFS);
+	assert_int_equal(store_journal_ran(f->s, 0, 3), -EROFS);
 }
 
 /* 6. A database damaged in the middle is reported as corrupt (not a crash),
