@@ -19,7 +19,7 @@ fi
 Ns=("$@"); [ ${#Ns[@]} -gt 0 ] || Ns=(100 1000)
 BIN=${BIN:-$PWD/build/jail6}
 [ -x "$BIN" ] || make -s
-mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
+mount -t tmpfs -o mode=0755 tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs -o mode=0755 tmpfs /run/netns; }
 T=$(mktemp -d /tmp/jail6-bench.XXXXXX)
 # On any exit: the jails' namespace files are mounts under the state dir
 # (STATE/run/ns) and a failed run can leave them; unmount them deepest first

@@ -46,7 +46,7 @@ trap cleanup EXIT
 dpkg-deb -x "$T"/lxc_*.deb "$T/pkg"
 LXC=$T/pkg/usr/bin
 
-mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
+mount -t tmpfs -o mode=0755 tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs -o mode=0755 tmpfs /run/netns; }
 # root may map BASE.. (newuidmap, when installed, checks these files)
 printf 'root:%d:%d\n' $BASE 1000000000 >"$T/subid"
 mount --bind "$T/subid" /etc/subuid 2>/dev/null || true

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "conf/conf.h"
@@ -120,7 +121,9 @@ int cli_engine_open(const struct cli_global *g, struct engine **e, bool readonly
 
 	if (r < 0) {
 		warnx("%s", err[0] ? err : strerror(-r));
-		if (r == -EPERM || r == -EACCES)
+		/* as root it is something else: a directory jail6 does not
+		 * trust, say, which err names */
+		if ((r == -EPERM || r == -EACCES) && geteuid() != 0)
 			warnx("this needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)");
 		return CLI_EXIT_FAIL;
 	}
