@@ -29,7 +29,8 @@
 # -> r 10 ms apart (p50/p99 RTT); then the daemons' peak RSS (VmHWM, and the
 # anonymous part of the current RSS). With REPEAT=N the two paths take turns
 # N times and the medians are shown (the daemons run throughout; only the
-# routes change between turns).
+# routes change between turns). RTT_ONLY=1 measures only the pings (the
+# throughput columns read 0), PINGS=N sends N of them (default 200).
 #   [REPEAT=N] bench/tunnel.sh [DURATION]      default 10 s, REPEAT=1
 # Prints a table and writes bench/results/tunnel.txt (RESULT=FILE: there).
 # For experiments (bench/experiments/): JAIL6_BIN runs another jail6 binary,
@@ -44,6 +45,9 @@ JEBPF=${JEBPF:-1}
 for t in iperf3 jq ping bc ethtool $([ "$EBPF" = 1 ] && echo clang tc); do command -v $t >/dev/null || { echo "bench/tunnel.sh needs $t" >&2; exit 1; }; done
 DURATION=${1:-10}
 REPEAT=${REPEAT:-1}
+RTT_ONLY=${RTT_ONLY:-0}
+PINGS=${PINGS:-200}
+PING_INTERVAL=${PING_INTERVAL:-0.01}
 BIN=${JAIL6_BIN:-$PWD/build/jail6}
 RESULT=${RESULT:-bench/results/tunnel.txt}
 [ -x "$BIN" ] || make -s
@@ -173,8 +177,9 @@ jebpf() {
 
 # run_set: the three measurements j -> r; prints "gbps pps p50 p99"
 run_set() {
-	local js gbps pps rtts n p50 p99
+	local js gbps=0 pps=0 rtts n p50 p99
 	N j ping -6 -c 1 -w 5 2001:db8:aaaa::2 >/dev/null
+	if [ "$RTT_ONLY" != 1 ]; then
 	N r iperf3 -s -D -1 -I "$T/iperf.pid" >/dev/null; sleep 0.3
 	js=$(N j iperf3 -c 2001:db8:aaaa::2 -t "$DURATION" -J)
 	gbps=$(jq '.end.sum_received.bits_per_second / 1e9' <<<"$js")
@@ -183,7 +188,8 @@ run_set() {
 	js=$(N j iperf3 -c 2001:db8:aaaa::2 -u -l 64 -b 0 -t 5 -J)
 	pps=$(jq '(.end.sum.packets - .end.sum.lost_packets) / .end.sum.seconds' <<<"$js")
 	sleep 0.5
-	rtts=$(N j ping -6 -c 200 -i 0.01 2001:db8:aaaa::2 | sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | sort -n)
+	fi
+	rtts=$(N j ping -6 -c "$PINGS" -i "$PING_INTERVAL" 2001:db8:aaaa::2 | sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | sort -n)
 	n=$(wc -l <<<"$rtts")
 	p50=$(sed -n "$(( (n * 50 + 99) / 100 ))p" <<<"$rtts")
 	p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" <<<"$rtts")
@@ -218,9 +224,11 @@ col() { awk -v c="$2" '{ print $c }' "$T/$1" | median; }
 rss_a=$(awk '/VmHWM/ { print $2 }' "/proc/$A_DP/status") anon_a=$(awk '/RssAnon/ { print $2 }' "/proc/$A_DP/status")
 rss_b=$(awk '/VmHWM/ { print $2 }' "/proc/$B_DP/status") anon_b=$(awk '/RssAnon/ { print $2 }' "/proc/$B_DP/status")
 drops=$(jq -r '[.drops[]] | add' "$T/a.stats" "$T/b.stats" | paste -sd+ | bc)
-ratio=$(echo "scale=3; $(col tunnel 1) / $(col plain 1)" | bc -l)
-pps_ratio=$(echo "scale=3; $(col tunnel 2) / $(col plain 2)" | bc -l)
-wire_ratio=$(echo "scale=3; $(col tunnel 1) / $(col wire 1)" | bc -l)
+# a / b to three places, "-" when b is 0 (RTT_ONLY: no throughput)
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.3f\n", a / b }'; }
+ratio=$(div "$(col tunnel 1)" "$(col plain 1)")
+pps_ratio=$(div "$(col tunnel 2)" "$(col plain 2)")
+wire_ratio=$(div "$(col tunnel 1)" "$(col wire 1)")
 {
 	echo "# bench/tunnel.sh $(date -u +%Y-%m-%dT%H:%M:%SZ): $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# ${DURATION} s TCP, median of $REPEAT turn(s) per path"
@@ -231,12 +239,12 @@ wire_ratio=$(echo "scale=3; $(col tunnel 1) / $(col wire 1)" | bc -l)
 	echo "tcp ratio tunnel/plain: $ratio (target >= 0.25, goal >= 0.5); small packets: $pps_ratio"
 	echo "context: tunnel/wire (plain with <= 1500-byte packets on the a-b hop): $wire_ratio"
 	if [ "$JEBPF" = 1 ]; then
-		echo "tcp ratio jebpf/plain (jail6's eBPF datapath): $(echo "scale=3; $(col jebpf 1) / $(col plain 1)" | bc -l) (target >= 0.8, goal 0.9+); small packets: $(echo "scale=3; $(col jebpf 2) / $(col plain 2)" | bc -l)"
+		echo "tcp ratio jebpf/plain (jail6's eBPF datapath): $(div "$(col jebpf 1)" "$(col plain 1)") (target >= 0.8, goal 0.9+); small packets: $(div "$(col jebpf 2)" "$(col plain 2)")"
 		echo "jebpf added latency (ms): p50 +$(echo "$(col jebpf 3) - $(col plain 3)" | bc -l), p99 +$(echo "$(col jebpf 4) - $(col plain 4)" | bc -l)"
 		echo "jebpf datapath process memory: VmHWM a ${rss_ja} KiB, b ${rss_jb} KiB; drops: $drops_je"
 	fi
 	if [ "$EBPF" = 1 ]; then
-		echo "experiment: ebpf/plain (6in4 by tc BPF in the kernel, not jail6): $(echo "scale=3; $(col ebpf 1) / $(col plain 1)" | bc -l)"
+		echo "experiment: ebpf/plain (6in4 by tc BPF in the kernel, not jail6): $(div "$(col ebpf 1)" "$(col plain 1)")"
 	fi
 	echo "added latency (ms): p50 +$(echo "$(col tunnel 3) - $(col plain 3)" | bc -l), p99 +$(echo "$(col tunnel 4) - $(col plain 4)" | bc -l)"
 	echo "daemon memory: VmHWM a ${rss_a} KiB, b ${rss_b} KiB (anonymous: a ${anon_a} KiB, b ${anon_b} KiB); datapath drops: $drops"
