@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,10 +48,8 @@ static void start_one(const struct lxcj_start_req *req, int fd)
 {
 	char msg[1024];
 	int r = lxcj_start_saved(req->run_dir, req->name, req->stop_timeout, msg, sizeof(msg));
-	struct iovec iov[2] = { { &r, sizeof(r) }, { msg, strlen(msg) } };
 
-	/* one write of at most PIPE_BUF bytes into an empty pipe: whole */
-	_exit(writev(fd, iov, 2) > 0 && r == 0 ? 0 : 1);
+	_exit(lxcj_report_write(fd, r, msg));
 }
 
 int main(int argc, char **argv)

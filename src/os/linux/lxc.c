@@ -567,24 +567,18 @@ int lxcj_start_end(const char *run_dir, struct lxcj_starting *s, char *err, size
 {
 	char msg[1024];
 	struct lxcj_record rec;
-	int r = -EIO;
-	ssize_t n;
+	int r = -EIO, got;
 
 	if (s->fd < 0)
 		return -EINVAL;
-	do
-		n = read(s->fd, msg, sizeof(msg) - 1);
-	while (n < 0 && errno == EINTR);
-	if (n < (ssize_t)sizeof(int) || memcmp(msg, &(int){ 0 }, sizeof(int)))
+	got = lxcj_report_read(s->fd, &r, msg, sizeof(msg));
+	if (got < 0 || r != 0)
 		wait_eof(s->fd);
 	close(s->fd);
 	s->fd = -1;
-	if (n >= (ssize_t)sizeof(int)) {
-		memcpy(&r, msg, sizeof(int));
-		msg[n] = '\0';
-		jail_set_err(err, errlen, "%s", msg + sizeof(int));
-	}
-	if (r > 0 || n < (ssize_t)sizeof(int)) {
+	if (got == 0)
+		jail_set_err(err, errlen, "%s", msg);
+	if (r > 0 || got < 0) {
 		r = -EIO;
 		jail_set_err(err, errlen, "%s: jail6-start ended before it reported the jail's start", s->name);
 	}

@@ -67,6 +67,18 @@ struct lxcj_start_req {
 	unsigned stop_timeout;
 };
 
+/*
+ * The report of a child that started or stopped a jail (jail6-start's, or
+ * the one lxcj_stop_begin forks), on a pipe: r (0 or -errno) then msg, in
+ * one write of at most PIPE_BUF bytes, so that it arrives whole.
+ * lxcj_report_write returns what the child exits with (0 when r was 0 and
+ * the write went through, else 1). lxcj_report_read reads it (EINTR
+ * retried): 0 with *r and msg (NUL-terminated, msglen > sizeof(int)) set,
+ * or -EIO when the pipe closed first (the child died).
+ */
+int lxcj_report_write(int fd, int r, const char *msg);
+int lxcj_report_read(int fd, int *r, char *msg, size_t msglen);
+
 /* 1 if a directory on the way to path (path's parent and up) lacks o+x:
  * the jail's mapped root is "others" on the host; bad gets its name. */
 int lxcj_unsearchable(const char *path, char *bad, size_t len);

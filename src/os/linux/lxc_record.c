@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <lxc/lxccontainer.h>
@@ -219,4 +220,27 @@ int lxcj_start_saved(const char *run_dir, const char *name, unsigned stop_timeou
 	 * to the monitor after a failed start (else the monitor would not
 	 * leave its cgroup) */
 	return r;
+}
+
+int lxcj_report_write(int fd, int r, const char *msg)
+{
+	struct iovec iov[2] = { { &r, sizeof(r) }, { (void *)msg, strnlen(msg, PIPE_BUF - sizeof(r)) } };
+
+	return writev(fd, iov, 2) > 0 && r == 0 ? 0 : 1;
+}
+
+int lxcj_report_read(int fd, int *r, char *msg, size_t msglen)
+{
+	char buf[PIPE_BUF + 1];
+	ssize_t n;
+
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < (ssize_t)sizeof(int))
+		return -EIO;
+	memcpy(r, buf, sizeof(int));
+	buf[n] = '\0';
+	snprintf(msg, msglen, "%s", buf + sizeof(int));
+	return 0;
 }

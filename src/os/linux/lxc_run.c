@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -333,9 +332,7 @@ int lxcj_stop_begin(const char *run_dir, const char *name, struct lxcj_starting 
 	if (s->pid == 0) {
 		char msg[1024];
 		close(fds[0]);
-		r = lxcj_stop(run_dir, name, msg, sizeof(msg));
-		struct iovec iov[2] = { { &r, sizeof(r) }, { msg, strlen(msg) } };
-		_exit(writev(fds[1], iov, 2) > 0 && r == 0 ? 0 : 1);
+		_exit(lxcj_report_write(fds[1], lxcj_stop(run_dir, name, msg, sizeof(msg)), msg));
 	}
 	close(fds[1]);
 	s->fd = fds[0];
@@ -345,26 +342,21 @@ int lxcj_stop_begin(const char *run_dir, const char *name, struct lxcj_starting 
 int lxcj_stop_end(struct lxcj_starting *s, char *err, size_t errlen)
 {
 	char msg[1024];
-	int r = -EIO, st;
-	ssize_t n;
+	int r, got, st;
 
 	if (s->fd < 0 || s->pid <= 0)
 		return -EINVAL;
-	do
-		n = read(s->fd, msg, sizeof(msg) - 1);
-	while (n < 0 && errno == EINTR);
+	got = lxcj_report_read(s->fd, &r, msg, sizeof(msg));
 	close(s->fd);
 	s->fd = -1;
 	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
 		;
 	s->pid = -1;
-	if (n < (ssize_t)sizeof(int)) {
+	if (got < 0) {
 		jail_set_err(err, errlen, "%s: the process stopping the jail died", s->name);
 		return -EIO;
 	}
-	memcpy(&r, msg, sizeof(int));
-	msg[n] = '\0';
-	jail_set_err(err, errlen, "%s", msg + sizeof(int));
+	jail_set_err(err, errlen, "%s", msg);
 	return r > 0 ? -EIO : r;
 }
 
