@@ -99,7 +99,7 @@ int engine_converge(struct engine *e, struct model *m, const struct engine_conve
 		r = engine_forget(e, &stale);
 	if (r == 0 && !o->dry_run)
 		r = engine_journal_reset(e, &stale);
-	if (r == 0 && (r = engine_view(e, m, view, o->only, o->n_only)) < 0)
+	if (r == 0 && (r = engine_view(e, m, view, o->only, o->n_only, o->additive ? &st : NULL)) < 0)
 		engine_fail(e, r, "out of memory");
 	if (r < 0)
 		goto cleanup;

@@ -183,7 +183,7 @@ bool engine_jail_wanted(struct engine *e, const struct model_jail *j)
 }
 
 int engine_view(struct engine *e, const struct model *m, struct model *view, const char *const *only,
-		size_t n_only)
+		size_t n_only, const struct state *present)
 {
 	*view = *m;
 	view->idx = NULL; /* its own index: it has other jails */
@@ -192,7 +192,8 @@ int engine_view(struct engine *e, const struct model *m, struct model *view, con
 	if (!view->jails)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n_jails; i++) {
-		bool keep = engine_jail_wanted(e, &m->jails[i]);
+		bool keep = engine_jail_wanted(e, &m->jails[i]) &&
+			    (!present || state_find_jail(present, m->jails[i].name));
 		for (size_t k = 0; k < n_only; k++)
 			keep = keep || !strcmp(only[k], m->jails[i].name);
 		if (keep)

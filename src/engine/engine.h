@@ -79,7 +79,9 @@ struct engine_converge_opts {
 	const char *const *only; /* also converge these jails even when stopped */
 	size_t n_only;
 	bool dry_run;            /* plan only: leases and records roll back */
-	bool additive;           /* never remove anything (start NAME) */
+	bool additive;           /* never remove anything, and of the jails
+				  * not in only[] keep those on the host
+				  * without creating the missing (start NAME) */
 	bool prune;              /* let a plan remove most of jail6's jails */
 };
 

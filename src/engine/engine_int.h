@@ -75,9 +75,11 @@ bool engine_fact_present(const struct state *st, const struct store_own *o);
 enum engine_jail_state engine_jail_state_of(struct engine *e, const struct model_jail *j, const struct state *st);
 
 /* A copy of *m with only the jails apply should run, plus only[] (strings
- * borrowed: free with engine_view_free). */
+ * borrowed: free with engine_view_free). With present (start NAME), of the
+ * jails apply should run only those present there: a start or restart of
+ * NAME never creates another jail that happens to be missing. */
 int engine_view(struct engine *e, const struct model *m, struct model *view, const char *const *only,
-		size_t n_only);
+		size_t n_only, const struct state *present);
 void engine_view_free(struct model *view);
 
 /* Execute p (observed state st), recording ownership; res->done counts. */

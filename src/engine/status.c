@@ -247,7 +247,7 @@ int engine_status(struct engine *e, struct model *m, json_t **out, bool *in_sync
 	if (!r)
 		r = engine_observe(e, m, &st, NULL);
 	if (!r)
-		r = engine_view(e, m, &view, NULL, 0);
+		r = engine_view(e, m, &view, NULL, 0, NULL);
 	if (!r)
 		r = plan_build(&view, &st, &drift);
 	if (!r)

@@ -373,6 +373,14 @@ check "... after their exec.start, which ran once the jail did" qup
 out=$(j6 status 2>&1)
 qsync() { for k in 1 2 3; do grep -A3 "^jail q$k$id" <<<"$out" | grep -q running || return 1; done; }
 check "... status shows them running" qsync
+# a restart destroys and makes again in one plan: each jail is stopped
+# before it starts again (not in the background), and comes back
+out=$(j6 restart "q1$id" "q2$id" 2>&1); rc=$?; [ $rc -eq 0 ] || echo "$out" | sed "s/^/#   /"
+check "restart of two of them (not the bad one, which is wanted and missing)" test $rc -eq 0
+check "... the bad one was not tried" test ! -e "$S/run/lxc/$BJ" -a -z "$(grep "$BJ" <<<"$out")"
+check "... both run again" qrun
+twice() { for k in 1 2; do [ "$(grep -c "q$k up" "$S/run/log/q$k$id.log")" -eq 2 ] || return 1; done; }
+check "... each after its exec.start ran a second time" twice
 check "... nothing is left of the bad one" test ! -e "$S/run/lxc/$BJ" -a -z "$(cgroups_of "$BJ")" -a ! -e "$R/$BJ"
 cp "$T/good.conf" "$C"
 out=$(j6 apply 2>&1); rc=$?

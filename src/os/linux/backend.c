@@ -169,13 +169,22 @@ static int wait_veths_gone(struct backend *b, const struct state *st, const char
 	return 0;
 }
 
-/* Whether jail action i destroys is made again later in p. */
-static bool remade(const struct plan *p, size_t i)
+/* Mark in again[i] each jail destroy of p whose jail is made again later
+ * in p (a restart): one pass from the end. 0 or -ENOMEM. */
+static int mark_remade(const struct plan *p, bool *again)
 {
-	for (size_t k = i + 1; k < p->n_actions; k++)
-		if (p->actions[k].kind == ACTION_JAIL_CREATE && !strcmp(p->actions[k].target, p->actions[i].target))
-			return true;
-	return false;
+	struct strmap later = { 0 };
+	int r = 0;
+
+	for (size_t i = p->n_actions; !r && i-- > 0;) {
+		const struct action *a = &p->actions[i];
+		if (a->kind == ACTION_JAIL_DESTROY)
+			again[i] = strmap_get(&later, a->target) != NULL;
+		else if (a->kind == ACTION_JAIL_CREATE)
+			r = strmap_put(&later, a->target, (void *)a);
+	}
+	strmap_free(&later);
+	return r;
 }
 
 /* Wait until the deferred links are gone (20 ms polls, at most 30 s), and
@@ -333,10 +342,14 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 	struct deferred def = { 0 };
 	struct starting go;
 	struct action *v = calloc(p->n_actions ? p->n_actions : 1, sizeof(*v));
+	bool *again = calloc(p->n_actions ? p->n_actions : 1, sizeof(*again));
 	int r = 0, r2, r3;
 
-	if (!v)
+	if (!v || !again || mark_remade(p, again) < 0) {
+		free(v);
+		free(again);
 		return msg_fail(err, errlen, -ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < p->n_actions; i++)
 		v[i] = fuse_veth(p, i);
 	deferred_init(&def, p, st);
@@ -349,7 +362,7 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 			continue;
 		if (v[i].kind == ACTION_JAIL_EXEC || v[i].kind == ACTION_JAIL_DESTROY || v[i].kind == ACTION_JAIL_CREATE)
 			r = starting_wait(b, &go, v[i].target, p, v, cb, err, errlen);
-		bool stop = !r && linux_jail_destroy_async(b->lx, &v[i]) && !remade(p, i);
+		bool stop = !r && linux_jail_destroy_async(b->lx, &v[i]) && !again[i];
 		if (!r && (stop || linux_jail_create_async(&v[i]))) {
 			if (go.n == go.max)
 				r = starting_end(b, &go, 0, p, v, cb, err, errlen);
@@ -366,7 +379,7 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 		if (r)
 			break;
 		r = linux_execute(b->lx, &v[i], err, errlen);
-		if (r == 0 && v[i].kind == ACTION_JAIL_DESTROY && remade(p, i))
+		if (r == 0 && v[i].kind == ACTION_JAIL_DESTROY && again[i])
 			r = wait_veths_gone(b, st, v[i].target, err, errlen);
 		if (r < 0) {
 			if (!err[0])
@@ -387,6 +400,7 @@ static int lb_execute(struct backend *b, const struct plan *p, const struct stat
 	/* what was left to destroyed jails is done once gone, failure or not */
 	r2 = deferred_finish(b, &def, cb, err, errlen);
 	deferred_free(&def);
+	free(again);
 	free(v);
 	return r ? r : r2;
 }
