@@ -366,8 +366,13 @@ static void host_ifconfig(struct exp *x, const struct action *a, char *const *ar
 		for (size_t i = 0; i < x->n_ifs; i++)
 			if (!strcmp(x->ifs[i].name, ifname))
 				return;
-		addf(x, &x->notes, "# %s: a member of a bridge below: the host's own ifconfig_%s (DHCP, an address "
-			"or \"up\") must bring it up; jail6 leaves it alone", ifname, ifname);
+		const char *br = "a bridge";
+		for (size_t b = 0; b < x->m->n_bridges; b++)
+			for (size_t k = 0; k < x->m->bridges[b].n_members; k++)
+				if (!strcmp(x->m->bridges[b].members[k], ifname))
+					br = x->m->bridges[b].name;
+		addf(x, &x->notes, "# %s (a member of %s) is the host's own: its ifconfig_%s (DHCP, an address or "
+			"\"up\") brings it up; jail6 leaves it alone", ifname, br, ifname);
 		return;
 	}
 	if (!(h = host_if(x, ifname)))
@@ -510,14 +515,12 @@ static void one_action(struct exp *x, const struct action *a)
 			jail_params(x, jo, argv);
 		else if (!strcmp(argv[0], FREEBSD_RCTL)) {
 			add_line(x, &jo->created, argv, 0);
-			if (argc_of(argv) >= 3 && !strcmp(argv[1], "-a")) {
-				char rm[160];
-				const char *rule = argv[2], *deny = strrchr(rule, ':');
-				/* rctl -r jail:J:RES: removes the rule of that resource */
-				snprintf(rm, sizeof(rm), "%.*s", (int)(deny ? deny - rule + 1 : (long)strlen(rule)), rule);
-				char *const rv[] = { (char *)FREEBSD_RCTL, (char *)"-r", rm, NULL };
+			/* rctl -r jail:J removes every rule of the jail (rctl(8) filter) */
+			char rm[MODEL_NAME_MAX + 8];
+			snprintf(rm, sizeof(rm), "jail:%s", jo->j->name);
+			char *const rv[] = { (char *)FREEBSD_RCTL, (char *)"-r", rm, NULL };
+			if (jo->created.n == 1)
 				add_line(x, &jo->poststop, rv, 0);
-			}
 		} else if (a->kind == ACTION_LINK_SET_NS)
 			add(x, &jo->vnet_if, a->ifname);
 		else {
@@ -563,10 +566,11 @@ static int write_rc(struct exp *x, FILE *f)
 
 		alias = 0;
 		buf[0] = '\0';
+		/* ifconfig(8) takes the address family first: inet A/len addm M up */
+		if (h->inet.n)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "inet %s", h->inet.v[0]);
 		for (size_t k = 0; k < h->words.n; k++)
 			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? " " : "", h->words.v[k]);
-		if (h->inet.n)
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%sinet %s", o ? " " : "", h->inet.v[0]);
 		if (h->bridge && o)
 			snprintf(buf + o, sizeof(buf) - o, " up");
 		snprintf(name, sizeof(name), "ifconfig_%s", h->name);
@@ -665,6 +669,24 @@ static bool str_ok(struct exp *x, const struct model_jail *j, const char *key, c
 	return true;
 }
 
+/* What of a confined jail has no jail.conf(5) equivalent, as comments. */
+static void explain(FILE *f, const struct model_jail *j)
+{
+	if (!j->confine)
+		return;
+	if (!j->path)
+		fprintf(f, "\t# no path: its root is the host's / (read-write for its root, with the host's /dev)\n");
+	if (!(j->allow & MODEL_ALLOW_NET_ADMIN))
+		fprintf(f, "\t# allow.net_admin = no has no equivalent: a VNET jail's root manages its own interfaces\n");
+	if (j->init)
+		fprintf(f, "\t# init %s: a FreeBSD jail has no init of its own (persist keeps it)\n", j->init);
+	if (j->limits.cpu_weight)
+		fprintf(f, "\t# limit.cpu_weight %u: no rctl(8) equivalent (pcpu is a cap, not a share)\n",
+			j->limits.cpu_weight);
+	if (j->limits.memory || j->limits.pids)
+		fprintf(f, "\t# limits: rctl(8) rules, which need kern.racct.enable=1 in /boot/loader.conf\n");
+}
+
 static int write_jails(struct exp *x, FILE *f)
 {
 	for (size_t i = 0; i < x->n_jails; i++) {
@@ -680,6 +702,7 @@ static int write_jails(struct exp *x, FILE *f)
 			continue;
 		}
 		fprintf(f, "%s%s {\n", i ? "\n" : "", j->name);
+		explain(f, j);
 		for (size_t k = 0; k < jo->params.n; k++)
 			fprintf(f, "\t%s\n", jo->params.v[k]);
 		if (j->stop_timeout != 10)
