@@ -761,13 +761,17 @@ static int write_readme(struct exp *x, FILE *f)
 		fprintf(f, "2. sysctl.conf.jail6: append it to /etc/sysctl.conf (rc.d/sysctl sets it before\n"
 			   "   the interfaces are configured):\n"
 			   "       cat sysctl.conf.jail6 >> /etc/sysctl.conf\n");
+	char cl[512];
+
+	join(cl, sizeof(cl), &x->cloned, " ");
 	fprintf(f,
 		"%d. jail.conf: copy it to /etc/jail.conf, or append its blocks to the one there:\n"
 		"       cp jail.conf /etc/jail.conf\n"
-		"%d. Reboot, or bring it up now in the order rc(8) would:\n"
-		"       service netif cloneup && service netif start && service routing start && service jail start\n"
+		"%d. Reboot: rc(8) runs rc.d/sysctl, rc.d/netif, rc.d/routing, then rc.d/jail.\n"
+		"   Or bring it up now in that order:\n"
+		"       %sservice netif start %s && service routing start && service jail start\n"
 		"   Check: ifconfig; netstat -rn -f inet6; jls; jexec JAIL ifconfig\n",
-		x->sysctls.n ? 3 : 2, x->sysctls.n ? 4 : 3);
+		x->sysctls.n ? 3 : 2, x->sysctls.n ? 4 : 3, x->sysctls.n ? "service sysctl start && " : "", cl);
 	for (size_t i = 0; i < x->n_jails; i++)
 		if (x->jails[i].created.n) {
 			fprintf(f, "\nrctl(8) limits need kern.racct.enable=1 in /boot/loader.conf (and a reboot).\n");
