@@ -84,6 +84,7 @@ struct route {
 	char name[MODEL_IFNAMSIZ + 8];
 	char *args;
 	bool v6;
+	bool broker;   /* a tunnel's host route to its broker through via */
 };
 
 /* One jail's jail.conf block. */
@@ -323,8 +324,10 @@ static void host_route(struct exp *x, const struct action *a, char *const *argv)
 	/* the broker's host route is named after its tunnel (route_gif0) */
 	for (size_t t = 0; t < x->m->n_tunnels; t++) {
 		const struct model_tunnel *tu = &x->m->tunnels[t];
-		if (!v6 && tu->has_via && addr_same_host(&tu->remote, &a->addr))
+		if (!v6 && tu->has_via && addr_same_host(&tu->remote, &a->addr)) {
 			snprintf(r->name, sizeof(r->name), "%s", tu->name);
+			r->broker = true;
+		}
 	}
 	if (!r->name[0])
 		snprintf(r->name, sizeof(r->name), "jail6_%zu", x->n_routes);
@@ -772,6 +775,12 @@ static int write_readme(struct exp *x, FILE *f)
 		"       %sservice netif start %s && service routing start && service jail start\n"
 		"   Check: ifconfig; netstat -rn -f inet6; jls; jexec JAIL ifconfig\n",
 		x->sysctls.n ? 3 : 2, x->sysctls.n ? 4 : 3, x->sysctls.n ? "service sysctl start && " : "", cl);
+	for (size_t i = 0; i < x->n_routes; i++)
+		if (x->routes[i].broker)
+			fprintf(f, "\nroute_%s goes through a gateway: rc.d/routing adds it early in boot. If that\n"
+				   "gateway is a VPN's (OpenVPN starts later), the route fails then: let the VPN\n"
+				   "add it when it comes up instead, and drop it from static_routes.\n",
+				x->routes[i].name);
 	for (size_t i = 0; i < x->n_jails; i++)
 		if (x->jails[i].created.n) {
 			fprintf(f, "\nrctl(8) limits need kern.racct.enable=1 in /boot/loader.conf (and a reboot).\n");
