@@ -463,6 +463,20 @@ static bool tunnel_ok(struct exp *x, const struct action *a)
 	return true;
 }
 
+/* An rctl -a of the jail: exec.created; the first one also gets its
+ * exec.poststop `rctl -r jail:J`, which removes every rule of the jail
+ * (an rctl(8) filter), as the rules outlive the jail. */
+static void rctl_rule(struct exp *x, struct jail_out *jo, char *const *argv)
+{
+	char rm[MODEL_NAME_MAX + 8];
+	char *const rv[] = { (char *)FREEBSD_RCTL, (char *)"-r", rm, NULL };
+
+	add_line(x, &jo->created, argv, 0);
+	snprintf(rm, sizeof(rm), "jail:%s", jo->j->name);
+	if (jo->created.n == 1)
+		add_line(x, &jo->poststop, rv, 0);
+}
+
 static void one_action(struct exp *x, const struct action *a)
 {
 	const struct model_jail *j = NULL;
@@ -485,10 +499,12 @@ static void one_action(struct exp *x, const struct action *a)
 		return;
 	}
 	r = freebsd_action_argv(a, &c);
+	if (r == -ENOMEM) {
+		x->err = r;
+		return;
+	}
 	if (r < 0) {
-		x->err = r == -ENOMEM ? r : x->err;
-		if (r != -ENOMEM)
-			fail(x, NULL, "%s: cannot be rendered for FreeBSD", action_describe(a, line, sizeof(line)));
+		fail(x, NULL, "%s: cannot be rendered for FreeBSD", action_describe(a, line, sizeof(line)));
 		return;
 	}
 	/* whose is it: a jail's (by name, or by its epair), or the host's */
@@ -516,15 +532,9 @@ static void one_action(struct exp *x, const struct action *a)
 			add_line(x, &jo->start, argv, 2);
 		else if (!strcmp(argv[0], FREEBSD_JAIL))
 			jail_params(x, jo, argv);
-		else if (!strcmp(argv[0], FREEBSD_RCTL)) {
-			add_line(x, &jo->created, argv, 0);
-			/* rctl -r jail:J removes every rule of the jail (rctl(8) filter) */
-			char rm[MODEL_NAME_MAX + 8];
-			snprintf(rm, sizeof(rm), "jail:%s", jo->j->name);
-			char *const rv[] = { (char *)FREEBSD_RCTL, (char *)"-r", rm, NULL };
-			if (jo->created.n == 1)
-				add_line(x, &jo->poststop, rv, 0);
-		} else if (a->kind == ACTION_LINK_SET_NS)
+		else if (!strcmp(argv[0], FREEBSD_RCTL))
+			rctl_rule(x, jo, argv);
+		else if (a->kind == ACTION_LINK_SET_NS)
 			add(x, &jo->vnet_if, a->ifname);
 		else {
 			add_line(x, &jo->prestart, argv, 0);
