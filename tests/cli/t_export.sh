@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # jail6 export --target freebsd and check --target freebsd (issue 13):
 #  - the seed's export, compared file by file with tests/golden/seed.freebsd-export/
+#    (and tests/golden/confine.conf's with confine.freebsd-export/: the forms of
+#    confinement)
 #    (hand-checked against the seed's commands: docs/freebsd.md says which line
 #    carries which command);
 #  - what cannot be exported is refused at FILE:LINE:COL, nothing written:
@@ -80,6 +82,19 @@ if [ -x "$LEASE" ]; then
 		echo "ok address = auto: the store's lease ($want)" || fail "address = auto: the store's lease" "$lease / $out (rc $rc)"
 else
 	fail "address = auto: the store's lease" "$LEASE is not built (make drivers)"
+fi
+
+# confine.conf: a path (mount.devfs), limits (rctl in exec.created and
+# exec.poststop), grants, exec.start/exec.stop, stop.timeout, confine = no,
+# and db's auto address from a lease
+if [ -x "$LEASE" ] && "$LEASE" "$T/cstate" $G/confine.conf >/dev/null 2>&1; then
+	out=$("$J" -s "$T/cstate" -f $G/confine.conf export --target freebsd -o "$T/confine" 2>&1) ||
+		fail "confine export -o" "$out"
+	for f in rc.conf.jail6 jail.conf README.freebsd; do
+		compare "confine export $f" $G/confine.freebsd-export/$f "$(cat "$T/confine/$f" 2>&1)"
+	done
+else
+	fail "confine export: lease" "$LEASE"
 fi
 
 # -o DIR: a file export did not write stops the run before any write
