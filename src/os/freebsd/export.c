@@ -337,19 +337,6 @@ static void host_route(struct exp *x, const struct action *a, char *const *argv)
 			*c = '_';
 }
 
-/* Whether s is prefix followed by digits only. */
-static bool unit_name(const char *s, const char *prefix)
-{
-	size_t l = strlen(prefix);
-
-	if (strncmp(s, prefix, l) || !s[l])
-		return false;
-	for (s += l; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 /* ifconfig IF WORDS on the host: rc.conf's ifconfig_IF variables. */
 static void host_ifconfig(struct exp *x, const struct action *a, char *const *argv)
 {
@@ -448,7 +435,7 @@ static bool tunnel_ok(struct exp *x, const struct action *a)
 	const struct model_pos *pos = t ? &t->pos : NULL;
 	char remote[ADDR_STRLEN];
 
-	if (!unit_name(a->ifname, "gif")) {
+	if (!freebsd_unit_name(a->ifname, "gif")) {
 		fail(x, pos, "tunnel '%s': rc.conf creates a gif(4) by its unit (cloned_interfaces=\"gifN\"); "
 		     "jail6 export renames nothing: name the tunnel gifN", a->ifname);
 		return false;
@@ -492,7 +479,7 @@ static void one_action(struct exp *x, const struct action *a)
 	}
 	if ((a->kind == ACTION_TUNNEL_CREATE) && !tunnel_ok(x, a))
 		return;
-	if (a->kind == ACTION_BRIDGE_CREATE && !unit_name(a->ifname, "bridge")) {
+	if (a->kind == ACTION_BRIDGE_CREATE && !freebsd_unit_name(a->ifname, "bridge")) {
 		const struct model_bridge *b = model_find_bridge(x->m, a->ifname);
 		fail(x, b ? &b->pos : NULL, "bridge '%s': rc.conf creates a bridge by its unit "
 		     "(cloned_interfaces=\"bridgeN\"); jail6 export renames nothing: name it bridgeN", a->ifname);

@@ -68,6 +68,10 @@ int freebsd_argv_append(char ***argv, const char *word);
 /* NULL when a can be rendered for FreeBSD, else a static reason. */
 const char *freebsd_unsupported(const struct action *a);
 
+/* Whether s is prefix followed by one or more digits and nothing else (a
+ * cloned interface's unit name: gif0, bridge0, epair1). */
+bool freebsd_unit_name(const char *s, const char *prefix);
+
 /* The FreeBSD sysctl for a generic key of state.h, or NULL. */
 const char *freebsd_sysctl_name(const char *generic);
 
