@@ -80,7 +80,7 @@ static int trust_conf(const struct cli_global *g, struct model *m)
 int cli_load_conf(const struct cli_global *g, struct model *m)
 {
 	struct conf_errors errs = { 0 };
-	int r = conf_load(g->conf, m, &errs);
+	int r = conf_load_flags(g->conf, g->conf_flags, m, &errs);
 
 	if (r == 0 && errs.n == 0) {
 		msg_debug("%s: %zu file%s read: %zu tunnels, %zu bridges, %zu jails", g->conf, m->n_files,

@@ -31,6 +31,8 @@ struct cli_global {
 	int lock_timeout_ms;     /* --lock-timeout SECONDS; < 0 = default (30 s) */
 	bool trust_warn;         /* check, plan: they run nothing, so a config
 				  * file root does not own alone is a warning */
+	unsigned conf_flags;     /* CONF_F_* for cli_load_conf (CONF_F_FREEBSD:
+				  * check --target freebsd, export) */
 };
 
 struct cli_command {
@@ -56,6 +58,7 @@ int cmd_restart(struct cli_global *g, int argc, char **argv);
 int cmd_exec(struct cli_global *g, int argc, char **argv);
 int cmd_list(struct cli_global *g, int argc, char **argv);
 int cmd_tunnel(struct cli_global *g, int argc, char **argv);
+int cmd_export(struct cli_global *g, int argc, char **argv);
 /* jail6 tunnel run|update|restore NAME (argv[0] is the subcommand), from cmd_tunnel. */
 int cmd_tunnel_run(struct cli_global *g, int argc, char **argv);
 int cmd_tunnel_update(struct cli_global *g, int argc, char **argv);

@@ -13,7 +13,7 @@
 #endif
 
 const struct cli_command cli_commands[] = {
-	{ "check", cmd_check, "[-f FILE] [-q]", "validate a config file; print every error as FILE:LINE:COL" },
+	{ "check", cmd_check, "[-f FILE] [-q] [--target linux|freebsd]", "validate a config file; print every error as FILE:LINE:COL" },
 	{ "plan", cmd_plan, "[-f FILE] [--target linux|freebsd] [--json]", "print the actions that set up an empty host" },
 	{ "apply", cmd_apply, "[-f FILE] [-n|--dry-run] [--prune]", "make the host match the config" },
 	{ "status", cmd_status, "[-f FILE] [--json]", "show tunnel, bridge and jails; exit 3 when drifted" },
@@ -23,6 +23,7 @@ const struct cli_command cli_commands[] = {
 	{ "restart", cmd_restart, "[-f FILE] [-n|--dry-run] JAIL...", "stop and start jails" },
 	{ "exec", cmd_exec, "[-e VAR=value]... [-u USER] JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
+	{ "export", cmd_export, "--target freebsd [-f FILE] [-o DIR] [--local ADDR] [--force]", "write the FreeBSD rc.conf and jail.conf of the config" },
 	{ "tunnel", cmd_tunnel, "run|update NAME [OPTIONS]", "the userspace 6in4 datapath; the broker's endpoint update" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -76,6 +76,11 @@ int conf_parse_string(const char *filename, const char *text, size_t len,
 
 int conf_load(const char *path, struct model *out, struct conf_errors *errs)
 {
+	return conf_load_flags(path, 0, out, errs);
+}
+
+int conf_load_flags(const char *path, unsigned flags, struct model *out, struct conf_errors *errs)
+{
 	struct conf_diag d;
 	char *text = NULL;
 	size_t len = 0;
@@ -92,7 +97,7 @@ int conf_load(const char *path, struct model *out, struct conf_errors *errs)
 	}
 	if (r < 0)
 		return r;
-	r = run(path, text, len, 0, true, dev, ino, out, errs);
+	r = run(path, text, len, flags, true, dev, ino, out, errs);
 	free(text);
 	return r;
 }

@@ -30,6 +30,8 @@
 #define CONF_F_INCLUDE_HERE 0x2 /* an include may only name a file beside the
 				 * including one (no '/'): the fuzzer's own
 				 * directory is all it can reach */
+#define CONF_F_FREEBSD 0x4 /* also the rules of a FreeBSD host (check --target
+			    * freebsd, export): validate_freebsd.c */
 
 /* One diagnostic. line == 0 means the whole file (cannot open, too big). */
 struct conf_error {
@@ -52,6 +54,9 @@ struct conf_errors {
  * reported in *errs as "PATH: cannot open: reason".
  */
 int conf_load(const char *path, struct model *out, struct conf_errors *errs);
+
+/* conf_load() with CONF_F_* flags (CONF_F_FREEBSD). */
+int conf_load_flags(const char *path, unsigned flags, struct model *out, struct conf_errors *errs);
 
 /*
  * Same as conf_load() for text already in memory; filename is used in

@@ -229,6 +229,8 @@ int conf_build_model(struct conf_ctx *ctx, const struct conf_block *root, struct
 		cv_build_bridge(&c, c.bridges[i]);
 	for (size_t i = 0; i < c.n_jails && !c.err && !ctx->diag.full; i++)
 		cv_build_jail(&c, c.jails[i]);
+	if (!c.err && !ctx->diag.full && (ctx->flags & CONF_F_FREEBSD) && conf_diag_count(&ctx->diag) == 0)
+		cv_check_freebsd(&c, root);
 cleanup:
 	cv_reg_free(&c.names);
 	cv_reg_free(&c.jail_names);

@@ -197,4 +197,9 @@ void cv_build_bridge(struct cv_ctx *c, const struct conf_block *b);
  * still found. */
 void cv_build_jail(struct cv_ctx *c, const struct conf_block *b);
 
+/* With CONF_F_FREEBSD, once the model is built without error: what a
+ * FreeBSD host does not accept, at the offending name or key
+ * (validate_freebsd.c). */
+void cv_check_freebsd(struct cv_ctx *c, const struct conf_block *root);
+
 #endif

@@ -188,6 +188,43 @@ int engine_plan_render(FILE *out, struct model *m, const char *target, bool json
 /* The targets engine_plan_render knows, for messages: "linux, freebsd". */
 const char *engine_plan_targets(void);
 
+/*
+ * `jail6 export --target freebsd`: the files that make a FreeBSD host set
+ * up what *m says at every boot (rc.conf variables, jail.conf, and what
+ * they need), compiled from the plan engine_plan_render renders for that
+ * target (os/freebsd/export.c). Auto values: `address = auto` from the
+ * leases of the store in state_dir, read only (none there: refused);
+ * `local = auto` from local, the host's address towards the broker,
+ * which no store records (none given: refused). 0; -EINVAL when
+ * something cannot be expressed or resolved (out->errors: one
+ * "FILE:LINE:COL: message" line each); -ENOENT for an unknown target;
+ * -errno for a store that cannot be read (err says why). *m gets the
+ * resolved values.
+ */
+struct engine_export_opts {
+	const char *target;      /* "freebsd" */
+	const char *state_dir;   /* the store with the leases; NULL = none */
+	int lock_timeout_ms;
+	const char *local;       /* local = auto stands for this IPv4; NULL = refuse */
+	const char *source;      /* the config's name, for the files' headers */
+};
+struct engine_export_file {
+	const char *name;        /* "rc.conf.jail6", "jail.conf", ... */
+	char *text;
+};
+struct engine_export {
+	struct engine_export_file files[4];
+	size_t n;
+	char *errors;
+};
+int engine_export(struct model *m, const struct engine_export_opts *o, struct engine_export *out, char *err,
+		  size_t errlen);
+void engine_export_free(struct engine_export *x);
+
+/* The words every exported file starts with (after "# " in the config
+ * files): export overwrites only a file that has them. */
+const char *engine_export_mark(void);
+
 /* Print a plan as apply -n shows it: one numbered line per action. */
 int engine_plan_print(FILE *out, const struct plan *p);
 

@@ -68,6 +68,10 @@ int freebsd_argv_append(char ***argv, const char *word);
 /* NULL when a can be rendered for FreeBSD, else a static reason. */
 const char *freebsd_unsupported(const struct action *a);
 
+/* Whether s is prefix followed by one or more digits and nothing else (a
+ * cloned interface's unit name: gif0, bridge0, epair1). */
+bool freebsd_unit_name(const char *s, const char *prefix);
+
 /* The FreeBSD sysctl for a generic key of state.h, or NULL. */
 const char *freebsd_sysctl_name(const char *generic);
 
@@ -85,5 +89,28 @@ int freebsd_render(FILE *out, const struct plan *p);
 /* The same plan as JSON: each action with its kind, description and
  * commands (argv arrays); 0 or -errno. */
 int freebsd_render_json(FILE *out, const struct plan *p);
+
+/* The first words of every file export writes: export overwrites only a
+ * file that starts with them (else --force). */
+#define FREEBSD_EXPORT_MARK "Written by jail6 export --target freebsd"
+
+/* The files of `jail6 export --target freebsd` (malloc'd text). */
+struct freebsd_export {
+	char *rc_conf;      /* rc.conf.jail6: rc.conf(5) variables, sysrc-friendly */
+	char *jail_conf;    /* jail.conf: one block per jail */
+	char *sysctl_conf;  /* sysctl.conf.jail6, NULL when nothing needs it */
+	char *readme;       /* README.freebsd: how to install them */
+	char *errors;       /* on -EINVAL: "FILE:LINE:COL: message" lines */
+};
+
+/*
+ * Compile plan p (the plan of an empty host for model m, its auto values
+ * resolved) into the files rc(8) and jail(8) run at boot; source names the
+ * config in their headers. 0; -EINVAL when a step cannot be expressed
+ * (out->errors says which, at the config's position when known; no file
+ * then); -ENOMEM. Free with freebsd_export_free.
+ */
+int freebsd_export(const struct model *m, const struct plan *p, const char *source, struct freebsd_export *out);
+void freebsd_export_free(struct freebsd_export *o);
 
 #endif

@@ -98,8 +98,7 @@ static void ifconfig(struct builder *b, const char *ns, const char *ifname)
 	arg(b, strcmp(ifname, "lo") ? ifname : "lo0");
 }
 
-/* Whether s is prefix followed by one or more digits and nothing else. */
-static bool unit_name(const char *s, const char *prefix)
+bool freebsd_unit_name(const char *s, const char *prefix)
 {
 	size_t l = strlen(prefix);
 
@@ -135,7 +134,7 @@ static bool veth_names_ok(const struct action *a)
 {
 	size_t l = strlen(a->base);
 
-	return unit_name(a->base, "epair") && !strncmp(a->ifname, a->base, l) &&
+	return freebsd_unit_name(a->base, "epair") && !strncmp(a->ifname, a->base, l) &&
 	       !strcmp(a->ifname + l, "a") && !strncmp(a->peer, a->base, l) && !strcmp(a->peer + l, "b");
 }
 
@@ -160,7 +159,7 @@ const char *freebsd_unsupported(const struct action *a)
 			return "a 6in4 tunnel needs IPv4 endpoints";
 		break;
 	case ACTION_LINK_SET_MASTER:
-		if (unit_name(a->ifname, "gif"))
+		if (freebsd_unit_name(a->ifname, "gif"))
 			return "a gif(4) tunnel is never added to a bridge: if_bridge would carry "
 			       "EtherIP over it, not 6in4";
 		break;
@@ -191,7 +190,7 @@ const char *freebsd_unsupported(const struct action *a)
  * that is not the cloner's own (ifconfig renames right after cloning). */
 static void create_clone(struct builder *b, const char *ifname, const char *cloner)
 {
-	if (unit_name(ifname, cloner)) {
+	if (freebsd_unit_name(ifname, cloner)) {
 		ifconfig(b, "", ifname);
 		arg(b, "create");
 	} else {
