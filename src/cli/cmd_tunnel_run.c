@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "tunnel/daemon.h"
 
 static void help_run(FILE *f)
 {
@@ -15,13 +16,16 @@ static void help_run(FILE *f)
 		"usage: jail6 [-f FILE] [--host-netns NS] [--runtime-dir DIR] tunnel run NAME\n"
 		"           [--local IPV4|auto] [--remote IPV4] [--via IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
 		"           [--datapath userspace|ebpf|auto] [--keepalive SECONDS --peer IPV6]\n"
-		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L]\n\n"
+		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L] [--user U]\n\n"
 		"Run the 6in4 datapath of tunnel NAME: the TUN device NAME on one side, the\n"
 		"IPv4 path toward the remote on the other. userspace: a raw IPv4 socket of\n"
 		"protocol 41, packets moved by this process. ebpf: tc BPF programs on the\n"
 		"TUN device's egress and on the ingress of the link toward the remote; this\n"
 		"process loads, configures and counts them, and decapsulates what they leave\n"
 		"to the kernel (all of it before Linux 6.3: only the egress program runs).\n"
+		"The datapath is the program jail6-datapath, which drops every privilege\n"
+		"once set up (user U, no capabilities, an empty root, seccomp); this\n"
+		"process stays its parent (jail6(8), PRIVILEGES).\n"
 		"Without --remote the endpoints, ttl, mtu, address and datapath come from\n"
 		"the tunnel block NAME of the config; the options override them.\n\n"
 		"  --local IPV4|auto   our IPv4 endpoint (auto: the source toward the remote)\n"
@@ -50,9 +54,11 @@ static void help_run(FILE *f)
 		"                      --supervise they default to STATE/run/tunnel/NAME.*\n"
 		"                      (STATE: the state directory, -s); in the foreground\n"
 		"                      --pidfile and --stats are this process's (a systemd\n"
-		"                      unit's: jail6-datapath@.service), --log is stderr\n",
+		"                      unit's: jail6-datapath@.service), --log is stderr\n"
+		"  --user U            the datapath's user: a name or UID[:GID], not root\n"
+		"                      (default: %s, else nobody)\n",
 		MODEL_TUNNEL_TTL_DEFAULT, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX,
-		MODEL_TUNNEL_MTU_DEFAULT, MODEL_TUNNEL_KEEPALIVE_MAX);
+		MODEL_TUNNEL_MTU_DEFAULT, MODEL_TUNNEL_KEEPALIVE_MAX, TUNNEL_USER_DEFAULT);
 }
 
 /* A number in [lo, hi], or -1. */
@@ -73,7 +79,7 @@ struct run_args {
 	const char *local, *remote, *address, *via, *datapath, *peer;
 	long ttl, mtu, keepalive;   /* -1 = unset */
 	bool supervise;
-	const char *pidfile, *stats, *log;
+	const char *pidfile, *stats, *log, *user;
 };
 
 /* Fill *o from tunnel block name of the config. An exit code, 0 when done. */
@@ -171,6 +177,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -205,6 +212,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		case 'p': a.pidfile = optarg; break;
 		case 's': a.stats = optarg; break;
 		case 'L': a.log = optarg; break;
+		case 'U': a.user = optarg; break;
 		case 't':
 			if ((a.ttl = number(optarg, 0, 255)) < 0) {
 				warnx("tunnel run: --ttl '%s' is not a number in 0..255", optarg);
@@ -239,6 +247,15 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		warnx("tunnel run: --foreground and --supervise exclude each other");
 		return CLI_EXIT_CONFIG;
 	}
+	if (a.user) {
+		uid_t uid;
+		gid_t gid;
+		const char *why;
+		if (tunnel_user(a.user, &uid, &gid, &why) < 0) {
+			warnx("tunnel run: --user %s: %s", a.user, why);
+			return CLI_EXIT_CONFIG;
+		}
+	}
 	if (!a.supervise && a.log) {
 		warnx("tunnel run: --log goes with --supervise");
 		return CLI_EXIT_CONFIG;
@@ -258,6 +275,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 	d.pidfile = a.pidfile;
 	d.stats = a.stats;
 	d.log = a.log;
+	d.user = a.user;
 	r = engine_datapath_run(&d, err, sizeof(err));
 	if (r < 0 && err[0])
 		warnx("%s", err);

@@ -44,7 +44,7 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 		.ebpf = t->datapath == MODEL_DATAPATH_EBPF || t->datapath == MODEL_DATAPATH_AUTO,
 		.ebpf_or_userspace = t->datapath == MODEL_DATAPATH_AUTO,
 		.host_netns = d->host_netns, .runtime_dir = d->runtime_dir,
-		.pidfile = d->pidfile, .stats = d->stats, .log = d->log,
+		.pidfile = d->pidfile, .stats = d->stats, .log = d->log, .user = d->user,
 		/* in the foreground a service manager may wait for it */
 		.notify = !d->supervise,
 	};

@@ -12,10 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "tunnel/ctl.h"
 #include "tunnel/dp_int.h"
+#include "util/testhook.h"
 
 #define RX_ROUNDS       8                   /* recvmmsg calls per wakeup */
 #define TX_READS        256                 /* TUN reads per wakeup ... */
@@ -326,6 +329,17 @@ static bool dp_signals(struct dp_ctx *x)
 	int r;
 
 	while (read(x->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+#ifdef JAIL6_TEST_HOOKS
+		/* the test build: a system call outside the seccomp
+		 * allow-list (privdrop.c), which must kill the process */
+		if (si.ssi_signo == SIGUSR2) {
+			dp_log(x->o, "test hook: calling getcwd, which seccomp forbids");
+			char cwd[64];
+			if (syscall(SYS_getcwd, cwd, sizeof(cwd)) >= 0)
+				dp_log(x->o, "test hook: getcwd was allowed");
+			continue;
+		}
+#endif
 		if (si.ssi_signo != SIGHUP) {
 			dp_log(x->o, "signal %u: stopping", si.ssi_signo);
 			return true;
@@ -337,15 +351,31 @@ static bool dp_signals(struct dp_ctx *x)
 	return false;
 }
 
-/* The poll loop, until SIGTERM or SIGINT. */
+/* What the parent sent out of turn: nothing is expected (its answers are
+ * read where they are awaited). True when its end is closed: the loop
+ * ends, as the parent is gone. */
+static bool dp_parent(struct dp_ctx *x)
+{
+	struct ctl_msg m;
+	int r = ctl_recv(x->ctl_fd, &m, NULL);
+
+	if (r == -EPIPE || (r < 0 && r != -EAGAIN && r != -EBADMSG)) {
+		dp_log(x->o, "the parent's end of the control channel closed: stopping");
+		return true;
+	}
+	return false;
+}
+
+/* The poll loop, until SIGTERM or SIGINT, or the parent is gone. */
 int dp_loop(struct dp_ctx *x)
 {
 	uint64_t next_stats = dp_now_ms() + STATS_EVERY_MS;
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[5] = {
 		{ .fd = x->tun_fd, .events = POLLIN },
 		{ .fd = x->raw_fd, .events = POLLIN },
 		{ .fd = x->sig_fd, .events = POLLIN },
 		{ .fd = dp_route_fd(x), .events = POLLIN }, /* -1 (ignored) without a via */
+		{ .fd = x->ctl_fd, .events = POLLIN },      /* -1 without a parent */
 	};
 	int r;
 
@@ -353,11 +383,13 @@ int dp_loop(struct dp_ctx *x)
 		uint64_t t = dp_now_ms();
 		int timeout = next_stats > t ? (int)(next_stats - t) : 0;
 
-		if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 5, timeout) < 0 && errno != EINTR) {
 			dp_log(x->o, "poll: %s", strerror(errno));
 			return -errno;
 		}
 		if (pfd[2].revents && dp_signals(x))
+			return 0;
+		if (pfd[4].revents && dp_parent(x))
 			return 0;
 		/* the route first: a batch read below is sent or held by it */
 		if (pfd[3].revents)

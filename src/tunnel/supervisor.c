@@ -1,40 +1,515 @@
-/* `jail6 tunnel run --supervise`: a daemon that keeps one datapath process
- * running, restarting it when it dies, until SIGTERM or SIGINT. */
+/*
+ * The datapath's parent, `jail6 tunnel run`: in the foreground (a unit's
+ * main process, jail6-datapath@.service) it waits on one datapath process;
+ * with --supervise it is a daemon that keeps one running, restarting it
+ * when it dies, until SIGTERM or SIGINT.
+ *
+ * The datapath is jail6-datapath (src/datapath/main.c), which gives up
+ * every privilege once set up (privdrop.c). What needs privilege after
+ * that is done here, at its request over the control channel (ctl.h):
+ * `jail6 tunnel restore` when via is back, and moving the eBPF
+ * decapsulator to a new underlay; and when it is gone, removing its tc
+ * filters (tunnel_ebpf_cleanup). The parent also writes the stats file
+ * with what the child sends (stats.c: the one writer, with jansson) and
+ * tells a service manager READY=1 and WATCHDOG=1 with them (util/notify.h:
+ * NotifyAccess=main still holds, as this is the unit's main process).
+ *
+ * The parent stays root: it starts the datapath again after a crash, which
+ * needs what the datapath needs to set up (CAP_NET_ADMIN for the TUN device
+ * and the tc filters, CAP_NET_RAW, CAP_BPF and CAP_PERFMON for the
+ * programs, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID and CAP_SETPCAP for the
+ * drop, CAP_SYS_ADMIN to enter a named host namespace), and the restore it
+ * runs changes routes and writes the store, root's files. It parses no
+ * packet: what it reads from the child is fixed-size and checked.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "tunnel/ctl.h"
 #include "tunnel/dp_int.h"
+#include "tunnel/ebpf.h"
 #include "util/fs.h"
+#include "util/notify.h"
 #include "util/proc.h"
+#include "util/testhook.h"
+
+#ifndef JAIL6_LIBDIR
+#define JAIL6_LIBDIR "/usr/local/lib/jail6"
+#endif
 
 #define STOP_GRACE_MS   3000                /* SIGTERM, then SIGKILL */
 #define RESTART_WINDOW_MS 10000
 #define RESTART_QUICK   5                   /* restarts allowed in the window ... */
 #define RESTART_SLOW_MS 1000                /* ... then one per second */
+#define RESTORE_MIN_MS  2000                /* at most one restore started per 2 s */
+#define RESTORE_LOCK_S  "10"                /* how long it waits for the store's lock */
+#define RESTORE_STOP_MS 2000                /* SIGTERM at exit, then SIGKILL */
+#define NOBODY_ID       65534
 
-/* Start a datapath process; its parent's death stops it too. */
-static pid_t spawn_datapath(const struct tunnel_opts *o, unsigned restarts, int sig_fd)
+extern char **environ;
+
+/* The parent's state. */
+struct parent {
+	const struct tunnel_opts *o;
+	char exe[PATH_MAX];         /* jail6-datapath */
+	char root[PATH_MAX];        /* its empty root */
+	uid_t uid;
+	gid_t gid;
+	int sig_fd;
+	int notify_fd;              /* $NOTIFY_SOCKET, or -1 */
+	bool notified_ready;
+	pid_t child;                /* the datapath, or -1 */
+	int ctl;                    /* our end of its control channel, or -1 */
+	int decap_fd;               /* its eBPF decapsulator (CTL_DECAP_PROG), or -1 */
+	unsigned restarts;
+	bool has_last;              /* the last stats of a datapath process */
+	struct tunnel_stats last;
+	pid_t restore_pid;          /* `jail6 tunnel restore` running, or 0 */
+	uint64_t restore_ms;        /* when it was last started */
+};
+
+int tunnel_user(const char *user, uid_t *uid, gid_t *gid, const char **why)
 {
-	pid_t parent = getpid(), pid = fork();
+	const struct passwd *pw;
+	char *end;
+	unsigned long u, g;
 
-	if (pid != 0)
+	*why = NULL;
+	if (user && *user >= '0' && *user <= '9') {
+		errno = 0;
+		u = strtoul(user, &end, 10);
+		g = u;
+		if (*end == ':')
+			g = strtoul(end + 1, &end, 10);
+		if (errno || *end || u == 0 || g == 0 || u > 0x7fffffffUL || g > 0x7fffffffUL) {
+			*why = "expected a user name or UID[:GID], not 0";
+			return -EINVAL;
+		}
+		*uid = (uid_t)u;
+		*gid = (gid_t)g;
+		return 0;
+	}
+	pw = getpwnam(user ? user : TUNNEL_USER_DEFAULT);
+	/* a host without the package's user (the lab, the tests): nobody */
+	if (!pw && !user)
+		pw = getpwnam("nobody");
+	if (!pw && user) {
+		*why = "no such user";
+		return -ENOENT;
+	}
+	*uid = pw ? pw->pw_uid : NOBODY_ID;
+	*gid = pw ? pw->pw_gid : NOBODY_ID;
+	if (*uid == 0 || *gid == 0) {
+		*why = "the datapath's user must not be root nor in group 0";
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* jail6-datapath into p->exe: beside this binary, one folder up (the
+ * test build's build/tests/jail6 finds build/tests/jail6-datapath first,
+ * then build/jail6-datapath), in its ../lib/jail6, or in JAIL6_LIBDIR. */
+static int find_exe(struct parent *p)
+{
+	char self[PATH_MAX], cand[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	static const char *const rel[] = { "", "../", "../lib/jail6/" };
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/'))) {
+			*slash = '\0';
+			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				snprintf(cand, sizeof(cand), "%s/%sjail6-datapath", self, rel[i]);
+				if (access(cand, X_OK) == 0 && realpath(cand, p->exe))
+					return 0;
+			}
+		}
+	}
+	snprintf(cand, sizeof(cand), "%s/jail6-datapath", JAIL6_LIBDIR);
+	if (access(cand, X_OK) == 0 && realpath(cand, p->exe))
+		return 0;
+	dp_log(p->o, "jail6-datapath not found beside the jail6 binary nor in %s", JAIL6_LIBDIR);
+	return -ENOENT;
+}
+
+/* The datapath's empty root: RUN/tunnel/empty (STATE/run/tunnel), made
+ * here root's and 0555; else next to the stats file, else the pidfile. */
+static int root_make(struct parent *p)
+{
+	const struct tunnel_opts *o = p->o;
+	const char *near = o->stats ? o->stats : o->pidfile;
+	struct stat st;
+	int n;
+
+	if (o->state_dir)
+		n = snprintf(p->root, sizeof(p->root), "%s/run/tunnel/empty", o->state_dir);
+	else if (near && strrchr(near, '/'))
+		n = snprintf(p->root, sizeof(p->root), "%.*s/empty", (int)(strrchr(near, '/') - near), near);
+	else
+		n = snprintf(p->root, sizeof(p->root), "/run/jail6-datapath-empty");
+	if (n < 0 || (size_t)n >= sizeof(p->root))
+		return -ENAMETOOLONG;
+	n = fs_mkdir_p(p->root, 0700, 0555);
+	if (n == 0 && lstat(p->root, &st) < 0)
+		n = -errno;
+	if (n == 0 && (st.st_uid != 0 || (st.st_mode & 07777) != 0555))
+		n = chown(p->root, 0, 0) < 0 || chmod(p->root, 0555) < 0 ? -errno : 0;
+	if (n < 0)
+		dp_log(o, "the datapath's empty root %s: %s", p->root, strerror(-n));
+	return n;
+}
+
+/* Start a datapath process: fork, the control channel on its fd 3, exec
+ * jail6-datapath with the settings, an empty environment (the test build
+ * passes its eBPF hook on) and no blocked signal; our death stops it. */
+static pid_t spawn_datapath(struct parent *p, bool create_tun)
+{
+	const struct tunnel_opts *o = p->o;
+	char remote[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN] = "auto", ttl[16], mtu[16], ka[16], restarts[16];
+	char uid[24], gid[24], addr[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN], via[INET_ADDRSTRLEN];
+	char *argv[48], *envp[2] = { NULL, NULL };
+	char envbuf[64];
+	const char *hook = testhook_env("JAIL6_TEST_EBPF_DECAP");
+	struct ctl_msg m = { .type = CTL_CARRY };
+	pid_t parent = getpid(), pid;
+	int n = 0, sv[2];
+	sigset_t none;
+
+	inet_ntop(AF_INET, o->remote.bytes, remote, sizeof(remote));
+	if (!o->local_auto)
+		inet_ntop(AF_INET, o->local.bytes, local, sizeof(local));
+	snprintf(ttl, sizeof(ttl), "%d", o->ttl);
+	snprintf(mtu, sizeof(mtu), "%d", o->mtu);
+	snprintf(restarts, sizeof(restarts), "%u", p->restarts);
+	snprintf(uid, sizeof(uid), "%ld", (long)p->uid);
+	snprintf(gid, sizeof(gid), "%ld", (long)p->gid);
+	argv[n++] = "jail6-datapath";
+	argv[n++] = "--name";
+	argv[n++] = (char *)o->name;
+	argv[n++] = "--remote";
+	argv[n++] = remote;
+	argv[n++] = "--local";
+	argv[n++] = local;
+	argv[n++] = "--ttl";
+	argv[n++] = ttl;
+	argv[n++] = "--mtu";
+	argv[n++] = mtu;
+	if (o->has_address) {
+		argv[n++] = "--address";
+		argv[n++] = (char *)inet_ntop(AF_INET6, o->address.bytes, addr, sizeof(addr));
+	}
+	if (o->ebpf)
+		argv[n++] = o->ebpf_or_userspace ? "--ebpf-or-userspace" : "--ebpf";
+	if (o->keepalive) {
+		snprintf(ka, sizeof(ka), "%d", o->keepalive);
+		argv[n++] = "--keepalive";
+		argv[n++] = ka;
+		argv[n++] = "--peer";
+		argv[n++] = (char *)inet_ntop(AF_INET6, o->peer.bytes, peer, sizeof(peer));
+	}
+	if (o->has_via) {
+		argv[n++] = "--via";
+		argv[n++] = (char *)inet_ntop(AF_INET, o->via.bytes, via, sizeof(via));
+	}
+	if (create_tun)
+		argv[n++] = "--create-tun";
+	argv[n++] = "--restarts";
+	argv[n++] = restarts;
+	argv[n++] = "--ctl-fd";
+	argv[n++] = "3";
+	argv[n++] = "--uid";
+	argv[n++] = uid;
+	argv[n++] = "--gid";
+	argv[n++] = gid;
+	argv[n++] = "--root";
+	argv[n++] = p->root;
+	argv[n] = NULL;
+	if (hook) {
+		snprintf(envbuf, sizeof(envbuf), "JAIL6_TEST_EBPF_DECAP=%s", hook);
+		envp[0] = envbuf;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	/* what the previous process counted, and where its filters were */
+	if (p->has_last) {
+		m.arg[0] = 1;
+		m.s = p->last;
+	}
+	if (ctl_send(sv[0], &m, -1) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid != 0) {
+		close(sv[1]);
+		if (pid < 0) {
+			close(sv[0]);
+			return -1;
+		}
+		p->ctl = sv[0];
+		fcntl(p->ctl, F_SETFL, O_NONBLOCK);
 		return pid;
+	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		_exit(0);
-	close(sig_fd);
-	_exit(tunnel_run(o, false, restarts) < 0 ? 1 : 0);
+	if (sv[1] != 3) {
+		if (dup2(sv[1], 3) < 0)
+			_exit(127);
+	} else {
+		fcntl(3, F_SETFD, 0);
+	}
+	syscall(SYS_close_range, 4U, ~0U, 0U);
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(p->exe, argv, envp);
+	fprintf(stderr, "jail6 tunnel %s: exec %s: %s\n", o->name, p->exe, strerror(errno));
+	_exit(127);
+}
+
+/* Reap a finished `jail6 tunnel restore` (w, its status st). */
+static void restore_reaped(struct parent *p, int st)
+{
+	p->restore_pid = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		dp_log(p->o, "jail6 tunnel restore %s failed (%s %d; its message is above); trying again while held",
+		       p->o->name, WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+/* Run `jail6 -s STATE ... tunnel restore NAME --remote R --via G` (this
+ * very binary), one at a time, at most every RESTORE_MIN_MS. */
+static void restore_start(struct parent *p)
+{
+	const struct tunnel_opts *o = p->o;
+	char remote[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
+	char *argv[24];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	sigset_t none, def;
+	uint64_t t = dp_now_ms();
+	pid_t pid;
+	int n = 0, r;
+
+	if (p->restore_pid > 0 || !o->state_dir || !o->has_via || (p->restore_ms && t - p->restore_ms < RESTORE_MIN_MS))
+		return;
+	p->restore_ms = t;
+	inet_ntop(AF_INET, o->remote.bytes, remote, sizeof(remote));
+	inet_ntop(AF_INET, o->via.bytes, via, sizeof(via));
+	argv[n++] = "jail6";
+	argv[n++] = "-s";
+	argv[n++] = (char *)o->state_dir;
+	if (o->host_netns) {
+		argv[n++] = "--host-netns";
+		argv[n++] = (char *)o->host_netns;
+	}
+	if (o->runtime_dir) {
+		argv[n++] = "--runtime-dir";
+		argv[n++] = (char *)o->runtime_dir;
+	}
+	argv[n++] = "--lock-timeout";
+	argv[n++] = RESTORE_LOCK_S;
+	argv[n++] = "tunnel";
+	argv[n++] = "restore";
+	argv[n++] = (char *)o->name;
+	argv[n++] = "--remote";
+	argv[n++] = remote;
+	argv[n++] = "--via";
+	argv[n++] = via;
+	argv[n] = NULL;
+	/* the parent blocks its signals (signalfd) and ignores SIGPIPE: the
+	 * child gets neither */
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setsigdefault(&sa, &def);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	r = posix_spawn(&pid, "/proc/self/exe", &fa, &sa, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&sa);
+	if (r) {
+		dp_log(o, "start jail6 tunnel restore: %s", strerror(r));
+		return;
+	}
+	p->restore_pid = pid;
+	dp_log(o, "%s is on-link again: jail6 tunnel restore (pid %ld) puts the host route to %s back", via, (long)pid,
+	       remote);
+}
+
+/* Stop a running restore (at exit): SIGTERM, then SIGKILL. */
+static void restore_stop(struct parent *p)
+{
+	uint64_t until = dp_now_ms() + RESTORE_STOP_MS;
+	pid_t w = 0;
+
+	if (p->restore_pid <= 0)
+		return;
+	/* our child, not reaped yet: the pid is its */
+	kill(p->restore_pid, SIGTERM);
+	while ((w = waitpid(p->restore_pid, NULL, WNOHANG)) == 0 && dp_now_ms() < until)
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	if (w == 0) {
+		kill(p->restore_pid, SIGKILL);
+		waitpid(p->restore_pid, NULL, 0);
+	}
+	p->restore_pid = 0;
+}
+
+/* Stats from the child: checked, kept, written, and told to a service
+ * manager (READY=1 the first time, WATCHDOG=1 after). */
+static void on_stats(struct parent *p, struct tunnel_stats *s)
+{
+	int r;
+
+	ctl_stats_sanitize(s, p->o->name, p->child);
+	s->restarts = p->restarts;
+	p->last = *s;
+	p->has_last = true;
+	if (p->notify_fd >= 0 &&
+	    notify_send(p->notify_fd, p->notified_ready ? "WATCHDOG=1" : "READY=1\nSTATUS=datapath up") == 0)
+		p->notified_ready = true;
+	if (p->o->stats && (r = tunnel_stats_write(p->o->stats, s)) < 0)
+		dp_log(p->o, "write stats %s: %s", p->o->stats, strerror(-r));
+}
+
+/* A tc change the child asks for (CTL_TC): only the decapsulator it
+ * passed, only with the handle of its own TUN device (its filters'),
+ * only on an ingress hook. */
+static void on_tc(struct parent *p, const struct ctl_msg *m)
+{
+	struct ctl_msg a = { .type = CTL_TC_DONE };
+	int handle = (int)if_nametoindex(p->o->name);
+	bool created = false;
+	int r;
+
+	if (m->arg[1] <= 0 || handle <= 0 || m->arg[2] != handle)
+		r = -EPERM;
+	else if (m->arg[0] == 1)
+		r = p->decap_fd < 0 ? -EBADF : tunnel_ebpf_decap_attach(m->arg[1], p->decap_fd, (uint32_t)handle, &created);
+	else
+		r = tunnel_ebpf_decap_detach(m->arg[1], (uint32_t)handle, m->arg[3] != 0);
+	a.arg[0] = r;
+	a.arg[1] = created;
+	if (r < 0)
+		dp_log(p->o, "%s the decapsulator on ifindex %d for the datapath: %s", m->arg[0] == 1 ? "attach" : "detach",
+		       (int)m->arg[1], strerror(-r));
+	ctl_send(p->ctl, &a, -1);
+}
+
+/* Read what the child sent (bounded); false when its end is closed. */
+static bool on_ctl(struct parent *p)
+{
+	for (int i = 0; i < 64; i++) {
+		struct ctl_msg m;
+		int fd = -1, r = ctl_recv(p->ctl, &m, &fd);
+
+		if (r == -EAGAIN)
+			return true;
+		if (r == -EBADMSG)
+			continue;
+		if (r < 0)
+			return false;
+		switch (m.type) {
+		case CTL_STATS: on_stats(p, &m.s); break;
+		case CTL_RESTORE: restore_start(p); break;
+		case CTL_DECAP_PROG:
+			if (fd >= 0) {
+				if (p->decap_fd >= 0)
+					close(p->decap_fd);
+				p->decap_fd = fd;
+				fd = -1;
+			}
+			break;
+		case CTL_TC: on_tc(p, &m); break;
+		default: break;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return true;
+}
+
+/* After the child is gone: its last words, then the eBPF filters it left
+ * (it may not remove them itself), the channel closed. */
+static void child_gone(struct parent *p)
+{
+	if (p->ctl >= 0) {
+		on_ctl(p);
+		close(p->ctl);
+		p->ctl = -1;
+	}
+	if (p->decap_fd >= 0) {
+		close(p->decap_fd);
+		p->decap_fd = -1;
+	}
+	if (p->has_last && !strcmp(p->last.datapath, "ebpf") && p->last.tc.handle) {
+		if (tunnel_ebpf_cleanup(&p->last.tc) < 0)
+			dp_log(p->o, "remove the eBPF datapath's tc filters: some were left attached");
+		memset(&p->last.tc, 0, sizeof(p->last.tc));
+		if (p->o->stats)
+			tunnel_stats_write(p->o->stats, &p->last);
+	}
+	p->child = -1;
+}
+
+/* How a child ended, for the log. */
+static void describe_status(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "ended (status %#x)", (unsigned)st);
+}
+
+/* Stop the child: SIGTERM, up to STOP_GRACE_MS, then SIGKILL. Its status
+ * in *st. */
+static void stop_child(struct parent *p, int *st)
+{
+	uint64_t until = dp_now_ms() + STOP_GRACE_MS;
+
+	*st = 0;
+	if (p->child <= 0)
+		return;
+	kill(p->child, SIGTERM);
+	while (dp_now_ms() < until) {
+		if (waitpid(p->child, st, WNOHANG) == p->child) {
+			child_gone(p);
+			return;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	dp_log(p->o, "datapath %ld ignored SIGTERM for %d ms: SIGKILL", (long)p->child, STOP_GRACE_MS);
+	kill(p->child, SIGKILL);
+	waitpid(p->child, st, 0);
+	child_gone(p);
 }
 
 /* When the next restart may happen: at once, unless RESTART_QUICK starts
@@ -51,96 +526,170 @@ static uint64_t restart_at(uint64_t *starts, uint64_t t)
 	return t;
 }
 
-/* How a child ended, for the log. */
-static void describe_status(int st, char *buf, size_t len)
-{
-	if (WIFEXITED(st))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
-	else
-		snprintf(buf, len, "ended (status %#x)", (unsigned)st);
-}
-
-/* Stop the child: SIGTERM, up to STOP_GRACE_MS, then SIGKILL. */
-static void stop_child(const struct tunnel_opts *o, pid_t child)
-{
-	uint64_t until = dp_now_ms() + STOP_GRACE_MS;
-
-	if (child <= 0)
-		return;
-	kill(child, SIGTERM);
-	while (dp_now_ms() < until) {
-		if (waitpid(child, NULL, WNOHANG) == child)
-			return;
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
-	}
-	dp_log(o, "datapath %ld ignored SIGTERM for %d ms: SIGKILL", (long)child, STOP_GRACE_MS);
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-}
-
-/* The supervisor's loop: keep one datapath process running until SIGTERM
- * or SIGINT. Returns the exit code. */
-static int supervise_loop(const struct tunnel_opts *o, int sig_fd)
+/*
+ * The parent's loop: keep one datapath process running (supervise: start
+ * it again when it ends) until SIGTERM or SIGINT. Without supervise it
+ * returns when the child ends: 0 when it ended well, -ECHILD when not.
+ */
+static int parent_loop(struct parent *p, bool supervise, bool create_tun)
 {
 	uint64_t starts[RESTART_QUICK] = { 0 }, next_start = 0;
-	unsigned restarts = 0, nstart = 0;
-	pid_t child = -1;
-	struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
+	unsigned nstart = 0;
 
 	for (;;) {
+		struct pollfd pfd[2] = { { .fd = p->sig_fd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 		uint64_t t = dp_now_ms();
-		int timeout = -1;
+		int timeout = -1, st;
 
-		if (child < 0 && t >= next_start) {
-			child = spawn_datapath(o, restarts, sig_fd);
-			if (child < 0) {
-				dp_log(o, "fork the datapath: %s", strerror(errno));
+		if (p->child < 0 && t >= next_start) {
+			p->child = spawn_datapath(p, create_tun);
+			if (p->child < 0) {
+				dp_log(p->o, "start the datapath: %s", strerror(errno));
+				if (!supervise)
+					return -errno;
 				next_start = t + RESTART_SLOW_MS;
 			} else {
 				starts[nstart++ % RESTART_QUICK] = t;
 			}
 		}
-		if (child < 0)
+		if (p->child < 0)
 			timeout = next_start > t ? (int)(next_start - t) : 0;
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
-			dp_log(o, "poll: %s", strerror(errno));
-			stop_child(o, child);
-			return 1;
+		if (p->restore_pid > 0 && (timeout < 0 || timeout > 1000))
+			timeout = 1000;
+		pfd[1].fd = p->ctl;
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+			dp_log(p->o, "poll: %s", strerror(errno));
+			stop_child(p, &st);
+			return -EIO;
 		}
+		if (pfd[1].revents & POLLIN)
+			on_ctl(p);
 		for (int i = 0; i < 16; i++) {
 			struct signalfd_siginfo si;
-			int st;
-			pid_t w;
 
-			if (read(sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			if (read(p->sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 				break;
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-				dp_log(o, "signal %u: stopping the datapath", si.ssi_signo);
-				stop_child(o, child);
+				dp_log(p->o, "signal %u: stopping the datapath", si.ssi_signo);
+				stop_child(p, &st);
 				return 0;
 			}
 			/* child is ours and not reaped yet: its pid cannot
 			 * name another process */
-			if (si.ssi_signo == SIGHUP && child > 0)
-				kill(child, SIGHUP);
-			if (si.ssi_signo != SIGCHLD)
-				continue;
-			while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
-				char how[96];
+			if (si.ssi_signo == SIGHUP && p->child > 0)
+				kill(p->child, SIGHUP);
+		}
+		/* (SIGCHLD wakes the poll; the reaping is done on each turn) */
+		for (pid_t w; (w = waitpid(-1, &st, WNOHANG)) > 0;) {
+			char how[96];
 
-				if (w != child)
-					continue;
-				describe_status(st, how, sizeof(how));
-				child = -1;
-				restarts++;
-				next_start = restart_at(starts, dp_now_ms());
-				dp_log(o, "datapath %ld %s; restart %u %s", (long)w, how, restarts,
-				       next_start > dp_now_ms() ? "in 1 s (restarting too often)" : "now");
+			if (w == p->restore_pid) {
+				restore_reaped(p, st);
+				continue;
 			}
+			if (w != p->child)
+				continue;
+			describe_status(st, how, sizeof(how));
+			child_gone(p);
+			if (!supervise) {
+				dp_log(p->o, "datapath %ld %s", (long)w, how);
+				return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
+			}
+			p->restarts++;
+			next_start = restart_at(starts, dp_now_ms());
+			dp_log(p->o, "datapath %ld %s; restart %u %s", (long)w, how, p->restarts,
+			       next_start > dp_now_ms() ? "in 1 s (restarting too often)" : "now");
 		}
 	}
+}
+
+/* Block the parent's signals and return a signalfd for them. */
+static int parent_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+/* What the parent needs before its first child: the program, the user,
+ * the empty root, the host namespace (the tc filters it removes are
+ * there), the previous stats (a restart's counters carry over). */
+static int parent_init(struct parent *p, const struct tunnel_opts *o)
+{
+	const char *why;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->o = o;
+	p->child = -1;
+	p->ctl = p->decap_fd = p->notify_fd = p->sig_fd = -1;
+	if ((r = tunnel_user(o->user, &p->uid, &p->gid, &why)) < 0) {
+		dp_log(o, "the datapath's user %s: %s", o->user ? o->user : TUNNEL_USER_DEFAULT, why);
+		return r;
+	}
+	if ((r = find_exe(p)) < 0 || (r = root_make(p)) < 0)
+		return r;
+	if (o->stats && tunnel_stats_read(o->stats, &p->last) == 0 && !strcmp(p->last.name, o->name))
+		p->has_last = true;
+	return 0;
+}
+
+static void parent_free(struct parent *p)
+{
+	restore_stop(p);
+	if (p->ctl >= 0)
+		close(p->ctl);
+	if (p->decap_fd >= 0)
+		close(p->decap_fd);
+	if (p->sig_fd >= 0)
+		close(p->sig_fd);
+	if (p->notify_fd >= 0) {
+		if (p->notified_ready)
+			notify_send(p->notify_fd, "STOPPING=1");
+		close(p->notify_fd);
+	}
+}
+
+int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
+{
+	struct parent p;
+	const char *why;
+	int r;
+
+	if (tunnel_opts_check(o, &why) < 0) {
+		dp_log(o, "%s", why);
+		return -EINVAL;
+	}
+	if ((r = parent_init(&p, o)) < 0)
+		goto out;
+	p.restarts = restarts;
+	/* a foreground run's first process counts from zero */
+	p.has_last = false;
+	if ((r = parent_signals()) < 0)
+		goto out;
+	p.sig_fd = r;
+	/* under a Type=notify unit: READY=1 with the child's first stats
+	 * (the datapath is up), WATCHDOG=1 with each after */
+	if (o->notify && (r = notify_open()) < -1)
+		dp_log(o, "$NOTIFY_SOCKET: %s; the service manager is not told", strerror(-r));
+	else if (o->notify)
+		p.notify_fd = r;
+	if ((r = dp_enter_netns(o)) < 0)
+		goto out;
+	r = parent_loop(&p, false, create_tun);
+out:
+	parent_free(&p);
+	return r;
 }
 
 /* Create the directory holding path (and its parents) if missing. */
@@ -161,8 +710,8 @@ static int make_parent(const char *path)
 static _Noreturn void supervisor_main(const struct tunnel_opts *o, int ready_fd)
 {
 	struct proc_id self;
-	sigset_t set;
-	int fd, sig_fd, r = 0, code;
+	struct parent p;
+	int fd, r = 0, code;
 
 	setsid();
 	if (chdir("/") < 0)
@@ -181,17 +730,13 @@ static _Noreturn void supervisor_main(const struct tunnel_opts *o, int ready_fd)
 	dup2(fd, STDOUT_FILENO);
 	dup2(fd, STDERR_FILENO);
 	close(fd);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
-	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
-	    (sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		r = -errno;
+	if ((r = parent_init(&p, o)) < 0)
 		goto fail;
-	}
+	if ((r = parent_signals()) < 0)
+		goto fail;
+	p.sig_fd = r;
+	if ((r = dp_enter_netns(o)) < 0)
+		goto fail;
 	r = proc_of(getpid(), &self);
 	if (r == 0)
 		r = proc_pidfile_write(o->pidfile, &self);
@@ -203,7 +748,8 @@ static _Noreturn void supervisor_main(const struct tunnel_opts *o, int ready_fd)
 	while (write(ready_fd, &r, sizeof(r)) < 0 && errno == EINTR)
 		;
 	close(ready_fd);
-	code = supervise_loop(o, sig_fd);
+	code = parent_loop(&p, true, false) < 0 ? 1 : 0;
+	parent_free(&p);
 	if (proc_pidfile_live(o->pidfile) == getpid() || proc_pidfile_live(o->pidfile) == 0)
 		unlink(o->pidfile);
 	dp_log(o, "supervisor stopped");
