@@ -11,6 +11,12 @@
  *                   filters); arg[0] = 1 when s holds them, 0 when none.
  *   CTL_TC_DONE     the answer to CTL_TC: arg[0] = 0 or -errno, arg[1] =
  *                   1 when the attach created the clsact qdisc.
+ *   CTL_HUP         as SIGHUP: read the TUN device's MTU again, send the
+ *                   stats at once.
+ *   (end)           the parent's end shut down for writing: stop, as on
+ *                   SIGTERM. A root parent without CAP_KILL (a bounding
+ *                   set) may not signal a process of another uid; the
+ *                   channel needs no privilege, so HUP and stop go by it.
  * child -> parent
  *   CTL_STATS       the stats (about once a second, and on SIGHUP): the
  *                   parent writes the stats file (stats.c, jansson) and
@@ -43,6 +49,7 @@ enum ctl_type {
 	CTL_DECAP_PROG,
 	CTL_TC,
 	CTL_TC_DONE,
+	CTL_HUP,
 };
 
 struct ctl_msg {

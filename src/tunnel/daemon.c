@@ -238,6 +238,11 @@ int tunnel_datapath(const struct tunnel_opts *o, int ctl_fd, bool create_tun, un
 		dp_log(o, "the parent's first message: %s", strerror(-r));
 		goto cleanup;
 	}
+	/* from here on the loop reads it as it reads its other descriptors */
+	if (ctl_fd >= 0 && fcntl(ctl_fd, F_SETFL, fcntl(ctl_fd, F_GETFL) | O_NONBLOCK) < 0) {
+		r = -errno;
+		goto cleanup;
+	}
 	x->rx_mem = malloc((size_t)RX_BATCH * RX_BUFSZ);
 	x->tx_mem = malloc(TX_MEM);
 	if (!x->rx_mem || !x->tx_mem) {

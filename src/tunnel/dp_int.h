@@ -46,6 +46,7 @@ struct dp_ctx {
 	bool dropped;               /* privileges dropped (privdrop.c): tc
 				     * changes go through the parent */
 	const struct tunnel_drop *drop; /* how to drop them */
+	bool hup;                   /* a CTL_HUP came (maybe while awaiting an answer) */
 	bool has_carry;             /* the previous process's stats (CTL_CARRY) */
 	struct tunnel_stats carry;
 	bool vnet;                  /* every TUN read/write has a vnet header */

@@ -320,13 +320,23 @@ static void tx_burst(struct dp_ctx *x)
 	tx_flush(x);
 }
 
+/* SIGHUP, or the parent's CTL_HUP: take the TUN device's MTU again and
+ * send the stats at once (apply waits for them to say the new MTU). */
+static void dp_hup(struct dp_ctx *x)
+{
+	int r;
+
+	if ((r = dp_tun_mtu_sync(x)) < 0)
+		dp_errlog(x, ERRLOG_TUN, "read the MTU of the TUN device", -r);
+	dp_stats_flush(x);
+}
+
 /* Read the pending signals. SIGHUP: take the TUN device's MTU again and
  * write the stats at once (apply waits for them to say the new MTU).
  * SIGTERM, SIGINT: true, the loop ends. */
 static bool dp_signals(struct dp_ctx *x)
 {
 	struct signalfd_siginfo si;
-	int r;
 
 	while (read(x->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 #ifdef JAIL6_TEST_HOOKS
@@ -344,24 +354,32 @@ static bool dp_signals(struct dp_ctx *x)
 			dp_log(x->o, "signal %u: stopping", si.ssi_signo);
 			return true;
 		}
-		if ((r = dp_tun_mtu_sync(x)) < 0)
-			dp_errlog(x, ERRLOG_TUN, "read the MTU of the TUN device", -r);
-		dp_stats_flush(x);
+		dp_hup(x);
 	}
 	return false;
 }
 
-/* What the parent sent out of turn: nothing is expected (its answers are
- * read where they are awaited). True when its end is closed: the loop
- * ends, as the parent is gone. */
+/* What the parent sent: CTL_HUP (its other answers are read where they
+ * are awaited). True when its end is closed or shut down: the loop ends,
+ * the parent stops us or is gone. */
 static bool dp_parent(struct dp_ctx *x)
 {
-	struct ctl_msg m;
-	int r = ctl_recv(x->ctl_fd, &m, NULL);
+	for (int i = 0; i < 16; i++) {
+		struct ctl_msg m;
+		int r = ctl_recv(x->ctl_fd, &m, NULL);
 
-	if (r == -EPIPE || (r < 0 && r != -EAGAIN && r != -EBADMSG)) {
-		dp_log(x->o, "the parent's end of the control channel closed: stopping");
-		return true;
+		if (r == -EAGAIN)
+			break;
+		if (r == -EPIPE || (r < 0 && r != -EBADMSG)) {
+			dp_log(x->o, "the parent's end of the control channel closed: stopping");
+			return true;
+		}
+		if (r == 0 && m.type == CTL_HUP)
+			x->hup = true;
+	}
+	if (x->hup) {
+		x->hup = false;
+		dp_hup(x);
 	}
 	return false;
 }

@@ -321,6 +321,8 @@ static int parent_tc(struct dp_ctx *x, bool attach, int ifindex, uint32_t handle
 			return r < 0 ? -errno : -ETIMEDOUT;
 		if ((r = ctl_recv(x->ctl_fd, &m, NULL)) < 0)
 			return r;
+		if (m.type == CTL_HUP)
+			x->hup = true;
 		if (m.type != CTL_TC_DONE)
 			continue;
 		if (created)

@@ -22,6 +22,7 @@
  * runs changes routes and writes the store, root's files. It parses no
  * packet: what it reads from the child is fixed-size and checked.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -63,6 +64,7 @@
 #define RESTORE_LOCK_S  "10"                /* how long it waits for the store's lock */
 #define RESTORE_STOP_MS 2000                /* SIGTERM at exit, then SIGKILL */
 #define NOBODY_ID       65534
+#define READY_MS        4000                /* supervise returns once the datapath is up, or by then */
 
 extern char **environ;
 
@@ -71,6 +73,7 @@ struct parent {
 	const struct tunnel_opts *o;
 	char exe[PATH_MAX];         /* jail6-datapath */
 	char root[PATH_MAX];        /* its empty root */
+	bool root_tmp;              /* made for this run: removed at exit */
 	uid_t uid;
 	gid_t gid;
 	int sig_fd;
@@ -82,6 +85,9 @@ struct parent {
 	unsigned restarts;
 	bool has_last;              /* the last stats of a datapath process */
 	struct tunnel_stats last;
+	int ready_fd;               /* supervise: told 0 once the first datapath
+				     * is up (or ended, or READY_MS passed), or -1 */
+	uint64_t ready_by;          /* when it is told at the latest */
 	pid_t restore_pid;          /* `jail6 tunnel restore` running, or 0 */
 	uint64_t restore_ms;        /* when it was last started */
 };
@@ -152,30 +158,51 @@ static int find_exe(struct parent *p)
 	return -ENOENT;
 }
 
-/* The datapath's empty root: RUN/tunnel/empty (STATE/run/tunnel), made
- * here root's and 0555; else next to the stats file, else the pidfile. */
+/* The datapath's empty root: "empty" beside its stats file (else its
+ * pidfile, its log; RUN/tunnel/empty as apply and the unit run it), else
+ * (a run with no file at all) a new directory /run/jail6-datapath.XXXXXX
+ * (or under /tmp), removed at exit. Made here if missing; it must be a
+ * directory of root's that no one else may write to, and empty. */
 static int root_make(struct parent *p)
 {
 	const struct tunnel_opts *o = p->o;
-	const char *near = o->stats ? o->stats : o->pidfile;
+	const char *near = o->stats ? o->stats : o->pidfile ? o->pidfile : o->log;
+	const char *slash = near ? strrchr(near, '/') : NULL;
 	struct stat st;
+	struct dirent *de;
+	DIR *d;
 	int n;
 
-	if (o->state_dir)
-		n = snprintf(p->root, sizeof(p->root), "%s/run/tunnel/empty", o->state_dir);
-	else if (near && strrchr(near, '/'))
-		n = snprintf(p->root, sizeof(p->root), "%.*s/empty", (int)(strrchr(near, '/') - near), near);
-	else
-		n = snprintf(p->root, sizeof(p->root), "/run/jail6-datapath-empty");
-	if (n < 0 || (size_t)n >= sizeof(p->root))
-		return -ENAMETOOLONG;
-	n = fs_mkdir_p(p->root, 0700, 0555);
+	if (slash) {
+		n = snprintf(p->root, sizeof(p->root), "%.*s/empty", (int)(slash - near), near);
+		if (n < 0 || (size_t)n >= sizeof(p->root))
+			return -ENAMETOOLONG;
+		n = fs_mkdir_p(p->root, 0700, 0555);
+	} else {
+		snprintf(p->root, sizeof(p->root), "/run/jail6-datapath.XXXXXX");
+		if (!mkdtemp(p->root)) {
+			snprintf(p->root, sizeof(p->root), "/tmp/jail6-datapath.XXXXXX");
+			if (!mkdtemp(p->root))
+				return -errno;
+		}
+		p->root_tmp = true;
+		n = 0;
+	}
 	if (n == 0 && lstat(p->root, &st) < 0)
 		n = -errno;
-	if (n == 0 && (st.st_uid != 0 || (st.st_mode & 07777) != 0555))
-		n = chown(p->root, 0, 0) < 0 || chmod(p->root, 0555) < 0 ? -errno : 0;
+	if (n == 0 && (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022)))
+		n = -EPERM;
+	if (n == 0 && !(d = opendir(p->root)))
+		n = -errno;
+	if (n == 0) {
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				n = -ENOTEMPTY;
+		closedir(d);
+	}
 	if (n < 0)
-		dp_log(o, "the datapath's empty root %s: %s", p->root, strerror(-n));
+		dp_log(o, "the datapath's empty root %s: %s%s", p->root, strerror(-n),
+		       n == -EPERM ? " (it must be a directory of root's that only root may write to)" : "");
 	return n;
 }
 
@@ -381,6 +408,19 @@ static void restore_stop(struct parent *p)
 	p->restore_pid = 0;
 }
 
+/* Tell the caller of tunnel_supervise the supervisor runs (once). */
+static void ready_tell(struct parent *p)
+{
+	int r = 0;
+
+	if (p->ready_fd < 0)
+		return;
+	while (write(p->ready_fd, &r, sizeof(r)) < 0 && errno == EINTR)
+		;
+	close(p->ready_fd);
+	p->ready_fd = -1;
+}
+
 /* Stats from the child: checked, kept, written, and told to a service
  * manager (READY=1 the first time, WATCHDOG=1 after). */
 static void on_stats(struct parent *p, struct tunnel_stats *s)
@@ -396,6 +436,7 @@ static void on_stats(struct parent *p, struct tunnel_stats *s)
 		p->notified_ready = true;
 	if (p->o->stats && (r = tunnel_stats_write(p->o->stats, s)) < 0)
 		dp_log(p->o, "write stats %s: %s", p->o->stats, strerror(-r));
+	ready_tell(p);
 }
 
 /* A tc change the child asks for (CTL_TC): only the decapsulator it
@@ -489,8 +530,9 @@ static void describe_status(int st, char *buf, size_t len)
 		snprintf(buf, len, "ended (status %#x)", (unsigned)st);
 }
 
-/* Stop the child: SIGTERM, up to STOP_GRACE_MS, then SIGKILL. Its status
- * in *st. */
+/* Stop the child: our end of the channel shut down for writing (which it
+ * takes as SIGTERM: a parent without CAP_KILL may not signal it) and
+ * SIGTERM, up to STOP_GRACE_MS, then SIGKILL. Its status in *st. */
 static void stop_child(struct parent *p, int *st)
 {
 	uint64_t until = dp_now_ms() + STOP_GRACE_MS;
@@ -498,6 +540,8 @@ static void stop_child(struct parent *p, int *st)
 	*st = 0;
 	if (p->child <= 0)
 		return;
+	if (p->ctl >= 0)
+		shutdown(p->ctl, SHUT_WR);
 	kill(p->child, SIGTERM);
 	while (dp_now_ms() < until) {
 		if (waitpid(p->child, st, WNOHANG) == p->child) {
@@ -556,6 +600,10 @@ static int parent_loop(struct parent *p, bool supervise, bool create_tun)
 			timeout = next_start > t ? (int)(next_start - t) : 0;
 		if (p->restore_pid > 0 && (timeout < 0 || timeout > 1000))
 			timeout = 1000;
+		if (p->ready_fd >= 0 && t >= p->ready_by)
+			ready_tell(p);
+		else if (p->ready_fd >= 0 && (timeout < 0 || (uint64_t)timeout > p->ready_by - t))
+			timeout = (int)(p->ready_by - t);
 		pfd[1].fd = p->ctl;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			dp_log(p->o, "poll: %s", strerror(errno));
@@ -574,10 +622,11 @@ static int parent_loop(struct parent *p, bool supervise, bool create_tun)
 				stop_child(p, &st);
 				return 0;
 			}
-			/* child is ours and not reaped yet: its pid cannot
-			 * name another process */
-			if (si.ssi_signo == SIGHUP && p->child > 0)
-				kill(p->child, SIGHUP);
+			/* by the channel: no signal to another uid */
+			if (si.ssi_signo == SIGHUP && p->ctl >= 0) {
+				struct ctl_msg m = { .type = CTL_HUP };
+				ctl_send(p->ctl, &m, -1);
+			}
 		}
 		/* (SIGCHLD wakes the poll; the reaping is done on each turn) */
 		for (pid_t w; (w = waitpid(-1, &st, WNOHANG)) > 0;) {
@@ -591,6 +640,7 @@ static int parent_loop(struct parent *p, bool supervise, bool create_tun)
 				continue;
 			describe_status(st, how, sizeof(how));
 			child_gone(p);
+			ready_tell(p);
 			if (!supervise) {
 				dp_log(p->o, "datapath %ld %s", (long)w, how);
 				return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
@@ -632,7 +682,7 @@ static int parent_init(struct parent *p, const struct tunnel_opts *o)
 	memset(p, 0, sizeof(*p));
 	p->o = o;
 	p->child = -1;
-	p->ctl = p->decap_fd = p->notify_fd = p->sig_fd = -1;
+	p->ctl = p->decap_fd = p->notify_fd = p->sig_fd = p->ready_fd = -1;
 	if ((r = tunnel_user(o->user, &p->uid, &p->gid, &why)) < 0) {
 		dp_log(o, "the datapath's user %s: %s", o->user ? o->user : TUNNEL_USER_DEFAULT, why);
 		return r;
@@ -647,6 +697,8 @@ static int parent_init(struct parent *p, const struct tunnel_opts *o)
 static void parent_free(struct parent *p)
 {
 	restore_stop(p);
+	if (p->root_tmp)
+		rmdir(p->root);
 	if (p->ctl >= 0)
 		close(p->ctl);
 	if (p->decap_fd >= 0)
@@ -745,9 +797,9 @@ static _Noreturn void supervisor_main(const struct tunnel_opts *o, int ready_fd)
 		goto fail;
 	}
 	dp_log(o, "supervisor started");
-	while (write(ready_fd, &r, sizeof(r)) < 0 && errno == EINTR)
-		;
-	close(ready_fd);
+	/* the caller hears once the first datapath is up */
+	p.ready_fd = ready_fd;
+	p.ready_by = dp_now_ms() + READY_MS;
 	code = parent_loop(&p, true, false) < 0 ? 1 : 0;
 	parent_free(&p);
 	if (proc_pidfile_live(o->pidfile) == getpid() || proc_pidfile_live(o->pidfile) == 0)
@@ -788,9 +840,10 @@ int tunnel_supervise(const struct tunnel_opts *o)
 		supervisor_main(o, ready[1]);
 	}
 	close(ready[1]);
-	/* wait (bounded) for the daemon's word: 0 once its pidfile exists */
+	/* wait (bounded) for the daemon's word: 0 once its pidfile exists
+	 * and its datapath is up (or READY_MS passed) */
 	struct pollfd pfd = { .fd = ready[0], .events = POLLIN };
-	r = poll(&pfd, 1, 5000);
+	r = poll(&pfd, 1, READY_MS + 5000);
 	if (r > 0 && read(ready[0], &err, sizeof(err)) == (ssize_t)sizeof(err))
 		r = err;
 	else

@@ -100,8 +100,8 @@ checks() {
 	expect "$k: CapAmb 0" 0000000000000000 "$(status_of "$p" CapAmb)"
 	expect "$k: NoNewPrivs 1" 1 "$(status_of "$p" NoNewPrivs)"
 	expect "$k: Seccomp 2 (a filter)" 2 "$(status_of "$p" Seccomp)"
-	expect "$k: its root is the empty directory" "$T/state-$2/run/tunnel/empty" "$(readlink "/proc/$p/root")"
-	expect "$k: the empty directory is empty" "" "$(ls -A "$T/state-$2/run/tunnel/empty")"
+	expect "$k: its root is the empty directory" "$T/empty" "$(readlink "/proc/$p/root")"
+	expect "$k: the empty directory is empty" "" "$(ls -A "$T/empty")"
 	expect "$k: its environment is empty" 0 "$(wc -c <"/proc/$p/environ")"
 	echo "# $k: VmHWM of the datapath: $(status_of "$p" VmHWM), its parent's: $(status_of "$(pid_of "$T/$2.pid")" VmHWM)"
 }
