@@ -144,7 +144,7 @@ $(TEST_DP_BIN): $(BUILD)/src/datapath/main.o $(TLIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DP_LIBS)
 
 # where the datapath's parent finds jail6-datapath when it is installed
-$(BUILD)/src/tunnel/supervisor.o $(BUILD)/testhooks/src/tunnel/supervisor.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
+$(BUILD)/src/tunnel/spawn.o $(BUILD)/testhooks/src/tunnel/spawn.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
 
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "tunnel/daemon.h"
 
 static void help_run(FILE *f)
 {
@@ -56,9 +55,9 @@ static void help_run(FILE *f)
 		"                      --pidfile and --stats are this process's (a systemd\n"
 		"                      unit's: jail6-datapath@.service), --log is stderr\n"
 		"  --user U            the datapath's user: a name or UID[:GID], not root\n"
-		"                      (default: %s, else nobody)\n",
+		"                      (default: _jail6, else nobody)\n",
 		MODEL_TUNNEL_TTL_DEFAULT, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX,
-		MODEL_TUNNEL_MTU_DEFAULT, MODEL_TUNNEL_KEEPALIVE_MAX, TUNNEL_USER_DEFAULT);
+		MODEL_TUNNEL_MTU_DEFAULT, MODEL_TUNNEL_KEEPALIVE_MAX);
 }
 
 /* A number in [lo, hi], or -1. */
@@ -246,15 +245,6 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 	if (foreground && a.supervise) {
 		warnx("tunnel run: --foreground and --supervise exclude each other");
 		return CLI_EXIT_CONFIG;
-	}
-	if (a.user) {
-		uid_t uid;
-		gid_t gid;
-		const char *why;
-		if (tunnel_user(a.user, &uid, &gid, &why) < 0) {
-			warnx("tunnel run: --user %s: %s", a.user, why);
-			return CLI_EXIT_CONFIG;
-		}
 	}
 	if (!a.supervise && a.log) {
 		warnx("tunnel run: --log goes with --supervise");

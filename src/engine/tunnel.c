@@ -53,6 +53,13 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 
 	if (tunnel_opts_check(&o, &why) < 0)
 		return msg_fail(err, errlen, -EINVAL, "tunnel %s: %s", t->name, why);
+	/* the datapath's user: a name that exists, or numbers; not root */
+	if (d->user) {
+		uid_t uid;
+		gid_t gid;
+		if (tunnel_user(d->user, &uid, &gid, &why) < 0)
+			return msg_fail(err, errlen, -EINVAL, "tunnel %s: --user %s: %s", t->name, d->user, why);
+	}
 	if (d->supervise) {
 		char run[PATH_MAX];
 		if (engine_run_dir(d->state_dir, run, sizeof(run)) < 0 ||
