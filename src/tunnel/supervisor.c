@@ -51,7 +51,6 @@
 #include "util/fs.h"
 #include "util/notify.h"
 #include "util/proc.h"
-#include "util/testhook.h"
 
 #define STOP_GRACE_MS   3000                /* SIGTERM, then SIGKILL */
 #define RESTART_WINDOW_MS 10000
