@@ -18,7 +18,6 @@ struct parent {
 	const struct tunnel_opts *o;
 	char exe[PATH_MAX];         /* jail6-datapath */
 	char root[PATH_MAX];        /* its empty root */
-	bool root_tmp;              /* made for this run: removed at exit */
 	uid_t uid;
 	gid_t gid;
 	int sig_fd;

@@ -5,10 +5,11 @@
  * programs attached with their map). In this order:
  *
  *  1. an empty filesystem view: chroot into an empty directory the parent
- *     made (root's, mode 0555: RUN/tunnel/empty). A chroot, not a mount
- *     namespace of its own: it needs no mount and nothing to clean up,
- *     and with no capability left and no_new_privs the process can never
- *     leave it (it could only with CAP_SYS_CHROOT, which goes in 3);
+ *     made (root's, not writable by others: RUN/tunnel/NAME.root). A
+ *     chroot, not a mount namespace of its own: it needs no mount and
+ *     nothing to clean up, and with no capability left and no_new_privs
+ *     the process can never leave it (it could only with CAP_SYS_CHROOT,
+ *     which goes in 2);
  *  2. the capability bounding set emptied, the ambient set cleared;
  *  3. no supplementary group, then the group and the user of d (all of
  *     real, effective and saved): the change of uid from 0 empties the

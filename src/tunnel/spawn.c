@@ -108,11 +108,14 @@ int parent_find_exe(struct parent *p)
 	return -ENOENT;
 }
 
-/* The datapath's empty root: "empty" beside its stats file (else its
- * pidfile, its log; RUN/tunnel/empty as apply and the unit run it), else
- * (a run with no file at all) a new directory /run/jail6-datapath.XXXXXX
- * (or under /tmp), removed at exit. Made here if missing; it must be a
- * directory of root's that no one else may write to, and empty. */
+/* The datapath's empty root: the name of its stats file (else its
+ * pidfile, its log) with ".root" for its suffix (RUN/tunnel/NAME.root as
+ * apply and the unit run it),
+ * else (a run with no file at all) a new directory
+ * /run/jail6-datapath.XXXXXX (or under /tmp). Made here if missing and
+ * removed by the parent at exit; it must be a directory of root's that no
+ * one else may write to, and empty. One per tunnel: no other parent
+ * removes it under a running datapath. */
 int parent_root_make(struct parent *p)
 {
 	const struct tunnel_opts *o = p->o;
@@ -124,7 +127,9 @@ int parent_root_make(struct parent *p)
 	int n;
 
 	if (slash) {
-		n = snprintf(p->root, sizeof(p->root), "%.*s/empty", (int)(slash - near), near);
+		const char *dot = strrchr(slash, '.');
+		size_t stem = dot && dot > slash + 1 ? (size_t)(dot - near) : strlen(near);
+		n = snprintf(p->root, sizeof(p->root), "%.*s.root", (int)stem, near);
 		if (n < 0 || (size_t)n >= sizeof(p->root))
 			return -ENAMETOOLONG;
 		n = fs_mkdir_p(p->root, 0700, 0555);
@@ -135,7 +140,6 @@ int parent_root_make(struct parent *p)
 			if (!mkdtemp(p->root))
 				return -errno;
 		}
-		p->root_tmp = true;
 		n = 0;
 	}
 	if (n == 0 && lstat(p->root, &st) < 0)

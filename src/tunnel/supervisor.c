@@ -347,7 +347,8 @@ static int parent_init(struct parent *p, const struct tunnel_opts *o)
 static void parent_free(struct parent *p)
 {
 	parent_restore_stop(p);
-	if (p->root_tmp)
+	/* the datapath's root, once no datapath is left in it */
+	if (p->root[0] && p->child < 0)
 		rmdir(p->root);
 	if (p->ctl >= 0)
 		close(p->ctl);

@@ -100,8 +100,8 @@ checks() {
 	expect "$k: CapAmb 0" 0000000000000000 "$(status_of "$p" CapAmb)"
 	expect "$k: NoNewPrivs 1" 1 "$(status_of "$p" NoNewPrivs)"
 	expect "$k: Seccomp 2 (a filter)" 2 "$(status_of "$p" Seccomp)"
-	expect "$k: its root is the empty directory" "$T/empty" "$(readlink "/proc/$p/root")"
-	expect "$k: the empty directory is empty" "" "$(ls -A "$T/empty")"
+	expect "$k: its root is the empty directory" "$T/$2.root" "$(readlink "/proc/$p/root")"
+	expect "$k: the empty directory is empty" "" "$(ls -A "$T/$2.root")"
 	expect "$k: its environment is empty" 0 "$(wc -c <"/proc/$p/environ")"
 	echo "# $k: VmHWM of the datapath: $(status_of "$p" VmHWM), its parent's: $(status_of "$(pid_of "$T/$2.pid")" VmHWM)"
 }
@@ -150,6 +150,7 @@ filters() { N a tc filter show dev "$1" "$2" 2>/dev/null | grep -c ' handle '; }
 check "ebpf: its filters are on t6 egress and eth0 ingress" test "$(filters t6 egress) $(filters eth0 ingress)" = "1 1"
 kill -TERM "$(pid_of "$T/a.pid")"
 check "ebpf: the supervisor stops" poll gone "$(pid_of "$T/a.pid")"
+check "ebpf: and removes the datapath's root" test ! -e "$T/a.root"
 expect "ebpf: the parent removed the filters after its datapath ended" "0 0" "$(filters t6 egress) $(filters eth0 ingress)"
 expect "ebpf: and the clsact qdiscs it made" "" "$(N a tc qdisc show dev eth0 | grep clsact)$(N a tc qdisc show dev t6 | grep clsact)"
 
