@@ -26,6 +26,7 @@ struct parent {
 	pid_t child;                /* the datapath, or -1 */
 	int ctl;                    /* our end of its control channel, or -1 */
 	int decap_fd;               /* its eBPF decapsulator (CTL_DECAP_PROG), or -1 */
+	int tun_ifindex;            /* the TUN device's (its filters' handle), 0 = unknown */
 	unsigned restarts;
 	bool has_last;              /* the last stats of a datapath process */
 	struct tunnel_stats last;

@@ -91,9 +91,10 @@ static int caps_clear(void)
 	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
-/* rule: allow syscall nr (when this architecture has it). */
-#define ALLOW(nr) r = r ? r : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, (nr), 0)
-#define ALLOW1(nr, cmp) r = r ? r : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, (nr), 1, cmp)
+/* rule: allow syscall nr, when this architecture has it (libseccomp names
+ * the ones it has not with a negative number: poll, time, ... on arm64) */
+#define ALLOW(nr) r = r || (nr) < 0 ? r : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, (nr), 0)
+#define ALLOW1(nr, cmp) r = r || (nr) < 0 ? r : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, (nr), 1, cmp)
 
 /* The allow-list of the running loop (dp_loop.c and what it calls). */
 static int seccomp_load_list(void)

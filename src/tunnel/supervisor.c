@@ -79,6 +79,10 @@ static void on_stats(struct parent *p, struct tunnel_stats *s)
 
 	ctl_stats_sanitize(s, p->o->name, p->child);
 	s->restarts = p->restarts;
+	/* the filters it reports, which this parent removes once it is gone:
+	 * only ones of this tunnel (their handle is its TUN device's ifindex) */
+	if (s->tc.handle && (!p->tun_ifindex || s->tc.handle != (uint32_t)p->tun_ifindex || s->tc.tun != p->tun_ifindex))
+		memset(&s->tc, 0, sizeof(s->tc));
 	p->last = *s;
 	p->has_last = true;
 	if (p->notify_fd >= 0 &&
@@ -95,7 +99,7 @@ static void on_stats(struct parent *p, struct tunnel_stats *s)
 static void on_tc(struct parent *p, const struct ctl_msg *m)
 {
 	struct ctl_msg a = { .type = CTL_TC_DONE };
-	int handle = (int)if_nametoindex(p->o->name);
+	int handle = p->tun_ifindex;
 	bool created = false;
 	int r;
 
@@ -110,6 +114,8 @@ static void on_tc(struct parent *p, const struct ctl_msg *m)
 	if (r < 0)
 		dp_log(p->o, "%s the decapsulator on ifindex %d for the datapath: %s", m->arg[0] == 1 ? "attach" : "detach",
 		       (int)m->arg[1], strerror(-r));
+	else if (m->arg[0] == 1)
+		dp_log(p->o, "the decapsulator attached to the ingress of ifindex %d for the datapath", (int)m->arg[1]);
 	ctl_send(p->ctl, &a, -1);
 }
 
@@ -126,6 +132,10 @@ static bool on_ctl(struct parent *p)
 			continue;
 		if (r < 0)
 			return false;
+		/* the TUN device's ifindex, once it exists (the child may
+		 * have made it): what the child's tc requests must name */
+		if (!p->tun_ifindex)
+			p->tun_ifindex = (int)if_nametoindex(p->o->name);
 		switch (m.type) {
 		case CTL_STATS: on_stats(p, &m.s); break;
 		case CTL_RESTORE: parent_restore_start(p); break;
@@ -166,6 +176,8 @@ static void child_gone(struct parent *p)
 		if (p->o->stats)
 			tunnel_stats_write(p->o->stats, &p->last);
 	}
+	/* (a TUN device made again has another ifindex) */
+	p->tun_ifindex = 0;
 	p->child = -1;
 }
 
