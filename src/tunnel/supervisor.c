@@ -272,8 +272,12 @@ static int parent_loop(struct parent *p, bool supervise, bool create_tun)
 			stop_child(p, &st);
 			return -EIO;
 		}
-		if (pfd[1].revents & POLLIN)
-			on_ctl(p);
+		/* its end closed (it is exiting, or shut it): read what is
+		 * left, then stop polling it, or the poll would spin */
+		if (pfd[1].revents && !on_ctl(p)) {
+			close(p->ctl);
+			p->ctl = -1;
+		}
 		for (int i = 0; i < 16; i++) {
 			struct signalfd_siginfo si;
 
