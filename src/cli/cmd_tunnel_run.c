@@ -18,7 +18,7 @@ static void help_run(FILE *f)
 		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L] [--user U]\n\n"
 		"Run the 6in4 datapath of tunnel NAME: the TUN device NAME on one side, the\n"
 		"IPv4 path toward the remote on the other. userspace: a raw IPv4 socket of\n"
-		"protocol 41, packets moved by this process. ebpf: tc BPF programs on the\n"
+		"protocol 41, packets moved by the datapath process. ebpf: tc BPF programs on the\n"
 		"TUN device's egress and on the ingress of the link toward the remote; the\n"
 		"datapath loads, configures and counts them, and decapsulates what they leave\n"
 		"to the kernel (all of it before Linux 6.3: only the egress program runs).\n"
