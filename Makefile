@@ -25,9 +25,12 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libmnl libnftnl sqlite3 jansson libcurl lxc libbpf
+PKGS      := libmnl libnftnl sqlite3 jansson libcurl lxc libbpf libseccomp
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lsqlite3 -ljansson -lcurl -llxc -lbpf)
+PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lsqlite3 -ljansson -lcurl -llxc -lbpf -lseccomp)
+# jail6-datapath links these only (tests/netns/t_privdrop.sh checks with ldd)
+DP_PKGS   := libmnl libbpf libseccomp
+DP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DP_PKGS) 2>/dev/null || echo -lmnl -lbpf -lseccomp)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
@@ -48,7 +51,7 @@ endif
 ALL_SRCS  := $(sort $(shell find src -name '*.c' -not -name '*.bpf.c' -not -path 'src/init/*'))
 CLI_SRCS  := $(filter src/cli/%,$(ALL_SRCS))
 LAB_SRCS  := $(filter src/lab/%,$(ALL_SRCS))
-LIB_SRCS  := $(filter-out src/cli/% src/lab/% src/starter/%,$(ALL_SRCS))
+LIB_SRCS  := $(filter-out src/cli/% src/lab/% src/starter/% src/datapath/%,$(ALL_SRCS))
 HOOK_SRCS := $(sort $(shell grep -l '"util/testhook.h"' $(LIB_SRCS)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -71,7 +74,12 @@ INIT_BIN  := $(BUILD)/jail6-init
 # starts confined jails for jail6: liblxc and lxc_record.c, nothing else
 START_BIN := $(BUILD)/jail6-start
 START_OBJS := $(BUILD)/src/starter/main.o $(BUILD)/src/os/linux/lxc_record.o
-HELPERS   := $(INIT_BIN) $(START_BIN)
+# the tunnel datapath, unprivileged once set up (src/datapath, src/tunnel):
+# its main and what it needs of libjail6.a, nothing of jansson, SQLite,
+# libcurl or liblxc; the test build's (BUILD/tests/) has the test hooks
+DP_BIN    := $(BUILD)/jail6-datapath
+TEST_DP_BIN := $(BUILD)/tests/jail6-datapath
+HELPERS   := $(INIT_BIN) $(START_BIN) $(DP_BIN)
 
 # systemd units (systemd/): install gives the *.in the installed jail6's path
 UNIT_INS  := $(sort $(wildcard systemd/*.in))
@@ -126,6 +134,18 @@ $(START_BIN): $(START_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs lxc 2>/dev/null || echo -llxc)
 
+$(DP_BIN): $(BUILD)/src/datapath/main.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DP_LIBS)
+
+$(TEST_DP_BIN): $(BUILD)/src/datapath/main.o $(TLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DP_LIBS)
+
+# where the datapath's parent finds jail6-datapath when it is installed
+$(BUILD)/src/tunnel/spawn.o $(BUILD)/testhooks/src/tunnel/spawn.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
+
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -143,10 +163,10 @@ $(LAB_BIN): $(LAB_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # jail6 with the test hooks, for the tests that need them.
-$(TEST_JAIL6): $(CLI_OBJS) $(TLIB)
+$(TEST_JAIL6): $(CLI_OBJS) $(TLIB) $(TEST_DP_BIN)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(TLIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LAB_LIB_OBJS) $(TLIB)
 	@mkdir -p $(dir $@)
@@ -218,7 +238,7 @@ fuzz: $(FUZZ_BINS)
 
 # uninstall removes exactly these files, then the directories that are
 # jail6's own (LIBDIR, DATADIR) once empty
-INSTALLED := $(BINDIR)/jail6 $(BINDIR)/jail6-lab $(LIBDIR)/jail6-init $(LIBDIR)/jail6-start \
+INSTALLED := $(BINDIR)/jail6 $(BINDIR)/jail6-lab $(LIBDIR)/jail6-init $(LIBDIR)/jail6-start $(LIBDIR)/jail6-datapath \
 	     $(MANDIR)/man5/jail6.conf.5 $(MANDIR)/man8/jail6.8 $(MANDIR)/man8/jail6-lab.8 \
 	     $(EXAMPLES:examples/%=$(DATADIR)/examples/%) $(addprefix $(UNITDIR)/,$(UNIT_NAMES))
 
@@ -229,6 +249,7 @@ install: $(BIN) $(LAB_BIN) $(HELPERS)
 	install -m 0755 $(LAB_BIN) $(DESTDIR)$(BINDIR)/jail6-lab
 	install -m 0755 $(INIT_BIN) $(DESTDIR)$(LIBDIR)/jail6-init
 	install -m 0755 $(START_BIN) $(DESTDIR)$(LIBDIR)/jail6-start
+	install -m 0755 $(DP_BIN) $(DESTDIR)$(LIBDIR)/jail6-datapath
 	install -m 0644 docs/jail6.conf.5 $(DESTDIR)$(MANDIR)/man5/jail6.conf.5
 	install -m 0644 docs/jail6.8 $(DESTDIR)$(MANDIR)/man8/jail6.8
 	install -m 0644 docs/jail6-lab.8 $(DESTDIR)$(MANDIR)/man8/jail6-lab.8

@@ -15,12 +15,15 @@ static void help_run(FILE *f)
 		"usage: jail6 [-f FILE] [--host-netns NS] [--runtime-dir DIR] tunnel run NAME\n"
 		"           [--local IPV4|auto] [--remote IPV4] [--via IPV4] [--ttl N] [--mtu N] [--address IPV6]\n"
 		"           [--datapath userspace|ebpf|auto] [--keepalive SECONDS --peer IPV6]\n"
-		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L]\n\n"
+		"           [--foreground | --supervise] [--pidfile P] [--stats S] [--log L] [--user U]\n\n"
 		"Run the 6in4 datapath of tunnel NAME: the TUN device NAME on one side, the\n"
-		"IPv4 path toward the remote on the other. userspace: a raw IPv4 socket of\n"
-		"protocol 41, packets moved by this process. ebpf: tc BPF programs on the\n"
-		"TUN device's egress and on the ingress of the link toward the remote; this\n"
-		"process loads, configures and counts them, and decapsulates what they leave\n"
+		"IPv4 path toward the remote on the other. The datapath is the program\n"
+		"jail6-datapath, which drops every privilege once set up (user U, no\n"
+		"capabilities, an empty root, seccomp); this process stays its parent\n"
+		"(jail6(8), PRIVILEGES OF THE DATAPATH). userspace: a raw IPv4 socket of\n"
+		"protocol 41, packets moved by the datapath. ebpf: tc BPF programs on the\n"
+		"TUN device's egress and on the ingress of the link toward the remote; the\n"
+		"datapath loads, configures and counts them, and decapsulates what they leave\n"
 		"to the kernel (all of it before Linux 6.3: only the egress program runs).\n"
 		"Without --remote the endpoints, ttl, mtu, address and datapath come from\n"
 		"the tunnel block NAME of the config; the options override them.\n\n"
@@ -50,7 +53,9 @@ static void help_run(FILE *f)
 		"                      --supervise they default to STATE/run/tunnel/NAME.*\n"
 		"                      (STATE: the state directory, -s); in the foreground\n"
 		"                      --pidfile and --stats are this process's (a systemd\n"
-		"                      unit's: jail6-datapath@.service), --log is stderr\n",
+		"                      unit's: jail6-datapath@.service), --log is stderr\n"
+		"  --user U            the datapath's user: a name or UID[:GID], not root\n"
+		"                      (default: _jail6, else nobody)\n",
 		MODEL_TUNNEL_TTL_DEFAULT, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX,
 		MODEL_TUNNEL_MTU_DEFAULT, MODEL_TUNNEL_KEEPALIVE_MAX);
 }
@@ -73,7 +78,7 @@ struct run_args {
 	const char *local, *remote, *address, *via, *datapath, *peer;
 	long ttl, mtu, keepalive;   /* -1 = unset */
 	bool supervise;
-	const char *pidfile, *stats, *log;
+	const char *pidfile, *stats, *log, *user;
 };
 
 /* Fill *o from tunnel block name of the config. An exit code, 0 when done. */
@@ -171,6 +176,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -205,6 +211,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		case 'p': a.pidfile = optarg; break;
 		case 's': a.stats = optarg; break;
 		case 'L': a.log = optarg; break;
+		case 'U': a.user = optarg; break;
 		case 't':
 			if ((a.ttl = number(optarg, 0, 255)) < 0) {
 				warnx("tunnel run: --ttl '%s' is not a number in 0..255", optarg);
@@ -258,6 +265,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 	d.pidfile = a.pidfile;
 	d.stats = a.stats;
 	d.log = a.log;
+	d.user = a.user;
 	r = engine_datapath_run(&d, err, sizeof(err));
 	if (r < 0 && err[0])
 		warnx("%s", err);

@@ -242,6 +242,7 @@ struct engine_datapath {
 	const char *host_netns, *runtime_dir;
 	bool supervise;
 	const char *pidfile, *stats, *log;
+	const char *user;        /* the datapath's user (tunnel_user); NULL: default */
 };
 int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errlen);
 

@@ -44,7 +44,7 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 		.ebpf = t->datapath == MODEL_DATAPATH_EBPF || t->datapath == MODEL_DATAPATH_AUTO,
 		.ebpf_or_userspace = t->datapath == MODEL_DATAPATH_AUTO,
 		.host_netns = d->host_netns, .runtime_dir = d->runtime_dir,
-		.pidfile = d->pidfile, .stats = d->stats, .log = d->log,
+		.pidfile = d->pidfile, .stats = d->stats, .log = d->log, .user = d->user,
 		/* in the foreground a service manager may wait for it */
 		.notify = !d->supervise,
 	};
@@ -53,6 +53,13 @@ int engine_datapath_run(const struct engine_datapath *d, char *err, size_t errle
 
 	if (tunnel_opts_check(&o, &why) < 0)
 		return msg_fail(err, errlen, -EINVAL, "tunnel %s: %s", t->name, why);
+	/* the datapath's user: a name that exists, or numbers; not root */
+	if (d->user) {
+		uid_t uid;
+		gid_t gid;
+		if (tunnel_user(d->user, &uid, &gid, &why) < 0)
+			return msg_fail(err, errlen, -EINVAL, "tunnel %s: --user %s: %s", t->name, d->user, why);
+	}
 	if (d->supervise) {
 		char run[PATH_MAX];
 		if (engine_run_dir(d->state_dir, run, sizeof(run)) < 0 ||

@@ -8,12 +8,15 @@
  * written to the TUN device, consecutive segments of one TCP flow as one GSO
  * write.
  *
- * This file sets the process up (options, namespace, signals) and logs; the
- * jobs are in dp_tun.c, dp_raw.c, dp_loop.c, stats.c and supervisor.c.
+ * This file sets the process (jail6-datapath) up: options, namespace,
+ * signals, what it opens before it drops its privileges (privdrop.c); and
+ * it logs. The jobs are in dp_tun.c, dp_raw.c, dp_loop.c, dp_route.c,
+ * keepalive.c, ebpf.c and dp_stats.c; the parent's side is supervisor.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,9 +29,10 @@
 #include <sys/signalfd.h>
 
 #include "model/model.h"
+#include "tunnel/ctl.h"
 #include "tunnel/dp_int.h"
+#include "util/testhook.h"
 #include "tunnel/ebpf.h"
-#include "util/notify.h"
 
 #define PTB_RATE        100                 /* Packet Too Big per second ... */
 #define PTB_BURST       100                 /* ... with this burst */
@@ -109,7 +113,7 @@ int tunnel_path(const char *run_dir, const char *name, const char *suffix, char 
 }
 
 /* Enter the host namespace named by o, if any. */
-static int enter_netns(const struct tunnel_opts *o)
+int dp_enter_netns(const struct tunnel_opts *o)
 {
 	char path[PATH_MAX];
 	int fd, r = 0;
@@ -154,6 +158,11 @@ static int signals_open(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+#ifdef JAIL6_TEST_HOOKS
+	/* the test build: SIGUSR2 makes the loop call what seccomp forbids
+	 * (dp_loop.c; t_privdrop.sh) */
+	sigaddset(&set, SIGUSR2);
+#endif
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -163,11 +172,6 @@ static int signals_open(void)
 /* Free what x holds; NULL-tolerant. */
 static void free_dp_ctx(struct dp_ctx *x)
 {
-	if (x->notify_fd >= 0) {
-		if (x->notified_ready)
-			notify_send(x->notify_fd, "STOPPING=1");
-		close(x->notify_fd);
-	}
 	if (!x)
 		return;
 	if (x->tun_fd >= 0)
@@ -183,7 +187,31 @@ static void free_dp_ctx(struct dp_ctx *x)
 	free(x);
 }
 
-int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
+/* The previous process's stats from the parent (CTL_CARRY, the first
+ * message; bounded wait). */
+static int carry_read(struct dp_ctx *x)
+{
+	struct pollfd p = { .fd = x->ctl_fd, .events = POLLIN };
+	struct ctl_msg m;
+	int r;
+
+	if (x->ctl_fd < 0)
+		return 0;
+	if ((r = poll(&p, 1, 5000)) <= 0)
+		return r < 0 ? -errno : -ETIMEDOUT;
+	if ((r = ctl_recv(x->ctl_fd, &m, NULL)) < 0)
+		return r;
+	if (m.type != CTL_CARRY)
+		return -EBADMSG;
+	if (m.arg[0]) {
+		x->carry = m.s;
+		x->has_carry = true;
+	}
+	return 0;
+}
+
+int tunnel_datapath(const struct tunnel_opts *o, int ctl_fd, bool create_tun, unsigned restarts,
+		    const struct tunnel_drop *d)
 {
 	struct dp_ctx *x = calloc(1, sizeof(*x));
 	char la[INET_ADDRSTRLEN] = "auto", ra[INET_ADDRSTRLEN];
@@ -192,13 +220,27 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 
 	if (!x)
 		return -ENOMEM;
-	x->tun_fd = x->raw_fd = x->sig_fd = x->ka_fd = x->notify_fd = -1;
+	x->tun_fd = x->raw_fd = x->sig_fd = x->ka_fd = -1;
+	x->ctl_fd = ctl_fd;
+	x->drop = d;
 	x->o = o;
 	x->restarts = restarts;
 	x->started = time(NULL);
+	/* the log's time is UTC: the zone files are read now, not in the
+	 * empty root */
+	tzset();
 	if (tunnel_opts_check(o, &why) < 0) {
 		dp_log(o, "%s", why);
 		r = -EINVAL;
+		goto cleanup;
+	}
+	if ((r = carry_read(x)) < 0) {
+		dp_log(o, "the parent's first message: %s", strerror(-r));
+		goto cleanup;
+	}
+	/* from here on the loop reads it as it reads its other descriptors */
+	if (ctl_fd >= 0 && fcntl(ctl_fd, F_SETFL, fcntl(ctl_fd, F_GETFL) | O_NONBLOCK) < 0) {
+		r = -errno;
 		goto cleanup;
 	}
 	x->rx_mem = malloc((size_t)RX_BATCH * RX_BUFSZ);
@@ -217,15 +259,14 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 	if (r < 0)
 		goto cleanup;
 	x->sig_fd = r;
-	/* under a Type=notify unit: READY=1 with the first stats (the
-	 * datapath is up), WATCHDOG=1 with each after */
-	if (o->notify && (r = notify_open()) < -1)
-		dp_log(o, "$NOTIFY_SOCKET: %s; the service manager is not told", strerror(-r));
-	else if (o->notify)
-		x->notify_fd = r;
 	/* everything below lives in the host namespace */
-	if ((r = enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0 || (r = dp_route_open(x)) < 0)
+	if ((r = dp_enter_netns(o)) < 0 || (r = dp_tun_open(x, create_tun)) < 0 || (r = dp_route_open(x)) < 0)
 		goto cleanup;
+	/* the keepalive's raw ICMPv6 socket, while it may be opened */
+	if (o->keepalive && (r = dp_keepalive_open(x)) < 0) {
+		dp_log(o, "the keepalive's ICMPv6 socket: %s", strerror(-r));
+		goto cleanup;
+	}
 	/* with a via, the source comes from the route through via only, and
 	 * the datapath holds while there is none (dp_route.c) */
 	if (!o->local_auto)
@@ -240,12 +281,13 @@ int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts)
 	else if (!x->local_known)
 		dp_log(o, "local = auto: no route to the remote yet; retrying every second");
 	if (o->ebpf) {
+		/* (it drops the privileges itself, once its programs are on) */
 		r = dp_ebpf_run(x);
 		if (r != -EOPNOTSUPP || !o->ebpf_or_userspace)
 			goto cleanup;
 		dp_log(o, "the eBPF datapath cannot run here: the userspace one runs");
 	}
-	if ((r = dp_raw_open(x)) < 0)
+	if ((r = dp_raw_open(x)) < 0 || (r = dp_privdrop(x, d)) < 0)
 		goto cleanup;
 	dp_rx_init(x);
 	if (restarts > 0)

@@ -1,12 +1,16 @@
 /*
  * `jail6 tunnel run`: the userspace 6in4 datapath daemon. A TUN device on
  * the IPv6 side, a raw IPv4 socket for protocol 41 on the other; the packet
- * decisions are datapath.c's. With supervise it daemonizes and keeps one
- * datapath process running (restarted when it dies). Linux only.
+ * decisions are datapath.c's. The datapath is its own small program,
+ * jail6-datapath (src/datapath/main.c), which runs unprivileged once set
+ * up (privdrop.c); `jail6 tunnel run` is its privileged parent
+ * (supervisor.c): in the foreground it waits on one datapath process, with
+ * supervise it daemonizes and keeps one running (restarted when it dies).
+ * Linux only.
  *
  * Files (paths given by the caller; tunnel_path() gives the defaults the
- * Linux backend uses): the pidfile holds the supervisor's pid; the stats
- * file is JSON, rewritten atomically about once a second:
+ * Linux backend uses): the pidfile holds the parent's pid; the stats
+ * file, written by the parent with what the datapath sends it, is JSON, rewritten atomically about once a second:
  *   {"pid":N,"name":"he0","local":"A.B.C.D","remote":"A.B.C.D","ttl":64,
  *    "mtu":1480,"started":UNIXTIME,"restarts":N,"rx_packets":N,"rx_bytes":N,
  *    "tx_packets":N,"tx_bytes":N,"ptb_sent":N,"drops":{"wrong_source":N,...},
@@ -72,6 +76,8 @@ struct tunnel_opts {
 	const char *pidfile;
 	const char *stats;
 	const char *log;           /* supervise: stdout and stderr go here */
+	const char *user;          /* the datapath's user (tunnel_user); NULL =
+				    * the default */
 	bool notify;               /* foreground: sd_notify READY=1 once up, then
 				    * WATCHDOG=1 with each stats write (about
 				    * once a second), when $NOTIFY_SOCKET is set */
@@ -93,29 +99,60 @@ int tunnel_mtu_of_link(int link_mtu);
  */
 int tunnel_path(const char *run_dir, const char *name, const char *suffix, char *buf, size_t len);
 
+/* How the datapath process gives up its privileges once it has opened
+ * what it needs (privdrop.c): the user and group it becomes (no
+ * supplementary group) and the empty directory it makes its root. */
+struct tunnel_drop {
+	uid_t uid;
+	gid_t gid;
+	const char *root;
+};
+
 /*
- * Run the datapath in this process until SIGTERM or SIGINT (then the final
- * stats are written): enter the host namespace, attach to the TUN device
- * (create_tun: create a non-persistent one when it does not exist), open the
- * raw socket and move packets. SIGHUP makes it read the TUN device's MTU
- * again and write the stats at once. restarts is what the stats say (the
- * supervisor's count; 0 in the foreground). Returns 0 after SIGTERM or
- * SIGINT, or -errno when setting up failed (logged to stderr, naming the
- * object).
+ * jail6-datapath's work (src/datapath/main.c): run the datapath in this
+ * process until SIGTERM or SIGINT, or until its parent's end of ctl_fd
+ * (ctl.h) closes. Enter the host namespace, attach to the TUN device
+ * (create_tun: create a non-persistent one when it does not exist), open
+ * the raw socket (and the keepalive's, the route watcher's netlink
+ * sockets, or load and attach the eBPF programs), then drop every
+ * privilege as d says, and move packets. SIGHUP makes it read the TUN
+ * device's MTU again and send the stats at once. restarts is what the
+ * stats say (the supervisor's count; 0 in the foreground). Returns 0 after
+ * SIGTERM or SIGINT, or -errno when setting up failed (logged to stderr,
+ * naming the object).
+ */
+int tunnel_datapath(const struct tunnel_opts *o, int ctl_fd, bool create_tun, unsigned restarts,
+		    const struct tunnel_drop *d);
+
+/*
+ * `jail6 tunnel run --foreground`: run jail6-datapath (tunnel_datapath)
+ * as a child of this process, which stays its privileged parent until it
+ * ends (supervisor.c): it writes the stats file, tells a service manager
+ * READY=1 and WATCHDOG=1 (o->notify), runs `jail6 tunnel restore` when the
+ * child asks, forwards SIGHUP, SIGTERM and SIGINT, and removes the eBPF
+ * datapath's tc filters once the child is gone. Returns 0 after SIGTERM
+ * or SIGINT, or -errno (the child's setup failed: its log says why).
  */
 int tunnel_run(const struct tunnel_opts *o, bool create_tun, unsigned restarts);
 
 /*
  * Become a daemon supervising the datapath: fork (the parent returns 0 once
  * the pidfile is written, or -errno), setsid, stdio to o->log, write
- * o->pidfile, then run the datapath in a child process and restart it when it
- * exits or is killed (at most 5 restarts in 10 s, then one a second). SIGHUP
- * is passed on to the datapath. SIGTERM or SIGINT stop the child (SIGKILL
- * after 3 s) and remove the pidfile. The
+ * o->pidfile, then run jail6-datapath as a child process, as tunnel_run
+ * does, and restart it when it exits or is killed (at most 5 restarts in
+ * 10 s, then one a second). SIGHUP is passed on to the datapath. SIGTERM or
+ * SIGINT stop the child (SIGKILL after 3 s) and remove the pidfile. The
  * daemon itself never returns: it exits. -EEXIST when the pidfile names a
  * live process already.
  */
 int tunnel_supervise(const struct tunnel_opts *o);
+
+/* The user the datapath runs as (o->user; NULL: TUNNEL_USER_DEFAULT, or
+ * where there is no such user nobody, else uid and gid 65534): a name, or
+ * UID[:GID] in numbers. 0 with *uid and *gid (never 0), or -errno with a
+ * static reason in *why. */
+#define TUNNEL_USER_DEFAULT "_jail6"
+int tunnel_user(const char *user, uid_t *uid, gid_t *gid, const char **why);
 
 /* Where an eBPF datapath's tc filters are: the handle (the TUN device's
  * ifindex when attached; 0 = none) on the TUN device's egress and the

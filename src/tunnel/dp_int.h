@@ -2,8 +2,10 @@
  * Inside `jail6 tunnel run`: what the files of the datapath process share.
  * daemon.c sets the process up and logs, dp_tun.c attaches to the TUN
  * device, dp_raw.c owns the raw protocol-41 socket and our addresses,
- * dp_loop.c moves packets, stats.c writes the stats file, keepalive.c pings
- * the peer, supervisor.c keeps a datapath process running. Not for use outside src/tunnel.
+ * dp_loop.c moves packets, dp_stats.c sends the stats to the parent,
+ * keepalive.c pings the peer, privdrop.c drops the privileges. These are
+ * the files of jail6-datapath (src/datapath/main.c); supervisor.c, the
+ * parent's side, is jail6's. Not for use outside src/tunnel.
  */
 #ifndef JAIL6_TUNNEL_DP_INT_H
 #define JAIL6_TUNNEL_DP_INT_H
@@ -40,8 +42,13 @@ struct dp_ctx {
 	struct dp_config cfg;
 	struct dp_counters ctr;
 	int tun_fd, raw_fd, sig_fd;
-	int notify_fd;              /* $NOTIFY_SOCKET (util/notify.h), or -1 */
-	bool notified_ready;        /* READY=1 sent: each flush is a WATCHDOG=1 */
+	int ctl_fd;                 /* to the parent (ctl.h), or -1 */
+	bool dropped;               /* privileges dropped (privdrop.c): tc
+				     * changes go through the parent */
+	const struct tunnel_drop *drop; /* how to drop them */
+	bool hup;                   /* a CTL_HUP came (maybe while awaiting an answer) */
+	bool has_carry;             /* the previous process's stats (CTL_CARRY) */
+	struct tunnel_stats carry;
 	bool vnet;                  /* every TUN read/write has a vnet header */
 	int link_mtu;               /* the TUN device's MTU when last read */
 	unsigned restarts;
@@ -56,8 +63,7 @@ struct dp_ctx {
 	bool held;                  /* the route to the remote is not via: drop */
 	bool route_logged;          /* the reason of the hold was logged */
 	uint64_t route_ms;          /* last route check */
-	pid_t restore_pid;          /* `jail6 tunnel restore` running, or 0 */
-	uint64_t restore_ms;        /* when it was last started */
+	uint64_t restore_ms;        /* when the parent was last asked for a restore */
 	struct dp_ratelimit ptb_rl;
 	bool has_ptb_src;
 	uint8_t ptb_src[16];
@@ -94,6 +100,9 @@ static inline uint64_t dp_now_ms(void)
  * timestamped and naming the tunnel and the process. */
 void dp_log(const struct tunnel_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* daemon.c: enter the host namespace o names (if any). 0 or -errno (logged). */
+int dp_enter_netns(const struct tunnel_opts *o);
+
 /* daemon.c: log an I/O error of kind k, at most once per ERRLOG_MIN_MS. */
 void dp_errlog(struct dp_ctx *x, int k, const char *what, int err);
 
@@ -122,15 +131,21 @@ void dp_route_close(struct dp_ctx *x);
 void dp_rx_init(struct dp_ctx *x);
 int dp_loop(struct dp_ctx *x);
 
-/* keepalive.c: once a second (from the stats tick): count the echo replies
+/* keepalive.c: open its socket (before the privileges go); once a second (from the stats tick): count the echo replies
  * that came, send an echo request to the peer when one is due; and close. */
+int dp_keepalive_open(struct dp_ctx *x);
 void dp_keepalive(struct dp_ctx *x, uint64_t now_ms);
 void dp_keepalive_close(struct dp_ctx *x);
 
-/* stats.c: write the stats file (and tell a service manager the datapath is
- * ready, then alive, each time: util/notify.h); take over the previous
- * process's counters. */
+/* dp_stats.c: send the stats to the parent (which writes the file and tells
+ * a service manager the datapath is ready, then alive); take over the
+ * previous process's counters (CTL_CARRY). */
 void dp_stats_flush(struct dp_ctx *x);
 void dp_stats_carry_over(struct dp_ctx *x);
+
+/* privdrop.c: the empty root, the unprivileged user, no capabilities,
+ * no_new_privs, the seccomp allow-list. 0 or -errno (logged). */
+struct tunnel_drop;
+int dp_privdrop(struct dp_ctx *x, const struct tunnel_drop *d);
 
 #endif

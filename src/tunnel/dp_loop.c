@@ -12,10 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "tunnel/ctl.h"
 #include "tunnel/dp_int.h"
+#include "util/testhook.h"
 
 #define RX_ROUNDS       8                   /* recvmmsg calls per wakeup */
 #define TX_READS        256                 /* TUN reads per wakeup ... */
@@ -317,35 +320,80 @@ static void tx_burst(struct dp_ctx *x)
 	tx_flush(x);
 }
 
+/* SIGHUP, or the parent's CTL_HUP: take the TUN device's MTU again and
+ * send the stats at once (apply waits for them to say the new MTU). */
+static void dp_hup(struct dp_ctx *x)
+{
+	int r;
+
+	if ((r = dp_tun_mtu_sync(x)) < 0)
+		dp_errlog(x, ERRLOG_TUN, "read the MTU of the TUN device", -r);
+	dp_stats_flush(x);
+}
+
 /* Read the pending signals. SIGHUP: take the TUN device's MTU again and
  * write the stats at once (apply waits for them to say the new MTU).
  * SIGTERM, SIGINT: true, the loop ends. */
 static bool dp_signals(struct dp_ctx *x)
 {
 	struct signalfd_siginfo si;
-	int r;
 
 	while (read(x->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+#ifdef JAIL6_TEST_HOOKS
+		/* the test build: a system call outside the seccomp
+		 * allow-list (privdrop.c), which must kill the process */
+		if (si.ssi_signo == SIGUSR2) {
+			dp_log(x->o, "test hook: calling getcwd, which seccomp forbids");
+			char cwd[64];
+			if (syscall(SYS_getcwd, cwd, sizeof(cwd)) >= 0)
+				dp_log(x->o, "test hook: getcwd was allowed");
+			continue;
+		}
+#endif
 		if (si.ssi_signo != SIGHUP) {
 			dp_log(x->o, "signal %u: stopping", si.ssi_signo);
 			return true;
 		}
-		if ((r = dp_tun_mtu_sync(x)) < 0)
-			dp_errlog(x, ERRLOG_TUN, "read the MTU of the TUN device", -r);
-		dp_stats_flush(x);
+		dp_hup(x);
 	}
 	return false;
 }
 
-/* The poll loop, until SIGTERM or SIGINT. */
+/* What the parent sent: CTL_HUP (its other answers are read where they
+ * are awaited). True when its end is closed or shut down: the loop ends,
+ * the parent stops us or is gone. */
+static bool dp_parent(struct dp_ctx *x)
+{
+	for (int i = 0; i < 16; i++) {
+		struct ctl_msg m;
+		int r = ctl_recv(x->ctl_fd, &m, NULL);
+
+		if (r == -EAGAIN)
+			break;
+		if (r == -EPIPE || (r < 0 && r != -EBADMSG)) {
+			dp_log(x->o, "the parent's end of the control channel closed: stopping");
+			return true;
+		}
+		if (r == 0 && m.type == CTL_HUP)
+			x->hup = true;
+	}
+	if (x->hup) {
+		x->hup = false;
+		dp_hup(x);
+	}
+	return false;
+}
+
+/* The poll loop, until SIGTERM or SIGINT, or the parent is gone. */
 int dp_loop(struct dp_ctx *x)
 {
 	uint64_t next_stats = dp_now_ms() + STATS_EVERY_MS;
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[5] = {
 		{ .fd = x->tun_fd, .events = POLLIN },
 		{ .fd = x->raw_fd, .events = POLLIN },
 		{ .fd = x->sig_fd, .events = POLLIN },
 		{ .fd = dp_route_fd(x), .events = POLLIN }, /* -1 (ignored) without a via */
+		{ .fd = x->ctl_fd, .events = POLLIN },      /* -1 without a parent */
 	};
 	int r;
 
@@ -353,11 +401,13 @@ int dp_loop(struct dp_ctx *x)
 		uint64_t t = dp_now_ms();
 		int timeout = next_stats > t ? (int)(next_stats - t) : 0;
 
-		if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 5, timeout) < 0 && errno != EINTR) {
 			dp_log(x->o, "poll: %s", strerror(errno));
 			return -errno;
 		}
 		if (pfd[2].revents && dp_signals(x))
+			return 0;
+		if (pfd[4].revents && dp_parent(x))
 			return 0;
 		/* the route first: a batch read below is sent or held by it */
 		if (pfd[3].revents)

@@ -14,33 +14,28 @@
  *    and no other uplink's address ever becomes its source (the eBPF
  *    datapath's loader reads x->held: ebpf.c, refresh);
  *  - while it holds and via is on-link again (the kernel routes via
- *    directly, with no gateway: the VPN is back), it runs `jail6 tunnel
- *    restore NAME`, which puts back the host route that the store records
+ *    directly, with no gateway: the VPN is back), it asks its parent
+ *    (ctl.h: CTL_RESTORE; the datapath itself runs unprivileged) to run
+ *    `jail6 tunnel restore NAME`, which puts back the host route that the store records
  *    as jail6's (engine_tunnel_restore); that route's event ends the hold.
  *
  * Why a watcher in the datapath and not a hook of the VPN: docs/architecture.md.
  */
 #include <errno.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/wait.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include "tunnel/ctl.h"
 #include "tunnel/dp_int.h"
 
 #define ROUTE_EVERY_MS  5000                /* look without events too */
 #define RESTORE_MIN_MS  2000                /* at most one restore started per 2 s */
-#define RESTORE_LOCK_S  "10"                /* how long it waits for the store's lock */
-#define RESTORE_STOP_MS 2000                /* SIGTERM at exit, then SIGKILL */
 #define NL_BUFSZ        8192
-
-extern char **environ;
 
 /* What the kernel answered to RTM_GETROUTE. */
 struct rt_answer {
@@ -106,7 +101,6 @@ int dp_route_open(struct dp_ctx *x)
 	struct timeval tv = { .tv_sec = 1 };
 	int r;
 
-	x->restore_pid = 0;
 	if (!x->o->has_via)
 		return 0;
 	x->nl_req = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
@@ -127,79 +121,21 @@ int dp_route_fd(const struct dp_ctx *x)
 	return x->nl_ev ? mnl_socket_get_fd(x->nl_ev) : -1;
 }
 
-/* Reap a finished `jail6 tunnel restore`. */
-static void restore_reap(struct dp_ctx *x)
-{
-	int st;
-
-	if (x->restore_pid <= 0 || waitpid(x->restore_pid, &st, WNOHANG) != x->restore_pid)
-		return;
-	x->restore_pid = 0;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		dp_log(x->o, "jail6 tunnel restore %s failed (%s %d; its message is above); trying again while held",
-		       x->o->name, WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-}
-
-/* Run `jail6 -s STATE ... tunnel restore NAME --remote R --via G` (this
- * very binary), one at a time, at most every RESTORE_MIN_MS. */
+/* Ask the parent to run `jail6 tunnel restore` (the datapath has no
+ * privilege left to change a route or the store, nor a program to run:
+ * privdrop.c), at most every RESTORE_MIN_MS; the parent runs one at a
+ * time (supervisor.c). */
 static void restore_start(struct dp_ctx *x)
 {
-	char remote[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
-	char *argv[24];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	sigset_t none, def;
+	struct ctl_msg m = { .type = CTL_RESTORE };
 	uint64_t t = dp_now_ms();
-	pid_t pid;
-	int n = 0, r;
+	int r;
 
-	if (x->restore_pid > 0 || !x->o->state_dir || (x->restore_ms && t - x->restore_ms < RESTORE_MIN_MS))
+	if (x->ctl_fd < 0 || (x->restore_ms && t - x->restore_ms < RESTORE_MIN_MS))
 		return;
 	x->restore_ms = t;
-	inet_ntop(AF_INET, x->cfg.remote, remote, sizeof(remote));
-	inet_ntop(AF_INET, x->o->via.bytes, via, sizeof(via));
-	argv[n++] = "jail6";
-	argv[n++] = "-s";
-	argv[n++] = (char *)x->o->state_dir;
-	if (x->o->host_netns) {
-		argv[n++] = "--host-netns";
-		argv[n++] = (char *)x->o->host_netns;
-	}
-	if (x->o->runtime_dir) {
-		argv[n++] = "--runtime-dir";
-		argv[n++] = (char *)x->o->runtime_dir;
-	}
-	argv[n++] = "--lock-timeout";
-	argv[n++] = RESTORE_LOCK_S;
-	argv[n++] = "tunnel";
-	argv[n++] = "restore";
-	argv[n++] = (char *)x->o->name;
-	argv[n++] = "--remote";
-	argv[n++] = remote;
-	argv[n++] = "--via";
-	argv[n++] = via;
-	argv[n] = NULL;
-	/* the datapath blocks its signals (signalfd) and ignores SIGPIPE:
-	 * the child gets neither */
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setsigmask(&sa, &none);
-	posix_spawnattr_setsigdefault(&sa, &def);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	r = posix_spawn(&pid, "/proc/self/exe", &fa, &sa, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&sa);
-	if (r) {
-		dp_log(x->o, "start jail6 tunnel restore: %s", strerror(r));
-		return;
-	}
-	x->restore_pid = pid;
-	dp_log(x->o, "%s is on-link again: jail6 tunnel restore (pid %ld) puts the host route to %s back", via,
-	       (long)pid, remote);
+	if ((r = ctl_send(x->ctl_fd, &m, -1)) < 0)
+		dp_log(x->o, "ask the parent for jail6 tunnel restore: %s", strerror(-r));
 }
 
 void dp_route_check(struct dp_ctx *x)
@@ -211,7 +147,6 @@ void dp_route_check(struct dp_ctx *x)
 	if (!x->o->has_via || !x->nl_req)
 		return;
 	x->route_ms = dp_now_ms();
-	restore_reap(x);
 	inet_ntop(AF_INET, x->cfg.remote, rs, sizeof(rs));
 	inet_ntop(AF_INET, x->o->via.bytes, vs, sizeof(vs));
 	r = route_get(x, x->cfg.remote, &a);
@@ -266,7 +201,6 @@ void dp_route_tick(struct dp_ctx *x)
 {
 	if (!x->o->has_via)
 		return;
-	restore_reap(x);
 	/* while held, every tick: the restore is retried */
 	if (x->held || dp_now_ms() - x->route_ms >= ROUTE_EVERY_MS)
 		dp_route_check(x);
@@ -274,21 +208,6 @@ void dp_route_tick(struct dp_ctx *x)
 
 void dp_route_close(struct dp_ctx *x)
 {
-	uint64_t until = dp_now_ms() + RESTORE_STOP_MS;
-
-	if (x->restore_pid > 0) {
-		/* our child, not reaped yet: the pid is its */
-		pid_t w = 0;
-
-		kill(x->restore_pid, SIGTERM);
-		while ((w = waitpid(x->restore_pid, NULL, WNOHANG)) == 0 && dp_now_ms() < until)
-			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
-		if (w == 0) {
-			kill(x->restore_pid, SIGKILL);
-			waitpid(x->restore_pid, NULL, 0);
-		}
-		x->restore_pid = 0;
-	}
 	if (x->nl_ev)
 		mnl_socket_close(x->nl_ev);
 	if (x->nl_req)

@@ -21,6 +21,7 @@
  * replaces them, and tunnel_ebpf_cleanup() removes them.
  */
 #include <errno.h>
+#include <poll.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 #include <libmnl/libmnl.h>
 
 #include "model/model.h"
+#include "tunnel/ctl.h"
 #include "tunnel/dp_int.h"
 #include "tunnel/ebpf.h"
 #include "tunnel/ebpf_shared.h"
@@ -288,6 +290,65 @@ int tunnel_ebpf_cleanup(const struct tunnel_ebpf_tc *tc)
 	return r;
 }
 
+int tunnel_ebpf_decap_attach(int ifindex, int prog_fd, uint32_t handle, bool *created)
+{
+	*created = false;
+	return tc_attach(ifindex, BPF_TC_INGRESS, prog_fd, handle, created);
+}
+
+int tunnel_ebpf_decap_detach(int ifindex, uint32_t handle, bool own_clsact)
+{
+	return tc_detach(ifindex, BPF_TC_INGRESS, handle, own_clsact);
+}
+
+/* Ask the parent for a tc change on the ingress of ifindex (ctl.h: CTL_TC)
+ * and wait (bounded) for its answer: 0 or -errno, *created as the attach
+ * says. */
+static int parent_tc(struct dp_ctx *x, bool attach, int ifindex, uint32_t handle, bool own, bool *created)
+{
+	struct ctl_msg m = { .type = CTL_TC, .arg = { attach, ifindex, (int32_t)handle, own } };
+	struct pollfd p = { .fd = x->ctl_fd, .events = POLLIN };
+	int r;
+
+	if (created)
+		*created = false;
+	if (x->ctl_fd < 0)
+		return -EPERM;
+	if ((r = ctl_send(x->ctl_fd, &m, -1)) < 0)
+		return r;
+	for (;;) {
+		if ((r = poll(&p, 1, 3000)) <= 0)
+			return r < 0 ? -errno : -ETIMEDOUT;
+		if ((r = ctl_recv(x->ctl_fd, &m, NULL)) < 0)
+			return r;
+		if (m.type == CTL_HUP)
+			x->hup = true;
+		if (m.type != CTL_TC_DONE)
+			continue;
+		if (created)
+			*created = m.arg[1] != 0;
+		return m.arg[0] > 0 ? -EIO : m.arg[0];
+	}
+}
+
+/* The decapsulator onto the ingress of ifindex: here while privileged,
+ * else by the parent. */
+static int decap_attach(struct ebpf_run *e, int ifindex, bool *created)
+{
+	if (e->x->dropped)
+		return parent_tc(e->x, true, ifindex, e->tc.handle, false, created);
+	return tunnel_ebpf_decap_attach(ifindex, bpf_program__fd(e->skel->progs.j6_decap), e->tc.handle, created);
+}
+
+/* A decapsulator's filter (handle) off the ingress of ifindex, and the
+ * clsact qdisc with it when own and nothing else is left on it. */
+static int decap_detach(struct ebpf_run *e, int ifindex, uint32_t handle, bool own)
+{
+	if (e->x->dropped)
+		return parent_tc(e->x, false, ifindex, handle, own, NULL);
+	return tunnel_ebpf_decap_detach(ifindex, handle, own);
+}
+
 /* The programs' counters, summed over the CPUs, into sum. */
 static int counters_sum(struct ebpf_run *e, __u64 sum[J6_CTR_N])
 {
@@ -323,17 +384,17 @@ static void decap_move(struct ebpf_run *e, int oif)
 	int r;
 
 	if (e->tc.underlay > 0) {
-		tc_detach(e->tc.underlay, BPF_TC_INGRESS, e->tc.handle, e->tc.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY);
+		decap_detach(e, e->tc.underlay, e->tc.handle, e->tc.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY);
 		e->tc.own_clsact &= ~TUNNEL_EBPF_CLSACT_UNDERLAY;
 		e->tc.underlay = 0;
 	}
 	if (oif <= 0)
 		return;
-	r = tc_attach(oif, BPF_TC_INGRESS, bpf_program__fd(e->skel->progs.j6_decap), e->tc.handle, &created);
+	r = decap_attach(e, oif, &created);
 	if (r < 0) {
 		dp_errlog(x, ERRLOG_SEND, "attach the decapsulator", -r);
 		if (created)
-			tc_detach(oif, BPF_TC_INGRESS, e->tc.handle, true);
+			decap_detach(e, oif, e->tc.handle, true);
 		return;
 	}
 	if (created)
@@ -343,8 +404,7 @@ static void decap_move(struct ebpf_run *e, int oif)
 	if (e->prev.underlay > 0 && e->prev.underlay == oif && e->prev.handle == e->tc.handle)
 		e->tc.own_clsact |= e->prev.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY;
 	else if (e->prev.underlay > 0)
-		tc_detach(e->prev.underlay, BPF_TC_INGRESS, e->prev.handle,
-			  e->prev.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY);
+		decap_detach(e, e->prev.underlay, e->prev.handle, e->prev.own_clsact & TUNNEL_EBPF_CLSACT_UNDERLAY);
 	e->prev.underlay = 0;
 	e->tc.underlay = oif;
 }
@@ -555,10 +615,14 @@ static void ebpf_stop(struct ebpf_run *e)
 	if (!e->stopped && counters_sum(e, sum) == 0)
 		counters_add(&e->x->ctr, sum);
 	e->stopped = true;
-	/* once detached, nothing holds the programs and their map */
-	if (tunnel_ebpf_cleanup(&e->tc) < 0)
-		dp_log(e->x->o, "detach the eBPF programs: some were left attached");
-	memset(&e->tc, 0, sizeof(e->tc));
+	/* once detached, nothing holds the programs and their map; without
+	 * the privilege (the usual case) the parent detaches them once this
+	 * process is gone, from where the last stats say they are */
+	if (!e->x->dropped) {
+		if (tunnel_ebpf_cleanup(&e->tc) < 0)
+			dp_log(e->x->o, "detach the eBPF programs: some were left attached");
+		memset(&e->tc, 0, sizeof(e->tc));
+	}
 	e->underlay_name[0] = '\0';
 	j6_ebpf__destroy(e->skel);
 	e->skel = NULL;
@@ -584,6 +648,16 @@ int dp_ebpf_run(struct dp_ctx *x)
 	 * counted as the userspace datapath counts them) */
 	if (r == 0)
 		r = dp_raw_open(x);
+	/* the parent moves the decapsulator to a new underlay once this
+	 * process may not: it gets the program now; then the privileges go */
+	if (r == 0 && e.decap && x->ctl_fd >= 0) {
+		struct ctl_msg m = { .type = CTL_DECAP_PROG };
+		r = ctl_send(x->ctl_fd, &m, bpf_program__fd(e.skel->progs.j6_decap));
+		if (r < 0)
+			dp_log(x->o, "pass the decapsulator to the parent: %s", strerror(-r));
+	}
+	if (r == 0)
+		r = dp_privdrop(x, x->drop);
 	if (r < 0) {
 		ebpf_stop(&e);
 		free(e.percpu);

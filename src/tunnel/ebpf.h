@@ -16,6 +16,16 @@
  */
 int tunnel_ebpf_cleanup(const struct tunnel_ebpf_tc *tc);
 
+/* For the datapath's parent (supervisor.c), which moves the decapsulator
+ * once the datapath has no privilege left: attach the program prog_fd as
+ * filter handle to the ingress of ifindex (*created: its clsact qdisc was
+ * made for it), or detach the filter handle from there (and the qdisc
+ * when own_clsact and no filter is left). 0 or -errno. */
+#include <stdbool.h>
+#include <stdint.h>
+int tunnel_ebpf_decap_attach(int ifindex, int prog_fd, uint32_t handle, bool *created);
+int tunnel_ebpf_decap_detach(int ifindex, uint32_t handle, bool own_clsact);
+
 /* Inside the datapath process (dp_int.h's struct dp_ctx, attached to the
  * TUN device, its local address looked for): run the eBPF datapath until
  * SIGTERM or SIGINT, then detach it. 0, -EOPNOTSUPP when the programs do

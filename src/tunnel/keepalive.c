@@ -16,8 +16,10 @@
 
 #include "tunnel/dp_int.h"
 
-/* The socket: echo replies only, on the tunnel's device only. */
-static int ka_open(struct dp_ctx *x)
+/* The socket: echo replies only, on the tunnel's device only. Opened
+ * before the datapath drops its privileges (a raw socket needs
+ * CAP_NET_RAW). */
+int dp_keepalive_open(struct dp_ctx *x)
 {
 	struct icmp6_filter f;
 	int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6), r;
@@ -82,7 +84,7 @@ void dp_keepalive(struct dp_ctx *x, uint64_t now_ms)
 
 	if (!x->o->keepalive)
 		return;
-	if (x->ka_fd < 0 && (r = ka_open(x)) < 0) {
+	if (x->ka_fd < 0 && (r = dp_keepalive_open(x)) < 0) {
 		dp_errlog(x, ERRLOG_KEEPALIVE, "open the keepalive's ICMPv6 socket", -r);
 		return;
 	}

@@ -1,5 +1,7 @@
 /* The stats file of a tunnel's datapath: JSON, rewritten atomically (its
- * format is in daemon.h), and the datapath's side of it. */
+ * format is in daemon.h) by the datapath's parent with what the datapath
+ * sends it (dp_stats.c, ctl.h), and read by status and apply. This is the
+ * one writer; jail6-datapath, which links no jansson, has none. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,10 +12,8 @@
 #include <sys/stat.h>
 #include <arpa/inet.h>
 
-#include "tunnel/dp_int.h"
-#include "tunnel/ebpf.h"
+#include "tunnel/daemon.h"
 #include "util/fs.h"
-#include "util/notify.h"
 
 json_t *tunnel_stats_json(const struct tunnel_stats *s)
 {
@@ -141,77 +141,4 @@ int64_t tunnel_stats_age(const struct tunnel_stats *s, int64_t now)
 	if (!s->updated)
 		return INT64_MAX;
 	return now > s->updated ? now - s->updated : 0;
-}
-
-/* Write the datapath's stats file, if it has one (the eBPF datapath's
- * part: dp_ebpf_stats); failures are logged once in a while, never fatal. */
-void dp_stats_flush(struct dp_ctx *x)
-{
-	struct tunnel_stats s = { .pid = getpid(), .ttl = x->o->ttl, .mtu = x->cfg.mtu,
-				  .started = x->started, .restarts = x->restarts, .c = x->ctr,
-				  .keepalive = x->o->keepalive, .ka_sent = x->ka_sent, .ka_replies = x->ka_replies };
-	int r;
-
-	/* the datapath is up (the first flush) or its loop still turns */
-	if (x->notify_fd >= 0 && notify_send(x->notify_fd, x->notified_ready ? "WATCHDOG=1" :
-							  "READY=1\nSTATUS=datapath up") == 0)
-		x->notified_ready = true;
-	snprintf(s.datapath, sizeof(s.datapath), "userspace");
-	/* (the eBPF datapath's configuration follows the host here, with or
-	 * without a stats file) */
-	if (x->ebpf)
-		dp_ebpf_stats(x, &s);
-	/* a packet from the remote since the last look (either datapath
-	 * counts what it decapsulated in rx_packets) */
-	s.updated = (int64_t)time(NULL);
-	if (s.c.rx_packets != x->rx_seen) {
-		x->rx_seen = s.c.rx_packets;
-		x->last_rx = s.updated;
-	}
-	s.last_rx = x->last_rx;
-	if (!x->o->stats)
-		return;
-	snprintf(s.name, sizeof(s.name), "%s", x->o->name);
-	inet_ntop(AF_INET, x->cfg.local, s.local, sizeof(s.local));
-	inet_ntop(AF_INET, x->cfg.remote, s.remote, sizeof(s.remote));
-	if (x->o->has_via) {
-		inet_ntop(AF_INET, x->o->via.bytes, s.via, sizeof(s.via));
-		s.held = x->held;
-	}
-	r = tunnel_stats_write(x->o->stats, &s);
-	if (r < 0 && (!x->errlog_ms[ERRLOG_STATS] || dp_now_ms() - x->errlog_ms[ERRLOG_STATS] >= ERRLOG_MIN_MS)) {
-		x->errlog_ms[ERRLOG_STATS] = dp_now_ms();
-		dp_log(x->o, "write stats %s: %s", x->o->stats, strerror(-r));
-	}
-}
-
-int dp_stats_ebpf_tc(struct dp_ctx *x, struct tunnel_ebpf_tc *tc)
-{
-	struct tunnel_stats old;
-	int r;
-
-	if (!x->o->stats)
-		return -ENOENT;
-	r = tunnel_stats_read(x->o->stats, &old);
-	if (r < 0)
-		return r;
-	if (strcmp(old.name, x->o->name) || strcmp(old.datapath, "ebpf"))
-		return -ENOENT;
-	*tc = old.tc;
-	return 0;
-}
-
-/* Counters from the previous datapath process of this tunnel, so that they
- * only ever grow across restarts. */
-void dp_stats_carry_over(struct dp_ctx *x)
-{
-	struct tunnel_stats old;
-
-	if (!x->o->stats || tunnel_stats_read(x->o->stats, &old) < 0 || strcmp(old.name, x->o->name))
-		return;
-	x->ctr = old.c;
-	x->rx_seen = old.c.rx_packets;
-	x->last_rx = old.last_rx;
-	x->ka_sent = old.ka_sent;
-	x->ka_replies = old.ka_replies;
 }

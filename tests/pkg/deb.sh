@@ -61,7 +61,11 @@ done
 # (the lab's files use the userspace datapath, which FreeBSD has not)
 out=$(/usr/sbin/jail6 -f /usr/share/jail6/examples/seed.conf plan --target freebsd 2>&1); rc=$?
 check "installed jail6 plan --target freebsd seed.conf" test $rc -eq 0 -a -n "$out"
-check "the helpers are where jail6 looks" test -x /usr/lib/jail6/jail6-init -a -x /usr/lib/jail6/jail6-start
+check "the helpers are where jail6 looks" test -x /usr/lib/jail6/jail6-init -a -x /usr/lib/jail6/jail6-start \
+	-a -x /usr/lib/jail6/jail6-datapath
+libs=$(ldd /usr/lib/jail6/jail6-datapath 2>&1)
+if ! grep -qE 'libcurl|libsqlite3|libjansson|liblxc|not found' <<<"$libs"; then ok "the installed jail6-datapath links none of libcurl, sqlite3, jansson, liblxc"; else
+	nok "the installed jail6-datapath links none of libcurl, sqlite3, jansson, liblxc" "$libs"; fi
 check "manual pages" test -f /usr/share/man/man8/jail6.8.gz -a -f /usr/share/man/man5/jail6.conf.5.gz -a -f /usr/share/man/man8/jail6-lab.8.gz
 
 # the conffile: listed, and as installed it declares nothing

@@ -21,6 +21,7 @@ allowed() {
 	model) echo "util" ;;
 	conf|plan|store) echo "model util" ;;
 	tunnel) echo "model util" ;;
+	datapath) echo "tunnel model util" ;;
 	os/linux) echo "os model plan tunnel util" ;;
 	os/freebsd) echo "os model plan util" ;;
 	os) echo "os/linux os/freebsd model plan tunnel util" ;;

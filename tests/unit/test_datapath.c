@@ -16,6 +16,10 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include "tunnel/ctl.h"
 #include "tunnel/daemon.h"
 #include "tunnel/datapath.h"
 
@@ -1099,6 +1103,71 @@ static void test_stats_liveness(void **st)
 	(void)st;
 }
 
+/* 20. The control channel between the datapath and its parent (ctl.h):
+ * one message per datagram, a descriptor along, the peer's end; and what
+ * a datapath sends, however wrong, is a stats file jansson reads back. */
+static void test_ctl_channel(void **st)
+{
+	char path[] = "/tmp/jail6-test-stats-XXXXXX";
+	struct ctl_msg m = { .type = CTL_STATS, .arg = { 1, 2, 3, 4 } }, g;
+	struct tunnel_stats r;
+	int sv[2], fd = -1, pfd = mkstemp(path);
+
+	assert_true(pfd >= 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	snprintf(m.s.name, sizeof(m.s.name), "he0");
+	m.s.c.rx_packets = 42;
+	assert_int_equal(ctl_send(sv[0], &m, pfd), 0);
+	assert_int_equal(ctl_recv(sv[1], &g, &fd), 0);
+	assert_int_equal(g.type, CTL_STATS);
+	assert_int_equal(g.arg[3], 4);
+	assert_true(g.s.c.rx_packets == 42);
+	assert_true(fd >= 0 && fd != pfd);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	/* a datagram of the wrong size is refused, the next one is read */
+	assert_int_equal(send(sv[0], "x", 1, 0), 1);
+	assert_int_equal(ctl_recv(sv[1], &g, NULL), -EBADMSG);
+	assert_int_equal(ctl_send(sv[0], &m, -1), 0);
+	assert_int_equal(ctl_recv(sv[1], &g, NULL), 0);
+	/* nothing there (non-blocking), then the peer's end */
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	assert_int_equal(ctl_recv(sv[1], &g, NULL), -EAGAIN);
+	close(sv[0]);
+	assert_int_equal(ctl_recv(sv[1], &g, NULL), -EPIPE);
+	close(sv[1]);
+
+	/* a hostile datapath's stats: unterminated strings, bytes a JSON
+	 * string must escape or cannot hold, another name, a wild bool */
+	memset(&m.s, 'A', sizeof(m.s));
+	memcpy(m.s.local, "1.2.3.4\"\n\x01", 11);
+	memset(m.s.remote, 0, sizeof(m.s.remote));
+	memcpy(m.s.remote, "\xff\xfe", 2);
+	memset(&m.s.held, 7, 1);
+	ctl_stats_sanitize(&m.s, "he0", 77);
+	assert_string_equal(m.s.name, "he0");
+	assert_int_equal(m.s.pid, 77);
+	assert_string_equal(m.s.local, "");
+	assert_string_equal(m.s.remote, "");
+	assert_int_equal(strlen(m.s.datapath), sizeof(m.s.datapath) - 1);
+	assert_true(m.s.held);
+	assert_int_equal(tunnel_stats_write(path, &m.s), 0);
+	assert_int_equal(tunnel_stats_read(path, &r), 0);
+	assert_string_equal(r.name, "he0");
+	assert_int_equal(r.pid, 77);
+	assert_string_equal(r.datapath, m.s.datapath);
+	assert_true(r.held);
+	/* printable ASCII stays, quotes and backslashes escaped by jansson */
+	snprintf(m.s.via, sizeof(m.s.via), "a\"b\\c");
+	ctl_stats_sanitize(&m.s, "he0", 77);
+	assert_int_equal(tunnel_stats_write(path, &m.s), 0);
+	assert_int_equal(tunnel_stats_read(path, &r), 0);
+	assert_string_equal(r.via, "a\"b\\c");
+	close(pfd);
+	unlink(path);
+	(void)st;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1124,6 +1193,7 @@ int main(void)
 		cmocka_unit_test(test_opts_check),
 		cmocka_unit_test(test_stats_file),
 		cmocka_unit_test(test_stats_liveness),
+		cmocka_unit_test(test_ctl_channel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
