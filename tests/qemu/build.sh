@@ -33,6 +33,7 @@ for tool in apt-get apt-cache dpkg-deb cpio gzip ldd find; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (install it: scripts/deps)"
 done
 [ -x "$JAIL6_BIN" ] || die "$JAIL6_BIN not built (run make)"
+[ -x "$PWD/$BUILD/jail6-datapath" ] || die "$PWD/$BUILD/jail6-datapath not built (run make)"
 [ -x "$XFER_BIN" ] || die "$XFER_BIN not built (run make drivers)"
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || die "busybox not found (apt-get install busybox-static)"
@@ -214,6 +215,8 @@ copy_elf() {
 }
 
 copy_elf "$JAIL6_BIN" /usr/sbin/jail6
+# the userspace and eBPF datapath's own program, found beside jail6
+copy_elf "$PWD/$BUILD/jail6-datapath" /usr/sbin/jail6-datapath
 # the TCP and UDP transfers across the tunnel (tests/qemu/xfer.c)
 copy_elf "$XFER_BIN" /usr/bin/xfer
 # iproute2's ip for set-up and assertions (busybox's ip knows neither

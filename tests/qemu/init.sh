@@ -41,10 +41,13 @@ j6() { ns=$1; shift; jail6 --host-netns "$ns" -s "/tmp/state-$ns" -f "/etc/jail6
 ip() { /sbin/ip "$@"; }
 not() { ! "$@"; }
 X() { ns=$1; shift; ip netns exec "$ns" "$@"; }
-# pids of live jail6 processes (the userspace datapath's supervisor and child)
+# pids of live jail6 processes (the datapath's supervisor, jail6, and its
+# child, jail6-datapath)
 j6_pids() {
 	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/exe" 2>/dev/null)" = /usr/sbin/jail6 ] && echo "${p#/proc/}"
+		case "$(readlink "$p/exe" 2>/dev/null)" in
+		/usr/sbin/jail6 | /usr/sbin/jail6-datapath) echo "${p#/proc/}" ;;
+		esac
 	done
 }
 # ping6 from namespace $1 to $2, $TRIES bounded tries (the first packets can
