@@ -60,7 +60,7 @@ else
 	files=$(git ls-files -co --exclude-standard | LC_ALL=C sort | while IFS= read -r f; do if [ -f "$f" ]; then echo "$f"; fi; done)
 	[ -n "$files" ] || die "git ls-files lists no file: not a git work tree?"
 	key=$(tr '\n' '\0' <<<"$files" | xargs -0 sha256sum | sha256sum | cut -c1-16)
-	PKGDEB=$(ls -1 "$OUT/deb-$key"/jail6_*.deb 2>/dev/null | grep -v dbgsym | tail -1 || true)
+	PKGDEB=$(ls -1 "$OUT/deb-$key"/jail6_*.deb 2>/dev/null | tail -1 || true)
 	if [ -z "$PKGDEB" ]; then
 		note "building the package from this tree (key $key)"
 		rm -rf "$OUT/debsrc" "$OUT"/deb-*

@@ -17,8 +17,8 @@
 #            behind the broker (through the tunnel); the jails' addresses
 #            (`jail6 status --json`) printed and kept in /var/lib/j6boot
 #   boot 2+: the same, plus: the previous shutdown stopped jail6.service
-#            without a failure (journal of the previous boot), and the jails'
-#            addresses are the first boot's
+#            and the datapath's unit without a failure (journal of the
+#            previous boot), and the jails' addresses are the first boot's
 PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 S=/var/lib/j6boot
@@ -120,6 +120,12 @@ if [ "$n" -gt 1 ]; then
 		ok "the previous shutdown stopped jail6.service (jail6 stop --shutdown) without a failure"
 	else
 		nok "the previous shutdown stopped jail6.service (jail6 stop --shutdown) without a failure" "$prev"
+	fi
+	prev=$(journalctl -b -1 -o cat --no-pager -u jail6-datapath@he0.service 2>&1)
+	if grep -q 'Stopped jail6' <<<"$prev" && ! grep -qi 'failed' <<<"$prev"; then
+		ok "the previous shutdown stopped jail6-datapath@he0.service without a failure"
+	else
+		nok "the previous shutdown stopped jail6-datapath@he0.service without a failure" "$prev"
 	fi
 fi
 # when (seconds since the kernel started) jail6.service began and finished
