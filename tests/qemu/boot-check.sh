@@ -4,7 +4,7 @@
 # jail6.service has started (or failed), at every boot of the same disk.
 # Prints "J6TEST ok|not ok boot N: CHECK" lines (details as "J6TEST # ...")
 # on the serial console, for the host to count. Each wait is bounded
-# (j6boot.wait= seconds on the kernel command line, default 120); before each
+# (j6boot.wait= seconds on the kernel command line, default 60); before each
 # check it says which one it is in, so a hang names it. Then, while fewer
 # than j6boot.boots= boots (default 2) were made, it reboots the guest
 # (as systemctl reboot does); after the last one it prints "J6TEST done" and powers
@@ -26,7 +26,7 @@ mkdir -p "$S"
 n=$(($(cat "$S/boot" 2>/dev/null || echo 0) + 1))
 echo "$n" >"$S/boot"
 sync
-BOOTS=2 WAIT=120
+BOOTS=2 WAIT=60
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	j6boot.boots=*) BOOTS=${arg#j6boot.boots=} ;;
