@@ -16,6 +16,8 @@
 #            pings beta, the tunnel peer 2001:db8:1::1 and 2001:db8:ff::1
 #            behind the broker (through the tunnel); the jails' addresses
 #            (`jail6 status --json`) printed and kept in /var/lib/j6boot
+#   boot 1:  `systemctl reload jail6` (apply again) leaves it in sync and the
+#            datapath's process as it was
 #   boot 2+: the same, plus: the previous shutdown stopped jail6.service
 #            and the datapath's unit without a failure (journal of the
 #            previous boot), and the jails' addresses are the first boot's
@@ -107,6 +109,19 @@ fi
 while read -r name addrs; do say "address $name $addrs"; done <"$S/addrs.$n"
 beta=$(awk '$1 == "beta" { split($2, a, ","); sub(/\/.*/, "", a[1]); print a[1] }' "$S/addrs.$n")
 check "alpha pings beta (${beta:-no address})" ping6_from alpha "${beta:-2001:db8:2::ffff}"
+if [ "$n" -eq 1 ]; then
+	# ExecReload (jail6 apply again): nothing to do, the datapath untouched
+	stage "systemctl reload jail6"
+	before=$(systemctl show -p MainPID --value jail6-datapath@he0.service)
+	if out=$(timeout "$WAIT" systemctl reload jail6.service 2>&1) && in_sync >/tmp/j6boot.out 2>&1 &&
+		[ "$(systemctl show -p MainPID --value jail6-datapath@he0.service)" = "$before" ]; then
+		ok "systemctl reload jail6: in sync after it, the datapath's process the same"
+	else
+		nok "systemctl reload jail6: in sync after it, the datapath's process the same" "$out" "$(cat /tmp/j6boot.out)" \
+			"datapath MainPID before $before, after $(systemctl show -p MainPID --value jail6-datapath@he0.service)" \
+			"$(journalctl -b -o cat --no-pager -u jail6.service | tail -8)"
+	fi
+fi
 if [ "$n" -gt 1 ]; then
 	if [ -s "$S/addrs.1" ] && cmp -s "$S/addrs.1" "$S/addrs.$n"; then
 		ok "the jails' auto addresses are the first boot's"

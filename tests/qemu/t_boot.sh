@@ -16,10 +16,13 @@
 #   - apply under systemd as PID 1 hands the datapath to
 #     jail6-datapath@he0.service (Type=notify: active means READY was sent;
 #     its MainPID is the tunnel's pidfile's), with the unit's hardening;
-#   - `jail6 status` in sync; alpha pings beta, the tunnel peer and an
-#     address behind the broker, through the userspace datapath;
-#   - after the reboot: jail6.service stopped without a failure at the
-#     shutdown (`jail6 stop --shutdown`, from the previous boot's journal),
+#   - `jail6 status` in sync, no failed unit; alpha pings beta, the tunnel
+#     peer and an address behind the broker, through the userspace datapath;
+#   - at the first boot, `systemctl reload jail6` (ExecReload: apply again)
+#     keeps it in sync and the datapath's process as it was;
+#   - after each reboot: jail6.service and the datapath's unit stopped
+#     without a failure at the shutdown (`jail6 stop --shutdown`, from the
+#     previous boot's journal),
 #     and everything above again, with the same auto addresses as the first
 #     boot.
 # Not covered: jail6-update@.timer (it needs a broker's HTTPS endpoint), the
