@@ -43,7 +43,7 @@ nok() {
 	shift
 	printf 'J6TEST not ok boot %s: %s\n' "$n" "$name"
 	fails=$((fails + 1))
-	for l in "$@"; do printf '%s\n' "$l" | tail -30 | sed 's/^/J6TEST #   /'; done
+	for l in "$@"; do [ -n "$l" ] && printf '%s\n' "$l" | tail -30 | sed 's/^/J6TEST #   /'; done
 }
 # stage CHECK: say which check runs (the host names the last one on a hang)
 stage() { say "checking: $1"; }
