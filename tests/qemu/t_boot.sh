@@ -39,7 +39,8 @@
 # tests/run's 900 s a script), each wait inside the guest by J6_BOOT_WAIT
 # (default 60 s); a hang names the check or the boot it was in. On this
 # machine: the build 10 s cached (about a minute cold: the package, the root
-# and the kernel package), the three boots 80-110 s.
+# and the kernel package), the three boots 80-110 s (175 s while other
+# tests loaded both cores).
 # Nothing is left on this machine: no mount, no loop device, no network
 # change (the guest has no NIC); the image stays under build/boot.
 # J6_SKIP_QEMU=1 skips it; as root that skip fails the run (tests/run)
