@@ -93,7 +93,20 @@ check "the datapath unit's MainPID is the tunnel's pidfile's" datapath_pid_is_ma
 stage "the datapath's process"
 say "datapath: $(systemctl show -p MainPID -p NRestarts -p NotifyAccess jail6-datapath@he0.service | tr '\n' ' ')"
 p=$(systemctl show -p MainPID --value jail6-datapath@he0.service)
-[ -n "$p" ] && [ "$p" != 0 ] && say "datapath status: $(grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' /proc/"$p"/status 2>/dev/null | tr -s '\t\n' '  ')"
+# the unit's main process is jail6 (root, the parent that restarts); the
+# packets are moved by its child jail6-datapath, which gave up its privileges
+dp=
+for c in /proc/[0-9]*; do
+	[ "$(awk '/^PPid:/ { print $2 }' "$c/status" 2>/dev/null)" = "${p:-none}" ] &&
+		[ "$(cat "$c/comm" 2>/dev/null)" = jail6-datapath ] && dp=${c#/proc/}
+done
+[ -n "$dp" ] && say "jail6-datapath $dp: $(grep -E '^(Uid|CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/"$dp"/status 2>/dev/null | tr -s '\t\n' '  ')"
+unprivileged() {
+	[ -n "$dp" ] || return 1
+	awk '/^Uid:/ { u = ($2 && $3 && $4 && $5) } /^CapEff:/ { c = ($2 == "0000000000000000") }
+	     /^NoNewPrivs:/ { n = ($2 == 1) } /^Seccomp:/ { s = ($2 == 2) } END { exit !(u && c && n && s) }' "/proc/$dp/status"
+}
+check "the datapath unit's jail6-datapath runs unprivileged (Uid not 0, CapEff 0, NoNewPrivs 1, Seccomp 2)" unprivileged
 check "jail6 status says in sync" in_sync
 stage "no failed unit"
 failed_units=$(systemctl list-units --failed --plain --no-legend 2>&1)
