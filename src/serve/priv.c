@@ -357,6 +357,8 @@ int priv_loop(const struct serve_opts *o, int fd, int child)
 		}
 		priv_handle(o, &q, &out);
 		ipc_msg_free(&q);
+		if (out.status >= 500)
+			fprintf(stderr, "jail6 serve: %s\n", json_string_value(json_object_get(out.doc, "message")));
 		char *text = out.doc ? json_dumps(out.doc, JSON_COMPACT) : NULL;
 		r = ipc_reply(fd, out.status ? out.status : 500, text ? text : "{\"code\":\"failed\",\"message\":\"no reply\"}");
 		free(text);

@@ -26,4 +26,7 @@ int priv_result(struct engine *e, int r, const struct engine_result *res, bool d
 int priv_create(const struct serve_opts *o, const char *const *args, bool dry, struct priv_reply *out);
 int priv_remove(const struct serve_opts *o, const char *name, bool dry, struct priv_reply *out);
 
+/* make JAIL_DIR and an empty index.conf when missing; 0 or -errno (err) */
+int priv_jail_dir_init(const char *dir, char *err, size_t len);
+
 #endif

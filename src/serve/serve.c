@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "serve/priv.h"
 #include "serve/serve_int.h"
 #include "util/fs.h"
 #include "util/msg.h"
@@ -115,6 +116,8 @@ int serve_run(const struct serve_opts *o, char *err, size_t len)
 		return msg_fail(err, len, -EPERM, "--listen %s: not loopback, and without TLS passwords would cross the "
 				"network in clear; give --tls-cert and --tls-key (or --insecure-listen)", o->listen);
 	if ((r = child_user(o, &c, err, len)) < 0)
+		return r;
+	if ((r = priv_jail_dir_init(o->jail_dir, err, len)) < 0)
 		return r;
 	if (c.tls && ((r = read_pem(o->tls_cert, &c.tls_cert, err, len)) < 0 || (r = read_pem(o->tls_key, &c.tls_key, err, len)) < 0))
 		goto out;

@@ -14,13 +14,17 @@ cd "$(dirname "$0")/../.."
 BIN=${JAIL6:-$PWD/$BUILD/jail6}
 
 t_need_root t_serve
+t_private_mounts "$@"
 for tool in curl openssl; do
 	command -v $tool >/dev/null || { echo "not ok t_serve needs $tool"; exit 1; }
 done
 t_tmp t_serve
-R=$T/netns S=$T/state C=$T/jail6.conf U=$T/users
+chmod 711 "$T"             # confined jails: their root user reaches its lxc dir below
+R=$T/netns S=$T/state C=$T/jail6.conf U=$T/users D=$T/jail6.d
 PORT=6446 TPORT=6447
-mkdir -p "$R"
+K3=n$$ K4=m$$              # the jails made through the API and the form (cgroups are machine-wide)
+mkdir -p "$R" "$D"
+: >"$D/index.conf"
 SPIDS=()
 t_cleanup() {
 	for p in "${SPIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -30,10 +34,19 @@ t_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	j6 destroy >/dev/null 2>&1
+	t_lxc_leftovers "$K3" "$K4"
 }
 
+# ids for the confined jails the web UI makes: delegated to root where
+# newuidmap would be asked (in this mount namespace only)
+if command -v newuidmap >/dev/null; then
+	printf 'root:1000000000:10000000\n' >"$T/subid"
+	mount --bind "$T/subid" /etc/subuid && mount --bind "$T/subid" /etc/subgid ||
+		{ nok "bind a test /etc/subuid"; exit 1; }
+fi
 t_hostns lo
 cat >"$C" <<'CONF'
+include "jail6.d/index.conf";
 bridge sb0 { address = 2001:db8:1::1/64; }
 jail k1 { confine = no; interface se1 { bridge = sb0; address = 2001:db8:1::3/64; } }
 jail k2 { confine = no; interface se2 { bridge = sb0; address = auto; }
@@ -47,7 +60,8 @@ snapshot() {
 	H ip -o addr show | awk '{print $2, $4}' | grep -v ' fe80:' | sort
 	H ip -6 route show | sort
 	ls -A "$R" | sort
-	sqlite3 "$S/jail6.db" "SELECT kind, name FROM own ORDER BY kind, name; SELECT name, stopped FROM jail ORDER BY name" 2>&1
+	ls -A "$D" | sort; grep -v '^#' "$D/index.conf"
+	sqlite3 "$S/jail6.db" "SELECT kind, name FROM own ORDER BY kind, name; SELECT name, state FROM jail ORDER BY name" 2>&1
 }
 
 # ---- accounts: a password from stdin, never argv; a token printed once
@@ -69,7 +83,7 @@ if [ $rc -ne 0 ] && grep -q 'not loopback' <<<"$out"; then ok "non-loopback with
 
 # ---- start it in the host namespace, on its loopback
 nsenter --net="$R/host" "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 serve --users "$U" \
-	--listen 127.0.0.1:$PORT >"$T/serve.log" 2>&1 &
+	--jail-dir "$D" --listen 127.0.0.1:$PORT >"$T/serve.log" 2>&1 &
 SPIDS+=($!)
 SPID=$!
 URL=http://127.0.0.1:$PORT
@@ -173,6 +187,51 @@ for p in / /jail/k1 /jail/k2 /plan; do
 done
 before=$(snapshot)
 
+# ---- new jail and remove jail: the grammar's guard, the plan first
+mk() { code "${AUTH[@]}" -H 'Content-Type: application/json' --data-binary "$1" "$URL/api/v1/jails${2:-}"; }
+expect "create: a hostname carrying config text is refused (400)" 400 \
+	"$(mk "{\"name\":\"$K3\",\"bridge\":\"sb0\",\"hostname\":\"h; exec.start = \\\"/bin/sh\\\"\"}")"
+expect "create: a name carrying a brace is refused (400)" 400 "$(mk '{"name":"k3{","bridge":"sb0"}')"
+expect "create: a newline in a field is refused (400)" 400 "$(mk "{\"name\":\"$K3\",\"bridge\":\"sb0\",\"path\":\"/x\\n}\"}")"
+expect "create: a memory limit the grammar refuses: 422" 422 "$(mk "{\"name\":\"$K3\",\"bridge\":\"sb0\",\"memory\":\"1\"}")"
+check "... with the error as FILE:LINE:COL" grep -qE "\.$K3\.conf\.new:[0-9]+:[0-9]+: " <<<"$(jq -r '.errors[]' "$T/body")"
+expect "create: an unknown bridge: 422" 422 "$(mk "{\"name\":\"$K3\",\"bridge\":\"nobr\"}")"
+expect "create: a jail the config has: 422" 422 "$(mk '{"name":"k1","bridge":"sb0"}')"
+expect "create: the session's CSRF token is needed" 403 \
+	"$(code -b "$J" -H 'Content-Type: application/json' --data-binary "{\"name\":\"$K3\",\"bridge\":\"sb0\"}" "$URL/api/v1/jails")"
+expect "... none of it wrote a file or changed the host" "$before" "$(snapshot)"
+expect "create $K3, dry run: 200" 200 "$(mk "{\"name\":\"$K3\",\"bridge\":\"sb0\",\"pids\":100}" '?dry_run=1')"
+check "... its plan makes the jail" grep -q "$K3: create jail" "$T/body"
+expect "... and nothing changed" "$before" "$(snapshot)"
+expect "create $K3: 201" 201 "$(mk "{\"name\":\"$K3\",\"bridge\":\"sb0\",\"pids\":100}")"
+check "... one file, jail6.d/$K3.conf" test -f "$D/$K3.conf"
+check "... listed in the index" grep -qx "include \"$K3.conf\";" "$D/index.conf"
+check "... the file passes jail6 check" "$BIN" -f "$C" check -q
+a3=$(code "${AUTH[@]}" "$URL/api/v1/jails/$K3" >/dev/null; jq -r '.interfaces[0].addresses[0] // empty' "$T/body")
+expect "... $K3 runs" running "$(jq -r .state "$T/body")"
+ping_from_k1() { nsenter --net="$R/k1" ping -6 -q -c 1 -W 5 "$1" >/dev/null; }
+check "... $K3's auto address answers ping6 from k1" ping_from_k1 "${a3%/*}"
+expect "remove k1 (not the web UI's file): 409" 409 "$(code "${AUTH[@]}" -X DELETE "$URL/api/v1/jails/k1")"
+expect "remove $K3, dry run: 200" 200 "$(code "${AUTH[@]}" -X DELETE "$URL/api/v1/jails/$K3?dry_run=1")"
+check "... its plan removes the jail" grep -q "$K3: destroy jail" "$T/body"
+check "... and $K3 still runs" test -e "$R/$K3"
+expect "remove $K3: 200" 200 "$(code "${AUTH[@]}" -X DELETE "$URL/api/v1/jails/$K3")"
+check "... its file is gone" test ! -e "$D/$K3.conf"
+expect "... the host is as before" "$before" "$(snapshot)"
+# the same through the form
+expect "new jail form" 200 "$(code -b "$J" "$URL/new")"
+expect "new jail posted: the plan" 200 "$(code -b "$J" -d "csrf=$CSRF&name=$K4&bridge=sb0&address=auto" "$URL/new")"
+check "... shown, with a confirm button" grep -q 'id="confirm"' "$T/body"
+check "... nothing written yet" test ! -e "$D/$K4.conf"
+expect "new jail with a bad limit: the errors with FILE:LINE:COL" 422 "$(code -b "$J" -d "csrf=$CSRF&name=$K4&bridge=sb0&memory=1" "$URL/new")"
+check "... shown on the form" grep -qE "$K4\.conf\.new:[0-9]+:[0-9]+: " "$T/body"
+expect "new jail confirmed" 200 "$(code -b "$J" -d "csrf=$CSRF&confirm=1&name=$K4&bridge=sb0&address=auto" "$URL/new")"
+check "... $K4 runs" test -e "$R/$K4" -a -f "$D/$K4.conf"
+expect "remove $K4 through the page: the plan" 200 "$(code -b "$J" -d "csrf=$CSRF" "$URL/jail/$K4/remove")"
+check "... $K4 still runs" test -e "$R/$K4"
+expect "remove $K4 confirmed" 200 "$(code -b "$J" -d "csrf=$CSRF&confirm=1" "$URL/jail/$K4/remove")"
+expect "... the host is as before" "$before" "$(snapshot)"
+
 # ---- oversized, slow, traversal
 big=$(head -c 70000 /dev/zero | tr '\0' a)
 expect "a 70000-byte body: 413" 413 "$(code "${AUTH[@]}" --data-binary "$big" "$URL/api/v1/apply")"
@@ -202,7 +261,7 @@ expect "... the old session is gone" 303 "$(code -b "jail6_session=$(awk '$6 == 
 # ---- HTTPS: the child's TLS under the same sandbox
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 -subj /CN=localhost \
 	>/dev/null 2>&1
-nsenter --net="$R/host" "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host serve --users "$U" --listen "127.0.0.1:$TPORT" \
+nsenter --net="$R/host" "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host serve --users "$U" --jail-dir "$D" --listen "127.0.0.1:$TPORT" \
 	--tls-cert "$T/cert.pem" --tls-key "$T/key.pem" >"$T/serve-tls.log" 2>&1 &
 SPIDS+=($!)
 tup() { H curl -sk -o /dev/null "https://127.0.0.1:$TPORT/login"; }
