@@ -293,7 +293,7 @@ static json_t *find_jail(json_t *s, const char *name)
 	return NULL;
 }
 
-int page_jail(struct sbuf *out, const struct page_who *w, json_t *s, const char *name)
+int page_jail(struct sbuf *out, const struct page_who *w, json_t *s, const char *name, const char *log)
 {
 	json_t *j = find_jail(s, name), *o = json_object(), *one = json_array(), *v;
 	struct sbuf c = { 0 };
@@ -337,8 +337,11 @@ int page_jail(struct sbuf *out, const struct page_who *w, json_t *s, const char 
 	}
 	sbuf_puts(&c, "</table><h2>Limits and usage</h2><p>");
 	limits(&c, json_object_get(j, "limits"));
-	sbuf_puts(&c, "</p><h2>exec.start log</h2><pre>");
-	sbuf_html(&c, json_object_get(j, "exec_start_log") ? str(j, "exec_start_log") : "(exec.start completed, or none)");
+	sbuf_puts(&c, "</p><h2>exec log (its last 4 KiB)</h2>");
+	if (json_object_get(j, "exec_start_log"))
+		sbuf_puts(&c, "<p class=\"err\">exec.start has not completed.</p>");
+	sbuf_puts(&c, "<pre id=\"exec-log\">");
+	sbuf_html(&c, log && log[0] ? log : "(empty)");
 	sbuf_puts(&c, "</pre>");
 	/* and the End Result of this jail alone */
 	json_array_append(one, j);

@@ -18,8 +18,8 @@ void page_login(struct sbuf *out, const char *msg);
 /* the dashboard: the tunnels, bridges and jails of status, then the End
  * Result as jail6 status prints it */
 void page_dashboard(struct sbuf *out, const struct page_who *w, json_t *status, const char *conf);
-/* one jail of status; 0, or -ENOENT when status has no such jail */
-int page_jail(struct sbuf *out, const struct page_who *w, json_t *status, const char *name);
+/* one jail of status, with the tail of its exec log; 0, or -ENOENT when status has no such jail */
+int page_jail(struct sbuf *out, const struct page_who *w, json_t *status, const char *name, const char *log);
 /* the plan of a change and a form to confirm it: POST action with hidden
  * (name, value) pairs and confirm=1 */
 void page_confirm(struct sbuf *out, const struct page_who *w, const char *title, json_t *res, const char *action,

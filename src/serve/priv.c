@@ -7,6 +7,7 @@
  * JSON, errors as {code, message}.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -217,11 +219,45 @@ static int req_converge(const struct serve_opts *o, bool dry, struct priv_reply 
 	return 0;
 }
 
+/* The last 4 KiB of a jail's exec.start and exec.stop output
+ * (STATE_DIR/run/log/NAME.log), as printable ASCII. */
+static int req_log(const struct serve_opts *o, const char *name, struct priv_reply *out)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 80], buf[4096];
+	struct model m = { 0 };
+	struct stat st;
+	ssize_t n = 0;
+	int fd;
+
+	if (priv_load(o, &m, out) < 0)
+		return 0;
+	bool known = model_find_jail(&m, name) != NULL;
+	model_free(&m);
+	if (!known)
+		return fail(out, 404, "not_found", "no jail '%s' in %s", name, o->conf);
+	if (engine_run_dir(o->state_dir, dir, sizeof(dir)) < 0)
+		return fail(out, 500, "failed", "state directory name too long");
+	snprintf(path, sizeof(path), "%s/log/%s.log", dir, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = pread(fd, buf, sizeof(buf) - 1, st.st_size > (off_t)sizeof(buf) - 1 ? st.st_size - (off_t)sizeof(buf) + 1 : 0);
+	if (fd >= 0)
+		close(fd);
+	n = n < 0 ? 0 : n;
+	for (ssize_t i = 0; i < n; i++)
+		if ((buf[i] < 32 && buf[i] != '\n' && buf[i] != '\t') || (unsigned char)buf[i] > 126)
+			buf[i] = '?';
+	buf[n] = '\0';
+	out->status = 200;
+	out->doc = json_pack("{s:s}", "log", buf);
+	return 0;
+}
+
 /* How many strings each request carries. */
 static const uint32_t n_args[SERVE_REQ_MAX] = {
 	[SERVE_REQ_LOGIN] = 3, [SERVE_REQ_LOGOUT] = 1, [SERVE_REQ_AUTH] = 1, [SERVE_REQ_STATUS] = 1,
 	[SERVE_REQ_JAIL] = 5, [SERVE_REQ_PLAN] = 1, [SERVE_REQ_APPLY] = 3, [SERVE_REQ_CREATE] = 10,
-	[SERVE_REQ_REMOVE] = 4,
+	[SERVE_REQ_REMOVE] = 4, [SERVE_REQ_LOG] = 2,
 };
 
 /* A request that changes something: a session's must carry its CSRF token
@@ -283,6 +319,8 @@ int priv_handle(const struct serve_opts *o, const struct serve_msg *q, struct pr
 		return req_status(o, out);
 	case SERVE_REQ_PLAN:
 		return req_converge(o, true, out);
+	case SERVE_REQ_LOG:
+		return req_log(o, q->arg[1], out);
 	default:
 		break;
 	}

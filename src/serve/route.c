@@ -110,8 +110,15 @@ static void jail_routes(const char *cred, const struct page_who *w, const char *
 		if (st != 200) {
 			html(r, st);
 			page_result(&r->body, w, name, doc, st);
-		} else if (html(r, 200), page_jail(&r->body, w, doc, name) < 0)
-			not_found(r, w);
+		} else {
+			const char *la[] = { cred, name };
+			json_t *log = NULL;
+			http_call(SERVE_REQ_LOG, la, 2, &log);
+			html(r, 200);
+			if (page_jail(&r->body, w, doc, name, json_string_value(json_object_get(log, "log"))) < 0)
+				not_found(r, w);
+			json_decref(log);
+		}
 	} else if (slash && !strcmp(method, "POST") &&
 		   (!strcmp(slash, "/start") || !strcmp(slash, "/stop") || !strcmp(slash, "/restart"))) {
 		snprintf(title, sizeof(title), "%s %s", slash + 1, name);

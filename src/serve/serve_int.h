@@ -47,6 +47,7 @@ enum serve_req {
 	SERVE_REQ_CREATE,      /* credential, csrf, dry, name, hostname, bridge,
 				* address, path, memory, pids -> result */
 	SERVE_REQ_REMOVE,      /* credential, csrf, dry, name -> result */
+	SERVE_REQ_LOG,         /* credential, name -> {log}: its exec log's tail */
 	SERVE_REQ_MAX
 };
 #define SERVE_IPC_MAX_ARGS   12

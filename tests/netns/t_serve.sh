@@ -50,7 +50,7 @@ include "jail6.d/index.conf";
 bridge sb0 { address = 2001:db8:1::1/64; }
 jail k1 { confine = no; interface se1 { bridge = sb0; address = 2001:db8:1::3/64; } }
 jail k2 { confine = no; interface se2 { bridge = sb0; address = auto; }
-	exec.start = "/bin/sh", "-c", "echo '<script>alert(1)</script>' >/dev/null";
+	exec.start = "/bin/sh", "-c", "echo '<script>alert(1)</script>'";
 }
 CONF
 out=$(j6 apply 2>&1) || { nok "apply the world" "$out"; exit 1; }
@@ -181,7 +181,9 @@ expect "start k2 through the API with the session's X-CSRF-Token" 200 \
 check "... k2 runs again" test -e "$R/k2"
 expect "restart k1 through the API with the token" 200 "$(code "${AUTH[@]}" -X POST "$URL/api/v1/jails/k1/restart")"
 check "... k1 runs" test -e "$R/k1"
-for p in / /jail/k1 /jail/k2 /plan; do
+expect "k2's page" 200 "$(code -b "$J" "$URL/jail/k2")"
+check "... shows exec.start's output, escaped" grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$T/body"
+for p in / /jail/k1 /jail/k2 /plan /new; do
 	code -b "$J" "$URL$p" >/dev/null
 	check "no <script> on $p" test -z "$(grep -i '<script' "$T/body")"
 done
