@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -54,12 +56,43 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *s
 	return 0;
 }
 
-static int open_listen(const struct sockaddr_storage *ss, socklen_t sl, const char *what, char *err, size_t len)
+/* A socket of network namespace netns (a file bound in runtime_dir), or
+ * of ours when netns is NULL: setns there and back around socket(2); a
+ * socket stays in the namespace it was made in. */
+static int socket_in(const char *runtime_dir, const char *netns, int family, char *err, size_t len)
 {
-	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	char path[PATH_MAX];
+	int self = -1, there = -1, fd = -1, e = 0;
+
+	if (!netns) {
+		fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		return fd < 0 ? msg_fail(err, len, -errno, "socket: %s", strerror(errno)) : fd;
+	}
+	snprintf(path, sizeof(path), "%s/%s", runtime_dir ? runtime_dir : "/run/netns", netns);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	there = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || there < 0 || setns(there, CLONE_NEWNET) < 0)
+		e = errno;
+	else {
+		fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		e = errno;
+		if (setns(self, CLONE_NEWNET) < 0)
+			abort(); /* in the wrong namespace for everything after */
+	}
+	if (self >= 0)
+		close(self);
+	if (there >= 0)
+		close(there);
+	return fd < 0 ? msg_fail(err, len, -e, "namespace %s: %s", path, strerror(e)) : fd;
+}
+
+static int open_listen(const struct serve_opts *o, const struct sockaddr_storage *ss, socklen_t sl, char *err, size_t len)
+{
+	const char *what = o->listen;
+	int one = 1, fd = socket_in(o->runtime_dir, o->host_netns, ss->ss_family, err, len);
 
 	if (fd < 0)
-		return msg_fail(err, len, -errno, "socket: %s", strerror(errno));
+		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -127,7 +160,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t len)
 	}
 	made = true;
 	c.empty_dir = empty;
-	if ((c.listen_fd = open_listen(&ss, sl, o->listen, err, len)) < 0) {
+	if ((c.listen_fd = open_listen(o, &ss, sl, err, len)) < 0) {
 		r = c.listen_fd;
 		goto out;
 	}
@@ -162,8 +195,8 @@ int serve_run(const struct serve_opts *o, char *err, size_t len)
 	sp[1] = -1;
 	close(c.listen_fd);
 	c.listen_fd = -1;
-	fprintf(stderr, "jail6 serve: listening on %s://%s (HTTP child %d, uid %u)\n", c.tls ? "https" : "http", o->listen,
-		(int)pid, c.uid);
+	fprintf(stderr, "jail6 serve: listening on %s://%s%s%s (HTTP child %d, uid %u)\n", c.tls ? "https" : "http", o->listen,
+		o->host_netns ? " in network namespace " : "", o->host_netns ? o->host_netns : "", (int)pid, c.uid);
 	r = priv_loop(o, sp[0], pid);
 	if (r < 0)
 		msg_fail(err, len, r, "the HTTP child ended; stopping");

@@ -81,8 +81,9 @@ check "a user name outside [a-z_][a-z0-9_.-]* is refused" test $rc -ne 0
 out=$(H "$BIN" -f "$C" -s "$S" serve --users "$U" --listen 192.0.2.1:$PORT 2>&1); rc=$?
 if [ $rc -ne 0 ] && grep -q 'not loopback' <<<"$out"; then ok "non-loopback without TLS is refused"; else nok "non-loopback without TLS is refused" "rc=$rc" "$out"; fi
 
-# ---- start it in the host namespace, on its loopback
-nsenter --net="$R/host" "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 serve --users "$U" \
+# ---- start it: the parent here, with the engine; the socket on the loopback
+# of the host namespace (--host-netns)
+"$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host --lock-timeout 20 serve --users "$U" \
 	--jail-dir "$D" --listen 127.0.0.1:$PORT >"$T/serve.log" 2>&1 &
 SPIDS+=($!)
 SPID=$!
@@ -92,6 +93,9 @@ POLL_TRIES=100
 if poll up; then ok "serve answers on 127.0.0.1:$PORT in the test's namespace"; else nok "serve answers" "$(cat "$T/serve.log")"; exit 1; fi
 CPID=$(pgrep -P "$SPID" | head -1)
 check "the HTTP child is a process of its own" test -n "$CPID"
+
+check "the listening socket is in the host namespace" test -n "$(H ss -ltnpH "sport = :$PORT" | grep "pid=$CPID,")"
+check "... not in the machine's own" test -z "$(ss -ltnpH "sport = :$PORT" | grep "pid=$CPID,")"
 
 # ---- the child's privileges, from /proc
 st=/proc/$CPID/status
@@ -263,7 +267,7 @@ expect "... the old session is gone" 303 "$(code -b "jail6_session=$(awk '$6 == 
 # ---- HTTPS: the child's TLS under the same sandbox
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 -subj /CN=localhost \
 	>/dev/null 2>&1
-nsenter --net="$R/host" "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host serve --users "$U" --jail-dir "$D" --listen "127.0.0.1:$TPORT" \
+"$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host serve --users "$U" --jail-dir "$D" --listen "127.0.0.1:$TPORT" \
 	--tls-cert "$T/cert.pem" --tls-key "$T/key.pem" >"$T/serve-tls.log" 2>&1 &
 SPIDS+=($!)
 tup() { H curl -sk -o /dev/null "https://127.0.0.1:$TPORT/login"; }
