@@ -36,17 +36,23 @@ void resp_free(struct resp *r)
 	sbuf_free(&r->body);
 }
 
-int http_call(enum serve_req type, const char *const *args, size_t n, json_t **doc)
+int http_call_raw(enum serve_req type, const char *const *args, size_t n, char **body)
 {
-	char *body = NULL;
-	int status = 0, r = ipc_call(C->ipc_fd, type, args, n, &status, &body);
+	int status = 0, r = ipc_call(C->ipc_fd, type, args, n, &status, body);
 
-	*doc = NULL;
 	if (r < 0) {
 		/* the parent is gone or broke the protocol: nothing to serve */
 		fprintf(stderr, "jail6 serve (http): parent: %s\n", strerror(-r));
 		_exit(1);
 	}
+	return status;
+}
+
+int http_call(enum serve_req type, const char *const *args, size_t n, json_t **doc)
+{
+	char *body = NULL;
+	int status = http_call_raw(type, args, n, &body);
+
 	*doc = json_loads(body, 0, NULL);
 	free(body);
 	if (!*doc) {

@@ -30,6 +30,8 @@ void form_free(struct form *f);
 /* One request to the parent: the reply's HTTP status and JSON (*doc, to
  * json_decref). The child ends when the parent is gone. */
 int http_call(enum serve_req type, const char *const *args, size_t n, json_t **doc);
+/* the same, the reply as the parent sent it (*body: to free) */
+int http_call_raw(enum serve_req type, const char *const *args, size_t n, char **body);
 const char *http_conf(void);
 bool http_tls(void);
 void client_addr(struct MHD_Connection *c, char *buf, size_t len);

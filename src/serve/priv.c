@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -106,6 +107,7 @@ static json_t *plan_lines(const struct plan *p)
 	if (!f || !p->n_actions) {
 		if (f)
 			fclose(f);
+		free(text);
 		return a;
 	}
 	engine_plan_print(f, p);
@@ -141,6 +143,29 @@ int priv_result(struct engine *e, int r, const struct engine_result *res, bool d
 
 /* ---- the requests */
 
+/* The last status document, as text, for STATUS_TTL_MS: a page or an API
+ * client polling status does not observe the host on every request. Any
+ * change made through serve drops it. */
+#define STATUS_TTL_MS 1000
+static struct {
+	char *text;
+	long long at_ms;
+} status_cache;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void priv_status_drop(void)
+{
+	free(status_cache.text);
+	status_cache.text = NULL;
+}
+
 static int req_status(const struct serve_opts *o, struct priv_reply *out)
 {
 	struct model m = { 0 };
@@ -148,6 +173,12 @@ static int req_status(const struct serve_opts *o, struct priv_reply *out)
 	json_t *js = NULL;
 	bool in_sync = false;
 
+	if (status_cache.text && mono_ms() - status_cache.at_ms < STATUS_TTL_MS) {
+		out->status = 200;
+		out->text = status_cache.text;
+		return 0;
+	}
+	priv_status_drop();
 	if (priv_load(o, &m, out) < 0)
 		return 0;
 	if (priv_engine(o, true, &e, out) == 0) {
@@ -155,7 +186,10 @@ static int req_status(const struct serve_opts *o, struct priv_reply *out)
 			fail(out, 500, "failed", "%s", engine_error(e));
 		else {
 			out->status = 200;
-			out->doc = js;
+			status_cache.text = json_dumps(js, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			status_cache.at_ms = mono_ms();
+			out->text = status_cache.text;
+			json_decref(js);
 		}
 	}
 	engine_close(e);
@@ -327,6 +361,7 @@ int priv_handle(const struct serve_opts *o, const struct serve_msg *q, struct pr
 	/* everything below changes the host */
 	if (!csrf_ok(csrf, q->arg[1]))
 		return fail(out, 403, "csrf", "the form is stale or forged (CSRF token); reload the page");
+	priv_status_drop();
 	switch (q->type) {
 	case SERVE_REQ_JAIL:
 		if (!is_dry(q->arg[4], &dry))
@@ -398,7 +433,10 @@ int priv_loop(const struct serve_opts *o, int fd, int child)
 		if (out.status >= 500)
 			fprintf(stderr, "jail6 serve: %s\n", json_string_value(json_object_get(out.doc, "message")));
 		char *text = out.doc ? json_dumps(out.doc, JSON_COMPACT) : NULL;
-		r = ipc_reply(fd, out.status ? out.status : 500, text ? text : "{\"code\":\"failed\",\"message\":\"no reply\"}");
+		if (!text && out.text)
+			r = ipc_reply(fd, out.status, out.text);
+		else
+			r = ipc_reply(fd, out.status ? out.status : 500, text ? text : "{\"code\":\"failed\",\"message\":\"no reply\"}");
 		free(text);
 		json_decref(out.doc);
 		if (r < 0) {

@@ -11,6 +11,7 @@
 struct priv_reply {
 	int status;    /* HTTP status */
 	json_t *doc;   /* the reply, or {code, message} */
+	const char *text; /* or the reply already as text (borrowed) */
 };
 
 /* Answer request q into *out (always 0: a failure is a reply). */
@@ -26,6 +27,8 @@ int priv_result(struct engine *e, int r, const struct engine_result *res, bool d
 int priv_create(const struct serve_opts *o, const char *const *args, bool dry, struct priv_reply *out);
 int priv_remove(const struct serve_opts *o, const char *name, bool dry, struct priv_reply *out);
 
+/* forget the cached status document (a change was made) */
+void priv_status_drop(void);
 /* make JAIL_DIR and an empty index.conf when missing; 0 or -errno (err) */
 int priv_jail_dir_init(const char *dir, char *err, size_t len);
 

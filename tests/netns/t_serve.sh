@@ -280,6 +280,8 @@ expect "... the API over HTTPS" 200 "$(code -k "${AUTH[@]}" "https://127.0.0.1:$
 kill "$SPID"
 gone() { ! kill -0 "$CPID" 2>/dev/null && ! kill -0 "$SPID" 2>/dev/null; }
 if poll gone; then ok "SIGTERM stops the parent and its child"; else nok "SIGTERM stops the parent and its child"; fi
+wait "$SPID"; rc=$?
+expect "... and the parent exits 0 (no sanitizer report)" 0 "$rc" "$(grep -A8 -i sanitizer "$T/serve.log")"
 check "no seccomp refusal in the log" test -z "$(grep -i 'operation not permitted' "$T/serve.log" "$T/serve-tls.log")"
 echo "# $n_ok ok, $n_fail failed"
 [ "$n_fail" -eq 0 ]
