@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench/serve.sh needs root" >&2; exit 1; }
 N=${1:-100} CONC=${2:-8} REQS=${3:-5000}
-BASE_REQS=${BASE_REQS:-200}
+BASE_REQS=${BASE_REQS:-100}
 BIN=${BIN:-$PWD/build/jail6}
 [ -x "$BIN" ] || make -s
 command -v ab >/dev/null || { echo "bench/serve.sh needs ab (apt-get install apache2-utils)" >&2; exit 1; }
@@ -28,7 +28,11 @@ cleanup() {
 	set +e
 	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
 	j6 destroy >/dev/null 2>&1
-	findmnt -rn -o TARGET | grep -F "$T/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+	# a few passes: a shared runtime dir can hold a mount twice
+	for _ in 1 2 3; do
+		awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r -u |
+			while read -r m; do umount -l "$m" 2>/dev/null; done
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -60,7 +64,8 @@ base_rps=$(echo "$BASE_REQS * 1000000000 / ($e - $s)" | bc -l)
 # jail6 serve, its socket on the namespace's loopback
 printf 'bench-password\n' | "$BIN" serve --users "$U" --add-user bench >/dev/null
 TOK=$("$BIN" serve --users "$U" --add-token bench)
-j6 serve --users "$U" --jail-dir "$T/jail6.d" --listen 127.0.0.1:$PORT 2>"$T/serve.log" &
+"$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host serve --users "$U" --jail-dir "$T/jail6.d" \
+	--listen 127.0.0.1:$PORT 2>"$T/serve.log" &
 SPID=$!
 for _ in $(seq 100); do H curl -s -o /dev/null http://127.0.0.1:$PORT/login && break; sleep 0.1; done
 CPID=$(pgrep -P "$SPID" | head -1)

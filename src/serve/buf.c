@@ -52,15 +52,19 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 
 void sbuf_html(struct sbuf *b, const char *s)
 {
-	for (; s && *s; s++) {
+	while (s && *s) {
+		size_t n = strcspn(s, "&<>\"'");
+		sbuf_add(b, s, n);
+		s += n;
 		switch (*s) {
-		case '&': sbuf_puts(b, "&amp;"); break;
-		case '<': sbuf_puts(b, "&lt;"); break;
-		case '>': sbuf_puts(b, "&gt;"); break;
-		case '"': sbuf_puts(b, "&quot;"); break;
-		case '\'': sbuf_puts(b, "&#39;"); break;
-		default: sbuf_add(b, s, 1);
+		case '&': sbuf_add(b, "&amp;", 5); break;
+		case '<': sbuf_add(b, "&lt;", 4); break;
+		case '>': sbuf_add(b, "&gt;", 4); break;
+		case '"': sbuf_add(b, "&quot;", 6); break;
+		case '\'': sbuf_add(b, "&#39;", 5); break;
+		default: return;
 		}
+		s++;
 	}
 }
 
