@@ -141,8 +141,10 @@ static int read_users(const char *path, char **text, struct stat *st, char *err,
 	return 0;
 }
 
-/* The hash of a line "KIND NAME [ID] HASH" in text: copied into out. */
-static bool find_line(const char *text, const char *kind, const char *name, const char *id, char *out, size_t len)
+/* The hash of a line "KIND NAME [ID] HASH" in text (by NAME, or by ID
+ * when id is given, then its NAME goes to who): copied into out. */
+static bool find_line(const char *text, const char *kind, const char *name, const char *id, char *out, size_t len,
+		      char *who)
 {
 	char *copy = strdup(text), *save = NULL;
 	bool found = false;
@@ -158,8 +160,8 @@ static bool find_line(const char *text, const char *kind, const char *name, cons
 			continue;
 		if (id ? (k == 4 && !strcmp(f[2], id)) : (k == 3 && !strcmp(f[1], name))) {
 			snprintf(out, len, "%s", f[k - 1]);
-			if (id)
-				snprintf((char *)name, SERVE_NAME_MAX + 1, "%s", f[1]);
+			if (who)
+				snprintf(who, SERVE_NAME_MAX + 1, "%s", f[1]);
 			found = true;
 		}
 	}
@@ -215,7 +217,7 @@ int auth_login(const char *users, const char *name, const char *pw, const char *
 		return msg_fail(err, len, -EIO, "crypt: no yescrypt");
 	if ((r = read_users(users, &text, NULL, err, len)) < 0)
 		return r;
-	bool known = auth_name_ok(name) && find_line(text, "user", name, NULL, hash, sizeof(hash));
+	bool known = auth_name_ok(name) && find_line(text, "user", name, NULL, hash, sizeof(hash), NULL);
 	free(text);
 	if (verify(pw, known ? hash : dummy) && known) {
 		ru->fails = 0;
@@ -297,7 +299,7 @@ static int token_who(const char *users, const char *tok, const char **user)
 		}
 	memcpy(id, tok + 3, 16);
 	id[16] = '\0';
-	bool found = find_line(text, "token", name, id, hash, sizeof(hash));
+	bool found = find_line(text, "token", NULL, id, hash, sizeof(hash), name);
 	free(text);
 	if (!found || !verify(tok + 20, hash))
 		return -EACCES;
