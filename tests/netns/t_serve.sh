@@ -183,6 +183,8 @@ check "... and never as markup" test -z "$(grep -i '<script' "$T/body")"
 expect "start k2 through the API with the session's X-CSRF-Token" 200 \
 	"$(code -b "$J" -H "X-CSRF-Token: $CSRF" -X POST "$URL/api/v1/jails/k2/start")"
 check "... k2 runs again" test -e "$R/k2"
+expect "restart k1, dry run: its plan" 200 "$(code "${AUTH[@]}" -X POST "$URL/api/v1/jails/k1/restart?dry_run=1")"
+check "... stops k1, then starts it" grep -q 'k1: destroy jail.*then k1 starts again' "$T/body"
 expect "restart k1 through the API with the token" 200 "$(code "${AUTH[@]}" -X POST "$URL/api/v1/jails/k1/restart")"
 check "... k1 runs" test -e "$R/k1"
 expect "k2's page" 200 "$(code -b "$J" "$URL/jail/k2")"
@@ -259,6 +261,14 @@ for i in 1 2 3 4 5; do code --interface 127.0.0.2 -d 'user=rl&password=wrong' "$
 expect "the 6th failed login in a row: 429" 429 "$(code --interface 127.0.0.2 -d 'user=rl&password=wrong' "$URL/login")"
 expect "... then even the right password: 429" 429 "$(code --interface 127.0.0.2 -d 'user=rl&password=pw-of-rl' "$URL/login")"
 expect "... while another address and user still log in" 303 "$(code -d 'user=admin&password=pw-of-admin' "$URL/login")"
+
+# ---- a config with an error: the dashboard shows it as FILE:LINE:COL
+cp "$D/index.conf" "$T/index.keep"
+printf 'jail broken { nonsense = 1; }\n' >>"$D/index.conf"
+broken() { [ "$(code -b "$J" "$URL/")" = 422 ]; }
+if poll broken; then ok "a broken config: the dashboard answers 422"; else nok "a broken config: 422"; fi
+check "... with the error at its file, line and column" grep -q "$D/index.conf:[0-9]*:[0-9]*: " "$T/body"
+cp "$T/index.keep" "$D/index.conf"
 
 # ---- logout ends the session
 expect "logout with the CSRF token" 303 "$(code -b "$J" -c "$J" -d "csrf=$CSRF" "$URL/logout")"
