@@ -282,6 +282,9 @@ void http_child(const struct serve_child *c)
 		fprintf(stderr, "jail6 serve (http): %s\n", err);
 		_exit(1);
 	}
+	/* tell the parent: sandboxed, it may remove the empty root */
+	if (io_write_all(c->ipc_fd, "R", 1) < 0)
+		_exit(1);
 	efd = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
 	for (;;) {
 		MHD_UNSIGNED_LONG_LONG to = 0;

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "serve/priv.h"
@@ -195,6 +197,19 @@ int serve_run(const struct serve_opts *o, char *err, size_t len)
 	sp[1] = -1;
 	close(c.listen_fd);
 	c.listen_fd = -1;
+	/* the child says when it is sandboxed: its root, empty and now its
+	 * own, can go (a process's root may be removed; it stays its root) */
+	char ready = 0;
+	struct pollfd pf = { .fd = sp[0], .events = POLLIN };
+	if (poll(&pf, 1, 30000) != 1 || read(sp[0], &ready, 1) != 1 || ready != 'R') {
+		r = msg_fail(err, len, -ECHILD, "the HTTP child did not start (see its message above)");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		goto out;
+	}
+	rmdir(empty);
+	made = false;
 	fprintf(stderr, "jail6 serve: listening on %s://%s%s%s (HTTP child %d, uid %u)\n", c.tls ? "https" : "http", o->listen,
 		o->host_netns ? " in network namespace " : "", o->host_netns ? o->host_netns : "", (int)pid, c.uid);
 	r = priv_loop(o, sp[0], pid);

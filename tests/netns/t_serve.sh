@@ -109,6 +109,7 @@ done
 expect "child: no_new_privs" 1 "$(awk '/^NoNewPrivs:/ {print $2}' "$st")"
 expect "child: seccomp filter mode" 2 "$(awk '/^Seccomp:/ {print $2}' "$st")"
 expect "child: its root is an empty directory" "" "$(ls -A "/proc/$CPID/root/" 2>&1)"
+check "... removed once the child is in it (nothing is left behind)" grep -q ' (deleted)$' <<<"$(readlink "/proc/$CPID/root")"
 check "child: its root is not /" test "$(stat -L -c %i "/proc/$CPID/root")" != "$(stat -c %i /)"
 expect "child: empty environment" "" "$(tr -d '\0' <"/proc/$CPID/environ")"
 fds=$(ls -l "/proc/$CPID/fd/" | awk 'NR > 1 {print $NF}')
