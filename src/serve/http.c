@@ -22,7 +22,6 @@
 #include "serve/pages.h"
 
 #define MAX_BODY (64 * 1024)
-#define MAX_FIELDS 16
 
 static const struct serve_child *C;
 

@@ -158,7 +158,7 @@ static int load_with(const struct serve_opts *o, const char *tmp, struct model *
 	return 0;
 }
 
-int priv_create(const struct serve_opts *o, const char *const *a, bool dry, struct priv_reply *out)
+int priv_create(const struct serve_opts *o, const char *const *a, const char *user, bool dry, struct priv_reply *out)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], index[PATH_MAX];
 	struct engine_converge_opts co = { .only = a, .n_only = 1, .dry_run = dry, .additive = true };
@@ -167,7 +167,7 @@ int priv_create(const struct serve_opts *o, const char *const *a, bool dry, stru
 	struct engine *e = NULL;
 	const char *why = NULL;
 	struct stat st;
-	char *text = jail_text(a, "the web UI", &why);
+	char *text = jail_text(a, user, &why);
 	int r;
 
 	if (!text)

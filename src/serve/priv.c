@@ -386,7 +386,7 @@ int priv_handle(const struct serve_opts *o, const struct serve_msg *q, struct pr
 			return fail(out, 400, "bad_request", "malformed request");
 		fprintf(stderr, "jail6 serve: %s: %s %s%s\n", user, q->type == SERVE_REQ_CREATE ? "create" : "remove",
 			q->arg[3], dry ? " (dry run)" : "");
-		return q->type == SERVE_REQ_CREATE ? priv_create(o, q->arg + 3, dry, out)
+		return q->type == SERVE_REQ_CREATE ? priv_create(o, q->arg + 3, user, dry, out)
 						   : priv_remove(o, q->arg[3], dry, out);
 	default:
 		return fail(out, 400, "bad_request", "malformed request");

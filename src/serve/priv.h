@@ -22,9 +22,11 @@ int priv_load(const struct serve_opts *o, struct model *m, struct priv_reply *ou
 int priv_engine(const struct serve_opts *o, bool readonly, struct engine **e, struct priv_reply *out);
 /* The reply of a run that planned and executed. */
 int priv_result(struct engine *e, int r, const struct engine_result *res, bool dry, struct priv_reply *out);
-/* new jail (args: name, hostname, bridge, address, path, memory, pids) and
+/* new jail (args: name, hostname, bridge, address, path, memory, pids; user
+ * is named in the file's first line) and
  * remove jail, their config file in o->jail_dir (jails.c) */
-int priv_create(const struct serve_opts *o, const char *const *args, bool dry, struct priv_reply *out);
+int priv_create(const struct serve_opts *o, const char *const *args, const char *user, bool dry,
+		struct priv_reply *out);
 int priv_remove(const struct serve_opts *o, const char *name, bool dry, struct priv_reply *out);
 
 /* forget the cached status document (a change was made) */

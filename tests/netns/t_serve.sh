@@ -216,6 +216,7 @@ expect "create $K3: 201" 201 "$(mk "{\"name\":\"$K3\",\"bridge\":\"sb0\",\"pids\
 check "... one file, jail6.d/$K3.conf" test -f "$D/$K3.conf"
 check "... listed in the index" grep -qx "include \"$K3.conf\";" "$D/index.conf"
 check "... the file passes jail6 check" "$BIN" -f "$C" check -q
+check "... and names who made it" grep -q '^# made by jail6 serve for admin;' "$D/$K3.conf"
 a3=$(code "${AUTH[@]}" "$URL/api/v1/jails/$K3" >/dev/null; jq -r '.interfaces[0].addresses[0] // empty' "$T/body")
 expect "... $K3 runs" running "$(jq -r .state "$T/body")"
 ping_from_k1() { nsenter --net="$R/k1" ping -6 -q -c 1 -W 5 "$1" >/dev/null; }
