@@ -63,7 +63,11 @@ int cmd_serve(struct cli_global *g, int argc, char **argv)
 		case 'u': o.user = optarg; break;
 		case 'A': add_user = optarg; break;
 		case 'T': add_token = optarg; break;
-		case 'h': printf("usage: jail6 serve [OPTIONS]\n\n%s", serve_help); return CLI_EXIT_OK;
+		case 'h':
+			for (const struct cli_command *k = cli_commands; k->name; k++)
+				if (!strcmp(k->name, "serve"))
+					printf("usage: jail6 serve %s\n\n%s", k->usage, serve_help);
+			return CLI_EXIT_OK;
 		default: cli_usage("serve"); return CLI_EXIT_CONFIG;
 		}
 	}

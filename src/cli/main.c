@@ -23,7 +23,7 @@ const struct cli_command cli_commands[] = {
 	{ "restart", cmd_restart, "[-f FILE] [-n|--dry-run] JAIL...", "stop and start jails" },
 	{ "exec", cmd_exec, "[-e VAR=value]... [-u USER] JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
-	{ "serve", cmd_serve, "[--listen ADDR:PORT] [--tls-cert F --tls-key F] | --add-user NAME", "serve the web UI and the JSON API" },
+	{ "serve", cmd_serve, "[-f FILE] [--listen ADDR:PORT] [--tls-cert F --tls-key F] [--users F] [--jail-dir D] | --add-user NAME | --add-token NAME", "serve the web UI and the JSON API" },
 	{ "tunnel", cmd_tunnel, "run|update NAME [OPTIONS]", "the userspace 6in4 datapath; the broker's endpoint update" },
 	{ NULL, NULL, NULL, NULL },
 };
