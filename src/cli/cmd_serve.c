@@ -49,7 +49,7 @@ int cmd_serve(struct cli_global *g, int argc, char **argv)
 	};
 	const char *add_user = NULL, *add_token = NULL;
 	char err[1024] = "", tok[128];
-	int c, r;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -76,7 +76,7 @@ int cmd_serve(struct cli_global *g, int argc, char **argv)
 		return CLI_EXIT_CONFIG;
 	}
 	if (add_user) {
-		if ((r = serve_add_user(o.users, add_user, err, sizeof(err))) < 0) {
+		if (serve_add_user(o.users, add_user, err, sizeof(err)) < 0) {
 			warnx("%s", err);
 			return CLI_EXIT_FAIL;
 		}
@@ -84,7 +84,7 @@ int cmd_serve(struct cli_global *g, int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (add_token) {
-		if ((r = serve_add_token(o.users, add_token, tok, sizeof(tok), err, sizeof(err))) < 0) {
+		if (serve_add_token(o.users, add_token, tok, sizeof(tok), err, sizeof(err)) < 0) {
 			warnx("%s", err);
 			return CLI_EXIT_FAIL;
 		}
@@ -96,7 +96,7 @@ int cmd_serve(struct cli_global *g, int argc, char **argv)
 	o.host_netns = g->host_netns;
 	o.runtime_dir = g->runtime_dir;
 	o.lock_timeout_ms = g->lock_timeout_ms;
-	if ((r = serve_run(&o, err, sizeof(err))) < 0) {
+	if (serve_run(&o, err, sizeof(err)) < 0) {
 		cli_warn_lines(err);
 		return CLI_EXIT_FAIL;
 	}

@@ -23,7 +23,8 @@ static void grow(struct sbuf *b, size_t more)
 void sbuf_add(struct sbuf *b, const void *s, size_t n)
 {
 	grow(b, n);
-	memcpy(b->p + b->n, s, n);
+	if (n)
+		memcpy(b->p + b->n, s, n);
 	b->n += n;
 	b->p[b->n] = '\0';
 }

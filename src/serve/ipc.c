@@ -48,7 +48,7 @@ static void put32(struct sbuf *b, uint32_t v)
 int ipc_call(int fd, uint32_t type, const char *const *args, size_t n, int *status, char **body)
 {
 	struct sbuf b = { 0 };
-	uint32_t hdr[2];
+	uint32_t hdr[2] = { 0, 0 };
 	int r;
 
 	*body = NULL;
