@@ -25,9 +25,9 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libmnl libnftnl sqlite3 jansson libcurl lxc libbpf libseccomp
+PKGS      := libmnl libnftnl sqlite3 jansson libcurl lxc libbpf libmicrohttpd libseccomp libxcrypt
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lsqlite3 -ljansson -lcurl -llxc -lbpf -lseccomp)
+PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lsqlite3 -ljansson -lcurl -llxc -lbpf -lmicrohttpd -lseccomp -lcrypt)
 # jail6-datapath links these only (tests/netns/t_privdrop.sh checks with ldd)
 DP_PKGS   := libmnl libbpf libseccomp
 DP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DP_PKGS) 2>/dev/null || echo -lmnl -lbpf -lseccomp)

@@ -59,6 +59,7 @@ int cmd_exec(struct cli_global *g, int argc, char **argv);
 int cmd_list(struct cli_global *g, int argc, char **argv);
 int cmd_tunnel(struct cli_global *g, int argc, char **argv);
 int cmd_export(struct cli_global *g, int argc, char **argv);
+int cmd_serve(struct cli_global *g, int argc, char **argv);
 /* jail6 tunnel run|update|restore NAME (argv[0] is the subcommand), from cmd_tunnel. */
 int cmd_tunnel_run(struct cli_global *g, int argc, char **argv);
 int cmd_tunnel_update(struct cli_global *g, int argc, char **argv);

@@ -131,6 +131,13 @@ const char *engine_jail_state_name(enum engine_jail_state s);
 struct json_t;
 int engine_status(struct engine *e, struct model *m, struct json_t **out, bool *in_sync);
 
+/* Print a document of engine_status as text, the seed's End Result in
+ * ifconfig and netstat -r style (the tunnel and its datapath, the bridges,
+ * each jail's limits, interfaces and routes), then "in sync with CONF" or
+ * the conflicts and the drift: what `jail6 status` prints and the web UI's
+ * dashboard shows. Needs no engine. */
+void engine_status_print(FILE *out, struct json_t *s, const char *conf);
+
 /* start / stop / restart of jails named in *m (apply then keeps them in
  * that state; stop records it before it tears down, so a stop killed half
  * way leaves them stopped too, and stopping a jail that does not run is

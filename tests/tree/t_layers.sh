@@ -26,9 +26,9 @@ allowed() {
 	os/freebsd) echo "os model plan util" ;;
 	os) echo "os/linux os/freebsd model plan tunnel util" ;;
 	engine) echo "os model plan store conf tunnel util" ;;
-	cli) echo "engine conf util" ;;
+	cli) echo "engine conf util serve/serve.h" ;;
 	lab) echo "engine os/linux/netns.h model plan util" ;;
-	web) echo "engine conf util" ;;
+	serve) echo "engine conf model plan util" ;;
 	init) echo "" ;;
 	starter) echo "os/linux/lxc_int.h" ;;
 	*) echo "?" ;;
