@@ -40,7 +40,7 @@ static void help(const struct cli_global *g)
 
 /* Whether path may be written: absent, or a file export wrote (its first
  * line has the mark). -1 with a message when it may not. */
-static int may_write(const char *path, bool force)
+static int may_write(const char *path, const char *mark, bool force)
 {
 	char line[256] = "";
 	FILE *f = fopen(path, "r");
@@ -54,7 +54,7 @@ static int may_write(const char *path, bool force)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = '\0';
 	fclose(f);
-	if (force || strstr(line, engine_export_mark()))
+	if (force || (mark && strstr(line, mark)))
 		return 0;
 	warnx("%s: not written by jail6 export: left as it is (--force overwrites it)", path);
 	return -1;
@@ -91,7 +91,7 @@ static int write_atomic(const char *dir, const char *name, const char *text)
 	return 0;
 }
 
-static int write_dir(const char *dir, const struct engine_export *x, bool force)
+static int write_dir(const char *dir, const char *target, const struct engine_export *x, bool force)
 {
 	char path[4096];
 	int bad = 0;
@@ -103,7 +103,7 @@ static int write_dir(const char *dir, const struct engine_export *x, bool force)
 	/* every file is checked before any is written */
 	for (size_t i = 0; i < x->n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, x->files[i].name);
-		if (may_write(path, force) < 0)
+		if (may_write(path, engine_export_mark(target), force) < 0)
 			bad = 1;
 	}
 	if (bad) {
@@ -171,7 +171,7 @@ int cmd_export(struct cli_global *g, int argc, char **argv)
 		warnx("export: %s", err[0] ? err : strerror(-r));
 		r = CLI_EXIT_FAIL;
 	} else if (dir) {
-		r = write_dir(dir, &x, force);
+		r = write_dir(dir, eo.target, &x, force);
 	} else {
 		for (size_t i = 0; i < x.n; i++)
 			printf("%s==> %s <==\n%s", i ? "\n" : "", x.files[i].name, x.files[i].text);

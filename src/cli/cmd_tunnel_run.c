@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/num.h"
 
 static void help_run(FILE *f)
 {
@@ -58,19 +59,6 @@ static void help_run(FILE *f)
 		"                      (default: _jail6, else nobody)\n",
 		MODEL_TUNNEL_TTL_DEFAULT, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX,
 		MODEL_TUNNEL_MTU_DEFAULT, MODEL_TUNNEL_KEEPALIVE_MAX);
-}
-
-/* A number in [lo, hi], or -1. */
-static long number(const char *s, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	return v;
 }
 
 /* What the command line said; unset members keep the config's values. */
@@ -200,7 +188,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		case 'd': a.datapath = optarg; break;
 		case 'P': a.peer = optarg; break;
 		case 'k':
-			if ((a.keepalive = number(optarg, 0, MODEL_TUNNEL_KEEPALIVE_MAX)) < 0) {
+			if ((a.keepalive = num_in(optarg, 0, MODEL_TUNNEL_KEEPALIVE_MAX)) < 0) {
 				warnx("tunnel run: --keepalive '%s' is not a number in 0..%d", optarg,
 				      MODEL_TUNNEL_KEEPALIVE_MAX);
 				return CLI_EXIT_CONFIG;
@@ -213,7 +201,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 		case 'L': a.log = optarg; break;
 		case 'U': a.user = optarg; break;
 		case 't':
-			if ((a.ttl = number(optarg, 0, 255)) < 0) {
+			if ((a.ttl = num_in(optarg, 0, 255)) < 0) {
 				warnx("tunnel run: --ttl '%s' is not a number in 0..255", optarg);
 				return CLI_EXIT_CONFIG;
 			}
@@ -222,7 +210,7 @@ int cmd_tunnel_run(struct cli_global *g, int argc, char **argv)
 				a.ttl = MODEL_TUNNEL_TTL_DEFAULT;
 			break;
 		case 'm':
-			if ((a.mtu = number(optarg, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX)) < 0) {
+			if ((a.mtu = num_in(optarg, MODEL_TUNNEL_MTU_MIN, MODEL_TUNNEL_MTU_MAX)) < 0) {
 				warnx("tunnel run: --mtu '%s' is not a number in %d..%d", optarg, MODEL_TUNNEL_MTU_MIN,
 				      MODEL_TUNNEL_MTU_MAX);
 				return CLI_EXIT_CONFIG;

@@ -26,6 +26,7 @@
 
 #include "model/addr.h"
 #include "tunnel/daemon.h"
+#include "util/num.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 /* make sanitize: no leak check at exit, which would need ptrace and
@@ -42,19 +43,6 @@ static int usage(const char *why, const char *arg)
 	fprintf(stderr, "jail6-datapath: %s%s%s (it is run by `jail6 tunnel run`, see jail6(8))\n", why,
 		arg ? ": " : "", arg ? arg : "");
 	return 2;
-}
-
-/* A number in [lo, hi], or -1. */
-static long number(const char *s, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	return v;
 }
 
 static bool addr_of(const char *s, int family, struct addr *out)
@@ -107,12 +95,12 @@ int main(int argc, char **argv)
 				return usage("--local is not an IPv4 address or auto", optarg);
 			break;
 		case 't':
-			if ((v = number(optarg, 1, 255)) < 0)
+			if ((v = num_in(optarg, 1, 255)) < 0)
 				return usage("--ttl is not 1..255", optarg);
 			o.ttl = (int)v;
 			break;
 		case 'm':
-			if ((v = number(optarg, 0, 65535)) < 0)
+			if ((v = num_in(optarg, 0, 65535)) < 0)
 				return usage("--mtu is not a number", optarg);
 			o.mtu = (int)v;
 			break;
@@ -124,7 +112,7 @@ int main(int argc, char **argv)
 		case 'e': o.ebpf = true; break;
 		case 'E': o.ebpf = o.ebpf_or_userspace = true; break;
 		case 'k':
-			if ((v = number(optarg, 0, 86400)) < 0)
+			if ((v = num_in(optarg, 0, 86400)) < 0)
 				return usage("--keepalive is not a number of seconds", optarg);
 			o.keepalive = (int)v;
 			break;
@@ -140,19 +128,19 @@ int main(int argc, char **argv)
 			break;
 		case 'c': create = true; break;
 		case 'R':
-			if ((restarts = number(optarg, 0, 1L << 30)) < 0)
+			if ((restarts = num_in(optarg, 0, 1L << 30)) < 0)
 				return usage("--restarts is not a number", optarg);
 			break;
 		case 'C':
-			if ((ctl = number(optarg, 3, 1 << 20)) < 0)
+			if ((ctl = num_in(optarg, 3, 1 << 20)) < 0)
 				return usage("--ctl-fd is not a descriptor", optarg);
 			break;
 		case 'u':
-			if ((uid = number(optarg, 1, 0x7fffffffL)) < 0)
+			if ((uid = num_in(optarg, 1, 0x7fffffffL)) < 0)
 				return usage("--uid is not a user id other than 0", optarg);
 			break;
 		case 'g':
-			if ((gid = number(optarg, 1, 0x7fffffffL)) < 0)
+			if ((gid = num_in(optarg, 1, 0x7fffffffL)) < 0)
 				return usage("--gid is not a group id other than 0", optarg);
 			break;
 		case 'o': d.root = optarg; break;

@@ -228,9 +228,10 @@ int engine_export(struct model *m, const struct engine_export_opts *o, struct en
 		  size_t errlen);
 void engine_export_free(struct engine_export *x);
 
-/* The words every exported file starts with (after "# " in the config
- * files): export overwrites only a file that has them. */
-const char *engine_export_mark(void);
+/* The words every file exported for target carries in its first line
+ * (after "# " in the config files): export overwrites only a file that has
+ * them. NULL for a target without export. */
+const char *engine_export_mark(const char *target);
 
 /* Print a plan as apply -n shows it: one numbered line per action. */
 int engine_plan_print(FILE *out, const struct plan *p);

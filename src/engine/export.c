@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "os/freebsd/freebsd.h"
+#include "os/backend.h"
 
 /* Append one line to *errs (malloc'd, newline-terminated lines). */
 __attribute__((format(printf, 2, 3)))
@@ -89,14 +89,15 @@ static int resolve_addresses(struct model *m, const struct engine_export_opts *o
 int engine_export(struct model *m, const struct engine_export_opts *o, struct engine_export *out, char *err,
 		  size_t errlen)
 {
-	struct freebsd_export fx = { 0 };
+	const struct backend_ops *b = o->target ? backend_find(o->target) : NULL;
+	struct backend_export bx = { 0 };
 	struct state empty = { 0 };
 	struct plan p = { 0 };
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	err[0] = '\0';
-	if (!o->target || strcmp(o->target, "freebsd")) {
+	if (!b || !b->export) {
 		snprintf(err, errlen, "export: unknown target '%s' (freebsd)", o->target ? o->target : "");
 		return -ENOENT;
 	}
@@ -106,21 +107,13 @@ int engine_export(struct model *m, const struct engine_export_opts *o, struct en
 	if (r == 0)
 		r = plan_build(m, &empty, &p);
 	if (r == 0) {
-		r = freebsd_export(m, &p, o->source ? o->source : "jail6.conf", &fx);
-		out->errors = fx.errors;
-		fx.errors = NULL;
+		r = b->export(m, &p, o->source ? o->source : "jail6.conf", &bx);
+		out->errors = bx.errors;
 	}
 	plan_free(&p);
-	if (r < 0) {
-		freebsd_export_free(&fx);
-		return r;
-	}
-	out->files[out->n++] = (struct engine_export_file){ "rc.conf.jail6", fx.rc_conf };
-	if (fx.sysctl_conf)
-		out->files[out->n++] = (struct engine_export_file){ "sysctl.conf.jail6", fx.sysctl_conf };
-	out->files[out->n++] = (struct engine_export_file){ "jail.conf", fx.jail_conf };
-	out->files[out->n++] = (struct engine_export_file){ "README.freebsd", fx.readme };
-	return 0;
+	for (size_t i = 0; i < bx.n; i++)
+		out->files[out->n++] = (struct engine_export_file){ bx.files[i].name, bx.files[i].text };
+	return r;
 }
 
 void engine_export_free(struct engine_export *x)
@@ -133,7 +126,9 @@ void engine_export_free(struct engine_export *x)
 	memset(x, 0, sizeof(*x));
 }
 
-const char *engine_export_mark(void)
+const char *engine_export_mark(const char *target)
 {
-	return FREEBSD_EXPORT_MARK;
+	const struct backend_ops *b = target ? backend_find(target) : NULL;
+
+	return b && b->export_mark ? b->export_mark : NULL;
 }

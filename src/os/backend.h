@@ -64,6 +64,18 @@ struct backend_exec_opts {
 	bool to_log;           /* stdout and stderr to the jail's log */
 };
 
+/* What `jail6 export` writes for a target: the files its base system runs
+ * at boot. Each text starts with export_mark somewhere in its first line. */
+struct backend_export_file {
+	const char *name;   /* "rc.conf.jail6", "jail.conf", ... */
+	char *text;
+};
+struct backend_export {
+	struct backend_export_file files[4];
+	size_t n;
+	char *errors;       /* on -EINVAL: "FILE:LINE:COL: message" lines */
+};
+
 struct backend_ops {
 	const char *name;   /* "linux", "freebsd": the --target names */
 
@@ -111,6 +123,16 @@ struct backend_ops {
 	/* Print p as this platform runs it: readable lines, or JSON. Needs no
 	 * context and no privileges. */
 	int (*render)(FILE *out, const struct plan *p, bool json);
+
+	/*
+	 * Compile plan p (of an empty host for model m, its auto values
+	 * resolved) into the files this platform runs at boot; source names
+	 * the config in their headers. 0; -EINVAL when a step cannot be
+	 * expressed (out->errors says which; no file then); -ENOMEM. The
+	 * caller frees the texts and errors. NULL: the target has no export.
+	 */
+	int (*export)(const struct model *m, const struct plan *p, const char *source, struct backend_export *out);
+	const char *export_mark;   /* the words every exported file carries */
 };
 
 /* The backend of the platform jail6 runs on. */

@@ -124,39 +124,15 @@ ROOT_DIRS=(net crypto lib arch fs/ext4 fs/jbd2 fs/autofs drivers/virtio drivers/
 	drivers/net/macvlan.ko drivers/net/ipvlan drivers/net/virtio_net.ko drivers/net/net_failover.ko)
 declare -A seen=()
 LOAD=()
-add_module() { # depth first, as build.sh does
-	local tree=$1 name=$2 f dep
-	[ -n "${seen[$name]:-}" ] && return 0
-	seen[$name]=1
-	f=$(module_file "$tree" "$name")
-	if [ -z "$f" ]; then
-		if grep -Eq "/(${name}|${name//_/-})\.ko\$" "$tree/modules.builtin" 2>/dev/null; then
-			return 0
-		fi
-		die "module $name: neither a module nor built into the kernel of $DEB_NAME"
-	fi
-	copy_module "$f" "$KDIR/initrd-modules/$name.ko.tmp"
-	for dep in $(module_depends "$KDIR/initrd-modules/$name.ko.tmp" | tr ',' ' '); do
-		add_module "$tree" "$dep"
-	done
-	mv "$KDIR/initrd-modules/$name.ko.tmp" "$KDIR/initrd-modules/$name.ko"
-	LOAD+=("$name")
-}
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$DEB_NAME ${INITRD_WANTED[*]} ${ROOT_DIRS[*]}" ]; then
 	note "unpacking $DEB_NAME"
 	SCRATCH=$OUT/unpack.tmp
-	rm -rf "$SCRATCH" "$KDIR"
-	mkdir -p "$SCRATCH" "$KDIR/initrd-modules"
+	rm -rf "$KDIR"
+	mkdir -p "$KDIR/initrd-modules"
 	trap 'rm -rf "$SCRATCH"' EXIT
-	dpkg-deb -x "$DEB" "$SCRATCH"
-	VMLINUZ=$(ls -1 "$SCRATCH"/boot/vmlinuz-* 2>/dev/null | head -1 || true)
-	[ -n "$VMLINUZ" ] || die "$DEB_NAME has no boot/vmlinuz-*"
-	KVER=${VMLINUZ##*/vmlinuz-}
-	TREE=$SCRATCH/lib/modules/$KVER
-	[ -d "$TREE/kernel" ] || TREE=$SCRATCH/usr/lib/modules/$KVER
-	[ -d "$TREE/kernel" ] || die "$DEB_NAME has no lib/modules/$KVER/kernel"
+	kernel_unpack "$SCRATCH"
 	cp "$VMLINUZ" "$KDIR/vmlinuz"
-	for m in "${INITRD_WANTED[@]}"; do add_module "$TREE" "$m"; done
+	for m in "${INITRD_WANTED[@]}"; do add_module "$TREE" "$m" "$KDIR/initrd-modules"; done
 	printf '%s\n' "${LOAD[@]}" >"$KDIR/initrd-modules/load.list"
 	MT=$KDIR/rootmods/lib/modules/$KVER
 	mkdir -p "$MT/kernel"

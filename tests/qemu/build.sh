@@ -56,43 +56,17 @@ KDIR=$OUT/kernel
 STAMP=$KDIR/.from
 declare -A seen=()
 LOAD=()
-# Depth first: a module's dependencies come before it in the load order.
-add_module() {
-	local tree=$1 name=$2 f dep
-	[ -n "${seen[$name]:-}" ] && return 0
-	seen[$name]=1
-	f=$(module_file "$tree" "$name")
-	if [ -z "$f" ]; then
-		# built in: nothing to load
-		if grep -Eq "/(${name}|${name//_/-})\.ko\$" "$tree/modules.builtin" 2>/dev/null; then
-			return 0
-		fi
-		die "module $name: neither a module nor built into the kernel of $DEB_NAME"
-	fi
-	copy_module "$f" "$KDIR/modules/$name.ko.tmp"
-	for dep in $(module_depends "$KDIR/modules/$name.ko.tmp" | tr ',' ' '); do
-		add_module "$tree" "$dep"
-	done
-	mv "$KDIR/modules/$name.ko.tmp" "$KDIR/modules/$name.ko"
-	LOAD+=("$name")
-}
 
 # (the stamp names the modules too: a new one in WANTED unpacks again)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$DEB_NAME ${WANTED[*]}" ]; then
 	note "unpacking $DEB_NAME"
 	SCRATCH=$OUT/unpack.tmp
-	rm -rf "$SCRATCH" "$KDIR"
-	mkdir -p "$SCRATCH" "$KDIR/modules"
+	rm -rf "$KDIR"
+	mkdir -p "$KDIR/modules"
 	trap 'rm -rf "$SCRATCH"' EXIT
-	dpkg-deb -x "$DEB" "$SCRATCH"
-	VMLINUZ=$(ls -1 "$SCRATCH"/boot/vmlinuz-* 2>/dev/null | head -1 || true)
-	[ -n "$VMLINUZ" ] || die "$DEB_NAME has no boot/vmlinuz-*"
-	KVER=${VMLINUZ##*/vmlinuz-}
-	TREE=$SCRATCH/lib/modules/$KVER
-	[ -d "$TREE/kernel" ] || TREE=$SCRATCH/usr/lib/modules/$KVER
-	[ -d "$TREE/kernel" ] || die "$DEB_NAME has no lib/modules/$KVER/kernel"
+	kernel_unpack "$SCRATCH"
 	cp "$VMLINUZ" "$KDIR/vmlinuz"
-	for m in "${WANTED[@]}"; do add_module "$TREE" "$m"; done
+	for m in "${WANTED[@]}"; do add_module "$TREE" "$m" "$KDIR/modules"; done
 	printf '%s\n' "${LOAD[@]}" >"$KDIR/modules/load.list"
 	echo "$KVER" >"$KDIR/version"
 	rm -rf "$SCRATCH"

@@ -95,3 +95,40 @@ copy_module() {
 	*) die "unknown module file $1" ;;
 	esac
 }
+
+# kernel_unpack SCRATCH: unpack $DEB there (made afresh); sets VMLINUZ, KVER
+# and TREE (its lib/modules/KVER).
+kernel_unpack() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	dpkg-deb -x "$DEB" "$1"
+	VMLINUZ=$(ls -1 "$1"/boot/vmlinuz-* 2>/dev/null | head -1 || true)
+	[ -n "$VMLINUZ" ] || die "$DEB_NAME has no boot/vmlinuz-*"
+	KVER=${VMLINUZ##*/vmlinuz-}
+	TREE=$1/lib/modules/$KVER
+	[ -d "$TREE/kernel" ] || TREE=$1/usr/lib/modules/$KVER
+	[ -d "$TREE/kernel" ] || die "$DEB_NAME has no lib/modules/$KVER/kernel"
+}
+
+# add_module TREE NAME DIR: module NAME, uncompressed, into DIR/NAME.ko after
+# its dependencies (depth first), each appended to the array LOAD in the
+# order to load them; the caller declares LOAD=() and declare -A seen=().
+# A module built into the kernel is skipped, one that is neither is fatal.
+add_module() {
+	local tree=$1 name=$2 dir=$3 f dep
+	[ -n "${seen[$name]:-}" ] && return 0
+	seen[$name]=1
+	f=$(module_file "$tree" "$name")
+	if [ -z "$f" ]; then
+		if grep -Eq "/(${name}|${name//_/-})\.ko\$" "$tree/modules.builtin" 2>/dev/null; then
+			return 0
+		fi
+		die "module $name: neither a module nor built into the kernel of $DEB_NAME"
+	fi
+	copy_module "$f" "$dir/$name.ko.tmp"
+	for dep in $(module_depends "$dir/$name.ko.tmp" | tr ',' ' '); do
+		add_module "$tree" "$dep" "$dir"
+	done
+	mv "$dir/$name.ko.tmp" "$dir/$name.ko"
+	LOAD+=("$name")
+}

@@ -21,7 +21,7 @@
  *    exec.created, commands inside it (jexec J ...) exec.start, in plan
  *    order; exec.poststop destroys the epair and removes the rules.
  */
-#include "os/freebsd/freebsd.h"
+#include "os/freebsd/export_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -30,13 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* A growing list of strings. */
-struct strs {
-	char **v;
-	size_t n;
-};
-
-static int strs_add(struct strs *s, const char *w)
+int fx_strs_add(struct strs *s, const char *w)
 {
 	char **v = realloc(s->v, (s->n + 1) * sizeof(*v));
 	char *d = strdup(w);
@@ -51,7 +45,7 @@ static int strs_add(struct strs *s, const char *w)
 	return 0;
 }
 
-static void strs_free(struct strs *s)
+void fx_strs_free(struct strs *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i]);
@@ -60,7 +54,7 @@ static void strs_free(struct strs *s)
 	s->n = 0;
 }
 
-static bool strs_has(const struct strs *s, const char *w)
+bool fx_strs_has(const struct strs *s, const char *w)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->v[i], w))
@@ -69,51 +63,7 @@ static bool strs_has(const struct strs *s, const char *w)
 }
 
 /* One host interface rc.conf configures. */
-struct host_if {
-	char name[MODEL_IFNAMSIZ];
-	struct strs words;   /* ifconfig_IF, af-less words (tunnel, mtu, addm) */
-	struct strs inet;    /* IPv4 addresses: "inet A/len [peer]" each */
-	struct strs inet6;   /* IPv6 addresses: "A [peer] prefixlen N" each */
-	struct strs flags6;  /* inet6 flags (-accept_rtadv) */
-	bool bridge;
-};
-
-/* One static route: its rc.conf name and route(8) words after `add` (and
- * after -inet6 for an IPv6 one). */
-struct route {
-	char name[MODEL_IFNAMSIZ + 8];
-	char *args;
-	bool v6;
-	bool broker;   /* a tunnel's host route to its broker through via */
-};
-
-/* One jail's jail.conf block. */
-struct jail_out {
-	const struct model_jail *j;
-	struct strs params;    /* "key = value;" or "key;" lines */
-	struct strs vnet_if, prestart, created, start, poststop;
-};
-
-struct exp {
-	const struct model *m;
-	struct strs cloned;
-	struct host_if *ifs;
-	size_t n_ifs;
-	struct route *routes;
-	size_t n_routes;
-	char defrouter6[ADDR_STRLEN], defrouter[ADDR_STRLEN];
-	bool gateway6, gateway4;
-	struct strs sysctls;   /* sysctl.conf lines */
-	struct strs notes;     /* rc.conf comments */
-	struct jail_out *jails;
-	size_t n_jails;
-	char *errs;            /* newline-terminated error lines */
-	size_t errs_len;
-	int err;               /* -ENOMEM */
-};
-
-__attribute__((format(printf, 3, 4)))
-static void fail(struct exp *x, const struct model_pos *pos, const char *fmt, ...)
+void fx_fail(struct exp *x, const struct model_pos *pos, const char *fmt, ...)
 {
 	char msg[768], line[1024];
 	va_list ap;
@@ -141,10 +91,10 @@ static void fail(struct exp *x, const struct model_pos *pos, const char *fmt, ..
 	x->errs_len += (size_t)n;
 }
 
-static void add(struct exp *x, struct strs *s, const char *w)
+void fx_add(struct exp *x, struct strs *s, const char *w)
 {
 	if (!x->err)
-		x->err = strs_add(s, w);
+		x->err = fx_strs_add(s, w);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -156,7 +106,7 @@ static void addf(struct exp *x, struct strs *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	add(x, s, buf);
+	fx_add(x, s, buf);
 }
 
 static struct host_if *host_if(struct exp *x, const char *name)
@@ -219,14 +169,14 @@ static char *sh_line(char *const *argv, size_t skip)
 	return out;
 }
 
-static void add_line(struct exp *x, struct strs *s, char *const *argv, size_t skip)
+void fx_add_line(struct exp *x, struct strs *s, char *const *argv, size_t skip)
 {
 	char *l = sh_line(argv, skip);
 
 	if (!l)
 		x->err = -ENOMEM;
 	else
-		add(x, s, l);
+		fx_add(x, s, l);
 	free(l);
 }
 
@@ -288,7 +238,7 @@ static void jail_params(struct exp *x, struct jail_out *jo, char *const *argv)
 		else if (eq && !strpbrk(eq + 1, "\"\\$\n"))
 			addf(x, &jo->params, "%.*s = \"%s\";", (int)(eq - argv[k]), argv[k], eq + 1);
 		else if (eq)
-			fail(x, &jo->j->pos, "jail '%s': %.*s: a '\"', '\\', '$' or newline in it: jail6 export "
+			fx_fail(x, &jo->j->pos, "jail '%s': %.*s: a '\"', '\\', '$' or newline in it: jail6 export "
 			     "cannot write it in jail.conf(5)", jo->j->name, (int)(eq - argv[k]), argv[k]);
 		else
 			addf(x, &jo->params, "%s;", argv[k]);
@@ -345,7 +295,7 @@ static void host_ifconfig(struct exp *x, const struct action *a, char *const *ar
 	struct host_if *h;
 
 	if (n == 3 && !strcmp(argv[2], "create")) {
-		add(x, &x->cloned, ifname);
+		fx_add(x, &x->cloned, ifname);
 		if ((h = host_if(x, ifname)))
 			h->bridge = a->kind == ACTION_BRIDGE_CREATE;
 		return;
@@ -374,13 +324,13 @@ static void host_ifconfig(struct exp *x, const struct action *a, char *const *ar
 		buf[0] = '\0';
 		for (size_t k = 3; k < n; k++) {
 			if (argv[k][0] == '-' || !strcmp(argv[k], "accept_rtadv"))
-				add(x, &h->flags6, argv[k]);
+				fx_add(x, &h->flags6, argv[k]);
 			else if (strcmp(argv[k], "up"))
 				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? " " : "",
 						      action_quote_arg(argv[k], q, sizeof(q)));
 		}
 		if (buf[0])
-			add(x, &h->inet6, buf);
+			fx_add(x, &h->inet6, buf);
 		return;
 	}
 	if (n >= 3 && !strcmp(argv[2], "inet")) {
@@ -389,7 +339,7 @@ static void host_ifconfig(struct exp *x, const struct action *a, char *const *ar
 		if (l && n > 4 && !strcmp(argv[n - 1], "alias"))
 			l[strlen(l) - strlen(" alias")] = '\0';
 		if (l)
-			add(x, &h->inet, l);
+			fx_add(x, &h->inet, l);
 		else
 			x->err = -ENOMEM;
 		free(l);
@@ -397,7 +347,7 @@ static void host_ifconfig(struct exp *x, const struct action *a, char *const *ar
 	}
 	for (size_t k = 2; k < n; k++)
 		if (strcmp(argv[k], "up"))
-			add(x, &h->words, argv[k]);
+			fx_add(x, &h->words, argv[k]);
 }
 
 /* sysctl K=V on the host. */
@@ -407,8 +357,8 @@ static void host_sysctl(struct exp *x, char *const *argv)
 		x->gateway6 = true;
 	else if (!strcmp(argv[1], "net.inet.ip.forwarding=1"))
 		x->gateway4 = true;
-	else if (!strs_has(&x->sysctls, argv[1]))
-		add(x, &x->sysctls, argv[1]);
+	else if (!fx_strs_has(&x->sysctls, argv[1]))
+		fx_add(x, &x->sysctls, argv[1]);
 }
 
 /* One command of a host action that is no jail's. */
@@ -423,7 +373,7 @@ static void host_cmd(struct exp *x, const struct action *a, char *const *argv)
 	else if (!strcmp(argv[0], FREEBSD_SYSCTL) && argv[1])
 		host_sysctl(x, argv);
 	else
-		fail(x, NULL, "%s: rc.conf cannot express this step (jail6 export only adds)",
+		fx_fail(x, NULL, "%s: rc.conf cannot express this step (jail6 export only adds)",
 		     action_describe(a, line, sizeof(line)));
 }
 
@@ -436,12 +386,12 @@ static bool tunnel_ok(struct exp *x, const struct action *a)
 	char remote[ADDR_STRLEN];
 
 	if (!freebsd_unit_name(a->ifname, "gif")) {
-		fail(x, pos, "tunnel '%s': rc.conf creates a gif(4) by its unit (cloned_interfaces=\"gifN\"); "
+		fx_fail(x, pos, "tunnel '%s': rc.conf creates a gif(4) by its unit (cloned_interfaces=\"gifN\"); "
 		     "jail6 export renames nothing: name the tunnel gifN", a->ifname);
 		return false;
 	}
 	if (a->local_auto) {
-		fail(x, pos, "tunnel '%s': local = auto: rc.conf needs the address itself (ifconfig_%s=\"tunnel "
+		fx_fail(x, pos, "tunnel '%s': local = auto: rc.conf needs the address itself (ifconfig_%s=\"tunnel "
 		     "LOCAL %s\") and no jail6 store records it: write local = ADDRESS, or give export "
 		     "--local ADDRESS (this host's source address towards %s)", a->ifname, a->ifname,
 		     addr_format_host(&a->gw, remote, sizeof(remote)), remote);
@@ -458,13 +408,13 @@ static void rctl_rule(struct exp *x, struct jail_out *jo, char *const *argv)
 	char rm[MODEL_NAME_MAX + 8];
 	char *const rv[] = { (char *)FREEBSD_RCTL, (char *)"-r", rm, NULL };
 
-	add_line(x, &jo->created, argv, 0);
+	fx_add_line(x, &jo->created, argv, 0);
 	snprintf(rm, sizeof(rm), "jail:%s", jo->j->name);
 	if (jo->created.n == 1)
-		add_line(x, &jo->poststop, rv, 0);
+		fx_add_line(x, &jo->poststop, rv, 0);
 }
 
-static void one_action(struct exp *x, const struct action *a)
+void fx_action(struct exp *x, const struct action *a)
 {
 	const struct model_jail *j = NULL;
 	struct jail_out *jo;
@@ -474,14 +424,14 @@ static void one_action(struct exp *x, const struct action *a)
 	int r;
 
 	if (why) {
-		fail(x, NULL, "%s: %s", action_describe(a, line, sizeof(line)), why);
+		fx_fail(x, NULL, "%s: %s", action_describe(a, line, sizeof(line)), why);
 		return;
 	}
 	if ((a->kind == ACTION_TUNNEL_CREATE) && !tunnel_ok(x, a))
 		return;
 	if (a->kind == ACTION_BRIDGE_CREATE && !freebsd_unit_name(a->ifname, "bridge")) {
 		const struct model_bridge *b = model_find_bridge(x->m, a->ifname);
-		fail(x, b ? &b->pos : NULL, "bridge '%s': rc.conf creates a bridge by its unit "
+		fx_fail(x, b ? &b->pos : NULL, "bridge '%s': rc.conf creates a bridge by its unit "
 		     "(cloned_interfaces=\"bridgeN\"); jail6 export renames nothing: name it bridgeN", a->ifname);
 		return;
 	}
@@ -491,7 +441,7 @@ static void one_action(struct exp *x, const struct action *a)
 		return;
 	}
 	if (r < 0) {
-		fail(x, NULL, "%s: cannot be rendered for FreeBSD", action_describe(a, line, sizeof(line)));
+		fx_fail(x, NULL, "%s: cannot be rendered for FreeBSD", action_describe(a, line, sizeof(line)));
 		return;
 	}
 	/* whose is it: a jail's (by name, or by its epair), or the host's */
@@ -516,352 +466,20 @@ static void one_action(struct exp *x, const struct action *a)
 							      &jo->prestart, a->ifname))
 			continue;
 		else if (!strcmp(argv[0], FREEBSD_JEXEC))
-			add_line(x, &jo->start, argv, 2);
+			fx_add_line(x, &jo->start, argv, 2);
 		else if (!strcmp(argv[0], FREEBSD_JAIL))
 			jail_params(x, jo, argv);
 		else if (!strcmp(argv[0], FREEBSD_RCTL))
 			rctl_rule(x, jo, argv);
 		else if (a->kind == ACTION_LINK_SET_NS)
-			add(x, &jo->vnet_if, a->ifname);
+			fx_add(x, &jo->vnet_if, a->ifname);
 		else {
-			add_line(x, &jo->prestart, argv, 0);
+			fx_add_line(x, &jo->prestart, argv, 0);
 			if (a->kind == ACTION_VETH_CREATE && k == 0) {
 				char *const dv[] = { (char *)FREEBSD_IFCONFIG, (char *)a->ifname, (char *)"destroy", NULL };
-				add_line(x, &jo->poststop, dv, 0);
+				fx_add_line(x, &jo->poststop, dv, 0);
 			}
 		}
 	}
 	freebsd_cmds_free(&c);
-}
-
-/* ---- writing the files ---- */
-
-static void w_var(FILE *f, const char *name, const char *value)
-{
-	fprintf(f, "%s=\"%s\"\n", name, value);
-}
-
-static void join(char *buf, size_t len, const struct strs *s, const char *sep)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < s->n && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? sep : "", s->v[i]);
-}
-
-static int write_rc(struct exp *x, FILE *f)
-{
-	char buf[2048], name[128];
-	struct strs names = { 0 };
-	int alias = 0;
-
-	if (x->cloned.n) {
-		join(buf, sizeof(buf), &x->cloned, " ");
-		w_var(f, "cloned_interfaces", buf);
-	}
-	for (size_t i = 0; i < x->n_ifs; i++) {
-		struct host_if *h = &x->ifs[i];
-		size_t o = 0;
-
-		alias = 0;
-		buf[0] = '\0';
-		/* ifconfig(8) takes the address family first: inet A/len addm M up */
-		if (h->inet.n)
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "inet %s", h->inet.v[0]);
-		for (size_t k = 0; k < h->words.n; k++)
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? " " : "", h->words.v[k]);
-		if (h->bridge && o)
-			snprintf(buf + o, sizeof(buf) - o, " up");
-		snprintf(name, sizeof(name), "ifconfig_%s", h->name);
-		if (buf[0])
-			w_var(f, name, buf);
-		if (h->inet6.n || h->flags6.n) {
-			o = (size_t)snprintf(buf, sizeof(buf), "inet6");
-			if (h->inet6.n)
-				o += (size_t)snprintf(buf + o, sizeof(buf) - o, " %s", h->inet6.v[0]);
-			for (size_t k = 0; k < h->flags6.n; k++)
-				o += (size_t)snprintf(buf + o, sizeof(buf) - o, " %s", h->flags6.v[k]);
-			snprintf(name, sizeof(name), "ifconfig_%s_ipv6", h->name);
-			w_var(f, name, buf);
-		}
-		for (size_t k = 1; k < h->inet.n; k++) {
-			snprintf(name, sizeof(name), "ifconfig_%s_alias%d", h->name, alias++);
-			snprintf(buf, sizeof(buf), "inet %s", h->inet.v[k]);
-			w_var(f, name, buf);
-		}
-		for (size_t k = 1; k < h->inet6.n; k++) {
-			snprintf(name, sizeof(name), "ifconfig_%s_alias%d", h->name, alias++);
-			snprintf(buf, sizeof(buf), "inet6 %s", h->inet6.v[k]);
-			w_var(f, name, buf);
-		}
-	}
-	for (int v6 = 0; v6 <= 1; v6++) {
-		strs_free(&names);
-		for (size_t i = 0; i < x->n_routes; i++)
-			if (x->routes[i].v6 == v6)
-				add(x, &names, x->routes[i].name);
-		if (names.n) {
-			join(buf, sizeof(buf), &names, " ");
-			w_var(f, v6 ? "ipv6_static_routes" : "static_routes", buf);
-		}
-		for (size_t i = 0; i < x->n_routes; i++) {
-			if (x->routes[i].v6 != v6)
-				continue;
-			snprintf(name, sizeof(name), "%sroute_%s", v6 ? "ipv6_" : "", x->routes[i].name);
-			w_var(f, name, x->routes[i].args);
-		}
-		if (!v6 && x->defrouter[0])
-			w_var(f, "defaultrouter", x->defrouter);
-		if (v6 && x->defrouter6[0])
-			w_var(f, "ipv6_defaultrouter", x->defrouter6);
-	}
-	strs_free(&names);
-	if (x->gateway4)
-		w_var(f, "gateway_enable", "YES");
-	if (x->gateway6)
-		w_var(f, "ipv6_gateway_enable", "YES");
-	for (size_t i = 0; i < x->notes.n; i++)
-		fprintf(f, "%s\n", x->notes.v[i]);
-	if (x->n_jails) {
-		size_t o = 0;
-		buf[0] = '\0';
-		for (size_t i = 0; i < x->n_jails; i++)
-			if (x->jails[i].j->autostart)
-				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? " " : "", x->jails[i].j->name);
-		w_var(f, "jail_enable", "YES");
-		w_var(f, "jail_list", buf);
-	}
-	return ferror(f) ? -EIO : 0;
-}
-
-/* A jail.conf(5) string: in double quotes, with " and \ escaped; a '$'
- * (variable expansion) is refused by the caller. */
-static void w_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void w_list(FILE *f, const char *key, const struct strs *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		fprintf(f, "\t%s %s ", key, i ? "+=" : "=");
-		w_str(f, s->v[i]);
-		fputs(";\n", f);
-	}
-}
-
-/* Whether a jail.conf string would be read as something else. */
-static bool str_ok(struct exp *x, const struct model_jail *j, const char *key, const struct strs *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strpbrk(s->v[i], "$\n")) {
-			fail(x, &j->pos, "jail '%s': %s: a '$' or a newline would be expanded by jail.conf(5): "
-			     "jail6 export cannot write it", j->name, key);
-			return false;
-		}
-	return true;
-}
-
-/* What of a confined jail has no jail.conf(5) equivalent, as comments. */
-static void explain(FILE *f, const struct model_jail *j)
-{
-	if (!j->confine)
-		return;
-	if (!j->path)
-		fprintf(f, "\t# no path: its root is the host's / (read-write for its root, with the host's /dev)\n");
-	if (!(j->allow & MODEL_ALLOW_NET_ADMIN))
-		fprintf(f, "\t# allow.net_admin = no has no equivalent: a VNET jail's root manages its own interfaces\n");
-	if (j->init)
-		fprintf(f, "\t# init %s: a FreeBSD jail has no init of its own (persist keeps it)\n", j->init);
-	if (j->limits.cpu_weight)
-		fprintf(f, "\t# limit.cpu_weight %u: no rctl(8) equivalent (pcpu is a cap, not a share)\n",
-			j->limits.cpu_weight);
-	if (j->limits.memory || j->limits.pids)
-		fprintf(f, "\t# limits: rctl(8) rules, which need kern.racct.enable=1 in /boot/loader.conf\n");
-}
-
-static int write_jails(struct exp *x, FILE *f)
-{
-	for (size_t i = 0; i < x->n_jails; i++) {
-		struct jail_out *jo = &x->jails[i];
-		const struct model_jail *j = jo->j;
-		struct strs stop = { 0 };
-
-		if (j->exec_stop.argc)
-			add_line(x, &stop, j->exec_stop.argv, 0);
-		if (!str_ok(x, j, "exec.start", &jo->start) || !str_ok(x, j, "exec.stop", &stop) ||
-		    !str_ok(x, j, "parameters", &jo->params)) {
-			strs_free(&stop);
-			continue;
-		}
-		fprintf(f, "%s%s {\n", i ? "\n" : "", j->name);
-		explain(f, j);
-		for (size_t k = 0; k < jo->params.n; k++)
-			fprintf(f, "\t%s\n", jo->params.v[k]);
-		if (j->stop_timeout != 10)
-			fprintf(f, "\tstop.timeout = %u;\n", j->stop_timeout);
-		w_list(f, "vnet.interface", &jo->vnet_if);
-		w_list(f, "exec.prestart", &jo->prestart);
-		w_list(f, "exec.created", &jo->created);
-		w_list(f, "exec.start", &jo->start);
-		w_list(f, "exec.stop", &stop);
-		w_list(f, "exec.poststop", &jo->poststop);
-		fputs("}\n", f);
-		strs_free(&stop);
-	}
-	return ferror(f) ? -EIO : 0;
-}
-
-/* ---- the entry point ---- */
-
-static char *mem_text(int (*fn)(struct exp *, FILE *), struct exp *x, const char *head)
-{
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	int r;
-
-	if (!f) {
-		x->err = -ENOMEM;
-		return NULL;
-	}
-	fputs(head, f);
-	r = fn(x, f);
-	if (fclose(f) != 0 || r < 0) {
-		x->err = x->err ? x->err : -ENOMEM;
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-static int write_sysctl(struct exp *x, FILE *f)
-{
-	for (size_t i = 0; i < x->sysctls.n; i++)
-		fprintf(f, "%s\n", x->sysctls.v[i]);
-	return ferror(f) ? -EIO : 0;
-}
-
-static int write_readme(struct exp *x, FILE *f)
-{
-	fprintf(f,
-		"How to install these files on the FreeBSD host (docs/freebsd.md of jail6 says more):\n\n"
-		"1. rc.conf.jail6: each line is a sysrc(8) argument. If rc.conf already sets\n"
-		"   cloned_interfaces, static_routes or jail_list, add to them (sysrc NAME+=\" VALUE\")\n"
-		"   instead of replacing them; then:\n"
-		"       grep -v '^#' rc.conf.jail6 | xargs sysrc\n");
-	if (x->sysctls.n)
-		fprintf(f, "2. sysctl.conf.jail6: append it to /etc/sysctl.conf (rc.d/sysctl sets it before\n"
-			   "   the interfaces are configured):\n"
-			   "       cat sysctl.conf.jail6 >> /etc/sysctl.conf\n");
-	char cl[512];
-
-	join(cl, sizeof(cl), &x->cloned, " ");
-	fprintf(f,
-		"%d. jail.conf: copy it to /etc/jail.conf, or append its blocks to the one there:\n"
-		"       cp jail.conf /etc/jail.conf\n"
-		"%d. Reboot: rc(8) runs rc.d/sysctl, rc.d/netif, rc.d/routing, then rc.d/jail.\n"
-		"   Or bring it up now in that order:\n"
-		"       %sservice netif start %s && service routing start && service jail start\n"
-		"   Check: ifconfig; netstat -rn -f inet6; jls; jexec JAIL ifconfig\n",
-		x->sysctls.n ? 3 : 2, x->sysctls.n ? 4 : 3, x->sysctls.n ? "service sysctl start && " : "", cl);
-	for (size_t i = 0; i < x->n_routes; i++)
-		if (x->routes[i].broker)
-			fprintf(f, "\nroute_%s goes through a gateway: rc.d/routing adds it early in boot. If that\n"
-				   "gateway is a VPN's (OpenVPN starts later), the route fails then: let the VPN\n"
-				   "add it when it comes up instead, and drop it from static_routes.\n",
-				x->routes[i].name);
-	for (size_t i = 0; i < x->n_jails; i++)
-		if (x->jails[i].created.n) {
-			fprintf(f, "\nrctl(8) limits need kern.racct.enable=1 in /boot/loader.conf (and a reboot).\n");
-			break;
-		}
-	return ferror(f) ? -EIO : 0;
-}
-
-void freebsd_export_free(struct freebsd_export *o)
-{
-	if (!o)
-		return;
-	free(o->rc_conf);
-	free(o->jail_conf);
-	free(o->sysctl_conf);
-	free(o->readme);
-	free(o->errors);
-	memset(o, 0, sizeof(*o));
-}
-
-int freebsd_export(const struct model *m, const struct plan *p, const char *source, struct freebsd_export *out)
-{
-	struct exp x = { .m = m };
-	char head[1024];
-	int r = 0;
-
-	memset(out, 0, sizeof(*out));
-	x.jails = calloc(m->n_jails ? m->n_jails : 1, sizeof(*x.jails));
-	if (!x.jails)
-		return -ENOMEM;
-	x.n_jails = m->n_jails;
-	for (size_t i = 0; i < m->n_jails; i++)
-		x.jails[i].j = &m->jails[i];
-	for (size_t i = 0; i < p->n_actions && !x.err; i++)
-		one_action(&x, &p->actions[i]);
-	if (!x.err && !x.errs) {
-		snprintf(head, sizeof(head), "# " FREEBSD_EXPORT_MARK " from %s: rc.conf(5) variables, one\n"
-			 "# sysrc(8) argument a line (see README.freebsd)\n", source);
-		out->rc_conf = mem_text(write_rc, &x, head);
-		snprintf(head, sizeof(head), "# " FREEBSD_EXPORT_MARK " from %s: jail.conf(5); rc.d/jail starts the\n"
-			 "# jails of jail_list at boot (see README.freebsd)\n", source);
-		out->jail_conf = mem_text(write_jails, &x, head);
-		snprintf(head, sizeof(head), "# " FREEBSD_EXPORT_MARK " from %s: sysctl.conf(5) lines\n", source);
-		if (x.sysctls.n)
-			out->sysctl_conf = mem_text(write_sysctl, &x, head);
-		snprintf(head, sizeof(head), FREEBSD_EXPORT_MARK " from %s.\n\n", source);
-		out->readme = mem_text(write_readme, &x, head);
-	}
-	if (x.err)
-		r = x.err;
-	else if (x.errs)
-		r = -EINVAL;
-	out->errors = x.errs;
-	x.errs = NULL;
-	if (r < 0) {
-		char *e = out->errors;
-		out->errors = NULL;
-		freebsd_export_free(out);
-		out->errors = e;
-	}
-	/* cleanup */
-	strs_free(&x.cloned);
-	for (size_t i = 0; i < x.n_ifs; i++) {
-		strs_free(&x.ifs[i].words);
-		strs_free(&x.ifs[i].inet);
-		strs_free(&x.ifs[i].inet6);
-		strs_free(&x.ifs[i].flags6);
-	}
-	free(x.ifs);
-	for (size_t i = 0; i < x.n_routes; i++)
-		free(x.routes[i].args);
-	free(x.routes);
-	strs_free(&x.sysctls);
-	strs_free(&x.notes);
-	for (size_t i = 0; i < x.n_jails; i++) {
-		struct jail_out *jo = &x.jails[i];
-		strs_free(&jo->params);
-		strs_free(&jo->vnet_if);
-		strs_free(&jo->prestart);
-		strs_free(&jo->created);
-		strs_free(&jo->start);
-		strs_free(&jo->poststop);
-	}
-	free(x.jails);
-	free(x.errs);
-	return r;
 }
