@@ -22,6 +22,9 @@ static const char serve_help[] =
 	"  --users FILE         the accounts file (default " SERVE_DEFAULT_USERS ")\n"
 	"  --jail-dir DIR       where new jail writes NAME.conf (default " SERVE_DEFAULT_JAIL_DIR ")\n"
 	"  --user NAME          the HTTP child's user\n"
+	"  --server-name NAME   a host name clients reach it by: besides IP addresses\n"
+	"                       and localhost, the only name accepted in Host (421\n"
+	"                       otherwise, against DNS rebinding)\n"
 	"  --add-user NAME      set NAME's password (from the terminal or one line of\n"
 	"                       stdin) in the accounts file, and exit\n"
 	"  --add-token NAME     make a bearer token for NAME, print it once, and exit\n";
@@ -37,6 +40,7 @@ int cmd_serve(struct cli_global *g, int argc, char **argv)
 		{ "users", required_argument, NULL, 'U' },
 		{ "jail-dir", required_argument, NULL, 'D' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "server-name", required_argument, NULL, 'S' },
 		{ "add-user", required_argument, NULL, 'A' },
 		{ "add-token", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -61,6 +65,7 @@ int cmd_serve(struct cli_global *g, int argc, char **argv)
 		case 'U': o.users = optarg; break;
 		case 'D': o.jail_dir = optarg; break;
 		case 'u': o.user = optarg; break;
+		case 'S': o.server_name = optarg; break;
 		case 'A': add_user = optarg; break;
 		case 'T': add_token = optarg; break;
 		case 'h':

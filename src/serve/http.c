@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -204,6 +205,40 @@ void client_addr(struct MHD_Connection *c, char *buf, size_t len)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf, (socklen_t)len);
 }
 
+/* Whether the request's Host names this server: an IP literal (what a
+ * client connecting by address sends), localhost, or --server-name, each
+ * with an optional port. Any other name is refused: a page of another site
+ * whose name was made to resolve to this address (DNS rebinding) sends its
+ * own name, and must not reach the UI or the API. */
+bool http_host_ok(const char *host, const char *server_name)
+{
+	char name[256], *colon;
+	unsigned char a[16];
+	size_t n;
+
+	if (!host || !*host || strlen(host) >= sizeof(name))
+		return false;
+	snprintf(name, sizeof(name), "%s", host);
+	if (name[0] == '[') {
+		char *end = strchr(name, ']');
+		if (!end || (end[1] && (end[1] != ':' || !end[2] || strspn(end + 2, "0123456789") != strlen(end + 2))))
+			return false;
+		*end = '\0';
+		return inet_pton(AF_INET6, name + 1, a) == 1;
+	}
+	if ((colon = strchr(name, ':'))) {
+		if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+			return false;
+		*colon = '\0';
+	}
+	n = strlen(name);
+	if (n && name[n - 1] == '.')
+		name[--n] = '\0';
+	if (inet_pton(AF_INET, name, a) == 1 || !strcasecmp(name, "localhost"))
+		return true;
+	return server_name && *server_name && !strcasecmp(name, server_name);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -228,7 +263,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (q->too_big) {
+	if (!http_host_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST), C->server_name)) {
+		r.status = 421;
+		r.ctype = "application/json";
+		sbuf_puts(&r.body, "{\"code\":\"misdirected\",\"message\":\"the Host header names another server "
+				   "(an IP address, localhost or jail6 serve --server-name is expected)\"}");
+	} else if (q->too_big) {
 		r.status = 413;
 		r.ctype = "application/json";
 		sbuf_puts(&r.body, "{\"code\":\"too_large\",\"message\":\"the body is over 65536 bytes\"}");

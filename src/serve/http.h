@@ -34,6 +34,8 @@ int http_call(enum serve_req type, const char *const *args, size_t n, json_t **d
 int http_call_raw(enum serve_req type, const char *const *args, size_t n, char **body);
 const char *http_conf(void);
 bool http_tls(void);
+/* Whether Host header host names this server (see http.c). */
+bool http_host_ok(const char *host, const char *server_name);
 void client_addr(struct MHD_Connection *c, char *buf, size_t len);
 
 /* Answer one whole request into *r: the pages (route.c) and /api/v1 (api.c). */

@@ -162,6 +162,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t len)
 	}
 	made = true;
 	c.empty_dir = empty;
+	c.server_name = o->server_name;
 	if ((c.listen_fd = open_listen(o, &ss, sl, err, len)) < 0) {
 		r = c.listen_fd;
 		goto out;

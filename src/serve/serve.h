@@ -32,6 +32,8 @@ struct serve_opts {
 	const char *users;         /* the accounts file */
 	const char *jail_dir;      /* where "new jail" writes NAME.conf */
 	const char *user;          /* the HTTP child's user; NULL: SERVE_USER, else nobody */
+	const char *server_name;   /* a host name clients may use in Host (besides
+				    * IP literals and localhost); NULL = none */
 };
 
 /* Serve until SIGTERM or SIGINT (0), or a failure (-errno; err says why). */

@@ -103,6 +103,7 @@ struct serve_child {
 	const char *conf;          /* the config's name, for the End Result */
 	bool tls;
 	char *tls_cert, *tls_key;  /* PEM text */
+	const char *server_name;   /* also allowed in Host; NULL = none */
 };
 int priv_loop(const struct serve_opts *o, int ipc_fd, int child_pid);
 void http_child(const struct serve_child *c) __attribute__((noreturn));

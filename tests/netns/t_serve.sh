@@ -134,6 +134,11 @@ expect "GET /api/v1/status with the token: 200" 200 "$(code "${AUTH[@]}" "$URL/a
 expect "... the engine's status document" "k1 k2" "$(jq -r '[.jails[].name] | join(" ")' "$T/body")"
 js=$(H "$BIN" -f "$C" -s "$S" --runtime-dir "$R" --host-netns host status --json 2>/dev/null | jq -c '.jails | map({name, state})')
 expect "... the same jails as jail6 status --json" "$js" "$(jq -c '.jails | map({name, state})' "$T/body")"
+# DNS rebinding: another site's name in Host, even with a valid credential
+expect "GET /api/v1/status with Host: a name that is not this server's: 421" 421 \
+	"$(code "${AUTH[@]}" -H "Host: rebind.example.com:$PORT" "$URL/api/v1/status")"
+check "... 421 says why" grep -q '"code":"misdirected"' "$T/body"
+expect "GET /login with Host: localhost: 200" 200 "$(code -H "Host: localhost:$PORT" "$URL/login")"
 expect "GET /api/v1/jails/k1: 200" 200 "$(code "${AUTH[@]}" "$URL/api/v1/jails/k1")"
 expect "... k1 running with its address" "running 2001:db8:1::3/64" "$(jq -r '.state + " " + .interfaces[0].addresses[0]' "$T/body")"
 expect "GET /api/v1/jails/nope: 404" 404 "$(code "${AUTH[@]}" "$URL/api/v1/jails/nope")"

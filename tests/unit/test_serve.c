@@ -125,6 +125,31 @@ static void test_names(void **st)
 
 /* The parent refuses a request with the wrong count of fields, and one
  * whose credential it did not issue, before it loads anything. */
+/* Host: IP literals, localhost and --server-name, each with a port or
+ * not; any other name (DNS rebinding) and malformed values refused. */
+static void test_host(void **st)
+{
+	(void)st;
+	assert_true(http_host_ok("127.0.0.1:6446", NULL));
+	assert_true(http_host_ok("127.0.0.1", NULL));
+	assert_true(http_host_ok("[::1]:6446", NULL));
+	assert_true(http_host_ok("[2001:db8::1]", NULL));
+	assert_true(http_host_ok("localhost:6446", NULL));
+	assert_true(http_host_ok("LOCALHOST.", NULL));
+	assert_true(http_host_ok("admin.example.org:443", "admin.example.org"));
+	assert_false(http_host_ok("evil.example.com:6446", NULL));
+	assert_false(http_host_ok("evil.example.com", "admin.example.org"));
+	assert_false(http_host_ok("127.0.0.1.evil.example.com", NULL));
+	assert_false(http_host_ok("localhost.evil.example.com", NULL));
+	assert_false(http_host_ok("", NULL));
+	assert_false(http_host_ok(NULL, NULL));
+	assert_false(http_host_ok("127.0.0.1:", NULL));
+	assert_false(http_host_ok("127.0.0.1:80x", NULL));
+	assert_false(http_host_ok("[::1", NULL));
+	assert_false(http_host_ok("[::1]x", NULL));
+	assert_false(http_host_ok("[evil.example.com]:80", NULL));
+}
+
 static void test_priv_refuses(void **st)
 {
 	struct serve_opts o = { .conf = "/nonexistent/jail6.conf", .users = "/nonexistent/users" };
@@ -167,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tmpl_escapes), cmocka_unit_test(test_form), cmocka_unit_test(test_ipc_hostile),
 		cmocka_unit_test(test_names), cmocka_unit_test(test_priv_refuses),
+		cmocka_unit_test(test_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
