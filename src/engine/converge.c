@@ -95,6 +95,8 @@ int engine_converge(struct engine *e, struct model *m, const struct engine_conve
 		r = engine_resolve_idmap(e, m, false);
 	if (r == 0)
 		r = engine_observe(e, m, &st, &stale);
+	if (r == 0 && o->after && o->dry_run && (r = plan_state_apply(&st, o->after)) < 0)
+		engine_fail(e, r, "the plan after the stop could not be worked out: %s", strerror(-r));
 	if (r == 0)
 		r = engine_forget(e, &stale);
 	if (r == 0 && !o->dry_run)

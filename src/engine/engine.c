@@ -147,6 +147,7 @@ void engine_result_free(struct engine_result *r)
 	plan_free(&r->plan);
 	plan_conflicts_free(&r->conflicts);
 	engine_view_free(&r->view);
+	engine_view_free(&r->view0);
 	memset(r, 0, sizeof(*r));
 }
 

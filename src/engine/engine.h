@@ -69,6 +69,7 @@ struct engine_result {
 	size_t done;             /* how many actions of it succeeded */
 	struct plan_conflicts conflicts; /* clashes that stopped it (-EEXIST) */
 	struct model view;       /* what the plan's strings borrow (private) */
+	struct model view0;      /* restart -n: what the stop's actions borrow */
 };
 
 /* Free a result; NULL-tolerant; a zeroed result is empty. */
@@ -83,6 +84,8 @@ struct engine_converge_opts {
 				  * not in only[] keep those on the host
 				  * without creating the missing (start NAME) */
 	bool prune;              /* let a plan remove most of jail6's jails */
+	const struct plan *after; /* dry run: plan as if this plan (a restart's
+				   * stop) had run on the host first */
 };
 
 /*

@@ -100,6 +100,41 @@ int engine_jail_shutdown(struct engine *e, const struct model *m, bool dry_run, 
 	return r;
 }
 
+/* restart -n of jails that run: the stop's plan (in *res) followed by the
+ * start's, planned as if the stop had run (nothing ran). */
+static int restart_dry(struct engine *e, struct model *m, const char *const *names, size_t n,
+		       struct engine_result *res)
+{
+	struct engine_converge_opts o = { .only = names, .n_only = n, .dry_run = true, .additive = true,
+					  .after = &res->plan };
+	struct engine_result start = { 0 };
+	struct plan both = { 0 };
+	int r = known(e, m, names, n);
+
+	if (r == 0)
+		r = engine_converge(e, m, &o, &start);
+	for (size_t i = 0; r == 0 && i < res->plan.n_actions + start.plan.n_actions; i++) {
+		const struct plan *p = i < res->plan.n_actions ? &res->plan : &start.plan;
+		size_t k = i < res->plan.n_actions ? i : i - res->plan.n_actions;
+		if (plan_append(&both, &p->actions[k]) < 0)
+			r = engine_fail(e, -ENOMEM, "out of memory");
+	}
+	if (r < 0) {
+		plan_free(&both);
+		engine_result_free(&start);
+		return r;
+	}
+	/* the result owns both views: the stop's actions borrow the first */
+	plan_free(&res->plan);
+	plan_free(&start.plan);
+	res->plan = both;
+	res->view0 = res->view;
+	res->view = start.view;
+	plan_conflicts_free(&res->conflicts);
+	res->conflicts = start.conflicts;
+	return 0;
+}
+
 int engine_jail_restart(struct engine *e, struct model *m, const char *const *names, size_t n, bool dry_run,
 			struct engine_result *res)
 {
@@ -114,6 +149,8 @@ int engine_jail_restart(struct engine *e, struct model *m, const char *const *na
 	if (r == 0 && k)
 		r = engine_jail_stop(e, m, up, k, dry_run, res);
 	free(up);
+	if (r == 0 && dry_run && k)
+		return restart_dry(e, m, names, n, res);
 	if (r == 0) {
 		engine_result_free(res);
 		r = engine_jail_start(e, m, names, n, dry_run, res);

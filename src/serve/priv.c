@@ -226,16 +226,9 @@ static int req_jail(const struct serve_opts *o, const char *op, const char *name
 			r = engine_jail_start(e, &m, names, 1, dry, &res);
 		else if (!strcmp(op, "stop"))
 			r = engine_jail_stop(e, &m, names, 1, dry, &res);
-		else if (dry)
-			/* the engine plans a restart's start against the host as it
-			 * is (the jail up: nothing to do), so show the stop */
-			r = engine_jail_stop(e, &m, names, 1, dry, &res);
 		else
 			r = engine_jail_restart(e, &m, names, 1, dry, &res);
 		priv_result(e, r, &res, dry, out);
-		if (dry && !strcmp(op, "restart") && out->status == 200)
-			json_array_append_new(json_object_get(out->doc, "plan"),
-					      json_sprintf("then %s starts again as the config says", name));
 	}
 	engine_result_free(&res);
 	engine_close(e);

@@ -124,6 +124,14 @@ j6 stop cache >/dev/null 2>&1; check "stop removes the jail" test ! -e "$R/cache
 out=$(j6 apply 2>&1); check "apply leaves a stopped jail stopped" test ! -e "$R/cache"
 j6 start cache >/dev/null 2>&1
 check "start brings it back on the same address" test "$(j6 exec cache ip -6 -o addr show dev epair3b scope global | awk '{print $4}')" = 2001:db8:1::4/64
+# restart -n shows the stop and then the start, planned as after the stop
+out=$(j6 restart -n cache 2>&1); rc=$?
+check "restart -n: the jail's destroy, then its creation and address" test $rc -eq 0 -a \
+	-n "$(grep -n 'cache: destroy jail' <<<"$out" | head -1)" -a \
+	"$(grep -n 'cache: create jail' <<<"$out" | cut -d: -f1)" -gt "$(grep -n 'cache: destroy jail' <<<"$out" | cut -d: -f1)" -a \
+	-n "$(grep '2001:db8:1::4/64' <<<"$out")"
+[ $rc -eq 0 ] || echo "$out" | sed 's/^/#   /'
+check "... and changes nothing" test -e "$R/cache"
 out=$(j6 restart cache 2>&1); check "restart" test $? -eq 0 -a -e "$R/cache"
 
 # stop --shutdown (jail6.service's ExecStop): every jail goes, none is marked

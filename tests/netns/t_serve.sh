@@ -190,7 +190,7 @@ expect "start k2 through the API with the session's X-CSRF-Token" 200 \
 	"$(code -b "$J" -H "X-CSRF-Token: $CSRF" -X POST "$URL/api/v1/jails/k2/start")"
 check "... k2 runs again" test -e "$R/k2"
 expect "restart k1, dry run: its plan" 200 "$(code "${AUTH[@]}" -X POST "$URL/api/v1/jails/k1/restart?dry_run=1")"
-check "... stops k1, then starts it" grep -q 'k1: destroy jail.*then k1 starts again' "$T/body"
+check "... stops k1, then makes it again" grep -q 'k1: destroy jail.*k1: create jail' "$T/body"
 expect "restart k1 through the API with the token" 200 "$(code "${AUTH[@]}" -X POST "$URL/api/v1/jails/k1/restart")"
 check "... k1 runs" test -e "$R/k1"
 expect "k2's page" 200 "$(code -b "$J" "$URL/jail/k2")"
