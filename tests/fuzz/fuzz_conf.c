@@ -8,7 +8,8 @@
  * one from there with CONF_F_INCLUDE_HERE, so that `include "a.conf";` (or b.conf, or main.conf
  * itself: a cycle, or a name that is not there) reads the harness's files
  * and an include can name nothing outside that directory. A file that the
- * input does not give is absent.
+ * input does not give is absent. An input valid for Linux is read again
+ * with the FreeBSD rules (CONF_F_FREEBSD).
  */
 #include <fcntl.h>
 #include <stddef.h>
@@ -114,6 +115,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		devnull = fopen("/dev/null", "w");
 	if (devnull)
 		conf_errors_print(devnull, &errs);
+	/* a config valid for Linux goes through check --target freebsd's
+	 * rules as well (validate_freebsd.c: names, epairs, keys) */
+	if (errs.n == 0) {
+		struct conf_errors ferrs = { 0 };
+		struct model fm;
+		conf_parse_buffer(paths[0], part[0], len[0], CONF_F_INCLUDE_HERE | CONF_F_FREEBSD, &fm, &ferrs);
+		if (devnull)
+			conf_errors_print(devnull, &ferrs);
+		conf_errors_free(&ferrs);
+		model_free(&fm);
+	}
 	conf_errors_free(&errs);
 	model_free(&m);
 	cleanup();
