@@ -166,7 +166,7 @@ static void common_headers(struct MHD_Response *m)
 				"frame-ancestors 'none'; base-uri 'none'");
 	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(m, "X-Frame-Options", "DENY");
-	MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(m, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(m, "Cache-Control", "no-store");
 	if (C->tls)
 		MHD_add_response_header(m, "Strict-Transport-Security", "max-age=31536000");
@@ -239,6 +239,20 @@ bool http_host_ok(const char *host, const char *server_name)
 	return server_name && *server_name && !strcasecmp(name, server_name);
 }
 
+/* Whether a request's Origin (sent by browsers with every POST) is this
+ * server: absent (an API client), or scheme://HOST where HOST is the
+ * request's Host. A page of another site posting here (the login form
+ * included, which has no session to carry a CSRF token yet) is refused. */
+bool http_origin_ok(const char *origin, const char *host)
+{
+	const char *p;
+
+	if (!origin)
+		return true;
+	p = strstr(origin, "://");
+	return p && host && (size_t)(p - origin) <= 5 && !strcasecmp(p + 3, host);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -268,6 +282,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		r.ctype = "application/json";
 		sbuf_puts(&r.body, "{\"code\":\"misdirected\",\"message\":\"the Host header names another server "
 				   "(an IP address, localhost or jail6 serve --server-name is expected)\"}");
+	} else if (strcmp(method, "GET") && strcmp(method, "HEAD") &&
+		   !http_origin_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
+				   MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))) {
+		r.status = 403;
+		r.ctype = "application/json";
+		sbuf_puts(&r.body, "{\"code\":\"cross_origin\",\"message\":\"a request from a page of another site\"}");
 	} else if (q->too_big) {
 		r.status = 413;
 		r.ctype = "application/json";

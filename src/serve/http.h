@@ -36,6 +36,8 @@ const char *http_conf(void);
 bool http_tls(void);
 /* Whether Host header host names this server (see http.c). */
 bool http_host_ok(const char *host, const char *server_name);
+/* Whether Origin header origin (NULL: none) is the server named by host. */
+bool http_origin_ok(const char *origin, const char *host);
 void client_addr(struct MHD_Connection *c, char *buf, size_t len);
 
 /* Answer one whole request into *r: the pages (route.c) and /api/v1 (api.c). */

@@ -153,6 +153,12 @@ expect "... and nothing changed" "$before" "$(snapshot)"
 J=$T/cookies
 expect "GET / without a session: to /login" "303 $URL/login" "$(H curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/")"
 expect "a wrong password: 401" 401 "$(code -c "$J" -d 'user=admin&password=wrong' "$URL/login")"
+# a page of another site posting the login form (login CSRF): refused
+expect "POST /login from another site's page (Origin): 403" 403 \
+	"$(code -c "$T/x.jar" -H "Origin: http://evil.example.com" -d 'user=admin&password=pw-of-admin' "$URL/login")"
+check "... and no session cookie" test -z "$(grep jail6 "$T/x.jar" 2>/dev/null)"
+expect "POST /login with this server's Origin: 303" 303 \
+	"$(code -c "$T/y.jar" -H "Origin: $URL" -d 'user=admin&password=pw-of-admin' "$URL/login")"
 check "... no session cookie" test -z "$(grep jail6_session "$J" 2>/dev/null)"
 hdr=$(H curl -s -D - -o /dev/null -c "$J" -d 'user=admin&password=pw-of-admin' "$URL/login")
 check "login: 303 with a session cookie" grep -q '^HTTP/1.1 303' <<<"$hdr"

@@ -148,6 +148,15 @@ static void test_host(void **st)
 	assert_false(http_host_ok("[::1", NULL));
 	assert_false(http_host_ok("[::1]x", NULL));
 	assert_false(http_host_ok("[evil.example.com]:80", NULL));
+	/* Origin on a POST: none (API clients), or this very server */
+	assert_true(http_origin_ok(NULL, "127.0.0.1:6446"));
+	assert_true(http_origin_ok("http://127.0.0.1:6446", "127.0.0.1:6446"));
+	assert_true(http_origin_ok("https://admin.example.org", "admin.example.org"));
+	assert_false(http_origin_ok("http://evil.example.com", "127.0.0.1:6446"));
+	assert_false(http_origin_ok("http://127.0.0.1:6447", "127.0.0.1:6446"));
+	assert_false(http_origin_ok("null", "127.0.0.1:6446"));
+	assert_false(http_origin_ok("http://127.0.0.1:6446", NULL));
+	assert_false(http_origin_ok("javascript-nope://127.0.0.1:6446", "127.0.0.1:6446"));
 }
 
 static void test_priv_refuses(void **st)
