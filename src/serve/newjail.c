@@ -19,16 +19,12 @@ void page_new(struct sbuf *out, const struct page_who *w, json_t *status, const 
 {
 	struct sbuf c = { 0 };
 	size_t i;
-	json_t *v;
 
 	if (err) {
 		sbuf_puts(&c, "<div class=\"err\"><p>");
 		sbuf_html(&c, json_string_value(json_object_get(err, "message")));
 		sbuf_puts(&c, "</p><pre id=\"errors\">");
-		json_array_foreach(json_object_get(err, "errors"), i, v) {
-			sbuf_html(&c, json_string_value(v));
-			sbuf_puts(&c, "\n");
-		}
+		sbuf_html_each(&c, json_object_get(err, "errors"), "\n");
 		sbuf_puts(&c, "</pre></div>");
 	}
 	sbuf_puts(&c, "<form method=\"post\" action=\"/new\"><input type=\"hidden\" name=\"csrf\" value=\"");

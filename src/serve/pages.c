@@ -22,6 +22,17 @@ const char page_css[] =
 	"form.inline{display:inline}button{margin:.1em .3em .1em 0}label{display:block;margin:.4em 0}"
 	"input[type=text],input[type=password]{width:22em}";
 
+void sbuf_html_each(struct sbuf *b, json_t *arr, const char *sep)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		sbuf_html(b, json_string_value(v));
+		sbuf_puts(b, sep);
+	}
+}
+
 static const char frame_tmpl[] =
 	"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -91,14 +102,11 @@ static void human(char *buf, size_t len, long long v)
 /* the addresses of a list of links, one per line, escaped */
 static void addrs(struct sbuf *b, json_t *links)
 {
-	size_t i, k;
-	json_t *l, *a;
+	size_t i;
+	json_t *l;
 
 	json_array_foreach(links, i, l)
-		json_array_foreach(json_object_get(l, "addresses"), k, a) {
-			sbuf_html(b, json_string_value(a));
-			sbuf_puts(b, "<br>");
-		}
+		sbuf_html_each(b, json_object_get(l, "addresses"), "<br>");
 }
 
 static void limits(struct sbuf *b, json_t *l)
@@ -171,8 +179,8 @@ static void tunnels(struct sbuf *b, json_t *s)
 
 static void bridges(struct sbuf *b, json_t *s)
 {
-	size_t i, k;
-	json_t *o, *v;
+	size_t i;
+	json_t *o;
 
 	if (!json_array_size(json_object_get(s, "bridges")))
 		return;
@@ -182,15 +190,9 @@ static void bridges(struct sbuf *b, json_t *s)
 		sbuf_html(b, str(o, "name"));
 		sbuf_printf(b, "</td><td>%s</td><td>", !json_is_true(json_object_get(o, "present")) ? "missing"
 							: json_is_true(json_object_get(o, "up")) ? "UP" : "DOWN");
-		json_array_foreach(json_object_get(o, "addresses"), k, v) {
-			sbuf_html(b, json_string_value(v));
-			sbuf_puts(b, "<br>");
-		}
+		sbuf_html_each(b, json_object_get(o, "addresses"), "<br>");
 		sbuf_puts(b, "</td><td>");
-		json_array_foreach(json_object_get(o, "members"), k, v) {
-			sbuf_html(b, json_string_value(v));
-			sbuf_puts(b, "<br>");
-		}
+		sbuf_html_each(b, json_object_get(o, "members"), "<br>");
 		sbuf_puts(b, "</td></tr>");
 	}
 	sbuf_puts(b, "</table>");
@@ -356,18 +358,12 @@ int page_jail(struct sbuf *out, const struct page_who *w, json_t *s, const char 
 
 static void plan_list(struct sbuf *b, json_t *plan)
 {
-	size_t i;
-	json_t *v;
-
 	if (!json_array_size(plan)) {
 		sbuf_puts(b, "<p>Nothing to do: the host already matches.</p>");
 		return;
 	}
 	sbuf_puts(b, "<pre class=\"plan\">");
-	json_array_foreach(plan, i, v) {
-		sbuf_html(b, json_string_value(v));
-		sbuf_puts(b, "\n");
-	}
+	sbuf_html_each(b, plan, "\n");
 	sbuf_puts(b, "</pre>");
 }
 
@@ -398,22 +394,13 @@ void page_confirm(struct sbuf *out, const struct page_who *w, const char *title,
 /* an error reply {code, message, errors, conflicts} as a box */
 static void error_box(struct sbuf *b, json_t *res)
 {
-	size_t i;
-	json_t *v;
-
 	sbuf_puts(b, "<div class=\"err\"><p>");
 	sbuf_html(b, str(res, "message"));
 	sbuf_puts(b, "</p>");
 	if (json_array_size(json_object_get(res, "errors")) || json_array_size(json_object_get(res, "conflicts"))) {
 		sbuf_puts(b, "<pre>");
-		json_array_foreach(json_object_get(res, "errors"), i, v) {
-			sbuf_html(b, json_string_value(v));
-			sbuf_puts(b, "\n");
-		}
-		json_array_foreach(json_object_get(res, "conflicts"), i, v) {
-			sbuf_html(b, json_string_value(v));
-			sbuf_puts(b, "\n");
-		}
+		sbuf_html_each(b, json_object_get(res, "errors"), "\n");
+		sbuf_html_each(b, json_object_get(res, "conflicts"), "\n");
 		sbuf_puts(b, "</pre>");
 	}
 	sbuf_puts(b, "</div>");

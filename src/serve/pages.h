@@ -14,6 +14,9 @@ struct page_who {
 
 extern const char page_css[];
 
+/* Each string of JSON array arr, escaped, followed by sep (markup). */
+void sbuf_html_each(struct sbuf *b, json_t *arr, const char *sep);
+
 void page_login(struct sbuf *out, const char *msg);
 /* the dashboard: the tunnels, bridges and jails of status, then the End
  * Result as jail6 status prints it */
