@@ -152,34 +152,42 @@ check "b counts what it decapsulated (rx)" test "$(js "$B_STATS" .rx_packets)" -
 check "outer TTL is 64" test "$(js "$B_STATS" .ttl)" = 64
 
 # ---- ingress filtering: a spoofed outer source never reaches b's IPv6 stack
-e0=$(in_echos); ws0=$(js "$B_STATS" .drops.wrong_source)
-N c "$DRV" 198.51.100.3 198.51.100.2 ping6 5 && N c "$DRV" 203.0.113.99 198.51.100.2 ping6 5
-counted "$B_STATS" .drops.wrong_source "$ws0" 10
-fresh "$B_STATS"
-e1=$(in_echos); ws1=$(js "$B_STATS" .drops.wrong_source)
-check "spoofed protocol 41: b's IPv6 stack saw no echo request" test "$e1" -eq "$e0"
-check "spoofed protocol 41: drops.wrong_source grew by 10" test $((ws1 - ws0)) -eq 10
-wd0=$(js "$B_STATS" .drops.wrong_destination)
-N c "$DRV" 198.51.100.1 198.51.100.4 ping6 3
-counted "$B_STATS" .drops.wrong_destination "$wd0" 3
-fresh "$B_STATS"
-check "to another address of b: drops.wrong_destination grew by 3" test $(($(js "$B_STATS" .drops.wrong_destination) - wd0)) -eq 3
-check "... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e1"
-# the positive control: the remote's own address, behind IPv4 options
-N c "$DRV" 198.51.100.1 198.51.100.2 options 3
-if wait_until 3 echos_ge $((e1 + 3)); then ok "from the remote's address with IPv4 options (IHL 6): decapsulated"; else nok "IHL 6 decapsulated" "in_echos $(in_echos) want $((e1 + 3))"; fi
-e1=$(in_echos)
-# options b's kernel writes into on delivery (Record Route, Timestamp)
-# without updating the header checksum it has already verified
-fresh "$B_STATS"
-bh0=$(js "$B_STATS" .drops.bad_header) rx0=$(js "$B_STATS" .rx_packets)
-N c "$DRV" 198.51.100.1 198.51.100.2 rr 3 && N c "$DRV" 198.51.100.1 198.51.100.2 ts 3
-if wait_until 3 echos_ge $((e1 + 6)); then ok "with Record Route and Timestamp options: decapsulated"; else nok "Record Route and Timestamp decapsulated" "in_echos $(in_echos) want $((e1 + 6))" "drops.bad_header $(js "$B_STATS" .drops.bad_header) (was $bh0)"; fi
-counted "$B_STATS" .rx_packets "$rx0" 6
-fresh "$B_STATS"
-check "... counted in rx_packets (+6 at least)" grew "$B_STATS" .rx_packets "$rx0" 6
-check "... and not in drops.bad_header" test "$(js "$B_STATS" .drops.bad_header)" -eq "$bh0"
-e1=$(in_echos)
+# ingress STATS PREFIX: c sends b protocol 41 from spoofed sources and to
+# another of b's addresses (counted by reason, never delivered), then from
+# the remote's address behind IPv4 options, Record Route and Timestamp
+# among them (b's kernel writes into those without updating the checksum
+# it checked): decapsulated and counted. Sets e1 to b's echo requests after.
+ingress() {
+	local st=$1 pre=$2 e0 ws0 wd0 bh0 rx0
+	e0=$(in_echos) ws0=$(js "$st" .drops.wrong_source)
+	N c "$DRV" 198.51.100.3 198.51.100.2 ping6 5 && N c "$DRV" 203.0.113.99 198.51.100.2 ping6 5
+	counted "$st" .drops.wrong_source "$ws0" 10
+	fresh "$st"
+	check "${pre}spoofed protocol 41: b's IPv6 stack saw no echo request" test "$(in_echos)" -eq "$e0"
+	check "${pre}spoofed protocol 41: drops.wrong_source grew by 10" test $(($(js "$st" .drops.wrong_source) - ws0)) -eq 10
+	# another address of b is not the tunnel's (the eBPF decapsulator
+	# leaves those to the kernel, where the datapath's raw socket counts them)
+	wd0=$(js "$st" .drops.wrong_destination)
+	N c "$DRV" 198.51.100.1 198.51.100.4 ping6 3
+	counted "$st" .drops.wrong_destination "$wd0" 3
+	fresh "$st"
+	check "${pre}to another address of b: drops.wrong_destination grew by 3" test $(($(js "$st" .drops.wrong_destination) - wd0)) -eq 3
+	check "${pre}... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e0"
+	# the positive control: the remote's own address, behind IPv4 options
+	N c "$DRV" 198.51.100.1 198.51.100.2 options 3
+	if wait_until 3 echos_ge $((e0 + 3)); then ok "${pre}from the remote's address with IPv4 options (IHL 6): decapsulated"; else nok "${pre}IHL 6 decapsulated" "in_echos $(in_echos) want $((e0 + 3))"; fi
+	e1=$(in_echos)
+	fresh "$st"
+	bh0=$(js "$st" .drops.bad_header) rx0=$(js "$st" .rx_packets)
+	N c "$DRV" 198.51.100.1 198.51.100.2 rr 3 && N c "$DRV" 198.51.100.1 198.51.100.2 ts 3
+	if wait_until 3 echos_ge $((e1 + 6)); then ok "${pre}with Record Route and Timestamp options: decapsulated"; else nok "${pre}Record Route and Timestamp decapsulated" "in_echos $(in_echos) want $((e1 + 6))" "drops.bad_header $(js "$st" .drops.bad_header) (was $bh0)"; fi
+	counted "$st" .rx_packets "$rx0" 6
+	fresh "$st"
+	check "${pre}... counted in rx_packets (+6 at least)" grew "$st" .rx_packets "$rx0" 6
+	check "${pre}... and not in drops.bad_header" test "$(js "$st" .drops.bad_header)" -eq "$bh0"
+	e1=$(in_echos)
+}
+ingress "$B_STATS" ""
 # a UDP checksum left for offload (the pseudo-header sum only, as a kernel
 # sender on the same host leaves it): b's daemon marks it for its TUN device
 # and b's stack takes it (port 9 has no listener: Udp6NoPorts); a wrong one
@@ -475,31 +483,7 @@ check "ebpf: a counts what it encapsulated (tx >= 4)" test "$(js "$A_DP_STATS" .
 check "ebpf: b counts what it decapsulated (rx >= 4)" test "$(js "$BE_STATS" .rx_packets)" -ge 4
 check "ebpf: b's encapsulated packets carry its TTL 33 (>= 4 seen by the switch)" test "$(ttl33)" -ge 4
 
-e0=$(in_echos); ws0=$(js "$BE_STATS" .drops.wrong_source)
-N c "$DRV" 198.51.100.3 198.51.100.2 ping6 5 && N c "$DRV" 203.0.113.99 198.51.100.2 ping6 5
-counted "$BE_STATS" .drops.wrong_source "$ws0" 10
-fresh "$BE_STATS"
-check "ebpf: spoofed protocol 41: b's IPv6 stack saw no echo request" test "$(in_echos)" -eq "$e0"
-check "ebpf: spoofed protocol 41: drops.wrong_source grew by 10" test $(($(js "$BE_STATS" .drops.wrong_source) - ws0)) -eq 10
-# another address of b is not the tunnel's: the decapsulator leaves those
-# to the kernel, where the datapath's raw socket counts them
-wd0=$(js "$BE_STATS" .drops.wrong_destination)
-N c "$DRV" 198.51.100.1 198.51.100.4 ping6 3
-counted "$BE_STATS" .drops.wrong_destination "$wd0" 3
-fresh "$BE_STATS"
-check "ebpf: to another address of b: drops.wrong_destination grew by 3" test $(($(js "$BE_STATS" .drops.wrong_destination) - wd0)) -eq 3
-check "ebpf: ... and b's IPv6 stack saw nothing" test "$(in_echos)" -eq "$e0"
-N c "$DRV" 198.51.100.1 198.51.100.2 options 3
-if wait_until 3 echos_ge $((e0 + 3)); then ok "ebpf: IPv4 options (IHL 6): decapsulated"; else nok "ebpf: IHL 6" "in_echos $(in_echos) want $((e0 + 3))"; fi
-e1=$(in_echos)
-# Record Route and Timestamp: checked (checksum included) before the
-# kernel writes into them
-bh0=$(js "$BE_STATS" .drops.bad_header)
-N c "$DRV" 198.51.100.1 198.51.100.2 rr 3 && N c "$DRV" 198.51.100.1 198.51.100.2 ts 3
-if wait_until 3 echos_ge $((e1 + 6)); then ok "ebpf: Record Route and Timestamp options: decapsulated"; else nok "ebpf: RR and TS" "in_echos $(in_echos) want $((e1 + 6))"; fi
-fresh "$BE_STATS"
-check "ebpf: ... and not counted in drops.bad_header" test "$(js "$BE_STATS" .drops.bad_header)" -eq "$bh0"
-e1=$(in_echos)
+ingress "$BE_STATS" "ebpf: "
 malformed "$BE_STATS" "ebpf: "
 
 # MTU: a's kernel answers Packet Too Big (the TUN link has the tunnel MTU)
