@@ -11,7 +11,7 @@ int cmd_tunnel(struct cli_global *g, int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		FILE *f = argc < 2 ? stderr : stdout;
-		fprintf(f, "usage: jail6 tunnel run NAME [OPTIONS]     the userspace 6in4 datapath\n"
+		fprintf(f, "usage: jail6 tunnel run NAME [OPTIONS]     the 6in4 datapath (userspace or eBPF)\n"
 			   "       jail6 tunnel update NAME [OPTIONS]  tell the broker our IPv4 endpoint\n"
 			   "       jail6 tunnel restore NAME [OPTIONS] put back the host route through via\n"
 			   "`jail6 tunnel SUBCOMMAND --help` for the options.\n");

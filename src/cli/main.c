@@ -25,7 +25,7 @@ const struct cli_command cli_commands[] = {
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
 	{ "export", cmd_export, "--target freebsd [-f FILE] [-o DIR] [--local ADDR] [--force]", "write the FreeBSD rc.conf and jail.conf of the config" },
 	{ "serve", cmd_serve, "[-f FILE] [--listen ADDR:PORT] [--tls-cert F --tls-key F] [--users F] [--jail-dir D] | --add-user NAME | --add-token NAME", "serve the web UI and the JSON API" },
-	{ "tunnel", cmd_tunnel, "run|update NAME [OPTIONS]", "the userspace 6in4 datapath; the broker's endpoint update" },
+	{ "tunnel", cmd_tunnel, "run|update|restore NAME [OPTIONS]", "the 6in4 datapath (userspace or eBPF); the broker's endpoint update" },
 	{ NULL, NULL, NULL, NULL },
 };
 
