@@ -103,7 +103,7 @@ $(BUILD)/testhooks/%.o: %.c
 
 # where an installed jail6 finds jail6-init (src/os/linux/lxc.c also looks
 # beside its own binary, which is how build/ and build/tests/ find it)
-$(BUILD)/src/os/linux/lxc.o $(BUILD)/src/os/linux/lxc_host.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
+$(BUILD)/src/os/linux/lxc.o $(BUILD)/src/os/linux/lxc_host.o $(BUILD)/src/util/proc.o: CPPFLAGS += -DJAIL6_LIBDIR='"$(LIBDIR)"'
 
 # The eBPF datapath's tc programs (src/tunnel/ebpf.bpf.c): compiled for the
 # bpf target, embedded in jail6 through the skeleton bpftool generates

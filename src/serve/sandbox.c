@@ -7,7 +7,6 @@
  * calls an HTTP server on an already open socket needs.
  */
 #include <errno.h>
-#include <grp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "serve/serve_int.h"
+#include "util/drop.h"
 #include "util/msg.h"
 
 extern char **environ;
@@ -34,19 +34,13 @@ static void clear_env(void)
 int sandbox_enter(const struct serve_child *c, char *err, size_t len)
 {
 	struct rlimit none = { 0, 0 };
+	const char *step;
+	int r;
 
 	clear_env();
-	if (chroot(c->empty_dir) < 0 || chdir("/") < 0)
-		return msg_fail(err, len, -errno, "chroot %s: %s", c->empty_dir, strerror(errno));
-	for (int cap = 0; cap <= 63; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return msg_fail(err, len, -errno, "drop capability %d: %s", cap, strerror(errno));
-	if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0)
-		return msg_fail(err, len, -errno, "setuid %u: %s", c->uid, strerror(errno));
-	if (c->uid == 0 || setuid(0) == 0)
-		return msg_fail(err, len, -EPERM, "still root after setuid");
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+	if ((r = drop_to(c->empty_dir, c->uid, c->gid, &step)) < 0)
+		return msg_fail(err, len, r, "%s (root %s, uid %u): %s", step, c->empty_dir, c->uid, strerror(-r));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return msg_fail(err, len, -errno, "prctl: %s", strerror(errno));
 	/* no new process, whatever seccomp allows (not RLIMIT_FSIZE: stderr
 	 * may be a log file, and libmicrohttpd writes its errors there) */

@@ -15,8 +15,9 @@
  *     real, effective and saved): the change of uid from 0 empties the
  *     permitted and effective sets, and capset() clears the inheritable
  *     one; then a check that uid 0 cannot come back;
- *  4. PR_SET_PDEATHSIG again (a change of credentials clears it);
- *  5. PR_SET_NO_NEW_PRIVS;
+ *  4. PR_SET_NO_NEW_PRIVS (1-4: drop_to, util/drop.c, which the web UI's
+ *     HTTP child uses too);
+ *  5. PR_SET_PDEATHSIG again (a change of credentials clears it);
  *  6. a seccomp allow-list (libseccomp): what the loop calls, nothing
  *     else; any other system call kills the process (the parent logs the
  *     signal, SIGSYS, and the supervisor restarts it).
@@ -25,7 +26,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,11 +38,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/bpf.h>
-#include <linux/capability.h>
 #include <linux/sockios.h>
 #include <seccomp.h>
 
 #include "tunnel/dp_int.h"
+#include "util/drop.h"
 
 /* The sanitizers' runtimes (make sanitize) call more than the datapath
  * does: their allocator, their reports (which read /proc/self/maps and
@@ -67,28 +67,6 @@ static int root_check(const char *root)
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022))
 		return -EPERM;
 	return 0;
-}
-
-/* Empty every capability set, the bounding set first (while CAP_SETPCAP
- * is there), then the ambient one. */
-static int caps_bound_clear(void)
-{
-	for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
-			return -errno;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		return -errno;
-	return 0;
-}
-
-/* Effective, permitted and inheritable: none (capset(2), version 3). */
-static int caps_clear(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	memset(d, 0, sizeof(d));
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* rule: allow syscall nr, when this architecture has it (libseccomp names
@@ -203,26 +181,8 @@ int dp_privdrop(struct dp_ctx *x, const struct tunnel_drop *d)
 	step = "the empty root";
 	if ((r = root_check(d->root)) < 0)
 		goto fail;
-	if (chdir(d->root) < 0 || chroot(".") < 0 || chdir("/") < 0)
-		goto fail_errno;
-	step = "the capability bounding set";
-	if ((r = caps_bound_clear()) < 0)
+	if ((r = drop_to(d->root, d->uid, d->gid, &step)) < 0)
 		goto fail;
-	step = "the groups";
-	if (setgroups(0, NULL) < 0 || setresgid(d->gid, d->gid, d->gid) < 0)
-		goto fail_errno;
-	step = "the user";
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || setresuid(d->uid, d->uid, d->uid) < 0)
-		goto fail_errno;
-	step = "the capabilities";
-	if ((r = caps_clear()) < 0)
-		goto fail;
-	/* no way back to uid 0 */
-	step = "the check that root cannot come back";
-	if (setresuid(0, 0, 0) == 0 || setresgid(0, 0, 0) == 0) {
-		r = -EPERM;
-		goto fail;
-	}
 	step = "the parent's death signal";
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
 		goto fail_errno;
@@ -230,9 +190,6 @@ int dp_privdrop(struct dp_ctx *x, const struct tunnel_drop *d)
 		dp_log(o, "the parent is gone: stopping");
 		return -ECHILD;
 	}
-	step = "no_new_privs";
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		goto fail_errno;
 	step = "the seccomp filter";
 	if ((r = seccomp_load_list()) < 0)
 		goto fail;

@@ -29,6 +29,7 @@
 #include "tunnel/dp_int.h"
 #include "tunnel/parent.h"
 #include "util/fs.h"
+#include "util/proc.h"
 #include "util/testhook.h"
 
 #ifndef JAIL6_LIBDIR
@@ -80,29 +81,11 @@ int tunnel_user(const char *user, uid_t *uid, gid_t *gid, const char **why)
 	return 0;
 }
 
-/* jail6-datapath into p->exe: beside this binary, one folder up (the
- * test build's build/tests/jail6 finds build/tests/jail6-datapath first,
- * then build/jail6-datapath), in its ../lib/jail6, or in JAIL6_LIBDIR. */
+/* jail6-datapath into p->exe (proc_helper_path). */
 int parent_find_exe(struct parent *p)
 {
-	char self[PATH_MAX], cand[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	static const char *const rel[] = { "", "../", "../lib/jail6/" };
-	char *slash;
-
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/'))) {
-			*slash = '\0';
-			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-				snprintf(cand, sizeof(cand), "%s/%sjail6-datapath", self, rel[i]);
-				if (access(cand, X_OK) == 0 && realpath(cand, p->exe))
-					return 0;
-			}
-		}
-	}
-	snprintf(cand, sizeof(cand), "%s/jail6-datapath", JAIL6_LIBDIR);
-	if (access(cand, X_OK) == 0 && realpath(cand, p->exe))
+	p->exe[0] = '\0';
+	if (proc_helper_path("jail6-datapath", p->exe))
 		return 0;
 	dp_log(p->o, "jail6-datapath not found beside the jail6 binary nor in %s", JAIL6_LIBDIR);
 	return -ENOENT;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,10 @@
 #include <unistd.h>
 
 #include "util/fs.h"
+
+#ifndef JAIL6_LIBDIR
+#define JAIL6_LIBDIR "/usr/local/lib/jail6"
+#endif
 
 long long proc_now_ms(void)
 {
@@ -240,4 +245,32 @@ int proc_stop(const struct proc_id *id, int timeout_ms, bool (*ours)(pid_t pid, 
 	}
 	close(pidfd);
 	return r;
+}
+
+const char *proc_helper_path(const char *name, char *found)
+{
+	/* build/jail6, build/tests/jail6, PREFIX/sbin/jail6 */
+	static const char *const rel[] = { "", "../", "../lib/jail6/" };
+	char self[PATH_MAX], cand[PATH_MAX + 64], *slash;
+	ssize_t n;
+
+	if (found[0])
+		return found;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/'))) {
+			*slash = '\0';
+			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				snprintf(cand, sizeof(cand), "%s/%s%s", self, rel[i], name);
+				if (access(cand, X_OK) == 0 && realpath(cand, found))
+					return found;
+			}
+		}
+	}
+	snprintf(cand, sizeof(cand), "%s/%s", JAIL6_LIBDIR, name);
+	if (access(cand, X_OK) == 0 && realpath(cand, found))
+		return found;
+	found[0] = '\0';
+	return NULL;
 }

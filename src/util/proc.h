@@ -72,4 +72,12 @@ int proc_signal(const struct proc_id *id, int sig);
 /* Milliseconds on the monotonic clock. */
 long long proc_now_ms(void);
 
+/* The path of jail6's helper program name (jail6-init, jail6-start,
+ * jail6-datapath) into found (PATH_MAX bytes): beside this binary, one
+ * folder up (the test build's build/tests/jail6 finds build/tests/NAME,
+ * then build/NAME), in its ../lib/jail6, or in JAIL6_LIBDIR. A found[]
+ * already filled is returned as it is (callers keep it static). NULL
+ * (found emptied) when there is none. */
+const char *proc_helper_path(const char *name, char *found);
+
 #endif

@@ -17,6 +17,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "util/proc.h"
 #include "os/linux/lxc.h"
 #include "os/linux/lxc_int.h"
 
@@ -29,50 +30,18 @@ static int exists_exec(const char *p)
 	return access(p, X_OK) == 0;
 }
 
-/* Helper program name of this jail6 (jail6-init, jail6-start) into found
- * (PATH_MAX): beside the binary, one folder up (build/tests/jail6), in
- * its ../lib/jail6, or in JAIL6_LIBDIR. NULL when there is none. */
-static const char *helper_path(const char *name, char *found)
-{
-	char self[PATH_MAX], cand[PATH_MAX + 64];
-	ssize_t n;
-
-	if (found[0])
-		return found;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			/* build/jail6, build/tests/jail6, PREFIX/sbin/jail6 */
-			static const char *const rel[] = { "", "../", "../lib/jail6/" };
-			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-				snprintf(cand, sizeof(cand), "%s/%s%s", self, rel[i], name);
-				if (exists_exec(cand) && realpath(cand, found))
-					return found;
-			}
-		}
-	}
-	snprintf(cand, sizeof(cand), "%s/%s", JAIL6_LIBDIR, name);
-	if (exists_exec(cand) && realpath(cand, found))
-		return found;
-	found[0] = '\0';
-	return NULL;
-}
-
 const char *lxcj_init_path(void)
 {
 	static char found[PATH_MAX];
 
-	return helper_path("jail6-init", found);
+	return proc_helper_path("jail6-init", found);
 }
 
 const char *lxcj_starter_path(void)
 {
 	static char found[PATH_MAX];
 
-	return helper_path("jail6-start", found);
+	return proc_helper_path("jail6-start", found);
 }
 
 /* The first directory above (and including, when self) path that others
