@@ -24,7 +24,7 @@ const struct cli_command cli_commands[] = {
 	{ "exec", cmd_exec, "[-e VAR=value]... [-u USER] JAIL COMMAND [ARG...]", "run a command inside a jail (like jexec)" },
 	{ "list", cmd_list, "[-f FILE] [--json]", "list the jails and their state" },
 	{ "export", cmd_export, "--target freebsd [-f FILE] [-o DIR] [--local ADDR] [--force]", "write the FreeBSD rc.conf and jail.conf of the config" },
-	{ "serve", cmd_serve, "[-f FILE] [--listen ADDR:PORT] [--tls-cert F --tls-key F] [--users F] [--jail-dir D] | --add-user NAME | --add-token NAME", "serve the web UI and the JSON API" },
+	{ "serve", cmd_serve, "[-f FILE] [--listen ADDR:PORT] [--tls-cert F --tls-key F] [--users F] [--jail-dir D] [--server-name NAME] | --add-user NAME | --add-token NAME", "serve the web UI and the JSON API" },
 	{ "tunnel", cmd_tunnel, "run|update|restore NAME [OPTIONS]", "the 6in4 datapath (userspace or eBPF); the broker's endpoint update" },
 	{ NULL, NULL, NULL, NULL },
 };
